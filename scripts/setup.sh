@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what building and testing need, and skips whatever is already installed at the right
+# version: the wasm32 target, worker-build and wasm-bindgen-cli at the versions Cargo.lock pins,
+# and the npm packages of package-lock.json. Offline-safe: nothing is downloaded outside the
+# package registries (worker-build is pointed at local tools by scripts/build.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*"; }
+export PATH="$HOME/.cargo/bin:$PATH"
+installed=0
+
+# The version Cargo.lock pins for a crate.
+locked_version() {
+  awk -v name="$1" '$1 == "name" && $3 == "\"" name "\"" { found = 1; next }
+                    found && $1 == "version" { gsub(/"/, "", $3); print $3; exit }' Cargo.lock
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+  installed=1
+fi
+
+worker_version=$(locked_version worker)
+if [ "$(worker-build --version 2>/dev/null || true)" != "$worker_version" ]; then
+  say "installing worker-build $worker_version (a few minutes on a new machine)"
+  cargo install worker-build --version "$worker_version" --locked
+  installed=1
+fi
+
+# Without --locked: one crate in wasm-bindgen-cli's own lockfile is missing from the registry.
+bindgen_version=$(locked_version wasm-bindgen)
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_version" ]; then
+  say "installing wasm-bindgen-cli $bindgen_version (several minutes on a new machine)"
+  cargo install wasm-bindgen-cli --version "$bindgen_version"
+  installed=1
+fi
+
+stamp=node_modules/.taskrouter-edge-lock
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$lock_sum" ]; then
+  say "installing npm packages from package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > "$stamp"
+  installed=1
+fi
+
+if [ "$installed" = 0 ]; then
+  say "everything is installed"
+fi

@@ -1,0 +1,10 @@
+//! The worker's HTTP handlers: each reads its request, calls the pure core and returns a
+//! [`Reply`](crate::http::Reply) or an [`ApiError`](crate::error::ApiError).
+
+pub mod assignment_callback;
+pub mod context;
+pub mod health;
+pub mod request;
+pub mod reservations;
+
+pub use context::Context;

@@ -1,0 +1,50 @@
+//! Reading bodies under the limit, and the two gates: Twilio's signature, the operator token.
+
+use worker::Request;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::http::{self, FORM};
+use crate::twilio::{signature, FormParams};
+
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+/// The body, if it has the expected media type and fits the limit.
+pub async fn body(req: &mut Request, media_type: &'static str) -> Result<Vec<u8>, ApiError> {
+    http::require_media_type(header(req, "content-type").as_deref(), media_type)?;
+    http::check_declared_length(header(req, "content-length").as_deref())?;
+    let body = req.bytes().await.map_err(|_| ApiError::UnreadableBody)?;
+    http::check_length(&body)?;
+    Ok(body)
+}
+
+/// The form parameters of a request from TaskRouter, once its `X-Twilio-Signature` checks out.
+pub async fn twilio_form(req: &mut Request, config: &Config) -> Result<FormParams, ApiError> {
+    if config.twilio_auth_token.is_none() && !config.allow_unsigned_callbacks {
+        return Err(ApiError::MissingSecret("TWILIO_AUTH_TOKEN"));
+    }
+    let params = FormParams::parse(&body(req, FORM).await?)?;
+    match &config.twilio_auth_token {
+        Some(token) => {
+            let claimed = header(req, "x-twilio-signature").ok_or(ApiError::MissingSignature)?;
+            let url = config.signed_url(req.url().map_err(|_| ApiError::InvalidSignature)?.as_str());
+            if !signature::is_valid(token.expose(), &claimed, &url, &params) {
+                return Err(ApiError::InvalidSignature);
+            }
+        }
+        None => worker::console_warn!(
+            "{{\"warning\":\"ALLOW_UNSIGNED_CALLBACKS is true and TWILIO_AUTH_TOKEN is unset: this request's signature was NOT checked\"}}"
+        ),
+    }
+    Ok(params)
+}
+
+/// Lets the request through only with the operator's bearer token.
+pub fn operator(req: &Request, config: &Config) -> Result<(), ApiError> {
+    http::require_bearer(
+        header(req, "authorization").as_deref(),
+        config.reservations_api_token.as_ref(),
+    )
+}

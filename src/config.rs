@@ -1,0 +1,272 @@
+//! The worker's configuration, read and checked in one place. A value that does not parse is
+//! an error naming the variable, never a silent default.
+
+use std::fmt;
+
+/// A secret value: never printed, compared only in constant time.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Constant-time comparison (the length may leak, the content does not).
+    pub fn matches(&self, candidate: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(candidate.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+pub const DEFAULT_TTL_SECONDS: u64 = 86_400;
+pub const MIN_TTL_SECONDS: u64 = 60;
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 120;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Key of `X-Twilio-Signature`; `None` makes Twilio routes answer 503, unless unsigned
+    /// callbacks are allowed.
+    pub twilio_auth_token: Option<Secret>,
+    pub allow_unsigned_callbacks: bool,
+    /// Bearer token of the operator API; `None` makes operator routes answer 503.
+    pub reservations_api_token: Option<Secret>,
+    /// `scheme://host[:port]` Twilio calls, when it differs from what the worker sees.
+    pub public_url: Option<String>,
+    pub reservation_ttl_seconds: u64,
+    pub reservation_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name} is {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+fn invalid(name: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        name,
+        problem: problem.into(),
+    }
+}
+
+impl Config {
+    /// Reads every variable through `lookup` (vars and secrets by name); empty counts as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let reservation_ttl_seconds = seconds(
+            get("RESERVATION_TTL_SECONDS"),
+            "RESERVATION_TTL_SECONDS",
+            DEFAULT_TTL_SECONDS,
+            MIN_TTL_SECONDS,
+        )?;
+        Ok(Config {
+            twilio_auth_token: get("TWILIO_AUTH_TOKEN").map(Secret::new),
+            allow_unsigned_callbacks: flag(
+                get("ALLOW_UNSIGNED_CALLBACKS"),
+                "ALLOW_UNSIGNED_CALLBACKS",
+            )?,
+            reservations_api_token: get("RESERVATIONS_API_TOKEN").map(Secret::new),
+            public_url: get("PUBLIC_URL").map(|url| origin(&url)).transpose()?,
+            reservation_ttl_seconds,
+            reservation_timeout_seconds: seconds(
+                get("RESERVATION_TIMEOUT_SECONDS"),
+                "RESERVATION_TIMEOUT_SECONDS",
+                DEFAULT_TIMEOUT_SECONDS,
+                1,
+            )?,
+        })
+    }
+
+    /// The URL Twilio signed for a request the worker saw as `request_url`.
+    pub fn signed_url(&self, request_url: &str) -> String {
+        match &self.public_url {
+            None => request_url.to_owned(),
+            Some(origin) => {
+                let after_scheme = request_url
+                    .split_once("://")
+                    .map_or(request_url, |(_, rest)| rest);
+                let path_and_query = after_scheme
+                    .find('/')
+                    .map_or("/", |start| &after_scheme[start..]);
+                format!("{origin}{path_and_query}")
+            }
+        }
+    }
+}
+
+fn seconds(
+    value: Option<String>,
+    name: &'static str,
+    default: u64,
+    minimum: u64,
+) -> Result<u64, ConfigError> {
+    let Some(text) = value else {
+        return Ok(default);
+    };
+    let parsed: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| invalid(name, format!("{text:?}, not a whole number of seconds")))?;
+    if parsed < minimum {
+        return Err(invalid(
+            name,
+            format!("{parsed}, below the minimum of {minimum} seconds"),
+        ));
+    }
+    Ok(parsed)
+}
+
+fn flag(value: Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(invalid(
+            name,
+            format!("{other:?}: use \"true\" or \"false\""),
+        )),
+    }
+}
+
+fn origin(url: &str) -> Result<String, ConfigError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or_else(|| {
+            invalid(
+                "PUBLIC_URL",
+                format!("{url:?}: it must start with https:// (or http://)"),
+            )
+        })?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err(invalid(
+            "PUBLIC_URL",
+            format!("{url:?}: give only scheme://host[:port], without a path"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let config = config(&[]).unwrap();
+        assert!(config.twilio_auth_token.is_none() && config.reservations_api_token.is_none());
+        assert!(!config.allow_unsigned_callbacks);
+        assert_eq!(config.reservation_ttl_seconds, 86_400);
+        assert_eq!(config.reservation_timeout_seconds, 120);
+        assert_eq!(config.public_url, None);
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let config = config(&[
+            ("TWILIO_AUTH_TOKEN", "tok"),
+            ("RESERVATIONS_API_TOKEN", "op"),
+            ("ALLOW_UNSIGNED_CALLBACKS", "true"),
+            ("PUBLIC_URL", "https://tr.example.com/"),
+            ("RESERVATION_TTL_SECONDS", "60"),
+            ("RESERVATION_TIMEOUT_SECONDS", "30"),
+        ])
+        .unwrap();
+        assert!(config.twilio_auth_token.unwrap().matches("tok"));
+        assert!(config.reservations_api_token.unwrap().matches("op"));
+        assert!(config.allow_unsigned_callbacks);
+        assert_eq!(config.public_url.as_deref(), Some("https://tr.example.com"));
+        assert_eq!(
+            (
+                config.reservation_ttl_seconds,
+                config.reservation_timeout_seconds
+            ),
+            (60, 30)
+        );
+    }
+
+    #[test]
+    fn an_empty_secret_is_unset() {
+        assert!(config(&[("TWILIO_AUTH_TOKEN", "")])
+            .unwrap()
+            .twilio_auth_token
+            .is_none());
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (name, value) in [
+            ("RESERVATION_TTL_SECONDS", "a day"),
+            ("RESERVATION_TTL_SECONDS", "59"),
+            ("RESERVATION_TIMEOUT_SECONDS", "-1"),
+            ("RESERVATION_TIMEOUT_SECONDS", "0"),
+            ("ALLOW_UNSIGNED_CALLBACKS", "yes"),
+            ("PUBLIC_URL", "tr.example.com"),
+            ("PUBLIC_URL", "https://tr.example.com/callbacks"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert_eq!(err.name, name);
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let config = config(&[
+            ("TWILIO_AUTH_TOKEN", "hunter2"),
+            ("RESERVATIONS_API_TOKEN", "letmein"),
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("letmein"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        let secret = Secret::new("abc");
+        assert!(secret.matches("abc"));
+        assert!(!secret.matches("ab") && !secret.matches("abcd") && !secret.matches("abd"));
+    }
+
+    #[test]
+    fn the_signed_url_uses_public_url_when_set() {
+        let plain = config(&[]).unwrap();
+        assert_eq!(
+            plain.signed_url("http://127.0.0.1:8787/assignment_callback?x=1"),
+            "http://127.0.0.1:8787/assignment_callback?x=1"
+        );
+        let public = config(&[("PUBLIC_URL", "https://abc.ngrok.app")]).unwrap();
+        assert_eq!(
+            public.signed_url("http://127.0.0.1:8787/assignment_callback?x=1"),
+            "https://abc.ngrok.app/assignment_callback?x=1"
+        );
+        assert_eq!(
+            public.signed_url("http://127.0.0.1:8787"),
+            "https://abc.ngrok.app/"
+        );
+    }
+}

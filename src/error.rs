@@ -1,0 +1,143 @@
+//! Every way a request can fail, and the HTTP answer each one gets: the one place where errors
+//! become status codes and `{"error":{"code","message"}}` bodies.
+
+use serde_json::json;
+
+use crate::config::ConfigError;
+use crate::models::{ReservationSid, SidError, TransitionError, UnknownStatus};
+use crate::store::listing::ListQueryError;
+use crate::store::StoreError;
+use crate::twilio::{CallbackError, FormError};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    #[error("no route for {path}: see the README for the routes this worker serves")]
+    NotFound { path: String },
+    #[error("{method} is not allowed here: use {allow}")]
+    MethodNotAllowed { method: String, allow: &'static str },
+    #[error("the body must be {expected}; got {got}")]
+    UnsupportedMediaType { expected: &'static str, got: String },
+    #[error("the body is larger than the limit of {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("the body could not be read")]
+    UnreadableBody,
+    #[error(transparent)]
+    Form(#[from] FormError),
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
+    #[error(transparent)]
+    InvalidSid(#[from] SidError),
+    #[error(transparent)]
+    ListQuery(#[from] ListQueryError),
+    #[error("the body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error(transparent)]
+    UnknownStatus(#[from] UnknownStatus),
+    #[error("send the operator token as 'Authorization: Bearer <RESERVATIONS_API_TOKEN>'")]
+    Unauthorized,
+    #[error("the X-Twilio-Signature header is missing: only TaskRouter may call this URL")]
+    MissingSignature,
+    #[error("the X-Twilio-Signature header does not match this request: check TWILIO_AUTH_TOKEN and, behind a proxy or tunnel, PUBLIC_URL")]
+    InvalidSignature,
+    #[error("no reservation {0} is stored (records live RESERVATION_TTL_SECONDS; a new one may take up to 60 s to be seen in other locations)")]
+    ReservationNotFound(ReservationSid),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("{0} is not set: run 'wrangler secret put {0}' (or add it to .dev.vars)")]
+    MissingSecret(&'static str),
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("the reservation store is unavailable: {0}")]
+    Store(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::Store(error.0)
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::UnreadableBody
+            | ApiError::Form(_)
+            | ApiError::Callback(_)
+            | ApiError::InvalidSid(_)
+            | ApiError::ListQuery(_)
+            | ApiError::InvalidJson(_)
+            | ApiError::UnknownStatus(_) => 400,
+            ApiError::Unauthorized => 401,
+            ApiError::MissingSignature | ApiError::InvalidSignature => 403,
+            ApiError::NotFound { .. } | ApiError::ReservationNotFound(_) => 404,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Transition(_) => 409,
+            ApiError::BodyTooLarge { .. } => 413,
+            ApiError::UnsupportedMediaType { .. } => 415,
+            ApiError::MissingSecret(_) | ApiError::Config(_) | ApiError::Store(_) => 503,
+        }
+    }
+
+    /// A stable snake_case name for scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::BodyTooLarge { .. } => "body_too_large",
+            ApiError::UnreadableBody => "unreadable_body",
+            ApiError::Form(_) => "malformed_body",
+            ApiError::Callback(CallbackError::Missing(_)) => "missing_parameter",
+            ApiError::Callback(CallbackError::InvalidSid(_)) | ApiError::InvalidSid(_) => {
+                "invalid_sid"
+            }
+            ApiError::ListQuery(_) => "invalid_query",
+            ApiError::InvalidJson(_) => "invalid_json",
+            ApiError::UnknownStatus(_) => "unknown_status",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::MissingSignature => "missing_signature",
+            ApiError::InvalidSignature => "invalid_signature",
+            ApiError::ReservationNotFound(_) => "reservation_not_found",
+            ApiError::Transition(_) => "invalid_transition",
+            ApiError::MissingSecret(_) => "not_configured",
+            ApiError::Config(_) => "invalid_configuration",
+            ApiError::Store(_) => "store_unavailable",
+        }
+    }
+
+    /// The `Allow` header a 405 carries.
+    pub fn allow(&self) -> Option<&'static str> {
+        match self {
+            ApiError::MethodNotAllowed { allow, .. } => Some(allow),
+            _ => None,
+        }
+    }
+
+    pub fn body(&self) -> String {
+        json!({ "error": { "code": self.code(), "message": self.to_string() } }).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_the_documented_json_shape() {
+        let body: serde_json::Value =
+            serde_json::from_str(&ApiError::MissingSecret("TWILIO_AUTH_TOKEN").body()).unwrap();
+        assert_eq!(body["error"]["code"], "not_configured");
+        assert_eq!(body["error"]["message"], "TWILIO_AUTH_TOKEN is not set: run 'wrangler secret put TWILIO_AUTH_TOKEN' (or add it to .dev.vars)");
+        assert_eq!(ApiError::MissingSecret("X").status(), 503);
+    }
+
+    #[test]
+    fn only_405_has_an_allow_header() {
+        let err = ApiError::MethodNotAllowed {
+            method: "GET".into(),
+            allow: "POST",
+        };
+        assert_eq!((err.status(), err.allow()), (405, Some("POST")));
+        assert_eq!(ApiError::Unauthorized.allow(), None);
+    }
+}

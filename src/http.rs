@@ -1,0 +1,204 @@
+//! HTTP rules the worker applies before any handler logic: media types, the body limit, the
+//! operator's bearer token, and the reply every handler produces.
+
+use serde::Serialize;
+
+use crate::config::Secret;
+use crate::error::ApiError;
+
+/// The largest body accepted. TaskRouter task attributes may hold up to 16 KiB of JSON (worker
+/// attributes 4 KiB); form encoding can triple that, so 128 KiB leaves ample room.
+pub const MAX_BODY_BYTES: usize = 128 * 1024;
+
+pub const FORM: &str = "application/x-www-form-urlencoded";
+pub const JSON: &str = "application/json";
+
+/// Checks a `Content-Type` header's media type, ignoring parameters such as `charset`.
+pub fn require_media_type(header: Option<&str>, expected: &'static str) -> Result<(), ApiError> {
+    let media_type = header.map(|value| {
+        value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    match media_type {
+        Some(found) if found == expected => Ok(()),
+        other => Err(ApiError::UnsupportedMediaType {
+            expected,
+            got: other.map_or_else(
+                || "no Content-Type".to_owned(),
+                |found| format!("Content-Type {found}"),
+            ),
+        }),
+    }
+}
+
+/// Refuses a body by its declared length before reading it.
+pub fn check_declared_length(content_length: Option<&str>) -> Result<(), ApiError> {
+    match content_length.and_then(|value| value.trim().parse::<u64>().ok()) {
+        Some(length) if length > MAX_BODY_BYTES as u64 => Err(ApiError::BodyTooLarge {
+            limit: MAX_BODY_BYTES,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a body by its real length (a chunked body declares none).
+pub fn check_length(body: &[u8]) -> Result<(), ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::BodyTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// `Authorization: Bearer <token>` against the configured operator token. No token configured
+/// means the operator API is closed.
+pub fn require_bearer(header: Option<&str>, token: Option<&Secret>) -> Result<(), ApiError> {
+    let token = token.ok_or(ApiError::MissingSecret("RESERVATIONS_API_TOKEN"))?;
+    let presented = header
+        .and_then(|value| value.trim().strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(ApiError::Unauthorized)?;
+    if token.matches(presented) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+/// What a handler answers: always JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    /// The `Allow` header of a 405.
+    pub allow: Option<&'static str>,
+}
+
+impl Reply {
+    pub fn json<T: Serialize>(status: u16, value: &T) -> Reply {
+        Reply {
+            status,
+            body: serde_json::to_string(value).unwrap_or_else(|_| "{}".into()),
+            allow: None,
+        }
+    }
+
+    /// TaskRouter's "do nothing now" answer.
+    pub fn empty_object() -> Reply {
+        Reply {
+            status: 200,
+            body: "{}".into(),
+            allow: None,
+        }
+    }
+
+    pub fn error(error: &ApiError) -> Reply {
+        Reply {
+            status: error.status(),
+            body: error.body(),
+            allow: error.allow(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types_ignore_parameters_and_case() {
+        assert!(require_media_type(
+            Some("application/x-www-form-urlencoded; charset=utf-8"),
+            FORM
+        )
+        .is_ok());
+        assert!(require_media_type(Some("Application/JSON"), JSON).is_ok());
+        let err = require_media_type(Some("application/json"), FORM).unwrap_err();
+        assert_eq!(err.status(), 415);
+        assert_eq!(
+            err.to_string(),
+            "the body must be application/x-www-form-urlencoded; got Content-Type application/json"
+        );
+        assert_eq!(
+            require_media_type(None, FORM).unwrap_err().to_string(),
+            "the body must be application/x-www-form-urlencoded; got no Content-Type"
+        );
+    }
+
+    #[test]
+    fn the_body_limit_holds_for_declared_and_real_lengths() {
+        assert!(check_declared_length(Some(&MAX_BODY_BYTES.to_string())).is_ok());
+        assert_eq!(
+            check_declared_length(Some(&(MAX_BODY_BYTES + 1).to_string()))
+                .unwrap_err()
+                .status(),
+            413
+        );
+        assert!(check_declared_length(None).is_ok());
+        assert!(check_length(&vec![b'a'; MAX_BODY_BYTES]).is_ok());
+        assert_eq!(
+            check_length(&vec![b'a'; MAX_BODY_BYTES + 1])
+                .unwrap_err()
+                .status(),
+            413
+        );
+    }
+
+    #[test]
+    fn the_limit_holds_the_largest_attributes_twilio_allows() {
+        let task = format!("{{\"note\":\"{}\"}}", "\"".repeat(16 * 1024 - 12));
+        let worker = format!("{{\"note\":\"{}\"}}", "{".repeat(4 * 1024 - 12));
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("TaskAttributes", &task)
+            .append_pair("WorkerAttributes", &worker)
+            .finish();
+        assert!(
+            body.len() > 3 * 20 * 1024 - 100,
+            "every character escaped: {}",
+            body.len()
+        );
+        assert!(check_length(body.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn the_operator_api_fails_closed() {
+        let token = Secret::new("s3cret");
+        assert!(require_bearer(Some("Bearer s3cret"), Some(&token)).is_ok());
+        assert_eq!(
+            require_bearer(Some("Bearer s3cre"), Some(&token)),
+            Err(ApiError::Unauthorized)
+        );
+        assert_eq!(
+            require_bearer(Some("s3cret"), Some(&token)),
+            Err(ApiError::Unauthorized)
+        );
+        assert_eq!(
+            require_bearer(Some("Basic s3cret"), Some(&token)),
+            Err(ApiError::Unauthorized)
+        );
+        assert_eq!(
+            require_bearer(None, Some(&token)),
+            Err(ApiError::Unauthorized)
+        );
+        assert_eq!(
+            require_bearer(Some("Bearer s3cret"), None),
+            Err(ApiError::MissingSecret("RESERVATIONS_API_TOKEN"))
+        );
+    }
+
+    #[test]
+    fn replies_carry_the_error_shape() {
+        let reply = Reply::error(&ApiError::MethodNotAllowed {
+            method: "GET".into(),
+            allow: "POST",
+        });
+        assert_eq!((reply.status, reply.allow), (405, Some("POST")));
+        assert!(reply.body.contains("\"code\":\"method_not_allowed\""));
+        assert_eq!(Reply::empty_object().body, "{}");
+    }
+}

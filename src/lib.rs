@@ -1,0 +1,75 @@
+//! taskrouter-edge: a Twilio TaskRouter Assignment Callback URL on Cloudflare Workers.
+//!
+//! The pure core (everything but `api`, `store::kv` and the entry point below) has no `worker`
+//! types and is tested on the host; the CLI reuses it.
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod models;
+pub mod request_log;
+pub mod routes;
+pub mod store;
+pub mod twilio;
+
+#[cfg(target_arch = "wasm32")]
+mod api;
+
+#[cfg(target_arch = "wasm32")]
+mod entry {
+    use worker::{
+        console_log, event, Context as WorkerContext, Date, Env, Headers, Request, Response,
+    };
+
+    use crate::api::{assignment_callback, health, reservations, Context};
+    use crate::http::Reply;
+    use crate::request_log::RequestLog;
+    use crate::routes::{self, Route};
+
+    #[event(fetch)]
+    async fn fetch(req: Request, env: Env, _: WorkerContext) -> worker::Result<Response> {
+        let started = Date::now().as_millis();
+        let method = req.method().to_string();
+        let path = req.path();
+        let ctx = Context::new(env);
+        let route = routes::resolve(&method, &path);
+        let pattern: &str = match &route {
+            Ok(route) => route.pattern(),
+            Err(_) => &path,
+        };
+        let mut log = RequestLog::new(&method, pattern);
+
+        let answer = match route {
+            Ok(Route::AssignmentCallback) => assignment_callback::handle(req, &ctx, &mut log).await,
+            Ok(Route::ListReservations) => reservations::list::handle(req, &ctx, &mut log).await,
+            Ok(Route::ShowReservation(sid)) => {
+                reservations::show::handle(req, &sid, &ctx, &mut log).await
+            }
+            Ok(Route::UpdateStatus(sid)) => {
+                reservations::update_status::handle(req, &sid, &ctx, &mut log).await
+            }
+            Ok(Route::Health) => Ok(health::handle(&ctx)),
+            Err(error) => Err(error),
+        };
+        let reply = answer.unwrap_or_else(|error| {
+            log.outcome = error.code();
+            Reply::error(&error)
+        });
+
+        log.status = reply.status;
+        log.duration_ms = Date::now().as_millis().saturating_sub(started);
+        console_log!("{}", log.line());
+        respond(reply)
+    }
+
+    fn respond(reply: Reply) -> worker::Result<Response> {
+        let headers = Headers::new();
+        headers.set("content-type", "application/json")?;
+        if let Some(allow) = reply.allow {
+            headers.set("allow", allow)?;
+        }
+        Ok(Response::from_bytes(reply.body.into_bytes())?
+            .with_status(reply.status)
+            .with_headers(headers))
+    }
+}

@@ -1,0 +1,13 @@
+//! The reservation model: SIDs, statuses, times and the stored record.
+
+pub mod reservation;
+pub mod sid;
+pub mod status;
+pub mod timestamp;
+
+pub use reservation::{Attributes, Moved, Reservation, Summary, TransitionError};
+pub use sid::{
+    ActivitySid, ReservationSid, SidError, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid,
+};
+pub use status::{ReportedStatus, Status, StatusSource, UnknownStatus};
+pub use timestamp::Timestamp;

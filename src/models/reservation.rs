@@ -1,0 +1,386 @@
+//! The stored reservation, its summary (kept in KV metadata for listings) and its status moves.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{
+    ReportedStatus, ReservationSid, Status, StatusSource, TaskSid, Timestamp, WorkerSid,
+    WorkspaceSid,
+};
+use crate::twilio::AssignmentCallback;
+
+/// Task or worker attributes: the JSON object TaskRouter sends, or, when the text is not a JSON
+/// object, the text as it came (a callback is never refused for odd attributes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Attributes {
+    Json(Map<String, Value>),
+    Raw(String),
+}
+
+impl Attributes {
+    pub fn parse(text: &str) -> Attributes {
+        match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => Attributes::Json(map),
+            _ => Attributes::Raw(text.to_owned()),
+        }
+    }
+
+    /// One attribute's value, for rules and summaries.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        match self {
+            Attributes::Json(map) => map.get(name),
+            Attributes::Raw(_) => None,
+        }
+    }
+}
+
+/// The longest task summary kept in KV metadata (which holds at most 1024 bytes in all).
+pub const TASK_SUMMARY_CHARS: usize = 80;
+
+/// What a listing shows, stored as the KV key's metadata so a listing needs no `get`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub reservation_sid: ReservationSid,
+    pub task_sid: TaskSid,
+    pub workspace_sid: WorkspaceSid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_sid: Option<WorkerSid>,
+    pub status: Status,
+    pub received_at: Timestamp,
+    pub status_updated_at: Timestamp,
+    /// A short `key=value` rendering of the task attributes.
+    pub task: String,
+}
+
+/// The whole record, stored as the KV value under `reservation:{ReservationSid}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub reservation_sid: ReservationSid,
+    pub task_sid: TaskSid,
+    pub workspace_sid: WorkspaceSid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_sid: Option<WorkerSid>,
+    pub task_attributes: Option<Attributes>,
+    pub worker_attributes: Option<Attributes>,
+    /// Every parameter TaskRouter sent, as text; a key sent more than once holds a list.
+    pub parameters: BTreeMap<String, Value>,
+    pub received_at: Timestamp,
+    pub status: Status,
+    pub status_updated_at: Timestamp,
+    pub status_source: StatusSource,
+}
+
+/// A status move the model does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the reservation is {from}; it cannot become {to}{}", allowed_moves(*.from))]
+pub struct TransitionError {
+    pub from: Status,
+    pub to: Status,
+}
+
+fn allowed_moves(from: Status) -> String {
+    let next: Vec<&str> = from
+        .next_statuses()
+        .into_iter()
+        .map(Status::as_str)
+        .collect();
+    if next.is_empty() {
+        format!(" ({from} is final)")
+    } else {
+        format!(" (from {from} it can become {})", next.join(", "))
+    }
+}
+
+/// What [`Reservation::move_to`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moved {
+    Changed,
+    /// The reservation already had that status: nothing to write.
+    AlreadyThere,
+}
+
+fn parameters_of(callback: &AssignmentCallback) -> BTreeMap<String, Value> {
+    let mut parameters: BTreeMap<String, Value> = BTreeMap::new();
+    for (key, value) in callback.params.pairs() {
+        let value = Value::String(value.clone());
+        match parameters.get_mut(key) {
+            None => {
+                parameters.insert(key.clone(), value);
+            }
+            Some(Value::Array(values)) => values.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
+        }
+    }
+    parameters
+}
+
+impl Reservation {
+    /// A new pending reservation from TaskRouter's assignment callback.
+    pub fn from_callback(callback: &AssignmentCallback, now: Timestamp) -> Reservation {
+        let params = &callback.params;
+        Reservation {
+            reservation_sid: callback.reservation_sid.clone(),
+            task_sid: callback.task_sid.clone(),
+            workspace_sid: callback.workspace_sid.clone(),
+            worker_sid: params.get("WorkerSid").and_then(|sid| sid.parse().ok()),
+            task_attributes: params.get("TaskAttributes").map(Attributes::parse),
+            worker_attributes: params.get("WorkerAttributes").map(Attributes::parse),
+            parameters: parameters_of(callback),
+            received_at: now,
+            status: Status::Pending,
+            status_updated_at: now,
+            status_source: StatusSource::Callback,
+        }
+    }
+
+    /// This (newer) record merged with what the store already holds for the same reservation:
+    /// the newest parameters, but the first arrival time and the existing status, so a repeated
+    /// or late callback never moves a reservation back to `pending`.
+    pub fn merged_with(self, existing: Option<Reservation>) -> Reservation {
+        match existing {
+            None => self,
+            Some(existing) => Reservation {
+                received_at: existing.received_at.min(self.received_at),
+                status: existing.status,
+                status_updated_at: existing.status_updated_at,
+                status_source: existing.status_source,
+                ..self
+            },
+        }
+    }
+
+    /// Moves the status if the model allows it, recording when and who.
+    pub fn move_to(
+        &mut self,
+        next: Status,
+        source: StatusSource,
+        now: Timestamp,
+    ) -> Result<Moved, TransitionError> {
+        if self.status == next {
+            return Ok(Moved::AlreadyThere);
+        }
+        if !self.status.can_move_to(next) {
+            return Err(TransitionError {
+                from: self.status,
+                to: next,
+            });
+        }
+        self.status = next;
+        self.status_updated_at = now;
+        self.status_source = source;
+        Ok(Moved::Changed)
+    }
+
+    pub fn reported_status(&self, now: Timestamp, timeout_secs: u64) -> ReportedStatus {
+        ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs)
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary {
+            reservation_sid: self.reservation_sid.clone(),
+            task_sid: self.task_sid.clone(),
+            workspace_sid: self.workspace_sid.clone(),
+            worker_sid: self.worker_sid.clone(),
+            status: self.status,
+            received_at: self.received_at,
+            status_updated_at: self.status_updated_at,
+            task: self
+                .task_attributes
+                .as_ref()
+                .map(summarize)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl Summary {
+    pub fn reported_status(&self, now: Timestamp, timeout_secs: u64) -> ReportedStatus {
+        ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs)
+    }
+}
+
+/// `item` as JSON with its `status` replaced by what the operator should be shown.
+pub fn with_reported_status<T: Serialize>(item: &T, status: ReportedStatus) -> Value {
+    let mut value = serde_json::to_value(item).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert(
+            "status".into(),
+            serde_json::to_value(status).unwrap_or(Value::Null),
+        );
+    }
+    value
+}
+
+/// `key=value, key=value…`, at most [`TASK_SUMMARY_CHARS`] characters, without control
+/// characters.
+fn summarize(attributes: &Attributes) -> String {
+    let text = match attributes {
+        Attributes::Json(map) => map
+            .iter()
+            .map(|(key, value)| match value {
+                Value::String(text) => format!("{key}={text}"),
+                other => format!("{key}={other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Attributes::Raw(text) => text.clone(),
+    };
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if clean.chars().count() <= TASK_SUMMARY_CHARS {
+        clean
+    } else {
+        let mut cut: String = clean.chars().take(TASK_SUMMARY_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::twilio::FormParams;
+
+    const WR: &str = "WRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const WT: &str = "WTbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    const WS: &str = "WScccccccccccccccccccccccccccccccc";
+    const WK: &str = "WKdddddddddddddddddddddddddddddddd";
+
+    fn callback(task_attributes: &str) -> AssignmentCallback {
+        AssignmentCallback::from_params(FormParams::from_pairs([
+            ("ReservationSid", WR),
+            ("TaskSid", WT),
+            ("WorkspaceSid", WS),
+            ("WorkerSid", WK),
+            ("TaskAttributes", task_attributes),
+            ("WorkerAttributes", r#"{"skills":["en"]}"#),
+            ("TaskAge", "12"),
+        ]))
+        .unwrap()
+    }
+
+    fn at(ms: u64) -> Timestamp {
+        Timestamp::from_millis(ms)
+    }
+
+    #[test]
+    fn a_callback_makes_a_pending_record_with_everything_it_carried() {
+        let record =
+            Reservation::from_callback(&callback(r#"{"type":"support","vip":true}"#), at(5));
+        assert_eq!(record.status, Status::Pending);
+        assert_eq!(record.status_source, StatusSource::Callback);
+        assert_eq!(
+            (record.received_at, record.status_updated_at),
+            (at(5), at(5))
+        );
+        assert_eq!(record.worker_sid.as_ref().map(WorkerSid::as_str), Some(WK));
+        assert_eq!(
+            record.task_attributes.as_ref().unwrap().get("vip"),
+            Some(&Value::Bool(true))
+        );
+        assert_eq!(record.parameters["TaskAge"], Value::String("12".into()));
+        assert_eq!(record.parameters.len(), 7);
+    }
+
+    #[test]
+    fn attributes_that_are_not_a_json_object_are_kept_as_text() {
+        for odd in ["not json", "[1,2]", "\"text\"", "", "{\"unclosed\":"] {
+            let record = Reservation::from_callback(&callback(odd), at(0));
+            assert_eq!(
+                record.task_attributes,
+                Some(Attributes::Raw(odd.to_owned())),
+                "{odd}"
+            );
+        }
+    }
+
+    #[test]
+    fn repeated_parameters_are_all_kept() {
+        let mut cb = callback("{}");
+        cb.params = FormParams::from_pairs([("Digits", "1"), ("Digits", "2"), ("Digits", "3")]);
+        let record = Reservation::from_callback(&cb, at(0));
+        assert_eq!(
+            record.parameters["Digits"],
+            serde_json::json!(["1", "2", "3"])
+        );
+    }
+
+    #[test]
+    fn a_repeated_callback_keeps_the_first_arrival_and_the_status() {
+        let mut first = Reservation::from_callback(&callback(r#"{"n":1}"#), at(100));
+        first
+            .move_to(Status::Accepted, StatusSource::Event, at(150))
+            .unwrap();
+        let again =
+            Reservation::from_callback(&callback(r#"{"n":2}"#), at(200)).merged_with(Some(first));
+        assert_eq!(again.status, Status::Accepted);
+        assert_eq!(again.status_source, StatusSource::Event);
+        assert_eq!(again.status_updated_at, at(150));
+        assert_eq!(again.received_at, at(100));
+        assert_eq!(
+            again.task_attributes.unwrap().get("n"),
+            Some(&serde_json::json!(2))
+        );
+    }
+
+    #[test]
+    fn moves_follow_the_status_model() {
+        let mut record = Reservation::from_callback(&callback("{}"), at(0));
+        assert_eq!(
+            record.move_to(Status::Pending, StatusSource::Operator, at(1)),
+            Ok(Moved::AlreadyThere)
+        );
+        assert_eq!(
+            record.move_to(Status::Accepted, StatusSource::Operator, at(2)),
+            Ok(Moved::Changed)
+        );
+        assert_eq!(
+            (record.status_updated_at, record.status_source),
+            (at(2), StatusSource::Operator)
+        );
+        let err = record
+            .move_to(Status::Rejected, StatusSource::Operator, at(3))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "the reservation is accepted; it cannot become rejected (from accepted it can become wrapping, completed)");
+        record
+            .move_to(Status::Completed, StatusSource::Event, at(4))
+            .unwrap();
+        let err = record
+            .move_to(Status::Pending, StatusSource::Callback, at(5))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the reservation is completed; it cannot become pending (completed is final)"
+        );
+        assert_eq!(record.status_updated_at, at(4));
+    }
+
+    #[test]
+    fn the_summary_is_short_and_fits_kv_metadata() {
+        let record = Reservation::from_callback(&callback(r#"{"b":"two","a":1}"#), at(0));
+        assert_eq!(record.summary().task, "a=1, b=two");
+
+        let huge = format!(r#"{{"quote":"{}","line":"a\nb"}}"#, "\"\\€".repeat(500));
+        let summary = Reservation::from_callback(&callback(&huge), at(u64::MAX / 4)).summary();
+        assert_eq!(summary.task.chars().count(), TASK_SUMMARY_CHARS);
+        assert!(summary.task.ends_with('…') && !summary.task.contains('\n'));
+        assert!(serde_json::to_vec(&summary).unwrap().len() < 1024);
+    }
+
+    #[test]
+    fn the_reported_status_replaces_the_stored_one() {
+        let record = Reservation::from_callback(&callback("{}"), at(0));
+        assert_eq!(
+            record.reported_status(at(121_000), 120),
+            ReportedStatus::EXPIRED
+        );
+        let view = with_reported_status(&record, ReportedStatus::EXPIRED);
+        assert_eq!(view["status"], "expired");
+        assert_eq!(view["reservation_sid"], WR);
+    }
+}

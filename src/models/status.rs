@@ -1,0 +1,238 @@
+//! A reservation's status and the moves TaskRouter allows between them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// What is stored. `expired` is not here: it is derived at read time (see [`ReportedStatus`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Accepted,
+    Rejected,
+    Timeout,
+    Canceled,
+    Rescinded,
+    Wrapping,
+    Completed,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::Pending,
+        Status::Accepted,
+        Status::Rejected,
+        Status::Timeout,
+        Status::Canceled,
+        Status::Rescinded,
+        Status::Wrapping,
+        Status::Completed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Accepted => "accepted",
+            Status::Rejected => "rejected",
+            Status::Timeout => "timeout",
+            Status::Canceled => "canceled",
+            Status::Rescinded => "rescinded",
+            Status::Wrapping => "wrapping",
+            Status::Completed => "completed",
+        }
+    }
+
+    /// Whether TaskRouter can move a reservation from `self` to `next`. Staying put is not a
+    /// move: callers treat `self == next` as already done.
+    pub fn can_move_to(self, next: Status) -> bool {
+        use Status::*;
+        matches!(
+            (self, next),
+            (
+                Pending,
+                Accepted | Rejected | Timeout | Canceled | Rescinded
+            ) | (Accepted, Wrapping | Completed)
+                | (Wrapping, Completed)
+        )
+    }
+
+    /// The statuses reachable from `self` in one move.
+    pub fn next_statuses(self) -> Vec<Status> {
+        Status::ALL
+            .into_iter()
+            .filter(|next| self.can_move_to(*next))
+            .collect()
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not one of [`Status::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown status {given:?}: use one of pending, accepted, rejected, timeout, canceled, rescinded, wrapping, completed")]
+pub struct UnknownStatus {
+    pub given: String,
+}
+
+impl FromStr for Status {
+    type Err = UnknownStatus;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value)
+            .ok_or_else(|| UnknownStatus {
+                given: value.to_owned(),
+            })
+    }
+}
+
+/// The status an operator is shown: the stored one, or `expired` for a pending reservation
+/// older than the Workflow's reservation timeout (TaskRouter has timed it out by then, even if
+/// no event said so).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ReportedStatus {
+    Stored(Status),
+    Expired(ExpiredTag),
+}
+
+/// Serializes as the string `"expired"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpiredTag {
+    Expired,
+}
+
+impl ReportedStatus {
+    pub const EXPIRED: ReportedStatus = ReportedStatus::Expired(ExpiredTag::Expired);
+
+    pub fn derive(stored: Status, age_ms: u64, timeout_secs: u64) -> ReportedStatus {
+        if stored == Status::Pending && age_ms > timeout_secs.saturating_mul(1000) {
+            ReportedStatus::EXPIRED
+        } else {
+            ReportedStatus::Stored(stored)
+        }
+    }
+}
+
+impl FromStr for ReportedStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        if value == "expired" {
+            return Ok(ReportedStatus::EXPIRED);
+        }
+        value
+            .parse()
+            .map(ReportedStatus::Stored)
+            .map_err(|_| UnknownStatus {
+                given: value.to_owned(),
+            })
+    }
+}
+
+/// Who set the current status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusSource {
+    /// TaskRouter's assignment callback (a new reservation, or the instruction we answered).
+    Callback,
+    /// A TaskRouter event callback.
+    Event,
+    /// An operator, through the API (the CLI after Twilio answered).
+    Operator,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Status::*;
+
+    /// Every pair of statuses, checked against the table in DESIGN.md.
+    #[test]
+    fn transitions_are_exactly_the_documented_ones() {
+        let allowed = [
+            (Pending, Accepted),
+            (Pending, Rejected),
+            (Pending, Timeout),
+            (Pending, Canceled),
+            (Pending, Rescinded),
+            (Accepted, Wrapping),
+            (Accepted, Completed),
+            (Wrapping, Completed),
+        ];
+        for from in Status::ALL {
+            for to in Status::ALL {
+                assert_eq!(
+                    from.can_move_to(to),
+                    allowed.contains(&(from, to)),
+                    "{from} -> {to}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_moves_back_to_pending() {
+        for from in Status::ALL {
+            assert!(!from.can_move_to(Pending), "{from} -> pending");
+        }
+    }
+
+    #[test]
+    fn final_statuses_have_no_way_out() {
+        for status in [Rejected, Timeout, Canceled, Rescinded, Completed] {
+            assert!(status.next_statuses().is_empty(), "{status}");
+        }
+        assert_eq!(Accepted.next_statuses(), vec![Wrapping, Completed]);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for status in Status::ALL {
+            assert_eq!(status.as_str().parse::<Status>().unwrap(), status);
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                format!("\"{status}\"")
+            );
+        }
+        let err = "done".parse::<Status>().unwrap_err();
+        assert!(err.to_string().contains("unknown status \"done\""));
+        assert!("expired".parse::<Status>().is_err());
+    }
+
+    #[test]
+    fn expiry_is_derived_only_for_old_pending_reservations() {
+        assert_eq!(
+            ReportedStatus::derive(Pending, 120_000, 120),
+            ReportedStatus::Stored(Pending)
+        );
+        assert_eq!(
+            ReportedStatus::derive(Pending, 120_001, 120),
+            ReportedStatus::EXPIRED
+        );
+        assert_eq!(
+            ReportedStatus::derive(Accepted, 10_000_000, 120),
+            ReportedStatus::Stored(Accepted)
+        );
+        assert_eq!(
+            serde_json::to_string(&ReportedStatus::EXPIRED).unwrap(),
+            "\"expired\""
+        );
+        assert_eq!(
+            "expired".parse::<ReportedStatus>().unwrap(),
+            ReportedStatus::EXPIRED
+        );
+        assert_eq!(
+            "timeout".parse::<ReportedStatus>().unwrap(),
+            ReportedStatus::Stored(Timeout)
+        );
+    }
+}

@@ -1,0 +1,88 @@
+// POST /assignment_callback: signed callbacks are stored, then answered with `{}`.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { assignmentParams, signedPost } from './support/twilio.mjs';
+import { kvOf, storedKeys, worker } from './support/worker.mjs';
+
+describe('assignment callback', () => {
+  test('answers 200 application/json {} after storing the full record with its summary and TTL', async () => {
+    const fetchWorker = await worker('main');
+    const params = assignmentParams({ ExtraTwilioField: 'kept too' });
+    const before = Date.now();
+    const response = await signedPost(fetchWorker, '/assignment_callback', params);
+
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'application/json');
+    assert.equal(await response.text(), '{}');
+
+    const kv = await kvOf('main');
+    const { value, metadata } = await kv.getWithMetadata(`reservation:${params.ReservationSid}`, 'json');
+    assert.equal(value.reservation_sid, params.ReservationSid);
+    assert.equal(value.task_sid, params.TaskSid);
+    assert.equal(value.workspace_sid, params.WorkspaceSid);
+    assert.equal(value.worker_sid, params.WorkerSid);
+    assert.deepEqual(value.task_attributes, JSON.parse(params.TaskAttributes));
+    assert.deepEqual(value.worker_attributes, JSON.parse(params.WorkerAttributes));
+    for (const [key, sent] of Object.entries(params)) assert.equal(value.parameters[key], sent, key);
+    assert.equal(value.status, 'pending');
+    assert.equal(value.status_source, 'callback');
+    const receivedAt = Date.parse(value.received_at);
+    assert.ok(receivedAt >= before - 1000 && receivedAt <= Date.now() + 1000, value.received_at);
+    assert.equal(value.status_updated_at, value.received_at);
+
+    assert.deepEqual(metadata, {
+      reservation_sid: params.ReservationSid,
+      task_sid: params.TaskSid,
+      workspace_sid: params.WorkspaceSid,
+      worker_sid: params.WorkerSid,
+      status: 'pending',
+      received_at: value.received_at,
+      status_updated_at: value.received_at,
+      task: 'from=+14155550100, language=en, type=support, vip=false',
+    });
+
+    const [key] = (await storedKeys('main')).filter((k) => k.name === `reservation:${params.ReservationSid}`);
+    const ttl = key.expiration - Date.now() / 1000;
+    assert.ok(ttl > 3500 && ttl <= 3601, `expires in ${ttl}s, RESERVATION_TTL_SECONDS is 3600`);
+  });
+
+  test('keeps attributes that are not JSON as the text TaskRouter sent', async () => {
+    const fetchWorker = await worker('main');
+    const params = assignmentParams({ TaskAttributes: 'plain text, not JSON', WorkerAttributes: '{"broken":' });
+    const response = await signedPost(fetchWorker, '/assignment_callback', params);
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), '{}');
+    const value = await (await kvOf('main')).get(`reservation:${params.ReservationSid}`, 'json');
+    assert.equal(value.task_attributes, 'plain text, not JSON');
+    assert.equal(value.worker_attributes, '{"broken":');
+  });
+
+  test('a repeated callback for the same reservation leaves exactly one record', async () => {
+    const fetchWorker = await worker('main');
+    const params = assignmentParams();
+    const first = await signedPost(fetchWorker, '/assignment_callback', params);
+    assert.equal(first.status, 200);
+    const kv = await kvOf('main');
+    const original = await kv.get(`reservation:${params.ReservationSid}`, 'json');
+
+    const again = { ...params, TaskAge: '9' };
+    const responses = await Promise.all([1, 2, 3].map(() => signedPost(fetchWorker, '/assignment_callback', again)));
+    for (const response of responses) assert.equal(await response.text(), '{}');
+
+    const matching = (await storedKeys('main')).filter((k) => k.name === `reservation:${params.ReservationSid}`);
+    assert.equal(matching.length, 1);
+    const stored = await kv.get(`reservation:${params.ReservationSid}`, 'json');
+    assert.equal(stored.received_at, original.received_at, 'the first arrival time is kept');
+    assert.equal(stored.parameters.TaskAge, '9', 'the newest parameters are kept');
+  });
+
+  test('accepts parameters Twilio repeats, signed the way Twilio signs them', async () => {
+    const fetchWorker = await worker('main');
+    const params = assignmentParams({ Digits: ['5678', '1234'] });
+    const response = await signedPost(fetchWorker, '/assignment_callback', params);
+    assert.equal(response.status, 200, await response.clone().text());
+    const value = await (await kvOf('main')).get(`reservation:${params.ReservationSid}`, 'json');
+    assert.deepEqual(value.parameters.Digits, ['5678', '1234']);
+  });
+});

@@ -1,0 +1,57 @@
+// TaskRouter-shaped requests, signed with Twilio's official helper library.
+import { randomBytes } from 'node:crypto';
+import twilio from 'twilio';
+
+import { AUTH_TOKEN } from './worker.mjs';
+
+export const BASE = 'http://localhost';
+
+export function sid(prefix) {
+  return prefix + randomBytes(16).toString('hex');
+}
+
+/** The parameters TaskRouter sends to an Assignment Callback URL, with fresh SIDs. */
+export function assignmentParams(overrides = {}) {
+  return {
+    AccountSid: sid('AC'),
+    WorkspaceSid: sid('WS'),
+    WorkflowSid: sid('WW'),
+    TaskQueueSid: sid('WQ'),
+    TaskSid: sid('WT'),
+    TaskAttributes: JSON.stringify({ type: 'support', from: '+14155550100', language: 'en', vip: false }),
+    TaskAge: '4',
+    TaskPriority: '0',
+    WorkerSid: sid('WK'),
+    WorkerAttributes: JSON.stringify({ skills: ['support'], languages: ['en'], contact_uri: 'client:alice' }),
+    ReservationSid: sid('WR'),
+    ...overrides,
+  };
+}
+
+/** A form body; an array value becomes a repeated key. */
+export function formBody(params) {
+  const body = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    for (const item of [].concat(value)) body.append(key, item);
+  }
+  return body.toString();
+}
+
+/**
+ * POSTs `params` form-encoded to `path`, signed as Twilio would sign it.
+ * `signedUrl` and `token` let a test sign for another URL or with another token; `sent` sends
+ * other parameters than the ones signed.
+ */
+export function signedPost(fetchWorker, path, params, { token = AUTH_TOKEN, signedUrl, sent = params, headers = {} } = {}) {
+  const target = BASE + path;
+  const signature = twilio.getExpectedTwilioSignature(token, signedUrl ?? target, params);
+  return fetchWorker(target, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': signature,
+      ...headers,
+    },
+    body: formBody(sent),
+  });
+}

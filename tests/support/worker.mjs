@@ -1,0 +1,93 @@
+// One Miniflare for the whole run, serving the built worker (build/) under several
+// configurations. Suites ask for a configuration by name; the entry file disposes of it.
+import { Miniflare } from 'miniflare';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export const AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
+export const API_TOKEN = 'test-operator-token-fedcba9876543210';
+export const PUBLIC_URL = 'https://taskrouter.example.com';
+
+/** Each worker configuration the suites use: its variables, and its own KV namespace. */
+const CONFIGURATIONS = {
+  main: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, RESERVATION_TTL_SECONDS: '3600' },
+  listing: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN },
+  badInput: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN },
+  publicUrl: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, PUBLIC_URL },
+  unsignedAllowed: { ALLOW_UNSIGNED_CALLBACKS: 'true', RESERVATIONS_API_TOKEN: API_TOKEN },
+  unconfigured: {},
+  badTtl: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, RESERVATION_TTL_SECONDS: 'a day' },
+  shortTimeout: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, RESERVATION_TIMEOUT_SECONDS: '1' },
+};
+
+/** Everything the workers printed, one entry per line, for log assertions. */
+export const workerOutput = [];
+
+let miniflare;
+
+function start() {
+  const capture = (stream) => {
+    let pending = '';
+    stream.on('data', (chunk) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop();
+      workerOutput.push(...lines.filter((line) => line.trim() !== ''));
+    });
+  };
+  return new Miniflare({
+    host: '127.0.0.1',
+    port: 0,
+    cf: false,
+    handleRuntimeStdio: (stdout, stderr) => {
+      capture(stdout);
+      capture(stderr);
+    },
+    workers: Object.entries(CONFIGURATIONS).map(([name, bindings]) => ({
+      name,
+      modules: true,
+      scriptPath: path.join(root, 'build/index.js'),
+      modulesRoot: path.join(root, 'build'),
+      modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
+      compatibilityDate: '2026-04-01',
+      kvNamespaces: { RESERVATIONS: `kv-${name}` },
+      bindings,
+    })),
+  });
+}
+
+export async function miniflareInstance() {
+  miniflare ??= start();
+  await miniflare.ready;
+  return miniflare;
+}
+
+/** A `fetch` into the named worker configuration. */
+export async function worker(name) {
+  const mf = await miniflareInstance();
+  const instance = await mf.getWorker(name);
+  return (url, init) => instance.fetch(url, init);
+}
+
+export async function kvOf(name) {
+  return (await miniflareInstance()).getKVNamespace('RESERVATIONS', name);
+}
+
+/** Every key the named configuration stored. */
+export async function storedKeys(name) {
+  const kv = await kvOf(name);
+  const keys = [];
+  let cursor;
+  do {
+    const page = await kv.list({ prefix: 'reservation:', cursor });
+    keys.push(...page.keys);
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return keys;
+}
+
+export async function dispose() {
+  if (miniflare) await miniflare.dispose();
+  miniflare = undefined;
+}

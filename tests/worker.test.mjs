@@ -1,0 +1,9 @@
+// The worker's tests: every suite shares one Miniflare running the built worker (build/).
+import { after } from 'node:test';
+
+import { dispose } from './support/worker.mjs';
+
+import './callback.suite.mjs';
+import './signature.suite.mjs';
+
+after(dispose);
