@@ -3,7 +3,9 @@ import { after } from 'node:test';
 
 import { dispose } from './support/worker.mjs';
 
+import './bad_input.suite.mjs';
 import './callback.suite.mjs';
+import './operator.suite.mjs';
 import './signature.suite.mjs';
 
 after(dispose);
