@@ -55,28 +55,18 @@ pub struct ConfigError {
 }
 
 fn invalid(name: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError {
-        name,
-        problem: problem.into(),
-    }
+    ConfigError { name, problem: problem.into() }
 }
 
 impl Config {
     /// Reads every variable through `lookup` (vars and secrets by name); empty counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        let reservation_ttl_seconds = seconds(
-            get("RESERVATION_TTL_SECONDS"),
-            "RESERVATION_TTL_SECONDS",
-            DEFAULT_TTL_SECONDS,
-            MIN_TTL_SECONDS,
-        )?;
+        let reservation_ttl_seconds =
+            seconds(get("RESERVATION_TTL_SECONDS"), "RESERVATION_TTL_SECONDS", DEFAULT_TTL_SECONDS, MIN_TTL_SECONDS)?;
         Ok(Config {
             twilio_auth_token: get("TWILIO_AUTH_TOKEN").map(Secret::new),
-            allow_unsigned_callbacks: flag(
-                get("ALLOW_UNSIGNED_CALLBACKS"),
-                "ALLOW_UNSIGNED_CALLBACKS",
-            )?,
+            allow_unsigned_callbacks: flag(get("ALLOW_UNSIGNED_CALLBACKS"), "ALLOW_UNSIGNED_CALLBACKS")?,
             reservations_api_token: get("RESERVATIONS_API_TOKEN").map(Secret::new),
             public_url: get("PUBLIC_URL").map(|url| origin(&url)).transpose()?,
             reservation_ttl_seconds,
@@ -94,36 +84,22 @@ impl Config {
         match &self.public_url {
             None => request_url.to_owned(),
             Some(origin) => {
-                let after_scheme = request_url
-                    .split_once("://")
-                    .map_or(request_url, |(_, rest)| rest);
-                let path_and_query = after_scheme
-                    .find('/')
-                    .map_or("/", |start| &after_scheme[start..]);
+                let after_scheme = request_url.split_once("://").map_or(request_url, |(_, rest)| rest);
+                let path_and_query = after_scheme.find('/').map_or("/", |start| &after_scheme[start..]);
                 format!("{origin}{path_and_query}")
             }
         }
     }
 }
 
-fn seconds(
-    value: Option<String>,
-    name: &'static str,
-    default: u64,
-    minimum: u64,
-) -> Result<u64, ConfigError> {
+fn seconds(value: Option<String>, name: &'static str, default: u64, minimum: u64) -> Result<u64, ConfigError> {
     let Some(text) = value else {
         return Ok(default);
     };
-    let parsed: u64 = text
-        .trim()
-        .parse()
-        .map_err(|_| invalid(name, format!("{text:?}, not a whole number of seconds")))?;
+    let parsed: u64 =
+        text.trim().parse().map_err(|_| invalid(name, format!("{text:?}, not a whole number of seconds")))?;
     if parsed < minimum {
-        return Err(invalid(
-            name,
-            format!("{parsed}, below the minimum of {minimum} seconds"),
-        ));
+        return Err(invalid(name, format!("{parsed}, below the minimum of {minimum} seconds")));
     }
     Ok(parsed)
 }
@@ -132,10 +108,7 @@ fn flag(value: Option<String>, name: &'static str) -> Result<bool, ConfigError> 
     match value.as_deref().map(str::trim) {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
-        Some(other) => Err(invalid(
-            name,
-            format!("{other:?}: use \"true\" or \"false\""),
-        )),
+        Some(other) => Err(invalid(name, format!("{other:?}: use \"true\" or \"false\""))),
     }
 }
 
@@ -144,17 +117,9 @@ fn origin(url: &str) -> Result<String, ConfigError> {
     let rest = trimmed
         .strip_prefix("https://")
         .or_else(|| trimmed.strip_prefix("http://"))
-        .ok_or_else(|| {
-            invalid(
-                "PUBLIC_URL",
-                format!("{url:?}: it must start with https:// (or http://)"),
-            )
-        })?;
+        .ok_or_else(|| invalid("PUBLIC_URL", format!("{url:?}: it must start with https:// (or http://)")))?;
     if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
-        return Err(invalid(
-            "PUBLIC_URL",
-            format!("{url:?}: give only scheme://host[:port], without a path"),
-        ));
+        return Err(invalid("PUBLIC_URL", format!("{url:?}: give only scheme://host[:port], without a path")));
     }
     Ok(trimmed.to_owned())
 }
@@ -165,10 +130,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
@@ -197,21 +159,12 @@ mod tests {
         assert!(config.reservations_api_token.unwrap().matches("op"));
         assert!(config.allow_unsigned_callbacks);
         assert_eq!(config.public_url.as_deref(), Some("https://tr.example.com"));
-        assert_eq!(
-            (
-                config.reservation_ttl_seconds,
-                config.reservation_timeout_seconds
-            ),
-            (60, 30)
-        );
+        assert_eq!((config.reservation_ttl_seconds, config.reservation_timeout_seconds), (60, 30));
     }
 
     #[test]
     fn an_empty_secret_is_unset() {
-        assert!(config(&[("TWILIO_AUTH_TOKEN", "")])
-            .unwrap()
-            .twilio_auth_token
-            .is_none());
+        assert!(config(&[("TWILIO_AUTH_TOKEN", "")]).unwrap().twilio_auth_token.is_none());
     }
 
     #[test]
@@ -233,16 +186,9 @@ mod tests {
 
     #[test]
     fn secrets_are_not_printed() {
-        let config = config(&[
-            ("TWILIO_AUTH_TOKEN", "hunter2"),
-            ("RESERVATIONS_API_TOKEN", "letmein"),
-        ])
-        .unwrap();
+        let config = config(&[("TWILIO_AUTH_TOKEN", "hunter2"), ("RESERVATIONS_API_TOKEN", "letmein")]).unwrap();
         let printed = format!("{config:?}");
-        assert!(
-            !printed.contains("hunter2") && !printed.contains("letmein"),
-            "{printed}"
-        );
+        assert!(!printed.contains("hunter2") && !printed.contains("letmein"), "{printed}");
     }
 
     #[test]
@@ -264,9 +210,6 @@ mod tests {
             public.signed_url("http://127.0.0.1:8787/assignment_callback?x=1"),
             "https://abc.ngrok.app/assignment_callback?x=1"
         );
-        assert_eq!(
-            public.signed_url("http://127.0.0.1:8787"),
-            "https://abc.ngrok.app/"
-        );
+        assert_eq!(public.signed_url("http://127.0.0.1:8787"), "https://abc.ngrok.app/");
     }
 }

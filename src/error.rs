@@ -5,9 +5,9 @@ use serde_json::json;
 
 use crate::config::ConfigError;
 use crate::models::{ReservationSid, SidError, TransitionError, UnknownStatus};
-use crate::store::listing::ListQueryError;
 use crate::store::StoreError;
-use crate::twilio::{CallbackError, FormError};
+use crate::store::listing::ListQueryError;
+use crate::twilio::{FormError, ParamsError};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
@@ -24,7 +24,7 @@ pub enum ApiError {
     #[error(transparent)]
     Form(#[from] FormError),
     #[error(transparent)]
-    Callback(#[from] CallbackError),
+    Callback(#[from] ParamsError),
     #[error(transparent)]
     InvalidSid(#[from] SidError),
     #[error(transparent)]
@@ -37,9 +37,13 @@ pub enum ApiError {
     Unauthorized,
     #[error("the X-Twilio-Signature header is missing: only TaskRouter may call this URL")]
     MissingSignature,
-    #[error("the X-Twilio-Signature header does not match this request: check TWILIO_AUTH_TOKEN and, behind a proxy or tunnel, PUBLIC_URL")]
+    #[error(
+        "the X-Twilio-Signature header does not match this request: check TWILIO_AUTH_TOKEN and, behind a proxy or tunnel, PUBLIC_URL"
+    )]
     InvalidSignature,
-    #[error("no reservation {0} is stored (records live RESERVATION_TTL_SECONDS; a new one may take up to 60 s to be seen in other locations)")]
+    #[error(
+        "no reservation {0} is stored (records live RESERVATION_TTL_SECONDS; a new one may take up to 60 s to be seen in other locations)"
+    )]
     ReservationNotFound(ReservationSid),
     #[error(transparent)]
     Transition(#[from] TransitionError),
@@ -87,10 +91,8 @@ impl ApiError {
             ApiError::BodyTooLarge { .. } => "body_too_large",
             ApiError::UnreadableBody => "unreadable_body",
             ApiError::Form(_) => "malformed_body",
-            ApiError::Callback(CallbackError::Missing(_)) => "missing_parameter",
-            ApiError::Callback(CallbackError::InvalidSid(_)) | ApiError::InvalidSid(_) => {
-                "invalid_sid"
-            }
+            ApiError::Callback(ParamsError::Missing(_)) => "missing_parameter",
+            ApiError::Callback(ParamsError::InvalidSid(_)) | ApiError::InvalidSid(_) => "invalid_sid",
             ApiError::ListQuery(_) => "invalid_query",
             ApiError::InvalidJson(_) => "invalid_json",
             ApiError::UnknownStatus(_) => "unknown_status",
@@ -127,16 +129,16 @@ mod tests {
         let body: serde_json::Value =
             serde_json::from_str(&ApiError::MissingSecret("TWILIO_AUTH_TOKEN").body()).unwrap();
         assert_eq!(body["error"]["code"], "not_configured");
-        assert_eq!(body["error"]["message"], "TWILIO_AUTH_TOKEN is not set: run 'wrangler secret put TWILIO_AUTH_TOKEN' (or add it to .dev.vars)");
+        assert_eq!(
+            body["error"]["message"],
+            "TWILIO_AUTH_TOKEN is not set: run 'wrangler secret put TWILIO_AUTH_TOKEN' (or add it to .dev.vars)"
+        );
         assert_eq!(ApiError::MissingSecret("X").status(), 503);
     }
 
     #[test]
     fn only_405_has_an_allow_header() {
-        let err = ApiError::MethodNotAllowed {
-            method: "GET".into(),
-            allow: "POST",
-        };
+        let err = ApiError::MethodNotAllowed { method: "GET".into(), allow: "POST" };
         assert_eq!((err.status(), err.allow()), (405, Some("POST")));
         assert_eq!(ApiError::Unauthorized.allow(), None);
     }

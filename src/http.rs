@@ -15,22 +15,12 @@ pub const JSON: &str = "application/json";
 
 /// Checks a `Content-Type` header's media type, ignoring parameters such as `charset`.
 pub fn require_media_type(header: Option<&str>, expected: &'static str) -> Result<(), ApiError> {
-    let media_type = header.map(|value| {
-        value
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    });
+    let media_type = header.map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
     match media_type {
         Some(found) if found == expected => Ok(()),
         other => Err(ApiError::UnsupportedMediaType {
             expected,
-            got: other.map_or_else(
-                || "no Content-Type".to_owned(),
-                |found| format!("Content-Type {found}"),
-            ),
+            got: other.map_or_else(|| "no Content-Type".to_owned(), |found| format!("Content-Type {found}")),
         }),
     }
 }
@@ -38,9 +28,7 @@ pub fn require_media_type(header: Option<&str>, expected: &'static str) -> Resul
 /// Refuses a body by its declared length before reading it.
 pub fn check_declared_length(content_length: Option<&str>) -> Result<(), ApiError> {
     match content_length.and_then(|value| value.trim().parse::<u64>().ok()) {
-        Some(length) if length > MAX_BODY_BYTES as u64 => Err(ApiError::BodyTooLarge {
-            limit: MAX_BODY_BYTES,
-        }),
+        Some(length) if length > MAX_BODY_BYTES as u64 => Err(ApiError::BodyTooLarge { limit: MAX_BODY_BYTES }),
         _ => Ok(()),
     }
 }
@@ -48,9 +36,7 @@ pub fn check_declared_length(content_length: Option<&str>) -> Result<(), ApiErro
 /// Refuses a body by its real length (a chunked body declares none).
 pub fn check_length(body: &[u8]) -> Result<(), ApiError> {
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::BodyTooLarge {
-            limit: MAX_BODY_BYTES,
-        });
+        return Err(ApiError::BodyTooLarge { limit: MAX_BODY_BYTES });
     }
     Ok(())
 }
@@ -59,15 +45,9 @@ pub fn check_length(body: &[u8]) -> Result<(), ApiError> {
 /// means the operator API is closed.
 pub fn require_bearer(header: Option<&str>, token: Option<&Secret>) -> Result<(), ApiError> {
     let token = token.ok_or(ApiError::MissingSecret("RESERVATIONS_API_TOKEN"))?;
-    let presented = header
-        .and_then(|value| value.trim().strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or(ApiError::Unauthorized)?;
-    if token.matches(presented) {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized)
-    }
+    let presented =
+        header.and_then(|value| value.trim().strip_prefix("Bearer ")).map(str::trim).ok_or(ApiError::Unauthorized)?;
+    if token.matches(presented) { Ok(()) } else { Err(ApiError::Unauthorized) }
 }
 
 /// What a handler answers: always JSON.
@@ -81,28 +61,16 @@ pub struct Reply {
 
 impl Reply {
     pub fn json<T: Serialize>(status: u16, value: &T) -> Reply {
-        Reply {
-            status,
-            body: serde_json::to_string(value).unwrap_or_else(|_| "{}".into()),
-            allow: None,
-        }
+        Reply { status, body: serde_json::to_string(value).unwrap_or_else(|_| "{}".into()), allow: None }
     }
 
     /// TaskRouter's "do nothing now" answer.
     pub fn empty_object() -> Reply {
-        Reply {
-            status: 200,
-            body: "{}".into(),
-            allow: None,
-        }
+        Reply { status: 200, body: "{}".into(), allow: None }
     }
 
     pub fn error(error: &ApiError) -> Reply {
-        Reply {
-            status: error.status(),
-            body: error.body(),
-            allow: error.allow(),
-        }
+        Reply { status: error.status(), body: error.body(), allow: error.allow() }
     }
 }
 
@@ -112,11 +80,7 @@ mod tests {
 
     #[test]
     fn media_types_ignore_parameters_and_case() {
-        assert!(require_media_type(
-            Some("application/x-www-form-urlencoded; charset=utf-8"),
-            FORM
-        )
-        .is_ok());
+        assert!(require_media_type(Some("application/x-www-form-urlencoded; charset=utf-8"), FORM).is_ok());
         assert!(require_media_type(Some("Application/JSON"), JSON).is_ok());
         let err = require_media_type(Some("application/json"), FORM).unwrap_err();
         assert_eq!(err.status(), 415);
@@ -133,20 +97,10 @@ mod tests {
     #[test]
     fn the_body_limit_holds_for_declared_and_real_lengths() {
         assert!(check_declared_length(Some(&MAX_BODY_BYTES.to_string())).is_ok());
-        assert_eq!(
-            check_declared_length(Some(&(MAX_BODY_BYTES + 1).to_string()))
-                .unwrap_err()
-                .status(),
-            413
-        );
+        assert_eq!(check_declared_length(Some(&(MAX_BODY_BYTES + 1).to_string())).unwrap_err().status(), 413);
         assert!(check_declared_length(None).is_ok());
         assert!(check_length(&vec![b'a'; MAX_BODY_BYTES]).is_ok());
-        assert_eq!(
-            check_length(&vec![b'a'; MAX_BODY_BYTES + 1])
-                .unwrap_err()
-                .status(),
-            413
-        );
+        assert_eq!(check_length(&vec![b'a'; MAX_BODY_BYTES + 1]).unwrap_err().status(), 413);
     }
 
     #[test]
@@ -157,11 +111,7 @@ mod tests {
             .append_pair("TaskAttributes", &task)
             .append_pair("WorkerAttributes", &worker)
             .finish();
-        assert!(
-            body.len() > 3 * 20 * 1024 - 100,
-            "every character escaped: {}",
-            body.len()
-        );
+        assert!(body.len() > 3 * 20 * 1024 - 100, "every character escaped: {}", body.len());
         assert!(check_length(body.as_bytes()).is_ok());
     }
 
@@ -169,34 +119,16 @@ mod tests {
     fn the_operator_api_fails_closed() {
         let token = Secret::new("s3cret");
         assert!(require_bearer(Some("Bearer s3cret"), Some(&token)).is_ok());
-        assert_eq!(
-            require_bearer(Some("Bearer s3cre"), Some(&token)),
-            Err(ApiError::Unauthorized)
-        );
-        assert_eq!(
-            require_bearer(Some("s3cret"), Some(&token)),
-            Err(ApiError::Unauthorized)
-        );
-        assert_eq!(
-            require_bearer(Some("Basic s3cret"), Some(&token)),
-            Err(ApiError::Unauthorized)
-        );
-        assert_eq!(
-            require_bearer(None, Some(&token)),
-            Err(ApiError::Unauthorized)
-        );
-        assert_eq!(
-            require_bearer(Some("Bearer s3cret"), None),
-            Err(ApiError::MissingSecret("RESERVATIONS_API_TOKEN"))
-        );
+        assert_eq!(require_bearer(Some("Bearer s3cre"), Some(&token)), Err(ApiError::Unauthorized));
+        assert_eq!(require_bearer(Some("s3cret"), Some(&token)), Err(ApiError::Unauthorized));
+        assert_eq!(require_bearer(Some("Basic s3cret"), Some(&token)), Err(ApiError::Unauthorized));
+        assert_eq!(require_bearer(None, Some(&token)), Err(ApiError::Unauthorized));
+        assert_eq!(require_bearer(Some("Bearer s3cret"), None), Err(ApiError::MissingSecret("RESERVATIONS_API_TOKEN")));
     }
 
     #[test]
     fn replies_carry_the_error_shape() {
-        let reply = Reply::error(&ApiError::MethodNotAllowed {
-            method: "GET".into(),
-            allow: "POST",
-        });
+        let reply = Reply::error(&ApiError::MethodNotAllowed { method: "GET".into(), allow: "POST" });
         assert_eq!((reply.status, reply.allow), (405, Some("POST")));
         assert!(reply.body.contains("\"code\":\"method_not_allowed\""));
         assert_eq!(Reply::empty_object().body, "{}");

@@ -17,17 +17,15 @@ mod api;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
-    use worker::{
-        console_log, event, Context as WorkerContext, Date, Env, Headers, Request, Response,
-    };
+    use worker::{Context as WorkerContext, Date, Env, Headers, Request, Response, console_log, event};
 
-    use crate::api::{assignment_callback, health, reservations, Context};
+    use crate::api::{Context, assignment_callback, events, health, reservations};
     use crate::http::Reply;
     use crate::request_log::RequestLog;
     use crate::routes::{self, Route};
 
     #[event(fetch)]
-    async fn fetch(req: Request, env: Env, _: WorkerContext) -> worker::Result<Response> {
+    async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Result<Response> {
         let started = Date::now().as_millis();
         let method = req.method().to_string();
         let path = req.path();
@@ -41,13 +39,10 @@ mod entry {
 
         let answer = match route {
             Ok(Route::AssignmentCallback) => assignment_callback::handle(req, &ctx, &mut log).await,
+            Ok(Route::Events) => events::handle(req, &ctx, &worker_ctx, &mut log).await,
             Ok(Route::ListReservations) => reservations::list::handle(req, &ctx, &mut log).await,
-            Ok(Route::ShowReservation(sid)) => {
-                reservations::show::handle(req, &sid, &ctx, &mut log).await
-            }
-            Ok(Route::UpdateStatus(sid)) => {
-                reservations::update_status::handle(req, &sid, &ctx, &mut log).await
-            }
+            Ok(Route::ShowReservation(sid)) => reservations::show::handle(req, &sid, &ctx, &mut log).await,
+            Ok(Route::UpdateStatus(sid)) => reservations::update_status::handle(req, &sid, &ctx, &mut log).await,
             Ok(Route::Health) => Ok(health::handle(&ctx)),
             Err(error) => Err(error),
         };
@@ -68,8 +63,6 @@ mod entry {
         if let Some(allow) = reply.allow {
             headers.set("allow", allow)?;
         }
-        Ok(Response::from_bytes(reply.body.into_bytes())?
-            .with_status(reply.status)
-            .with_headers(headers))
+        Ok(Response::from_bytes(reply.body.into_bytes())?.with_status(reply.status).with_headers(headers))
     }
 }

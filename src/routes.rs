@@ -5,6 +5,7 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     AssignmentCallback,
+    Events,
     ListReservations,
     /// The SID as it appeared in the path; the handler checks its shape.
     ShowReservation(String),
@@ -18,6 +19,7 @@ impl Route {
     pub fn pattern(&self) -> &'static str {
         match self {
             Route::AssignmentCallback => "/assignment_callback",
+            Route::Events => "/events",
             Route::ListReservations => "/reservations",
             Route::ShowReservation(_) => "/reservations/{sid}",
             Route::UpdateStatus(_) => "/reservations/{sid}/status",
@@ -30,28 +32,14 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (allow, route) = match segments.as_slice() {
         ["assignment_callback"] => ("POST", Route::AssignmentCallback),
+        ["events"] => ("POST", Route::Events),
         ["health"] => ("GET", Route::Health),
         ["reservations"] => ("GET", Route::ListReservations),
-        ["reservations", sid] if !sid.is_empty() => {
-            ("GET", Route::ShowReservation((*sid).to_owned()))
-        }
-        ["reservations", sid, "status"] if !sid.is_empty() => {
-            ("POST", Route::UpdateStatus((*sid).to_owned()))
-        }
-        _ => {
-            return Err(ApiError::NotFound {
-                path: path.to_owned(),
-            })
-        }
+        ["reservations", sid] if !sid.is_empty() => ("GET", Route::ShowReservation((*sid).to_owned())),
+        ["reservations", sid, "status"] if !sid.is_empty() => ("POST", Route::UpdateStatus((*sid).to_owned())),
+        _ => return Err(ApiError::NotFound { path: path.to_owned() }),
     };
-    if method == allow {
-        Ok(route)
-    } else {
-        Err(ApiError::MethodNotAllowed {
-            method: method.to_owned(),
-            allow,
-        })
-    }
+    if method == allow { Ok(route) } else { Err(ApiError::MethodNotAllowed { method: method.to_owned(), allow }) }
 }
 
 #[cfg(test)]
@@ -60,30 +48,19 @@ mod tests {
 
     #[test]
     fn every_route_with_its_method() {
-        assert_eq!(
-            resolve("POST", "/assignment_callback"),
-            Ok(Route::AssignmentCallback)
-        );
+        assert_eq!(resolve("POST", "/assignment_callback"), Ok(Route::AssignmentCallback));
+        assert_eq!(resolve("POST", "/events"), Ok(Route::Events));
         assert_eq!(resolve("GET", "/health"), Ok(Route::Health));
         assert_eq!(resolve("GET", "/reservations"), Ok(Route::ListReservations));
-        assert_eq!(
-            resolve("GET", "/reservations/WR1"),
-            Ok(Route::ShowReservation("WR1".into()))
-        );
-        assert_eq!(
-            resolve("POST", "/reservations/WR1/status"),
-            Ok(Route::UpdateStatus("WR1".into()))
-        );
+        assert_eq!(resolve("GET", "/reservations/WR1"), Ok(Route::ShowReservation("WR1".into())));
+        assert_eq!(resolve("POST", "/reservations/WR1/status"), Ok(Route::UpdateStatus("WR1".into())));
     }
 
     #[test]
     fn a_wrong_method_says_which_one_to_use() {
         let err = resolve("GET", "/assignment_callback").unwrap_err();
         assert_eq!((err.status(), err.allow()), (405, Some("POST")));
-        assert_eq!(
-            resolve("DELETE", "/reservations/WR1").unwrap_err().allow(),
-            Some("GET")
-        );
+        assert_eq!(resolve("DELETE", "/reservations/WR1").unwrap_err().allow(), Some("GET"));
     }
 
     #[test]

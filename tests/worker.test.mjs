@@ -5,7 +5,10 @@ import { dispose } from './support/worker.mjs';
 
 import './bad_input.suite.mjs';
 import './callback.suite.mjs';
+import './events.suite.mjs';
 import './operator.suite.mjs';
 import './signature.suite.mjs';
+// Last: it reads what every other suite made the worker print.
+import './logs.suite.mjs';
 
 after(dispose);

@@ -2,20 +2,16 @@
 
 use worker::Request;
 
-use super::{request, Context};
+use super::{Context, request};
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::models::Reservation;
 use crate::request_log::RequestLog;
-use crate::twilio::AssignmentCallback;
+use crate::twilio::ReservationParams;
 
-pub async fn handle(
-    mut req: Request,
-    ctx: &Context,
-    log: &mut RequestLog,
-) -> Result<Reply, ApiError> {
+pub async fn handle(mut req: Request, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
-    let callback = AssignmentCallback::from_params(request::twilio_form(&mut req, config).await?)?;
+    let callback = ReservationParams::from_params(request::twilio_form(&mut req, config).await?)?;
     log.reservation_sid = Some(callback.reservation_sid.clone());
     let store = ctx.store()?;
     let existing = store.get(&callback.reservation_sid).await?;

@@ -19,16 +19,11 @@ impl Context {
     }
 
     pub fn config(&self) -> Result<&Config, ApiError> {
-        self.config
-            .as_ref()
-            .map_err(|error| ApiError::Config(error.clone()))
+        self.config.as_ref().map_err(|error| ApiError::Config(error.clone()))
     }
 
     pub fn store(&self) -> Result<ReservationStore, ApiError> {
-        Ok(ReservationStore::open(
-            &self.env,
-            self.config()?.reservation_ttl_seconds,
-        )?)
+        Ok(ReservationStore::open(&self.env, self.config()?.reservation_ttl_seconds)?)
     }
 
     pub fn now(&self) -> Timestamp {

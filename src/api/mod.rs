@@ -3,6 +3,7 @@
 
 pub mod assignment_callback;
 pub mod context;
+pub mod events;
 pub mod health;
 pub mod request;
 pub mod reservations;

@@ -5,7 +5,7 @@ use worker::Request;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::{self, FORM};
-use crate::twilio::{signature, FormParams};
+use crate::twilio::{FormParams, signature};
 
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
@@ -43,8 +43,5 @@ pub async fn twilio_form(req: &mut Request, config: &Config) -> Result<FormParam
 
 /// Lets the request through only with the operator's bearer token.
 pub fn operator(req: &Request, config: &Config) -> Result<(), ApiError> {
-    http::require_bearer(
-        header(req, "authorization").as_deref(),
-        config.reservations_api_token.as_ref(),
-    )
+    http::require_bearer(header(req, "authorization").as_deref(), config.reservations_api_token.as_ref())
 }

@@ -5,11 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{
-    ReportedStatus, ReservationSid, Status, StatusSource, TaskSid, Timestamp, WorkerSid,
-    WorkspaceSid,
-};
-use crate::twilio::AssignmentCallback;
+use super::{ReportedStatus, ReservationSid, Status, StatusSource, TaskSid, Timestamp, WorkerSid, WorkspaceSid};
+use crate::twilio::ReservationParams;
 
 /// Task or worker attributes: the JSON object TaskRouter sends, or, when the text is not a JSON
 /// object, the text as it came (a callback is never refused for odd attributes).
@@ -82,16 +79,21 @@ pub struct TransitionError {
 }
 
 fn allowed_moves(from: Status) -> String {
-    let next: Vec<&str> = from
-        .next_statuses()
-        .into_iter()
-        .map(Status::as_str)
-        .collect();
+    let next: Vec<&str> = from.next_statuses().into_iter().map(Status::as_str).collect();
     if next.is_empty() {
         format!(" ({from} is final)")
     } else {
         format!(" (from {from} it can become {})", next.join(", "))
     }
+}
+
+/// What [`Reservation::record_event`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventOutcome {
+    Moved,
+    AlreadyThere,
+    /// The reservation is already past what the event reports (a late or repeated event).
+    Stale,
 }
 
 /// What [`Reservation::move_to`] did.
@@ -102,7 +104,7 @@ pub enum Moved {
     AlreadyThere,
 }
 
-fn parameters_of(callback: &AssignmentCallback) -> BTreeMap<String, Value> {
+fn parameters_of(callback: &ReservationParams) -> BTreeMap<String, Value> {
     let mut parameters: BTreeMap<String, Value> = BTreeMap::new();
     for (key, value) in callback.params.pairs() {
         let value = Value::String(value.clone());
@@ -119,7 +121,7 @@ fn parameters_of(callback: &AssignmentCallback) -> BTreeMap<String, Value> {
 
 impl Reservation {
     /// A new pending reservation from TaskRouter's assignment callback.
-    pub fn from_callback(callback: &AssignmentCallback, now: Timestamp) -> Reservation {
+    pub fn from_callback(callback: &ReservationParams, now: Timestamp) -> Reservation {
         let params = &callback.params;
         Reservation {
             reservation_sid: callback.reservation_sid.clone(),
@@ -134,6 +136,11 @@ impl Reservation {
             status_updated_at: now,
             status_source: StatusSource::Callback,
         }
+    }
+
+    /// A record made from a reservation event, when the store has never seen the reservation.
+    pub fn from_event(params: &ReservationParams, reported: Status, now: Timestamp) -> Reservation {
+        Reservation { status: reported, status_source: StatusSource::Event, ..Reservation::from_callback(params, now) }
     }
 
     /// This (newer) record merged with what the store already holds for the same reservation:
@@ -153,25 +160,50 @@ impl Reservation {
     }
 
     /// Moves the status if the model allows it, recording when and who.
-    pub fn move_to(
-        &mut self,
-        next: Status,
-        source: StatusSource,
-        now: Timestamp,
-    ) -> Result<Moved, TransitionError> {
+    pub fn move_to(&mut self, next: Status, source: StatusSource, now: Timestamp) -> Result<Moved, TransitionError> {
         if self.status == next {
             return Ok(Moved::AlreadyThere);
         }
         if !self.status.can_move_to(next) {
-            return Err(TransitionError {
-                from: self.status,
-                to: next,
-            });
+            return Err(TransitionError { from: self.status, to: next });
         }
         self.status = next;
         self.status_updated_at = now;
         self.status_source = source;
         Ok(Moved::Changed)
+    }
+
+    /// Records what a TaskRouter event reports. Events may skip steps or arrive late: a status
+    /// ahead of the current one is taken, one behind it is ignored.
+    pub fn record_event(&mut self, reported: Status, now: Timestamp) -> EventOutcome {
+        if self.status == reported {
+            EventOutcome::AlreadyThere
+        } else if self.status.can_reach(reported) {
+            self.status = reported;
+            self.status_updated_at = now;
+            self.status_source = StatusSource::Event;
+            EventOutcome::Moved
+        } else {
+            EventOutcome::Stale
+        }
+    }
+
+    /// What to write again when `written`'s status may have been overwritten by a concurrent
+    /// writer that read the record before `written` landed (KV has no compare-and-swap):
+    /// `None` when the store holds `written`'s status or one past it.
+    pub fn restore_lost_status(current: Option<Reservation>, written: &Reservation) -> Option<Reservation> {
+        match current {
+            None => Some(written.clone()),
+            Some(current) if current.status != written.status && current.status.can_reach(written.status) => {
+                Some(Reservation {
+                    status: written.status,
+                    status_updated_at: written.status_updated_at,
+                    status_source: written.status_source,
+                    ..current
+                })
+            }
+            Some(_) => None,
+        }
     }
 
     pub fn reported_status(&self, now: Timestamp, timeout_secs: u64) -> ReportedStatus {
@@ -187,11 +219,7 @@ impl Reservation {
             status: self.status,
             received_at: self.received_at,
             status_updated_at: self.status_updated_at,
-            task: self
-                .task_attributes
-                .as_ref()
-                .map(summarize)
-                .unwrap_or_default(),
+            task: self.task_attributes.as_ref().map(summarize).unwrap_or_default(),
         }
     }
 }
@@ -206,10 +234,7 @@ impl Summary {
 pub fn with_reported_status<T: Serialize>(item: &T, status: ReportedStatus) -> Value {
     let mut value = serde_json::to_value(item).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
-        map.insert(
-            "status".into(),
-            serde_json::to_value(status).unwrap_or(Value::Null),
-        );
+        map.insert("status".into(), serde_json::to_value(status).unwrap_or(Value::Null));
     }
     value
 }
@@ -228,10 +253,7 @@ fn summarize(attributes: &Attributes) -> String {
             .join(", "),
         Attributes::Raw(text) => text.clone(),
     };
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     if clean.chars().count() <= TASK_SUMMARY_CHARS {
         clean
     } else {
@@ -251,8 +273,8 @@ mod tests {
     const WS: &str = "WScccccccccccccccccccccccccccccccc";
     const WK: &str = "WKdddddddddddddddddddddddddddddddd";
 
-    fn callback(task_attributes: &str) -> AssignmentCallback {
-        AssignmentCallback::from_params(FormParams::from_pairs([
+    fn callback(task_attributes: &str) -> ReservationParams {
+        ReservationParams::from_params(FormParams::from_pairs([
             ("ReservationSid", WR),
             ("TaskSid", WT),
             ("WorkspaceSid", WS),
@@ -270,19 +292,12 @@ mod tests {
 
     #[test]
     fn a_callback_makes_a_pending_record_with_everything_it_carried() {
-        let record =
-            Reservation::from_callback(&callback(r#"{"type":"support","vip":true}"#), at(5));
+        let record = Reservation::from_callback(&callback(r#"{"type":"support","vip":true}"#), at(5));
         assert_eq!(record.status, Status::Pending);
         assert_eq!(record.status_source, StatusSource::Callback);
-        assert_eq!(
-            (record.received_at, record.status_updated_at),
-            (at(5), at(5))
-        );
+        assert_eq!((record.received_at, record.status_updated_at), (at(5), at(5)));
         assert_eq!(record.worker_sid.as_ref().map(WorkerSid::as_str), Some(WK));
-        assert_eq!(
-            record.task_attributes.as_ref().unwrap().get("vip"),
-            Some(&Value::Bool(true))
-        );
+        assert_eq!(record.task_attributes.as_ref().unwrap().get("vip"), Some(&Value::Bool(true)));
         assert_eq!(record.parameters["TaskAge"], Value::String("12".into()));
         assert_eq!(record.parameters.len(), 7);
     }
@@ -291,11 +306,7 @@ mod tests {
     fn attributes_that_are_not_a_json_object_are_kept_as_text() {
         for odd in ["not json", "[1,2]", "\"text\"", "", "{\"unclosed\":"] {
             let record = Reservation::from_callback(&callback(odd), at(0));
-            assert_eq!(
-                record.task_attributes,
-                Some(Attributes::Raw(odd.to_owned())),
-                "{odd}"
-            );
+            assert_eq!(record.task_attributes, Some(Attributes::Raw(odd.to_owned())), "{odd}");
         }
     }
 
@@ -304,60 +315,74 @@ mod tests {
         let mut cb = callback("{}");
         cb.params = FormParams::from_pairs([("Digits", "1"), ("Digits", "2"), ("Digits", "3")]);
         let record = Reservation::from_callback(&cb, at(0));
-        assert_eq!(
-            record.parameters["Digits"],
-            serde_json::json!(["1", "2", "3"])
-        );
+        assert_eq!(record.parameters["Digits"], serde_json::json!(["1", "2", "3"]));
     }
 
     #[test]
     fn a_repeated_callback_keeps_the_first_arrival_and_the_status() {
         let mut first = Reservation::from_callback(&callback(r#"{"n":1}"#), at(100));
-        first
-            .move_to(Status::Accepted, StatusSource::Event, at(150))
-            .unwrap();
-        let again =
-            Reservation::from_callback(&callback(r#"{"n":2}"#), at(200)).merged_with(Some(first));
+        first.move_to(Status::Accepted, StatusSource::Event, at(150)).unwrap();
+        let again = Reservation::from_callback(&callback(r#"{"n":2}"#), at(200)).merged_with(Some(first));
         assert_eq!(again.status, Status::Accepted);
         assert_eq!(again.status_source, StatusSource::Event);
         assert_eq!(again.status_updated_at, at(150));
         assert_eq!(again.received_at, at(100));
-        assert_eq!(
-            again.task_attributes.unwrap().get("n"),
-            Some(&serde_json::json!(2))
-        );
+        assert_eq!(again.task_attributes.unwrap().get("n"), Some(&serde_json::json!(2)));
     }
 
     #[test]
     fn moves_follow_the_status_model() {
         let mut record = Reservation::from_callback(&callback("{}"), at(0));
-        assert_eq!(
-            record.move_to(Status::Pending, StatusSource::Operator, at(1)),
-            Ok(Moved::AlreadyThere)
-        );
-        assert_eq!(
-            record.move_to(Status::Accepted, StatusSource::Operator, at(2)),
-            Ok(Moved::Changed)
-        );
-        assert_eq!(
-            (record.status_updated_at, record.status_source),
-            (at(2), StatusSource::Operator)
-        );
-        let err = record
-            .move_to(Status::Rejected, StatusSource::Operator, at(3))
-            .unwrap_err();
-        assert_eq!(err.to_string(), "the reservation is accepted; it cannot become rejected (from accepted it can become wrapping, completed)");
-        record
-            .move_to(Status::Completed, StatusSource::Event, at(4))
-            .unwrap();
-        let err = record
-            .move_to(Status::Pending, StatusSource::Callback, at(5))
-            .unwrap_err();
+        assert_eq!(record.move_to(Status::Pending, StatusSource::Operator, at(1)), Ok(Moved::AlreadyThere));
+        assert_eq!(record.move_to(Status::Accepted, StatusSource::Operator, at(2)), Ok(Moved::Changed));
+        assert_eq!((record.status_updated_at, record.status_source), (at(2), StatusSource::Operator));
+        let err = record.move_to(Status::Rejected, StatusSource::Operator, at(3)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the reservation is completed; it cannot become pending (completed is final)"
+            "the reservation is accepted; it cannot become rejected (from accepted it can become wrapping, completed)"
         );
+        record.move_to(Status::Completed, StatusSource::Event, at(4)).unwrap();
+        let err = record.move_to(Status::Pending, StatusSource::Callback, at(5)).unwrap_err();
+        assert_eq!(err.to_string(), "the reservation is completed; it cannot become pending (completed is final)");
         assert_eq!(record.status_updated_at, at(4));
+    }
+
+    #[test]
+    fn events_move_forward_and_late_ones_are_ignored() {
+        let mut record = Reservation::from_callback(&callback("{}"), at(0));
+        assert_eq!(record.record_event(Status::Completed, at(5)), EventOutcome::Moved, "a skipped step is fine");
+        assert_eq!(
+            (record.status, record.status_source, record.status_updated_at),
+            (Status::Completed, StatusSource::Event, at(5))
+        );
+        assert_eq!(record.record_event(Status::Accepted, at(6)), EventOutcome::Stale, "a late accepted");
+        assert_eq!(record.record_event(Status::Completed, at(7)), EventOutcome::AlreadyThere);
+        assert_eq!(record.status_updated_at, at(5));
+
+        let mut rejected = Reservation::from_callback(&callback("{}"), at(0));
+        rejected.move_to(Status::Rejected, StatusSource::Operator, at(1)).unwrap();
+        assert_eq!(rejected.record_event(Status::Accepted, at(2)), EventOutcome::Stale);
+        assert_eq!(rejected.status, Status::Rejected);
+    }
+
+    #[test]
+    fn a_status_overwritten_by_an_older_view_is_restored() {
+        let pending = Reservation::from_callback(&callback(r#"{"from":"callback"}"#), at(0));
+        let mut accepted = pending.clone();
+        accepted.record_event(Status::Accepted, at(10));
+
+        let restored = Reservation::restore_lost_status(Some(pending.clone()), &accepted).unwrap();
+        assert_eq!(
+            (restored.status, restored.status_source, restored.status_updated_at),
+            (Status::Accepted, StatusSource::Event, at(10))
+        );
+        assert_eq!(restored.task_attributes, pending.task_attributes, "the rest of the stored record is kept");
+
+        assert_eq!(Reservation::restore_lost_status(Some(accepted.clone()), &accepted), None);
+        let mut completed = accepted.clone();
+        completed.record_event(Status::Completed, at(20));
+        assert_eq!(Reservation::restore_lost_status(Some(completed), &accepted), None, "moved on since");
+        assert_eq!(Reservation::restore_lost_status(None, &accepted), Some(accepted));
     }
 
     #[test]
@@ -375,10 +400,7 @@ mod tests {
     #[test]
     fn the_reported_status_replaces_the_stored_one() {
         let record = Reservation::from_callback(&callback("{}"), at(0));
-        assert_eq!(
-            record.reported_status(at(121_000), 120),
-            ReportedStatus::EXPIRED
-        );
+        assert_eq!(record.reported_status(at(121_000), 120), ReportedStatus::EXPIRED);
         let view = with_reported_status(&record, ReportedStatus::EXPIRED);
         assert_eq!(view["status"], "expired");
         assert_eq!(view["reservation_sid"], WR);

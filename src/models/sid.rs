@@ -123,10 +123,7 @@ mod tests {
             format!("WR{}é", &HEX32[2..]),
         ] {
             let err = bad.parse::<ReservationSid>().unwrap_err();
-            assert_eq!(
-                err.to_string(),
-                "ReservationSid must be WR followed by 32 hex digits"
-            );
+            assert_eq!(err.to_string(), "ReservationSid must be WR followed by 32 hex digits");
         }
     }
 
@@ -136,10 +133,7 @@ mod tests {
         assert!(format!("WS{HEX32}").parse::<WorkspaceSid>().is_ok());
         assert!(format!("WW{HEX32}").parse::<WorkflowSid>().is_ok());
         assert!(format!("WA{HEX32}").parse::<ActivitySid>().is_ok());
-        assert_eq!(
-            format!("WR{HEX32}").parse::<TaskSid>().unwrap_err().kind,
-            "TaskSid"
-        );
+        assert_eq!(format!("WR{HEX32}").parse::<TaskSid>().unwrap_err().kind, "TaskSid");
     }
 
     #[test]

@@ -50,20 +50,22 @@ impl Status {
         use Status::*;
         matches!(
             (self, next),
-            (
-                Pending,
-                Accepted | Rejected | Timeout | Canceled | Rescinded
-            ) | (Accepted, Wrapping | Completed)
+            (Pending, Accepted | Rejected | Timeout | Canceled | Rescinded)
+                | (Accepted, Wrapping | Completed)
                 | (Wrapping, Completed)
         )
     }
 
+    /// Whether `next` lies ahead of `self` in one move or more. TaskRouter's events may arrive
+    /// out of order or not at all, so an event may skip a step (`pending` → `completed`), but
+    /// never go back.
+    pub fn can_reach(self, next: Status) -> bool {
+        self.next_statuses().into_iter().any(|step| step == next || step.can_reach(next))
+    }
+
     /// The statuses reachable from `self` in one move.
     pub fn next_statuses(self) -> Vec<Status> {
-        Status::ALL
-            .into_iter()
-            .filter(|next| self.can_move_to(*next))
-            .collect()
+        Status::ALL.into_iter().filter(|next| self.can_move_to(*next)).collect()
     }
 }
 
@@ -75,7 +77,9 @@ impl fmt::Display for Status {
 
 /// A name that is not one of [`Status::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown status {given:?}: use one of pending, accepted, rejected, timeout, canceled, rescinded, wrapping, completed")]
+#[error(
+    "unknown status {given:?}: use one of pending, accepted, rejected, timeout, canceled, rescinded, wrapping, completed"
+)]
 pub struct UnknownStatus {
     pub given: String,
 }
@@ -87,9 +91,7 @@ impl FromStr for Status {
         Status::ALL
             .into_iter()
             .find(|status| status.as_str() == value)
-            .ok_or_else(|| UnknownStatus {
-                given: value.to_owned(),
-            })
+            .ok_or_else(|| UnknownStatus { given: value.to_owned() })
     }
 }
 
@@ -129,12 +131,7 @@ impl FromStr for ReportedStatus {
         if value == "expired" {
             return Ok(ReportedStatus::EXPIRED);
         }
-        value
-            .parse()
-            .map(ReportedStatus::Stored)
-            .map_err(|_| UnknownStatus {
-                given: value.to_owned(),
-            })
+        value.parse().map(ReportedStatus::Stored).map_err(|_| UnknownStatus { given: value.to_owned() })
     }
 }
 
@@ -170,19 +167,31 @@ mod tests {
         ];
         for from in Status::ALL {
             for to in Status::ALL {
-                assert_eq!(
-                    from.can_move_to(to),
-                    allowed.contains(&(from, to)),
-                    "{from} -> {to}"
-                );
+                assert_eq!(from.can_move_to(to), allowed.contains(&(from, to)), "{from} -> {to}");
             }
         }
     }
 
     #[test]
+    fn reachability_is_the_closure_of_the_moves() {
+        for from in Status::ALL {
+            for to in Status::ALL {
+                let through = Status::ALL.iter().any(|mid| from.can_move_to(*mid) && mid.can_move_to(to));
+                let through_two = Status::ALL.iter().any(|a| {
+                    Status::ALL.iter().any(|b| from.can_move_to(*a) && a.can_move_to(*b) && b.can_move_to(to))
+                });
+                assert_eq!(from.can_reach(to), from.can_move_to(to) || through || through_two, "{from} -> {to}");
+            }
+        }
+        assert!(Pending.can_reach(Completed) && Pending.can_reach(Wrapping));
+        assert!(!Completed.can_reach(Accepted) && !Accepted.can_reach(Pending));
+        assert!(!Rejected.can_reach(Accepted), "a final status is final");
+    }
+
+    #[test]
     fn nothing_moves_back_to_pending() {
         for from in Status::ALL {
-            assert!(!from.can_move_to(Pending), "{from} -> pending");
+            assert!(!from.can_move_to(Pending) && !from.can_reach(Pending), "{from} -> pending");
         }
     }
 
@@ -198,10 +207,7 @@ mod tests {
     fn names_round_trip() {
         for status in Status::ALL {
             assert_eq!(status.as_str().parse::<Status>().unwrap(), status);
-            assert_eq!(
-                serde_json::to_string(&status).unwrap(),
-                format!("\"{status}\"")
-            );
+            assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{status}\""));
         }
         let err = "done".parse::<Status>().unwrap_err();
         assert!(err.to_string().contains("unknown status \"done\""));
@@ -210,29 +216,11 @@ mod tests {
 
     #[test]
     fn expiry_is_derived_only_for_old_pending_reservations() {
-        assert_eq!(
-            ReportedStatus::derive(Pending, 120_000, 120),
-            ReportedStatus::Stored(Pending)
-        );
-        assert_eq!(
-            ReportedStatus::derive(Pending, 120_001, 120),
-            ReportedStatus::EXPIRED
-        );
-        assert_eq!(
-            ReportedStatus::derive(Accepted, 10_000_000, 120),
-            ReportedStatus::Stored(Accepted)
-        );
-        assert_eq!(
-            serde_json::to_string(&ReportedStatus::EXPIRED).unwrap(),
-            "\"expired\""
-        );
-        assert_eq!(
-            "expired".parse::<ReportedStatus>().unwrap(),
-            ReportedStatus::EXPIRED
-        );
-        assert_eq!(
-            "timeout".parse::<ReportedStatus>().unwrap(),
-            ReportedStatus::Stored(Timeout)
-        );
+        assert_eq!(ReportedStatus::derive(Pending, 120_000, 120), ReportedStatus::Stored(Pending));
+        assert_eq!(ReportedStatus::derive(Pending, 120_001, 120), ReportedStatus::EXPIRED);
+        assert_eq!(ReportedStatus::derive(Accepted, 10_000_000, 120), ReportedStatus::Stored(Accepted));
+        assert_eq!(serde_json::to_string(&ReportedStatus::EXPIRED).unwrap(), "\"expired\"");
+        assert_eq!("expired".parse::<ReportedStatus>().unwrap(), ReportedStatus::EXPIRED);
+        assert_eq!("timeout".parse::<ReportedStatus>().unwrap(), ReportedStatus::Stored(Timeout));
     }
 }

@@ -1,11 +1,13 @@
 //! Workers KV I/O for reservations. The value is the whole record; the metadata is its
 //! [`Summary`], so a listing reads metadata only.
 
-use worker::kv::KvStore;
-use worker::Env;
+use std::time::Duration;
 
-use super::{key_for, StoreError, KEY_PREFIX};
-use crate::models::{Reservation, ReservationSid, Summary};
+use worker::kv::KvStore;
+use worker::{Delay, Env};
+
+use super::{KEY_PREFIX, StoreError, WRITE_ATTEMPTS, WRITE_RETRY_DELAY_MS, is_rate_limited, key_for};
+use crate::models::{Reservation, ReservationSid, Summary, TaskSid};
 
 /// The KV binding's name in wrangler.toml.
 pub const BINDING: &str = "RESERVATIONS";
@@ -23,33 +25,46 @@ fn failed(action: &str, error: impl std::fmt::Display) -> StoreError {
 
 impl ReservationStore {
     pub fn open(env: &Env, ttl_seconds: u64) -> Result<ReservationStore, StoreError> {
-        let kv = env.kv(BINDING).map_err(|_| {
-            StoreError(format!(
-                "the {BINDING} KV binding is missing: add it to wrangler.toml"
-            ))
-        })?;
+        let kv = env
+            .kv(BINDING)
+            .map_err(|_| StoreError(format!("the {BINDING} KV binding is missing: add it to wrangler.toml")))?;
         Ok(ReservationStore { kv, ttl_seconds })
     }
 
     pub async fn get(&self, sid: &ReservationSid) -> Result<Option<Reservation>, StoreError> {
-        self.kv
-            .get(&key_for(sid))
-            .json()
-            .await
-            .map_err(|e| failed("reading a reservation", e))
+        self.kv.get(&key_for(sid)).json().await.map_err(|e| failed("reading a reservation", e))
     }
 
+    /// Writes the record with its summary and TTL; a write refused by KV's one-write-per-second
+    /// limit is tried again.
     pub async fn put(&self, record: &Reservation) -> Result<(), StoreError> {
-        let value =
-            serde_json::to_string(record).map_err(|e| failed("encoding a reservation", e))?;
-        self.kv
-            .put(&key_for(&record.reservation_sid), value)
-            .and_then(|put| put.metadata(record.summary()))
-            .map_err(|e| failed("preparing a write", e))?
-            .expiration_ttl(self.ttl_seconds)
-            .execute()
-            .await
-            .map_err(|e| failed("writing a reservation", e))
+        let key = key_for(&record.reservation_sid);
+        let value = serde_json::to_string(record).map_err(|e| failed("encoding a reservation", e))?;
+        let mut attempt = 1;
+        loop {
+            let written = self
+                .kv
+                .put(&key, value.as_str())
+                .and_then(|put| put.metadata(record.summary()))
+                .map_err(|e| failed("preparing a write", e))?
+                .expiration_ttl(self.ttl_seconds)
+                .execute()
+                .await;
+            match written {
+                Ok(()) => return Ok(()),
+                Err(error) if attempt < WRITE_ATTEMPTS && is_rate_limited(&error.to_string()) => {
+                    Delay::from(Duration::from_millis(WRITE_RETRY_DELAY_MS)).await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(failed("writing a reservation", error)),
+            }
+        }
+    }
+
+    /// The summaries of one task's reservations.
+    pub async fn summaries_of_task(&self, task_sid: &TaskSid) -> Result<Vec<Summary>, StoreError> {
+        let all = self.summaries().await?;
+        Ok(all.into_iter().filter(|summary| &summary.task_sid == task_sid).collect())
     }
 
     /// Every stored summary: one KV `list` per 1000 keys. A key whose metadata cannot be read
@@ -58,31 +73,17 @@ impl ReservationStore {
         let mut summaries = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut list = self
-                .kv
-                .list()
-                .prefix(KEY_PREFIX.to_owned())
-                .limit(LIST_PAGE);
+            let mut list = self.kv.list().prefix(KEY_PREFIX.to_owned()).limit(LIST_PAGE);
             if let Some(cursor) = cursor.take() {
                 list = list.cursor(cursor);
             }
-            let page = list
-                .execute()
-                .await
-                .map_err(|e| failed("listing reservations", e))?;
+            let page = list.execute().await.map_err(|e| failed("listing reservations", e))?;
             for key in page.keys {
-                match key
-                    .metadata
-                    .and_then(|metadata| serde_json::from_value::<Summary>(metadata).ok())
-                {
+                match key.metadata.and_then(|metadata| serde_json::from_value::<Summary>(metadata).ok()) {
                     Some(summary) => summaries.push(summary),
                     None => {
-                        let record: Option<Reservation> = self
-                            .kv
-                            .get(&key.name)
-                            .json()
-                            .await
-                            .map_err(|e| failed("reading a reservation", e))?;
+                        let record: Option<Reservation> =
+                            self.kv.get(&key.name).json().await.map_err(|e| failed("reading a reservation", e))?;
                         summaries.extend(record.map(|record| record.summary()));
                     }
                 }

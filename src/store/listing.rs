@@ -3,8 +3,8 @@
 //! KV lists keys alphabetically, not by time, so a listing reads every summary (one KV `list`
 //! per 1000 keys, from metadata) and orders them here, newest first.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64_URL;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64_URL;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -30,53 +30,27 @@ pub struct Cursor {
 
 impl Cursor {
     fn after(summary: &Summary) -> Cursor {
-        Cursor {
-            received_at: summary.received_at,
-            reservation_sid: summary.reservation_sid.clone(),
-        }
+        Cursor { received_at: summary.received_at, reservation_sid: summary.reservation_sid.clone() }
     }
 
     pub fn encode(&self) -> String {
-        BASE64_URL.encode(format!(
-            "{}.{}",
-            self.received_at.as_millis(),
-            self.reservation_sid
-        ))
+        BASE64_URL.encode(format!("{}.{}", self.received_at.as_millis(), self.reservation_sid))
     }
 
     pub fn decode(text: &str) -> Option<Cursor> {
         let raw = String::from_utf8(BASE64_URL.decode(text).ok()?).ok()?;
         let (millis, sid) = raw.split_once('.')?;
-        Some(Cursor {
-            received_at: Timestamp::from_millis(millis.parse().ok()?),
-            reservation_sid: sid.parse().ok()?,
-        })
+        Some(Cursor { received_at: Timestamp::from_millis(millis.parse().ok()?), reservation_sid: sid.parse().ok()? })
     }
 
     /// Sort key: newest first, then by SID so equal times still have one order.
-    fn key(
-        &self,
-    ) -> (
-        std::cmp::Reverse<Timestamp>,
-        std::cmp::Reverse<&ReservationSid>,
-    ) {
-        (
-            std::cmp::Reverse(self.received_at),
-            std::cmp::Reverse(&self.reservation_sid),
-        )
+    fn key(&self) -> (std::cmp::Reverse<Timestamp>, std::cmp::Reverse<&ReservationSid>) {
+        (std::cmp::Reverse(self.received_at), std::cmp::Reverse(&self.reservation_sid))
     }
 }
 
-fn order_key(
-    summary: &Summary,
-) -> (
-    std::cmp::Reverse<Timestamp>,
-    std::cmp::Reverse<&ReservationSid>,
-) {
-    (
-        std::cmp::Reverse(summary.received_at),
-        std::cmp::Reverse(&summary.reservation_sid),
-    )
+fn order_key(summary: &Summary) -> (std::cmp::Reverse<Timestamp>, std::cmp::Reverse<&ReservationSid>) {
+    (std::cmp::Reverse(summary.received_at), std::cmp::Reverse(&summary.reservation_sid))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,17 +75,11 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn parse(query: &str) -> Result<ListQuery, ListQueryError> {
-        let mut list = ListQuery {
-            filter: StatusFilter::All,
-            limit: DEFAULT_LIMIT,
-            cursor: None,
-        };
+        let mut list = ListQuery { filter: StatusFilter::All, limit: DEFAULT_LIMIT, cursor: None };
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
             match key.as_ref() {
                 "status" if value == "all" => list.filter = StatusFilter::All,
-                "status" => {
-                    list.filter = StatusFilter::Only(value.parse().map_err(ListQueryError::Status)?)
-                }
+                "status" => list.filter = StatusFilter::Only(value.parse().map_err(ListQueryError::Status)?),
                 "limit" => {
                     list.limit = value
                         .parse()
@@ -119,9 +87,7 @@ impl ListQuery {
                         .filter(|limit| (1..=MAX_LIMIT).contains(limit))
                         .ok_or(ListQueryError::Limit)?
                 }
-                "cursor" => {
-                    list.cursor = Some(Cursor::decode(&value).ok_or(ListQueryError::Cursor)?)
-                }
+                "cursor" => list.cursor = Some(Cursor::decode(&value).ok_or(ListQueryError::Cursor)?),
                 other => return Err(ListQueryError::Unknown(other.to_owned())),
             }
         }
@@ -137,21 +103,11 @@ pub struct Page {
 }
 
 /// Selects, orders and pages `summaries` for `query`; statuses are reported as of `now`.
-pub fn page(
-    mut summaries: Vec<Summary>,
-    query: &ListQuery,
-    now: Timestamp,
-    timeout_secs: u64,
-) -> Page {
+pub fn page(mut summaries: Vec<Summary>, query: &ListQuery, now: Timestamp, timeout_secs: u64) -> Page {
     summaries.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
     let mut selected = summaries
         .iter()
-        .filter(|summary| {
-            query
-                .cursor
-                .as_ref()
-                .is_none_or(|cursor| order_key(summary) > cursor.key())
-        })
+        .filter(|summary| query.cursor.as_ref().is_none_or(|cursor| order_key(summary) > cursor.key()))
         .map(|summary| (summary, summary.reported_status(now, timeout_secs)))
         .filter(|(_, status)| match query.filter {
             StatusFilter::All => true,
@@ -160,14 +116,8 @@ pub fn page(
     let shown: Vec<(&Summary, ReportedStatus)> = selected.by_ref().take(query.limit).collect();
     let more = selected.next().is_some();
     Page {
-        cursor: shown
-            .last()
-            .filter(|_| more)
-            .map(|(last, _)| Cursor::after(last).encode()),
-        reservations: shown
-            .into_iter()
-            .map(|(summary, status)| with_reported_status(summary, status))
-            .collect(),
+        cursor: shown.last().filter(|_| more).map(|(last, _)| Cursor::after(last).encode()),
+        reservations: shown.into_iter().map(|(summary, status)| with_reported_status(summary, status)).collect(),
     }
 }
 
@@ -190,10 +140,7 @@ mod tests {
     }
 
     fn sids(page: &Page) -> Vec<String> {
-        page.reservations
-            .iter()
-            .map(|r| r["reservation_sid"].as_str().unwrap()[30..].to_owned())
-            .collect()
+        page.reservations.iter().map(|r| r["reservation_sid"].as_str().unwrap()[30..].to_owned()).collect()
     }
 
     const NOW: Timestamp = Timestamp::from_millis(1_000_000);
@@ -214,50 +161,30 @@ mod tests {
 
     #[test]
     fn pages_follow_each_other_without_gaps_or_repeats() {
-        let all: Vec<Summary> = (0..25)
-            .map(|n| summary(n, 1000 + n / 2, Status::Pending))
-            .collect();
+        let all: Vec<Summary> = (0..25).map(|n| summary(n, 1000 + n / 2, Status::Pending)).collect();
         let mut seen = Vec::new();
         let mut query = ListQuery::parse("limit=10").unwrap();
         loop {
             let page = page(all.clone(), &query, Timestamp::from_millis(2000), 120);
             seen.extend(sids(&page));
             match page.cursor {
-                Some(cursor) => {
-                    query = ListQuery::parse(&format!("limit=10&cursor={cursor}")).unwrap()
-                }
+                Some(cursor) => query = ListQuery::parse(&format!("limit=10&cursor={cursor}")).unwrap(),
                 None => break,
             }
         }
         let mut expected: Vec<Summary> = all.clone();
         expected.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
-        let expected: Vec<String> = expected
-            .iter()
-            .map(|s| s.reservation_sid.as_str()[30..].to_owned())
-            .collect();
+        let expected: Vec<String> = expected.iter().map(|s| s.reservation_sid.as_str()[30..].to_owned()).collect();
         assert_eq!(seen, expected);
     }
 
     #[test]
     fn pending_excludes_expired_and_expired_can_be_asked_for() {
-        let all = vec![
-            summary(1, 0, Status::Pending),
-            summary(2, 900_000, Status::Pending),
-            summary(3, 0, Status::Accepted),
-        ];
-        let pending = page(
-            all.clone(),
-            &ListQuery::parse("status=pending").unwrap(),
-            NOW,
-            120,
-        );
+        let all =
+            vec![summary(1, 0, Status::Pending), summary(2, 900_000, Status::Pending), summary(3, 0, Status::Accepted)];
+        let pending = page(all.clone(), &ListQuery::parse("status=pending").unwrap(), NOW, 120);
         assert_eq!(sids(&pending), ["0002"]);
-        let expired = page(
-            all.clone(),
-            &ListQuery::parse("status=expired").unwrap(),
-            NOW,
-            120,
-        );
+        let expired = page(all.clone(), &ListQuery::parse("status=expired").unwrap(), NOW, 120);
         assert_eq!(sids(&expired), ["0001"]);
         assert_eq!(expired.reservations[0]["status"], "expired");
         let accepted = page(all, &ListQuery::parse("status=accepted").unwrap(), NOW, 120);
@@ -266,16 +193,8 @@ mod tests {
 
     #[test]
     fn the_cursor_is_only_given_when_more_match() {
-        let all = vec![
-            summary(1, 1, Status::Pending),
-            summary(2, 2, Status::Accepted),
-        ];
-        let page = page(
-            all,
-            &ListQuery::parse("status=pending&limit=1").unwrap(),
-            Timestamp::from_millis(3),
-            120,
-        );
+        let all = vec![summary(1, 1, Status::Pending), summary(2, 2, Status::Accepted)];
+        let page = page(all, &ListQuery::parse("status=pending&limit=1").unwrap(), Timestamp::from_millis(3), 120);
         assert_eq!(sids(&page), ["0001"]);
         assert_eq!(page.cursor, None);
     }
@@ -286,20 +205,10 @@ mod tests {
         assert_eq!(ListQuery::parse("limit=1001"), Err(ListQueryError::Limit));
         assert_eq!(ListQuery::parse("limit=ten"), Err(ListQueryError::Limit));
         assert_eq!(ListQuery::parse("cursor=abc"), Err(ListQueryError::Cursor));
-        assert_eq!(
-            ListQuery::parse("sort=asc"),
-            Err(ListQueryError::Unknown("sort".into()))
-        );
+        assert_eq!(ListQuery::parse("sort=asc"), Err(ListQueryError::Unknown("sort".into())));
         let err = ListQuery::parse("status=done").unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("status: unknown status \"done\""),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("status: unknown status \"done\""), "{err}");
         assert_eq!(ListQuery::parse("limit=1000").unwrap().limit, 1000);
-        assert_eq!(
-            ListQuery::parse("status=all").unwrap().filter,
-            StatusFilter::All
-        );
+        assert_eq!(ListQuery::parse("status=all").unwrap().filter, StatusFilter::All);
     }
 }

@@ -31,21 +31,16 @@ impl FormParams {
             return Err(FormError::NotUtf8);
         }
         Ok(FormParams(
-            form_urlencoded::parse(body)
-                .map(|(key, value)| (key.into_owned(), value.into_owned()))
-                .collect(),
+            form_urlencoded::parse(body).map(|(key, value)| (key.into_owned(), value.into_owned())).collect(),
         ))
     }
 
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
-        FormParams(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        FormParams(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+    }
+
+    pub fn push(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.0.push((key.into(), value.into()));
     }
 
     pub fn pairs(&self) -> &[(String, String)] {
@@ -54,10 +49,7 @@ impl FormParams {
 
     /// The first value sent under `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// The first non-empty value sent under `key`.
@@ -68,10 +60,7 @@ impl FormParams {
 
 fn first_bad_escape(body: &[u8]) -> Option<usize> {
     body.iter().enumerate().find_map(|(offset, byte)| {
-        let escape_ok = || {
-            body.get(offset + 1..offset + 3)
-                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
-        };
+        let escape_ok = || body.get(offset + 1..offset + 3).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
         (*byte == b'%' && !escape_ok()).then_some(offset)
     })
 }
@@ -82,8 +71,7 @@ mod tests {
 
     #[test]
     fn decodes_pairs_in_order_with_repeats() {
-        let params =
-            FormParams::parse(b"Digits=5678&To=%2B1800&Digits=1234&Body=a+b%20c&Empty=").unwrap();
+        let params = FormParams::parse(b"Digits=5678&To=%2B1800&Digits=1234&Body=a+b%20c&Empty=").unwrap();
         assert_eq!(
             params.pairs(),
             FormParams::from_pairs([
@@ -101,8 +89,7 @@ mod tests {
 
     #[test]
     fn decodes_json_attributes() {
-        let params =
-            FormParams::parse(b"TaskAttributes=%7B%22name%22%3A%22Jos%C3%A9%22%7D").unwrap();
+        let params = FormParams::parse(b"TaskAttributes=%7B%22name%22%3A%22Jos%C3%A9%22%7D").unwrap();
         assert_eq!(params.get("TaskAttributes"), Some(r#"{"name":"José"}"#));
     }
 
@@ -113,16 +100,8 @@ mod tests {
 
     #[test]
     fn refuses_malformed_escapes() {
-        for (body, offset) in [
-            (&b"a=%"[..], 2),
-            (b"a=%4", 2),
-            (b"a=%zz", 2),
-            (b"a=1&b%=2", 5),
-        ] {
-            assert_eq!(
-                FormParams::parse(body),
-                Err(FormError::BadPercentEncoding { offset })
-            );
+        for (body, offset) in [(&b"a=%"[..], 2), (b"a=%4", 2), (b"a=%zz", 2), (b"a=1&b%=2", 5)] {
+            assert_eq!(FormParams::parse(body), Err(FormError::BadPercentEncoding { offset }));
         }
     }
 

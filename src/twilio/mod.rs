@@ -1,8 +1,10 @@
-//! What TaskRouter sends: form bodies, their signature, and the assignment callback.
+//! What TaskRouter sends: form bodies, their signature, reservation parameters and events.
 
-pub mod callback;
+pub mod event;
 pub mod form;
+pub mod reservation_params;
 pub mod signature;
 
-pub use callback::{AssignmentCallback, CallbackError};
+pub use event::{EventEffect, TaskEnding, TaskRouterEvent};
 pub use form::{FormError, FormParams};
+pub use reservation_params::{ParamsError, ReservationParams};

@@ -28,6 +28,56 @@ export function assignmentParams(overrides = {}) {
   };
 }
 
+/**
+ * The parameters TaskRouter sends to a Workspace's EventCallbackUrl for `eventType`, about the
+ * reservation (or task) described by `assignment` (the parameters of its assignment callback).
+ */
+export function eventParams(eventType, assignment, overrides = {}) {
+  const [resourceType] = eventType.split('.');
+  const now = Date.now();
+  const common = {
+    EventType: eventType,
+    AccountSid: assignment.AccountSid,
+    WorkspaceSid: assignment.WorkspaceSid,
+    WorkspaceName: 'Support',
+    EventDescription: `${resourceType} event ${eventType}`,
+    ResourceType: resourceType,
+    ResourceSid: resourceType === 'reservation' ? assignment.ReservationSid : assignment.TaskSid,
+    Sid: sid('EV'),
+    Timestamp: String(Math.floor(now / 1000)),
+    TimestampMs: String(now),
+    EventDate: new Date(now).toISOString(),
+    EventDateMs: String(now),
+    TaskSid: assignment.TaskSid,
+    TaskAttributes: assignment.TaskAttributes,
+    TaskAge: '7',
+    TaskPriority: '0',
+    TaskAssignmentStatus: 'reserved',
+    TaskQueueSid: assignment.TaskQueueSid,
+    TaskQueueName: 'Everyone',
+    WorkflowSid: assignment.WorkflowSid,
+    WorkflowName: 'Default Fifo Workflow',
+    TaskChannelUniqueName: 'voice',
+    TaskVersion: '3',
+  };
+  const worker = {
+    WorkerSid: assignment.WorkerSid,
+    WorkerName: 'Alice',
+    WorkerAttributes: assignment.WorkerAttributes,
+    WorkerActivityName: 'Available',
+  };
+  const reservation = resourceType === 'reservation' ? { ReservationSid: assignment.ReservationSid, ...worker } : {};
+  const reasons = {
+    'task.canceled': { TaskCanceledReason: 'Task TTL Exceeded', TaskAssignmentStatus: 'canceled' },
+    'task.completed': { TaskCompletedReason: 'call ended', TaskAssignmentStatus: 'completed' },
+    'task.deleted': { TaskAssignmentStatus: 'canceled' },
+  };
+  return { ...common, ...reservation, ...(reasons[eventType] ?? {}), ...overrides };
+}
+
+/** Every signature `signedPost` sent, so tests can check none is ever logged. */
+export const sentSignatures = [];
+
 /** A form body; an array value becomes a repeated key. */
 export function formBody(params) {
   const body = new URLSearchParams();
@@ -45,6 +95,7 @@ export function formBody(params) {
 export function signedPost(fetchWorker, path, params, { token = AUTH_TOKEN, signedUrl, sent = params, headers = {} } = {}) {
   const target = BASE + path;
   const signature = twilio.getExpectedTwilioSignature(token, signedUrl ?? target, params);
+  sentSignatures.push(signature);
   return fetchWorker(target, {
     method: 'POST',
     headers: {

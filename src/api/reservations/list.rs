@@ -2,7 +2,7 @@
 
 use worker::Request;
 
-use crate::api::{request, Context};
+use crate::api::{Context, request};
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::request_log::RequestLog;
@@ -11,17 +11,10 @@ use crate::store::listing::{self, ListQuery};
 pub async fn handle(req: Request, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     request::operator(&req, config)?;
-    let url = req
-        .url()
-        .map_err(|_| ApiError::NotFound { path: req.path() })?;
+    let url = req.url().map_err(|_| ApiError::NotFound { path: req.path() })?;
     let query = ListQuery::parse(url.query().unwrap_or(""))?;
     let summaries = ctx.store()?.summaries().await?;
-    let page = listing::page(
-        summaries,
-        &query,
-        ctx.now(),
-        config.reservation_timeout_seconds,
-    );
+    let page = listing::page(summaries, &query, ctx.now(), config.reservation_timeout_seconds);
     log.outcome = "listed";
     Ok(Reply::json(200, &page))
 }

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use worker::Request;
 
 use super::sid_from_path;
-use crate::api::{request, Context};
+use crate::api::{Context, request};
 use crate::error::ApiError;
-use crate::http::{Reply, JSON};
+use crate::http::{JSON, Reply};
 use crate::models::reservation::with_reported_status;
 use crate::models::{Moved, Status, StatusSource};
 use crate::request_log::RequestLog;
@@ -18,26 +18,17 @@ struct StatusUpdate {
     status: String,
 }
 
-pub async fn handle(
-    mut req: Request,
-    raw_sid: &str,
-    ctx: &Context,
-    log: &mut RequestLog,
-) -> Result<Reply, ApiError> {
+pub async fn handle(mut req: Request, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     request::operator(&req, config)?;
     let sid = sid_from_path(raw_sid)?;
     log.reservation_sid = Some(sid.clone());
     let body = request::body(&mut req, JSON).await?;
-    let update: StatusUpdate =
-        serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let update: StatusUpdate = serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     let next: Status = update.status.parse()?;
 
     let store = ctx.store()?;
-    let mut record = store
-        .get(&sid)
-        .await?
-        .ok_or(ApiError::ReservationNotFound(sid))?;
+    let mut record = store.get(&sid).await?.ok_or(ApiError::ReservationNotFound(sid))?;
     let now = ctx.now();
     match record.move_to(next, StatusSource::Operator, now)? {
         Moved::Changed => {

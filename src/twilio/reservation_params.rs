@@ -1,13 +1,13 @@
-//! TaskRouter's assignment callback: the parameters that identify a reservation.
+//! The parameters that identify a reservation, in an assignment callback or a reservation event.
 
 use crate::models::{ReservationSid, SidError, TaskSid, WorkspaceSid};
 
 use super::form::FormParams;
 
-/// An assignment callback whose identifying SIDs are present and well-formed. Everything else
+/// Parameters whose identifying SIDs are present and well-formed. Everything else
 /// TaskRouter sent stays in `params`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AssignmentCallback {
+pub struct ReservationParams {
     pub reservation_sid: ReservationSid,
     pub task_sid: TaskSid,
     pub workspace_sid: WorkspaceSid,
@@ -15,7 +15,7 @@ pub struct AssignmentCallback {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CallbackError {
+pub enum ParamsError {
     #[error("the {0} parameter is missing")]
     Missing(&'static str),
     #[error(transparent)]
@@ -23,17 +23,17 @@ pub enum CallbackError {
 }
 
 /// Reads a required SID parameter, naming it when it is missing or malformed.
-pub fn required_sid<T>(params: &FormParams, name: &'static str) -> Result<T, CallbackError>
+pub fn required_sid<T>(params: &FormParams, name: &'static str) -> Result<T, ParamsError>
 where
     T: std::str::FromStr<Err = SidError>,
 {
-    let raw = params.non_empty(name).ok_or(CallbackError::Missing(name))?;
+    let raw = params.non_empty(name).ok_or(ParamsError::Missing(name))?;
     Ok(raw.parse()?)
 }
 
-impl AssignmentCallback {
-    pub fn from_params(params: FormParams) -> Result<Self, CallbackError> {
-        Ok(AssignmentCallback {
+impl ReservationParams {
+    pub fn from_params(params: FormParams) -> Result<Self, ParamsError> {
+        Ok(ReservationParams {
             reservation_sid: required_sid(&params, "ReservationSid")?,
             task_sid: required_sid(&params, "TaskSid")?,
             workspace_sid: required_sid(&params, "WorkspaceSid")?,
@@ -52,20 +52,15 @@ mod tests {
 
     fn params_without(skip: &str) -> FormParams {
         FormParams::from_pairs(
-            [
-                ("ReservationSid", WR),
-                ("TaskSid", WT),
-                ("WorkspaceSid", WS),
-                ("TaskAge", "3"),
-            ]
-            .into_iter()
-            .filter(|(key, _)| *key != skip),
+            [("ReservationSid", WR), ("TaskSid", WT), ("WorkspaceSid", WS), ("TaskAge", "3")]
+                .into_iter()
+                .filter(|(key, _)| *key != skip),
         )
     }
 
     #[test]
     fn reads_the_identifying_sids_and_keeps_the_rest() {
-        let callback = AssignmentCallback::from_params(params_without("")).unwrap();
+        let callback = ReservationParams::from_params(params_without("")).unwrap();
         assert_eq!(callback.reservation_sid.as_str(), WR);
         assert_eq!(callback.task_sid.as_str(), WT);
         assert_eq!(callback.workspace_sid.as_str(), WS);
@@ -75,23 +70,16 @@ mod tests {
     #[test]
     fn names_a_missing_sid() {
         for name in ["ReservationSid", "TaskSid", "WorkspaceSid"] {
-            let err = AssignmentCallback::from_params(params_without(name)).unwrap_err();
-            assert_eq!(err, CallbackError::Missing(name));
+            let err = ReservationParams::from_params(params_without(name)).unwrap_err();
+            assert_eq!(err, ParamsError::Missing(name));
             assert_eq!(err.to_string(), format!("the {name} parameter is missing"));
         }
     }
 
     #[test]
     fn names_a_malformed_sid() {
-        let params = FormParams::from_pairs([
-            ("ReservationSid", WR),
-            ("TaskSid", "WT123"),
-            ("WorkspaceSid", WS),
-        ]);
-        let err = AssignmentCallback::from_params(params).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "TaskSid must be WT followed by 32 hex digits"
-        );
+        let params = FormParams::from_pairs([("ReservationSid", WR), ("TaskSid", "WT123"), ("WorkspaceSid", WS)]);
+        let err = ReservationParams::from_params(params).unwrap_err();
+        assert_eq!(err.to_string(), "TaskSid must be WT followed by 32 hex digits");
     }
 }
