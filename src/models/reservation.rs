@@ -79,7 +79,7 @@ pub struct TransitionError {
 }
 
 fn allowed_moves(from: Status) -> String {
-    let next: Vec<&str> = from.next_statuses().into_iter().map(Status::as_str).collect();
+    let next: Vec<&str> = Status::ALL.into_iter().filter(|next| from.can_reach(*next)).map(Status::as_str).collect();
     if next.is_empty() {
         format!(" ({from} is final)")
     } else {
@@ -159,12 +159,13 @@ impl Reservation {
         }
     }
 
-    /// Moves the status if the model allows it, recording when and who.
+    /// Moves the status forward, recording when and who. A move may skip steps (Twilio may be
+    /// asked after a reservation already went further) but never goes back.
     pub fn move_to(&mut self, next: Status, source: StatusSource, now: Timestamp) -> Result<Moved, TransitionError> {
         if self.status == next {
             return Ok(Moved::AlreadyThere);
         }
-        if !self.status.can_move_to(next) {
+        if !self.status.can_reach(next) {
             return Err(TransitionError { from: self.status, to: next });
         }
         self.status = next;
@@ -173,18 +174,13 @@ impl Reservation {
         Ok(Moved::Changed)
     }
 
-    /// Records what a TaskRouter event reports. Events may skip steps or arrive late: a status
-    /// ahead of the current one is taken, one behind it is ignored.
+    /// Records what a TaskRouter event reports: a status behind the current one is a late
+    /// event, ignored rather than refused.
     pub fn record_event(&mut self, reported: Status, now: Timestamp) -> EventOutcome {
-        if self.status == reported {
-            EventOutcome::AlreadyThere
-        } else if self.status.can_reach(reported) {
-            self.status = reported;
-            self.status_updated_at = now;
-            self.status_source = StatusSource::Event;
-            EventOutcome::Moved
-        } else {
-            EventOutcome::Stale
+        match self.move_to(reported, StatusSource::Event, now) {
+            Ok(Moved::Changed) => EventOutcome::Moved,
+            Ok(Moved::AlreadyThere) => EventOutcome::AlreadyThere,
+            Err(_) => EventOutcome::Stale,
         }
     }
 
@@ -335,6 +331,13 @@ mod tests {
         let mut record = Reservation::from_callback(&callback("{}"), at(0));
         assert_eq!(record.move_to(Status::Pending, StatusSource::Operator, at(1)), Ok(Moved::AlreadyThere));
         assert_eq!(record.move_to(Status::Accepted, StatusSource::Operator, at(2)), Ok(Moved::Changed));
+        let mut skipping = record.clone();
+        skipping.status = Status::Pending;
+        assert_eq!(
+            skipping.move_to(Status::Completed, StatusSource::Operator, at(2)),
+            Ok(Moved::Changed),
+            "forward, skipping a step"
+        );
         assert_eq!((record.status_updated_at, record.status_source), (at(2), StatusSource::Operator));
         let err = record.move_to(Status::Rejected, StatusSource::Operator, at(3)).unwrap_err();
         assert_eq!(
