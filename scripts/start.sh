@@ -9,6 +9,7 @@ if [ ! -f .dev.vars ]; then
   echo "start: created .dev.vars from .dev.vars.example (edit it to use your own tokens)"
 fi
 token=$(sed -n 's/^RESERVATIONS_API_TOKEN=//p' .dev.vars | tr -d '"')
+auth=$(sed -n 's/^TWILIO_AUTH_TOKEN=//p' .dev.vars | tr -d '"')
 cat <<MSG
 
   taskrouter-edge is starting on http://127.0.0.1:8787
@@ -17,8 +18,10 @@ cat <<MSG
     curl -s http://127.0.0.1:8787/health
   List the reservations it stored:
     curl -s -H "Authorization: Bearer ${token:-<RESERVATIONS_API_TOKEN>}" http://127.0.0.1:8787/reservations
-  Send it a signed assignment callback (in another terminal):
-    cargo run -q -p reservations -- simulate --url http://127.0.0.1:8787
+  Send it a signed assignment callback, then list it (in another terminal):
+    export RESERVATIONS_URL=http://127.0.0.1:8787 RESERVATIONS_API_TOKEN=${token:-<token>} TWILIO_AUTH_TOKEN=${auth:-<token>}
+    cargo run -q -p reservations -- simulate
+    cargo run -q -p reservations -- list
 
 MSG
 exec npx wrangler dev --ip 127.0.0.1 --port 8787

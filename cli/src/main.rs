@@ -1,14 +1,163 @@
 //! `reservations`: the operator's command-line tool for taskrouter-edge.
 
-use clap::Parser;
+mod commands;
+mod http;
+mod output;
+mod settings;
+mod twilio;
+mod worker;
 
-/// List TaskRouter reservations stored by a taskrouter-edge worker, and accept or reject them
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use taskrouter_edge::models::{ActivitySid, ReservationSid, WorkflowSid, WorkspaceSid};
+
+use crate::settings::{MissingSetting, Settings};
+
+/// Exit codes, documented in `--help` and the README.
+pub mod exit {
+    /// Every requested action succeeded.
+    pub const OK: u8 = 0;
+    /// At least one action failed: Twilio refused it, or the reservation was no longer pending.
+    pub const ACTION_FAILED: u8 = 1;
+    /// Wrong usage or a missing setting.
+    pub const USAGE: u8 = 2;
+    /// Twilio or the worker could not be reached, even after retries.
+    pub const UNREACHABLE: u8 = 3;
+}
+
+const AFTER_HELP: &str = "\
+Settings come from flags or the environment (flags win): RESERVATIONS_URL and
+RESERVATIONS_API_TOKEN for the worker; TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or
+TWILIO_API_KEY with TWILIO_API_SECRET) for Twilio.
+
+Examples:
+  reservations simulate                     # send the worker a signed test callback
+  reservations list --status pending        # what can still be accepted
+  reservations accept WR0123…               # accept one over Twilio's REST API
+  reservations accept --all-pending         # accept everything pending, 8 at a time
+  reservations watch --accept               # accept each new reservation as it arrives
+
+Exit status: 0 every action succeeded; 1 an action failed (Twilio refused it, or the
+reservation was no longer pending); 2 wrong usage or a missing setting; 3 Twilio or the
+worker could not be reached.";
+
+/// List the TaskRouter reservations a taskrouter-edge worker stored, and accept or reject them
 /// over Twilio's REST API.
-#[derive(Parser)]
-#[command(name = "reservations", version)]
-struct Cli {}
+#[derive(Parser, Debug)]
+#[command(name = "reservations", version, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
 
-fn main() -> anyhow::Result<()> {
-    Cli::parse();
-    Ok(())
+    /// Print JSON for scripts instead of text for people
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List stored reservations, newest first
+    #[command(
+        after_help = "Examples:\n  reservations list\n  reservations list --status pending --json | jq -r '.[].reservation_sid'"
+    )]
+    List {
+        /// Only this status: pending (still acceptable), expired, accepted, rejected, timeout,
+        /// canceled, rescinded, wrapping, completed, or all
+        #[arg(long, default_value = "all", value_name = "STATUS")]
+        status: String,
+    },
+    /// Show one reservation with its task and worker attributes
+    #[command(after_help = "Example:\n  reservations show WR0123456789abcdef0123456789abcdef")]
+    Show {
+        #[arg(value_name = "WR…")]
+        reservation: ReservationSid,
+    },
+    /// Accept reservations over Twilio's REST API, then record the outcome in the worker
+    #[command(
+        after_help = "Examples:\n  reservations accept WR0123456789abcdef0123456789abcdef\n  reservations accept --all-pending --concurrency 16"
+    )]
+    Accept {
+        #[arg(value_name = "WR…", required_unless_present = "all_pending", conflicts_with = "all_pending")]
+        reservations: Vec<ReservationSid>,
+        /// Accept every reservation the worker lists as pending
+        #[arg(long)]
+        all_pending: bool,
+        /// How many requests to Twilio may be in flight at once
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+        concurrency: u16,
+    },
+    /// Reject reservations over Twilio's REST API, then record the outcome in the worker
+    #[command(
+        after_help = "Example:\n  reservations reject WR0123456789abcdef0123456789abcdef --activity WA0123456789abcdef0123456789abcdef"
+    )]
+    Reject {
+        #[arg(value_name = "WR…", required = true)]
+        reservations: Vec<ReservationSid>,
+        /// The Activity to move the worker to (WorkerActivitySid), e.g. Offline
+        #[arg(long, value_name = "WA…")]
+        activity: Option<ActivitySid>,
+    },
+    /// Follow new pending reservations as they arrive, until Ctrl-C
+    #[command(after_help = "Examples:\n  reservations watch\n  reservations watch --accept --interval 1")]
+    Watch {
+        /// Accept each new pending reservation as it arrives
+        #[arg(long)]
+        accept: bool,
+        /// Seconds between two looks at the worker
+        #[arg(long, default_value_t = 2.0, value_name = "SECS")]
+        interval: f64,
+    },
+    /// Point a Workflow's Assignment Callback URL (and with --events the Workspace's Event
+    /// Callback URL) at the worker
+    #[command(
+        after_help = "Example:\n  reservations connect --workspace WS… --workflow WW… --url https://taskrouter-edge.you.workers.dev --events"
+    )]
+    Connect {
+        #[arg(long, value_name = "WS…")]
+        workspace: WorkspaceSid,
+        #[arg(long, value_name = "WW…")]
+        workflow: WorkflowSid,
+        /// The worker's public base URL (default: RESERVATIONS_URL)
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// Also send the Workspace's events to <URL>/events, filtered to those the worker uses
+        #[arg(long)]
+        events: bool,
+    },
+    /// Send a worker a realistic, correctly signed assignment callback (a smoke test)
+    #[command(
+        after_help = "Examples:\n  reservations simulate                              # to RESERVATIONS_URL\n  reservations simulate --url https://taskrouter-edge.you.workers.dev"
+    )]
+    Simulate {
+        /// The worker's base URL (default: RESERVATIONS_URL)
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = commands::run(cli.command, &cli.settings, cli.json).await;
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(exit_code_of(&error))
+        }
+    }
+}
+
+fn exit_code_of(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<MissingSetting>().is_some() {
+        exit::USAGE
+    } else if error.chain().any(|cause| cause.downcast_ref::<http::Unreachable>().is_some()) {
+        exit::UNREACHABLE
+    } else {
+        exit::ACTION_FAILED
+    }
 }

@@ -37,24 +37,26 @@ impl Attributes {
 /// The longest task summary kept in KV metadata (which holds at most 1024 bytes in all).
 pub const TASK_SUMMARY_CHARS: usize = 80;
 
-/// What a listing shows, stored as the KV key's metadata so a listing needs no `get`.
+/// What a listing shows, stored as the KV key's metadata so a listing needs no `get`. Stored
+/// with a [`Status`]; shown to operators with a [`ReportedStatus`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
+pub struct Summary<S = Status> {
     pub reservation_sid: ReservationSid,
     pub task_sid: TaskSid,
     pub workspace_sid: WorkspaceSid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_sid: Option<WorkerSid>,
-    pub status: Status,
+    pub status: S,
     pub received_at: Timestamp,
     pub status_updated_at: Timestamp,
     /// A short `key=value` rendering of the task attributes.
     pub task: String,
 }
 
-/// The whole record, stored as the KV value under `reservation:{ReservationSid}`.
+/// The whole record, stored as the KV value under `reservation:{ReservationSid}` with a
+/// [`Status`]; shown to operators with a [`ReportedStatus`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Reservation {
+pub struct Reservation<S = Status> {
     pub reservation_sid: ReservationSid,
     pub task_sid: TaskSid,
     pub workspace_sid: WorkspaceSid,
@@ -65,7 +67,7 @@ pub struct Reservation {
     /// Every parameter TaskRouter sent, as text; a key sent more than once holds a list.
     pub parameters: BTreeMap<String, Value>,
     pub received_at: Timestamp,
-    pub status: Status,
+    pub status: S,
     pub status_updated_at: Timestamp,
     pub status_source: StatusSource,
 }
@@ -202,8 +204,21 @@ impl Reservation {
         }
     }
 
-    pub fn reported_status(&self, now: Timestamp, timeout_secs: u64) -> ReportedStatus {
-        ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs)
+    /// The record as an operator should see it at `now`.
+    pub fn reported(self, now: Timestamp, timeout_secs: u64) -> Reservation<ReportedStatus> {
+        Reservation {
+            status: ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs),
+            reservation_sid: self.reservation_sid,
+            task_sid: self.task_sid,
+            workspace_sid: self.workspace_sid,
+            worker_sid: self.worker_sid,
+            task_attributes: self.task_attributes,
+            worker_attributes: self.worker_attributes,
+            parameters: self.parameters,
+            received_at: self.received_at,
+            status_updated_at: self.status_updated_at,
+            status_source: self.status_source,
+        }
     }
 
     pub fn summary(&self) -> Summary {
@@ -221,18 +236,19 @@ impl Reservation {
 }
 
 impl Summary {
-    pub fn reported_status(&self, now: Timestamp, timeout_secs: u64) -> ReportedStatus {
-        ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs)
+    /// The summary as an operator should see it at `now`.
+    pub fn reported(&self, now: Timestamp, timeout_secs: u64) -> Summary<ReportedStatus> {
+        Summary {
+            status: ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs),
+            reservation_sid: self.reservation_sid.clone(),
+            task_sid: self.task_sid.clone(),
+            workspace_sid: self.workspace_sid.clone(),
+            worker_sid: self.worker_sid.clone(),
+            received_at: self.received_at,
+            status_updated_at: self.status_updated_at,
+            task: self.task.clone(),
+        }
     }
-}
-
-/// `item` as JSON with its `status` replaced by what the operator should be shown.
-pub fn with_reported_status<T: Serialize>(item: &T, status: ReportedStatus) -> Value {
-    let mut value = serde_json::to_value(item).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        map.insert("status".into(), serde_json::to_value(status).unwrap_or(Value::Null));
-    }
-    value
 }
 
 /// `key=value, key=value…`, at most [`TASK_SUMMARY_CHARS`] characters, without control
@@ -403,8 +419,9 @@ mod tests {
     #[test]
     fn the_reported_status_replaces_the_stored_one() {
         let record = Reservation::from_callback(&callback("{}"), at(0));
-        assert_eq!(record.reported_status(at(121_000), 120), ReportedStatus::EXPIRED);
-        let view = with_reported_status(&record, ReportedStatus::EXPIRED);
+        assert_eq!(record.summary().reported(at(120_000), 120).status, ReportedStatus::Stored(Status::Pending));
+        assert_eq!(record.summary().reported(at(121_000), 120).status, ReportedStatus::EXPIRED);
+        let view = serde_json::to_value(record.reported(at(121_000), 120)).unwrap();
         assert_eq!(view["status"], "expired");
         assert_eq!(view["reservation_sid"], WR);
     }

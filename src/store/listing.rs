@@ -5,10 +5,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64_URL;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
-use crate::models::reservation::with_reported_status;
 use crate::models::{ReportedStatus, ReservationSid, Summary, Timestamp, UnknownStatus};
 
 pub const DEFAULT_LIMIT: usize = 100;
@@ -29,7 +27,7 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    fn after(summary: &Summary) -> Cursor {
+    fn after<S>(summary: &Summary<S>) -> Cursor {
         Cursor { received_at: summary.received_at, reservation_sid: summary.reservation_sid.clone() }
     }
 
@@ -96,9 +94,9 @@ impl ListQuery {
 }
 
 /// One page of a listing, as the API answers it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page {
-    pub reservations: Vec<Value>,
+    pub reservations: Vec<Summary<ReportedStatus>>,
     pub cursor: Option<String>,
 }
 
@@ -108,17 +106,14 @@ pub fn page(mut summaries: Vec<Summary>, query: &ListQuery, now: Timestamp, time
     let mut selected = summaries
         .iter()
         .filter(|summary| query.cursor.as_ref().is_none_or(|cursor| order_key(summary) > cursor.key()))
-        .map(|summary| (summary, summary.reported_status(now, timeout_secs)))
-        .filter(|(_, status)| match query.filter {
+        .map(|summary| summary.reported(now, timeout_secs))
+        .filter(|summary| match query.filter {
             StatusFilter::All => true,
-            StatusFilter::Only(wanted) => *status == wanted,
+            StatusFilter::Only(wanted) => summary.status == wanted,
         });
-    let shown: Vec<(&Summary, ReportedStatus)> = selected.by_ref().take(query.limit).collect();
+    let shown: Vec<Summary<ReportedStatus>> = selected.by_ref().take(query.limit).collect();
     let more = selected.next().is_some();
-    Page {
-        cursor: shown.last().filter(|_| more).map(|(last, _)| Cursor::after(last).encode()),
-        reservations: shown.into_iter().map(|(summary, status)| with_reported_status(summary, status)).collect(),
-    }
+    Page { cursor: shown.last().filter(|_| more).map(|last| Cursor::after(last).encode()), reservations: shown }
 }
 
 #[cfg(test)]
@@ -140,7 +135,7 @@ mod tests {
     }
 
     fn sids(page: &Page) -> Vec<String> {
-        page.reservations.iter().map(|r| r["reservation_sid"].as_str().unwrap()[30..].to_owned()).collect()
+        page.reservations.iter().map(|r| r.reservation_sid.as_str()[30..].to_owned()).collect()
     }
 
     const NOW: Timestamp = Timestamp::from_millis(1_000_000);
@@ -186,7 +181,7 @@ mod tests {
         assert_eq!(sids(&pending), ["0002"]);
         let expired = page(all.clone(), &ListQuery::parse("status=expired").unwrap(), NOW, 120);
         assert_eq!(sids(&expired), ["0001"]);
-        assert_eq!(expired.reservations[0]["status"], "expired");
+        assert_eq!(expired.reservations[0].status, ReportedStatus::EXPIRED);
         let accepted = page(all, &ListQuery::parse("status=accepted").unwrap(), NOW, 120);
         assert_eq!(sids(&accepted), ["0003"]);
     }

@@ -12,6 +12,8 @@ export const PUBLIC_URL = 'https://taskrouter.example.com';
 
 /** Each worker configuration the suites use: its variables, and its own KV namespace. */
 const CONFIGURATIONS = {
+  // First: Miniflare's HTTP address serves it, for the CLI and other real HTTP clients.
+  cli: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN },
   main: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, RESERVATION_TTL_SECONDS: '3600' },
   listing: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN },
   badInput: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN },
@@ -61,6 +63,12 @@ export async function miniflareInstance() {
   miniflare ??= start();
   await miniflare.ready;
   return miniflare;
+}
+
+/** The HTTP address of the first configuration (`cli`), as a base URL without a slash. */
+export async function httpUrl() {
+  const url = await (await miniflareInstance()).ready;
+  return url.toString().replace(/\/$/, '');
 }
 
 /** A `fetch` into the named worker configuration. */

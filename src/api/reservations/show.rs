@@ -6,7 +6,6 @@ use super::sid_from_path;
 use crate::api::{Context, request};
 use crate::error::ApiError;
 use crate::http::Reply;
-use crate::models::reservation::with_reported_status;
 use crate::request_log::RequestLog;
 
 pub async fn handle(req: Request, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
@@ -15,7 +14,6 @@ pub async fn handle(req: Request, raw_sid: &str, ctx: &Context, log: &mut Reques
     let sid = sid_from_path(raw_sid)?;
     log.reservation_sid = Some(sid.clone());
     let record = ctx.store()?.get(&sid).await?.ok_or(ApiError::ReservationNotFound(sid))?;
-    let status = record.reported_status(ctx.now(), config.reservation_timeout_seconds);
     log.outcome = "shown";
-    Ok(Reply::json(200, &with_reported_status(&record, status)))
+    Ok(Reply::json(200, &record.reported(ctx.now(), config.reservation_timeout_seconds)))
 }

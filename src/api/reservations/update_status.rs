@@ -8,7 +8,6 @@ use super::sid_from_path;
 use crate::api::{Context, request};
 use crate::error::ApiError;
 use crate::http::{JSON, Reply};
-use crate::models::reservation::with_reported_status;
 use crate::models::{Moved, Status, StatusSource};
 use crate::request_log::RequestLog;
 
@@ -37,6 +36,5 @@ pub async fn handle(mut req: Request, raw_sid: &str, ctx: &Context, log: &mut Re
         }
         Moved::AlreadyThere => log.outcome = "unchanged",
     }
-    let status = record.reported_status(now, config.reservation_timeout_seconds);
-    Ok(Reply::json(200, &with_reported_status(&record, status)))
+    Ok(Reply::json(200, &record.reported(now, config.reservation_timeout_seconds)))
 }

@@ -1,0 +1,231 @@
+//! `reservations accept …` and `reservations reject …`: ask Twilio, then record in the worker
+//! what Twilio answered. Nothing is shown or recorded as done unless Twilio said so.
+
+use anyhow::Result;
+use futures::stream::{self, StreamExt};
+use indicatif::{ProgressBar, ProgressStyle};
+use reqwest::{Client, StatusCode};
+use serde::Serialize;
+use taskrouter_edge::models::{ActivitySid, ReportedStatus, ReservationSid, Status, Summary, TaskSid, WorkspaceSid};
+
+use crate::exit;
+use crate::output;
+use crate::settings::Settings;
+use crate::twilio::{TaskRouter, TwilioError};
+use crate::worker::{Worker, WorkerError};
+
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+#[derive(Debug, Clone)]
+pub enum Decision {
+    Accept,
+    Reject { activity: Option<ActivitySid> },
+}
+
+impl Decision {
+    fn status(&self) -> Status {
+        match self {
+            Decision::Accept => Status::Accepted,
+            Decision::Reject { .. } => Status::Rejected,
+        }
+    }
+
+    fn activity(&self) -> Option<&ActivitySid> {
+        match self {
+            Decision::Accept => None,
+            Decision::Reject { activity } => activity.as_ref(),
+        }
+    }
+}
+
+/// What Twilio's reservation URL needs.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub reservation: ReservationSid,
+    pub task: TaskSid,
+    pub workspace: WorkspaceSid,
+}
+
+impl Target {
+    pub fn of(summary: &Summary<ReportedStatus>) -> Target {
+        Target {
+            reservation: summary.reservation_sid.clone(),
+            task: summary.task_sid.clone(),
+            workspace: summary.workspace_sid.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Twilio applied the decision and the worker recorded it.
+    Done,
+    /// Twilio applied the decision; the worker could not record it.
+    NotRecorded,
+    /// Twilio says the reservation already left `pending`.
+    NoLongerPending,
+    Failed,
+    Unreachable,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub reservation_sid: ReservationSid,
+    pub result: Verdict,
+    /// The reservation's status as Twilio reported it, when known.
+    pub twilio_status: Option<Status>,
+    pub message: String,
+}
+
+impl Outcome {
+    pub fn succeeded(&self) -> bool {
+        self.result == Verdict::Done
+    }
+
+    pub fn line(&self) -> String {
+        let mark = if self.succeeded() { "✓" } else { "✗" };
+        format!("{mark} {}  {}", self.reservation_sid, self.message)
+    }
+}
+
+fn failed(target: &Target, error: &TwilioError) -> Outcome {
+    let result = if matches!(error, TwilioError::Unreachable(_)) { Verdict::Unreachable } else { Verdict::Failed };
+    Outcome { reservation_sid: target.reservation.clone(), result, twilio_status: None, message: error.to_string() }
+}
+
+/// Asks Twilio to apply `decision` to one reservation and records the outcome in the worker.
+pub async fn decide_one(twilio: &TaskRouter, worker: &Worker, decision: &Decision, target: Target) -> Outcome {
+    let wanted = decision.status();
+    let answer = twilio
+        .update_reservation(&target.workspace, &target.task, &target.reservation, wanted, decision.activity())
+        .await;
+    match answer {
+        Ok(()) => {
+            let (result, message) = match worker.record_status(&target.reservation, wanted).await {
+                Ok(_) => (Verdict::Done, format!("{wanted} (task {})", target.task)),
+                Err(error) => {
+                    (Verdict::NotRecorded, format!("{wanted} by Twilio, but the worker did not record it: {error}"))
+                }
+            };
+            Outcome { reservation_sid: target.reservation, result, twilio_status: Some(wanted), message }
+        }
+        Err(error) if error.status() == Some(StatusCode::BAD_REQUEST) => {
+            no_longer_pending(twilio, worker, target, error).await
+        }
+        Err(error) => failed(&target, &error),
+    }
+}
+
+/// Twilio refuses to update a reservation that is no longer pending. Ask Twilio what it is now
+/// and record that, so the reservation leaves the worker's pending list.
+async fn no_longer_pending(twilio: &TaskRouter, worker: &Worker, target: Target, refusal: TwilioError) -> Outcome {
+    let current = twilio.fetch_reservation(&target.workspace, &target.task, &target.reservation).await;
+    let Some(status) = current.ok().and_then(|r| r.status()).filter(|status| *status != Status::Pending) else {
+        return failed(&target, &refusal);
+    };
+    let recorded = match worker.record_status(&target.reservation, status).await {
+        Ok(_) => "recorded in the worker".to_owned(),
+        Err(WorkerError::Refused { status: StatusCode::CONFLICT, .. }) => {
+            "the worker already had a later status".to_owned()
+        }
+        Err(error) => format!("the worker did not record it: {error}"),
+    };
+    Outcome {
+        reservation_sid: target.reservation,
+        result: Verdict::NoLongerPending,
+        twilio_status: Some(status),
+        message: format!("no longer pending: Twilio says it is {status} ({recorded})"),
+    }
+}
+
+pub fn exit_code(outcomes: &[Outcome]) -> u8 {
+    if outcomes.iter().any(|o| o.result == Verdict::Unreachable) {
+        exit::UNREACHABLE
+    } else if outcomes.iter().all(Outcome::succeeded) {
+        exit::OK
+    } else {
+        exit::ACTION_FAILED
+    }
+}
+
+/// The reservations named on the command line, as the worker stored them.
+async fn named_targets(worker: &Worker, sids: Vec<ReservationSid>) -> Result<(Vec<Target>, Vec<Outcome>)> {
+    let mut targets = Vec::new();
+    let mut unknown = Vec::new();
+    for sid in sids {
+        match worker.show(&sid).await {
+            Ok(record) => targets.push(Target {
+                reservation: record.reservation_sid,
+                task: record.task_sid,
+                workspace: record.workspace_sid,
+            }),
+            Err(error @ WorkerError::Refused { status: StatusCode::NOT_FOUND, .. }) => unknown.push(Outcome {
+                reservation_sid: sid,
+                result: Verdict::Failed,
+                twilio_status: None,
+                message: format!("not stored in the worker, so its task and workspace are unknown: {error}"),
+            }),
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok((targets, unknown))
+}
+
+pub async fn run(
+    settings: &Settings,
+    client: &Client,
+    decision: Decision,
+    sids: Vec<ReservationSid>,
+    all_pending: bool,
+    concurrency: usize,
+    json: bool,
+) -> Result<u8> {
+    let worker = settings.worker(client)?;
+    let twilio = settings.taskrouter(client)?;
+    let (targets, mut outcomes) = if all_pending {
+        (worker.list("pending").await?.iter().map(Target::of).collect(), Vec::new())
+    } else {
+        named_targets(&worker, sids).await?
+    };
+    if targets.is_empty() && outcomes.is_empty() {
+        if json {
+            output::print_json(&outcomes);
+        } else {
+            println!("Nothing pending in {}.", worker.base_url());
+        }
+        return Ok(exit::OK);
+    }
+
+    let progress =
+        if json || targets.len() < 2 { ProgressBar::hidden() } else { ProgressBar::new(targets.len() as u64) };
+    progress
+        .set_style(ProgressStyle::with_template("{spinner} {pos}/{len} asked Twilio {msg}").expect("a valid template"));
+    progress.set_message(format!("({concurrency} at a time)"));
+    for outcome in &outcomes {
+        if !json {
+            progress.suspend(|| println!("{}", outcome.line()));
+        }
+    }
+    let mut answers = stream::iter(targets)
+        .map(|target| decide_one(&twilio, &worker, &decision, target))
+        .buffer_unordered(concurrency);
+    while let Some(outcome) = answers.next().await {
+        progress.inc(1);
+        if !json {
+            progress.suspend(|| println!("{}", outcome.line()));
+        }
+        outcomes.push(outcome);
+    }
+    progress.finish_and_clear();
+
+    if json {
+        output::print_json(&outcomes);
+    } else {
+        let done = outcomes.iter().filter(|o| o.succeeded()).count();
+        let gone = outcomes.iter().filter(|o| o.result == Verdict::NoLongerPending).count();
+        let verb = decision.status();
+        println!("\n{done} {verb}, {gone} no longer pending, {} failed", outcomes.len() - done - gone);
+    }
+    Ok(exit_code(&outcomes))
+}

@@ -1,0 +1,51 @@
+//! One module per command; `run` dispatches.
+
+mod connect;
+mod decide;
+mod list;
+mod show;
+mod simulate;
+mod watch;
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::Command;
+use crate::settings::Settings;
+
+pub use decide::Decision;
+
+pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8> {
+    let client = reqwest::Client::builder()
+        .user_agent(concat!("taskrouter-edge-reservations/", env!("CARGO_PKG_VERSION")))
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    match command {
+        Command::List { status } => list::run(&settings.worker(&client)?, &status, json).await,
+        Command::Show { reservation } => show::run(&settings.worker(&client)?, &reservation, json).await,
+        Command::Accept { reservations, all_pending, concurrency } => {
+            let decision = Decision::Accept;
+            decide::run(settings, &client, decision, reservations, all_pending, usize::from(concurrency), json).await
+        }
+        Command::Reject { reservations, activity } => {
+            let decision = Decision::Reject { activity };
+            decide::run(settings, &client, decision, reservations, false, decide::DEFAULT_CONCURRENCY, json).await
+        }
+        Command::Watch { accept, interval } => watch::run(settings, &client, accept, interval, json).await,
+        Command::Connect { workspace, workflow, url, events } => {
+            let url = match url {
+                Some(url) => url,
+                None => settings.worker_url()?.to_owned(),
+            };
+            connect::run(&settings.taskrouter(&client)?, &workspace, &workflow, &url, events, json).await
+        }
+        Command::Simulate { url } => {
+            let url = match url {
+                Some(url) => url,
+                None => settings.worker_url()?.to_owned(),
+            };
+            simulate::run(&client, settings, &url, json).await
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `reservations show WR…`
+
+use anyhow::Result;
+use taskrouter_edge::models::{Attributes, ReservationSid};
+
+use crate::exit;
+use crate::output;
+use crate::worker::Worker;
+
+fn attributes_text(attributes: Option<&Attributes>) -> String {
+    match attributes {
+        None => "(none)".to_owned(),
+        Some(Attributes::Json(map)) => serde_json::to_string_pretty(map).unwrap_or_default(),
+        Some(Attributes::Raw(text)) => format!("{text}   (not JSON, kept as sent)"),
+    }
+}
+
+pub async fn run(worker: &Worker, sid: &ReservationSid, json: bool) -> Result<u8> {
+    let record = worker.show(sid).await?;
+    if json {
+        output::print_json(&record);
+        return Ok(exit::OK);
+    }
+    let now = output::now();
+    let rows = [
+        ("Reservation", record.reservation_sid.to_string()),
+        (
+            "Status",
+            format!(
+                "{} (set by {} at {})",
+                output::status_text(record.status),
+                output::source_text(record.status_source),
+                record.status_updated_at
+            ),
+        ),
+        ("Task", record.task_sid.to_string()),
+        ("Worker", record.worker_sid.as_ref().map_or("-".to_owned(), ToString::to_string)),
+        ("Workspace", record.workspace_sid.to_string()),
+        ("Received", format!("{} ({} ago)", record.received_at, output::age(record.received_at, now))),
+    ];
+    for (label, value) in rows {
+        println!("{label:<12} {value}");
+    }
+    println!("\nTask attributes:\n{}", attributes_text(record.task_attributes.as_ref()));
+    println!("\nWorker attributes:\n{}", attributes_text(record.worker_attributes.as_ref()));
+    Ok(exit::OK)
+}

@@ -1,0 +1,83 @@
+//! `reservations simulate [--url URL]`: a realistic, correctly signed assignment callback.
+
+use anyhow::Result;
+use reqwest::Client;
+use serde_json::json;
+use taskrouter_edge::twilio::FormParams;
+use taskrouter_edge::twilio::signature::expected_signature;
+
+use crate::exit;
+use crate::http;
+use crate::output;
+use crate::settings::Settings;
+
+fn fresh_sid(prefix: &str) -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().fold(prefix.to_owned(), |mut sid, byte| {
+        sid.push_str(&format!("{byte:02x}"));
+        sid
+    })
+}
+
+/// The parameters TaskRouter sends an Assignment Callback URL, with fresh SIDs.
+fn assignment_parameters(account_sid: Option<&str>) -> Vec<(&'static str, String)> {
+    let task_attributes = json!({
+        "type": "support",
+        "from": "+14155550100",
+        "language": "en",
+        "selected_product": "billing",
+    });
+    let worker_attributes =
+        json!({ "skills": ["support", "billing"], "languages": ["en"], "contact_uri": "client:alice" });
+    vec![
+        ("AccountSid", account_sid.map_or_else(|| fresh_sid("AC"), str::to_owned)),
+        ("WorkspaceSid", fresh_sid("WS")),
+        ("WorkflowSid", fresh_sid("WW")),
+        ("TaskQueueSid", fresh_sid("WQ")),
+        ("TaskSid", fresh_sid("WT")),
+        ("TaskAttributes", task_attributes.to_string()),
+        ("TaskAge", "3".to_owned()),
+        ("TaskPriority", "0".to_owned()),
+        ("WorkerSid", fresh_sid("WK")),
+        ("WorkerAttributes", worker_attributes.to_string()),
+        ("ReservationSid", fresh_sid("WR")),
+    ]
+}
+
+pub async fn run(client: &Client, settings: &Settings, url: &str, json: bool) -> Result<u8> {
+    let auth_token = settings.auth_token()?;
+    let target = format!("{}/assignment_callback", url.trim_end_matches('/'));
+    let params = assignment_parameters(settings.account_sid.as_deref());
+    let signature = expected_signature(auth_token, &target, &FormParams::from_pairs(params.clone()));
+    let response =
+        http::send("the worker", || client.post(&target).header("X-Twilio-Signature", &signature).form(&params))
+            .await?;
+    let status = response.status();
+    let answer = response.text().await.unwrap_or_default();
+    let value = |name: &str| params.iter().find(|(key, _)| *key == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let reservation = value("ReservationSid");
+
+    if json {
+        output::print_json(&json!({
+            "reservation_sid": reservation,
+            "task_sid": value("TaskSid"),
+            "workspace_sid": value("WorkspaceSid"),
+            "worker_sid": value("WorkerSid"),
+            "url": target,
+            "status": status.as_u16(),
+            "answer": answer,
+        }));
+    } else if status.is_success() {
+        println!("✓ sent a signed assignment callback for {reservation} to {target}");
+        println!("  the worker answered {status} {answer}");
+        println!("  next: reservations show {reservation}");
+    } else {
+        println!("✗ the worker answered {status} to a signed assignment callback for {reservation}: {answer}");
+        if status.as_u16() == 403 {
+            println!(
+                "  check that TWILIO_AUTH_TOKEN here is the worker's TWILIO_AUTH_TOKEN (and PUBLIC_URL, behind a tunnel)"
+            );
+        }
+    }
+    Ok(if status.is_success() { exit::OK } else { exit::ACTION_FAILED })
+}

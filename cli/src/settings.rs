@@ -1,0 +1,105 @@
+//! Where the CLI finds its settings: flags first, then the environment (clap reads both), with a
+//! one-line error naming the variable and the flag when one is missing.
+
+use clap::Args;
+use reqwest::Client;
+
+use crate::twilio::{Credentials, TaskRouter};
+use crate::worker::Worker;
+
+#[derive(Args, Debug, Clone)]
+pub struct Settings {
+    /// The worker's base URL, e.g. http://127.0.0.1:8787 or https://taskrouter-edge.<you>.workers.dev
+    #[arg(long, env = "RESERVATIONS_URL", global = true, value_name = "URL")]
+    pub worker_url: Option<String>,
+
+    /// The worker's operator token (its RESERVATIONS_API_TOKEN secret)
+    #[arg(long, env = "RESERVATIONS_API_TOKEN", global = true, hide_env_values = true, value_name = "TOKEN")]
+    pub api_token: Option<String>,
+
+    /// Your Twilio Account SID (AC…)
+    #[arg(long, env = "TWILIO_ACCOUNT_SID", global = true, value_name = "AC…")]
+    pub account_sid: Option<String>,
+
+    /// Your Twilio Auth Token: signs `simulate`, and signs in to Twilio unless an API key is given
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", global = true, hide_env_values = true, value_name = "TOKEN")]
+    pub auth_token: Option<String>,
+
+    /// A Twilio API Key SID (SK…), used with --api-secret instead of the Auth Token
+    #[arg(long, env = "TWILIO_API_KEY", global = true, value_name = "SK…")]
+    pub api_key: Option<String>,
+
+    /// The secret of --api-key
+    #[arg(long, env = "TWILIO_API_SECRET", global = true, hide_env_values = true, value_name = "SECRET")]
+    pub api_secret: Option<String>,
+
+    /// TaskRouter's base URL (change it only to test against a mock)
+    #[arg(
+        long,
+        env = "TWILIO_TASKROUTER_URL",
+        global = true,
+        default_value = "https://taskrouter.twilio.com",
+        value_name = "URL"
+    )]
+    pub taskrouter_url: String,
+}
+
+/// A setting that is needed and missing: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable} is not set: export {variable}=… or pass {flag} ({what})")]
+pub struct MissingSetting {
+    pub variable: &'static str,
+    pub flag: &'static str,
+    pub what: &'static str,
+}
+
+fn required<'a>(
+    value: &'a Option<String>,
+    variable: &'static str,
+    flag: &'static str,
+    what: &'static str,
+) -> Result<&'a str, MissingSetting> {
+    value.as_deref().filter(|v| !v.trim().is_empty()).ok_or(MissingSetting { variable, flag, what })
+}
+
+impl Settings {
+    pub fn worker_url(&self) -> Result<&str, MissingSetting> {
+        required(&self.worker_url, "RESERVATIONS_URL", "--worker-url", "the worker's base URL")
+    }
+
+    pub fn worker(&self, client: &Client) -> Result<Worker, MissingSetting> {
+        let url = self.worker_url()?;
+        let token = required(&self.api_token, "RESERVATIONS_API_TOKEN", "--api-token", "the worker's operator token")?;
+        Ok(Worker::new(client.clone(), url, token))
+    }
+
+    pub fn auth_token(&self) -> Result<&str, MissingSetting> {
+        required(&self.auth_token, "TWILIO_AUTH_TOKEN", "--auth-token", "your Twilio Auth Token")
+    }
+
+    pub fn taskrouter(&self, client: &Client) -> Result<TaskRouter, MissingSetting> {
+        let credentials = match (&self.api_key, &self.api_secret) {
+            (Some(key), _) if !key.is_empty() => Credentials {
+                username: key.clone(),
+                password: required(
+                    &self.api_secret,
+                    "TWILIO_API_SECRET",
+                    "--api-secret",
+                    "the secret of TWILIO_API_KEY",
+                )?
+                .to_owned(),
+            },
+            _ => Credentials {
+                username: required(
+                    &self.account_sid,
+                    "TWILIO_ACCOUNT_SID",
+                    "--account-sid",
+                    "your Twilio Account SID",
+                )?
+                .to_owned(),
+                password: self.auth_token()?.to_owned(),
+            },
+        };
+        Ok(TaskRouter::new(client.clone(), &self.taskrouter_url, credentials))
+    }
+}

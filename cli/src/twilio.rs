@@ -1,0 +1,182 @@
+//! Twilio's TaskRouter REST API: the calls the CLI makes, and Twilio's errors in plain words.
+
+use reqwest::{Client, StatusCode};
+use serde::Deserialize;
+use taskrouter_edge::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkflowSid, WorkspaceSid};
+
+use crate::http::{self, ATTEMPTS, Unreachable};
+
+/// How the CLI signs in to Twilio: HTTP Basic with the Account SID and Auth Token, or with an
+/// API Key SID and its secret.
+#[derive(Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Clone)]
+pub struct TaskRouter {
+    client: Client,
+    base_url: String,
+    credentials: Credentials,
+}
+
+/// Twilio's JSON error body.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct TwilioErrorBody {
+    pub code: Option<u64>,
+    pub message: Option<String>,
+    pub more_info: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TwilioError {
+    #[error("{}", describe(*.status, .body, *.retried))]
+    Refused { status: StatusCode, body: TwilioErrorBody, retried: bool },
+    #[error(transparent)]
+    Unreachable(#[from] Unreachable),
+    #[error("Twilio answered something that is not a reservation: {0}")]
+    UnexpectedAnswer(String),
+}
+
+impl TwilioError {
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            TwilioError::Refused { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+fn describe(status: StatusCode, body: &TwilioErrorBody, retried: bool) -> String {
+    let what = match status.as_u16() {
+        401 => "Twilio rejected the credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)".to_owned(),
+        404 => "Twilio does not know this resource (wrong Workspace, Task or Reservation SID, or another account)".to_owned(),
+        429 => format!("Twilio is rate-limiting these requests; gave up after {ATTEMPTS} attempts"),
+        500..=599 if retried => format!("Twilio failed with {status}; gave up after {ATTEMPTS} attempts"),
+        _ => format!("Twilio refused the request ({status})"),
+    };
+    let code = body.code.map(|code| format!(" [error {code}]")).unwrap_or_default();
+    let message = body.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+    let more = body.more_info.as_deref().map(|m| format!(" (see {m})")).unwrap_or_default();
+    format!("{what}{code}{message}{more}")
+}
+
+/// The fields of Twilio's Reservation resource the CLI reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TwilioReservation {
+    pub reservation_status: String,
+}
+
+impl TwilioReservation {
+    pub fn status(&self) -> Option<Status> {
+        self.reservation_status.parse().ok()
+    }
+}
+
+impl TaskRouter {
+    pub fn new(client: Client, base_url: &str, credentials: Credentials) -> TaskRouter {
+        TaskRouter { client, base_url: base_url.trim_end_matches('/').to_owned(), credentials }
+    }
+
+    fn reservation_url(&self, workspace: &WorkspaceSid, task: &TaskSid, reservation: &ReservationSid) -> String {
+        format!("{}/v1/Workspaces/{workspace}/Tasks/{task}/Reservations/{reservation}", self.base_url)
+    }
+
+    async fn post(&self, url: &str, form: &[(&str, String)]) -> Result<reqwest::Response, TwilioError> {
+        let response = http::send("Twilio", || {
+            self.client.post(url).basic_auth(&self.credentials.username, Some(&self.credentials.password)).form(form)
+        })
+        .await?;
+        ok_or_refused(response).await
+    }
+
+    /// `POST …/Reservations/{WR}` with `ReservationStatus` (and `WorkerActivitySid` on reject).
+    pub async fn update_reservation(
+        &self,
+        workspace: &WorkspaceSid,
+        task: &TaskSid,
+        reservation: &ReservationSid,
+        status: Status,
+        activity: Option<&ActivitySid>,
+    ) -> Result<(), TwilioError> {
+        let mut form = vec![("ReservationStatus", status.to_string())];
+        if let Some(activity) = activity {
+            form.push(("WorkerActivitySid", activity.to_string()));
+        }
+        self.post(&self.reservation_url(workspace, task, reservation), &form).await.map(drop)
+    }
+
+    /// `GET …/Reservations/{WR}`: the reservation as Twilio sees it now.
+    pub async fn fetch_reservation(
+        &self,
+        workspace: &WorkspaceSid,
+        task: &TaskSid,
+        reservation: &ReservationSid,
+    ) -> Result<TwilioReservation, TwilioError> {
+        let url = self.reservation_url(workspace, task, reservation);
+        let response = http::send("Twilio", || {
+            self.client.get(&url).basic_auth(&self.credentials.username, Some(&self.credentials.password))
+        })
+        .await?;
+        let text = ok_or_refused(response).await?.text().await.unwrap_or_default();
+        serde_json::from_str(&text).map_err(|_| TwilioError::UnexpectedAnswer(text.chars().take(200).collect()))
+    }
+
+    /// Points a Workflow's `AssignmentCallbackUrl` at `callback_url`.
+    pub async fn set_assignment_callback(
+        &self,
+        workspace: &WorkspaceSid,
+        workflow: &WorkflowSid,
+        callback_url: &str,
+    ) -> Result<(), TwilioError> {
+        let url = format!("{}/v1/Workspaces/{workspace}/Workflows/{workflow}", self.base_url);
+        self.post(&url, &[("AssignmentCallbackUrl", callback_url.to_owned())]).await.map(drop)
+    }
+
+    /// Points a Workspace's `EventCallbackUrl` at `events_url`, for the events in `filter`.
+    pub async fn set_event_callback(
+        &self,
+        workspace: &WorkspaceSid,
+        events_url: &str,
+        filter: &[&str],
+    ) -> Result<(), TwilioError> {
+        let url = format!("{}/v1/Workspaces/{workspace}", self.base_url);
+        let form = [("EventCallbackUrl", events_url.to_owned()), ("EventsFilter", filter.join(","))];
+        self.post(&url, &form).await.map(drop)
+    }
+}
+
+async fn ok_or_refused(response: reqwest::Response) -> Result<reqwest::Response, TwilioError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = response.json::<TwilioErrorBody>().await.unwrap_or_default();
+    let retried = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+    Err(TwilioError::Refused { status, body, retried })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(code: u64, message: &str) -> TwilioErrorBody {
+        TwilioErrorBody {
+            code: Some(code),
+            message: Some(message.into()),
+            more_info: Some(format!("https://www.twilio.com/docs/errors/{code}")),
+        }
+    }
+
+    #[test]
+    fn twilio_errors_read_as_plain_words() {
+        let unauthorized = describe(StatusCode::UNAUTHORIZED, &body(20003, "Authenticate"), false);
+        assert_eq!(
+            unauthorized,
+            "Twilio rejected the credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET) [error 20003]: Authenticate (see https://www.twilio.com/docs/errors/20003)"
+        );
+        let unavailable = describe(StatusCode::SERVICE_UNAVAILABLE, &TwilioErrorBody::default(), true);
+        assert_eq!(unavailable, "Twilio failed with 503 Service Unavailable; gave up after 4 attempts");
+    }
+}

@@ -1,0 +1,259 @@
+// The `reservations` CLI end to end: the built binary, the built worker (Miniflare's HTTP
+// address), Prism serving Twilio's TaskRouter spec, and a fake for Twilio's error answers.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { cliEnv, runCli, startCli } from './support/cli.mjs';
+import { startFakeTwilio } from './support/fake_twilio.mjs';
+import { operatorGet } from './support/http.mjs';
+import { freePort, prismRequests, startedPrism } from './support/prism.mjs';
+import { assignmentParams, sid, signedPost } from './support/twilio.mjs';
+import { httpUrl, worker } from './support/worker.mjs';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function storedStatus(reservationSid) {
+  const response = await operatorGet(await worker('cli'), `/reservations/${reservationSid}`);
+  return (await response.json()).status;
+}
+
+/** A reservation stored in the worker by a signed callback; its parameters. */
+async function storedReservation() {
+  const params = assignmentParams();
+  const response = await signedPost(await worker('cli'), '/assignment_callback', params);
+  assert.equal(response.status, 200);
+  return params;
+}
+
+async function listJson(env, status = 'all') {
+  const result = await runCli(['list', '--status', status, '--json'], env);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout);
+}
+
+describe('reservations CLI against Prism (Twilio\'s TaskRouter spec)', () => {
+  let prism;
+  let env;
+  before(async () => {
+    prism = await startedPrism();
+    env = cliEnv({ workerUrl: await httpUrl(), taskrouterUrl: prism.url });
+  });
+
+  /** Runs the CLI and returns what Prism saw meanwhile: every request must pass the spec. */
+  async function cliAgainstPrism(args) {
+    const mark = prism.mark();
+    const result = await runCli(args, env);
+    await sleep(100);
+    const requests = prismRequests(prism.logSince(mark));
+    for (const request of requests) assert.equal(request.valid, true, `Prism refused ${request.method} ${request.path}:\n${prism.logSince(mark)}`);
+    return { ...result, requests };
+  }
+
+  test('simulate → list shows it pending → accept (Prism 200) → list shows it accepted', async () => {
+    const simulated = await runCli(['simulate', '--json'], env);
+    assert.equal(simulated.code, 0, simulated.stderr);
+    const { reservation_sid: reservation, task_sid: task, workspace_sid: workspace, status } = JSON.parse(simulated.stdout);
+    assert.equal(status, 200);
+
+    const pending = await listJson(env, 'pending');
+    assert.ok(pending.some((r) => r.reservation_sid === reservation && r.status === 'pending'));
+
+    const accepted = await cliAgainstPrism(['accept', reservation]);
+    assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
+    assert.match(accepted.stdout, new RegExp(`✓ ${reservation}  accepted`));
+    assert.deepEqual(
+      accepted.requests.map(({ method, path }) => ({ method, path })),
+      [{ method: 'POST', path: `/v1/Workspaces/${workspace}/Tasks/${task}/Reservations/${reservation}` }],
+    );
+
+    const after = await listJson(env, 'accepted');
+    const listed = after.find((r) => r.reservation_sid === reservation);
+    assert.equal(listed.status, 'accepted');
+    assert.ok(!(await listJson(env, 'pending')).some((r) => r.reservation_sid === reservation));
+  });
+
+  test('reject --activity sends ReservationStatus=rejected with WorkerActivitySid, and the worker records it', async () => {
+    const params = await storedReservation();
+    const activity = sid('WA');
+    const rejected = await cliAgainstPrism(['reject', params.ReservationSid, '--activity', activity]);
+    assert.equal(rejected.code, 0, rejected.stdout + rejected.stderr);
+    assert.equal(rejected.requests.length, 1);
+    assert.equal(await storedStatus(params.ReservationSid), 'rejected');
+  });
+
+  test('connect --events sets the Workflow\'s AssignmentCallbackUrl and the Workspace\'s EventCallbackUrl', async () => {
+    const workspace = sid('WS');
+    const workflow = sid('WW');
+    const result = await cliAgainstPrism(['connect', '--workspace', workspace, '--workflow', workflow, '--url', 'https://taskrouter-edge.example.workers.dev/', '--events', '--json']);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.deepEqual(
+      result.requests.map(({ method, path }) => `${method} ${path}`),
+      [`POST /v1/Workspaces/${workspace}/Workflows/${workflow}`, `POST /v1/Workspaces/${workspace}`],
+    );
+    const printed = JSON.parse(result.stdout);
+    assert.equal(printed.assignment_callback_url, 'https://taskrouter-edge.example.workers.dev/assignment_callback');
+    assert.equal(printed.event_callback_url, 'https://taskrouter-edge.example.workers.dev/events');
+    assert.ok(printed.events_filter.includes('reservation.accepted') && printed.events_filter.includes('task.canceled'));
+  });
+
+  test('Prism refuses a request Twilio\'s spec does not allow, so such a request would fail these tests', async () => {
+    const url = `${prism.url}/v1/Workspaces/${sid('WS')}/Tasks/${sid('WT')}/Reservations/${sid('WR')}`;
+    const auth = `Basic ${Buffer.from(`${env.TWILIO_ACCOUNT_SID}:${env.TWILIO_AUTH_TOKEN}`).toString('base64')}`;
+    const send = (body) => fetch(url, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    assert.equal((await send('ReservationStatus=accepted')).status, 200);
+    assert.equal((await send('ReservationStatus=accept')).status, 422);
+  });
+
+  test('list prints an aligned table with the same fields as --json', async () => {
+    await storedReservation();
+    const table = await runCli(['list'], env);
+    assert.equal(table.code, 0, table.stderr);
+    const lines = table.stdout.split('\n').filter((line) => line.trim().startsWith('WR') || line.includes('SID'));
+    const header = lines[0];
+    for (const column of ['SID', 'TASK', 'WORKER', 'AGE', 'STATUS', 'TASK ATTRIBUTES']) assert.ok(header.includes(column), header);
+    const statusColumn = header.indexOf('STATUS');
+    for (const row of lines.slice(1)) assert.match(row.slice(statusColumn), /^(pending|accepted|rejected|expired|timeout)\b/, row);
+    const json = await listJson(env);
+    assert.equal(json.length, lines.length - 1);
+    for (const key of ['reservation_sid', 'task_sid', 'worker_sid', 'status', 'received_at', 'task', 'age_seconds']) assert.ok(key in json[0], key);
+  });
+
+  test('show prints one reservation with its attributes', async () => {
+    const params = await storedReservation();
+    const shown = await runCli(['show', params.ReservationSid], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`Reservation +${params.ReservationSid}`));
+    assert.match(shown.stdout, /"language": "en"/);
+    assert.match(shown.stdout, /"contact_uri": "client:alice"/);
+  });
+
+  test('every command\'s --help teaches its use with an example', async () => {
+    for (const command of ['list', 'show', 'accept', 'reject', 'watch', 'connect', 'simulate']) {
+      const help = await runCli([command, '--help'], env);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /Examples?:\n  reservations /, command);
+    }
+    const top = await runCli(['--help'], env);
+    assert.match(top.stdout, /Exit status: 0 every action succeeded/);
+  });
+
+  test('a missing setting is a one-line error naming the variable and the flag (exit 2)', async () => {
+    const missingUrl = await runCli(['list'], cliEnv({}));
+    assert.equal(missingUrl.code, 2);
+    assert.equal(missingUrl.stderr.trim().split('\n').length, 1, missingUrl.stderr);
+    assert.match(missingUrl.stderr, /RESERVATIONS_URL is not set: export RESERVATIONS_URL=… or pass --worker-url/);
+    const missingToken = await runCli(['accept', sid('WR')], cliEnv({ workerUrl: env.RESERVATIONS_URL, TWILIO_AUTH_TOKEN: '' }));
+    assert.equal(missingToken.code, 2);
+    assert.match(missingToken.stderr, /TWILIO_AUTH_TOKEN is not set: .* --auth-token/);
+  });
+
+  test('flags override the environment', async () => {
+    const wrongEnv = { ...env, RESERVATIONS_URL: 'http://127.0.0.1:9' };
+    const result = await runCli(['list', '--json', '--worker-url', env.RESERVATIONS_URL], wrongEnv);
+    assert.equal(result.code, 0, result.stderr);
+  });
+});
+
+describe('reservations CLI against Twilio\'s error answers', () => {
+  let fake;
+  let env;
+  before(async () => {
+    fake = await startFakeTwilio();
+    env = cliEnv({ workerUrl: await httpUrl(), taskrouterUrl: fake.url });
+  });
+  after(() => fake.stop());
+
+  async function acceptWith(behaviour) {
+    const params = await storedReservation();
+    fake.behave(params.ReservationSid, behaviour);
+    const result = await runCli(['accept', params.ReservationSid], env);
+    return { params, result, output: result.stdout + result.stderr };
+  }
+
+  test('wrong credentials (401): said in plain words, exit 1, nothing recorded as accepted', async () => {
+    const { params, result, output } = await acceptWith('unauthorized');
+    assert.equal(result.code, 1);
+    assert.match(output, /Twilio rejected the credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.*\[error 20003\]: Authenticate/);
+    assert.doesNotMatch(output, /✓/);
+    assert.equal(await storedStatus(params.ReservationSid), 'pending');
+    const [request] = fake.requestsFor(params.ReservationSid);
+    assert.equal(request.authorization, `Basic ${Buffer.from(`${env.TWILIO_ACCOUNT_SID}:${env.TWILIO_AUTH_TOKEN}`).toString('base64')}`);
+  });
+
+  test('an unknown reservation (404) is reported, exit 1, nothing recorded', async () => {
+    const { params, result, output } = await acceptWith('not_found');
+    assert.equal(result.code, 1);
+    assert.match(output, /Twilio does not know this resource.*\[error 20404\]/);
+    assert.equal(await storedStatus(params.ReservationSid), 'pending');
+  });
+
+  test('a reservation no longer pending (400) is reported as such and its real status recorded', async () => {
+    const { params, result, output } = await acceptWith('no_longer_pending');
+    assert.equal(result.code, 1);
+    assert.match(output, new RegExp(`✗ ${params.ReservationSid}  no longer pending: Twilio says it is timeout \\(recorded in the worker\\)`));
+    assert.equal(await storedStatus(params.ReservationSid), 'timeout');
+    assert.ok(!(await listJson(env, 'pending')).some((r) => r.reservation_sid === params.ReservationSid));
+    assert.deepEqual(fake.requestsFor(params.ReservationSid).map((r) => r.method), ['POST', 'GET']);
+  });
+
+  test('rate limiting (429) is retried with backoff and then succeeds', async () => {
+    const { params, result } = await acceptWith('rate_limited');
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal(fake.requestsFor(params.ReservationSid).length, 3);
+    assert.equal(await storedStatus(params.ReservationSid), 'accepted');
+  });
+
+  test('server errors (503) are retried a bounded number of times, then fail clearly', async () => {
+    const { params, result, output } = await acceptWith('unavailable');
+    assert.equal(result.code, 1);
+    assert.equal(fake.requestsFor(params.ReservationSid).length, 4);
+    assert.match(output, /Twilio failed with 503 Service Unavailable; gave up after 4 attempts/);
+    assert.equal(await storedStatus(params.ReservationSid), 'pending');
+  });
+
+  test('a refused connection is a clear failure with exit 3', async () => {
+    const params = await storedReservation();
+    const closed = await freePort();
+    const result = await runCli(['accept', params.ReservationSid], { ...env, TWILIO_TASKROUTER_URL: `http://127.0.0.1:${closed}` });
+    assert.equal(result.code, 3, result.stdout + result.stderr);
+    assert.match(result.stdout + result.stderr, /could not reach Twilio at http:\/\/127\.0\.0\.1:\d+\/v1\/Workspaces\/.* after 4 attempts: connection refused/);
+    assert.equal(await storedStatus(params.ReservationSid), 'pending');
+  });
+
+  test('accept --all-pending works through many reservations concurrently, a bounded number at a time', async () => {
+    const slow = await startFakeTwilio({ delayMs: 60 });
+    try {
+      const stored = [];
+      for (let i = 0; i < 12; i += 1) stored.push(await storedReservation());
+      const result = await runCli(['accept', '--all-pending', '--concurrency', '4'], { ...env, TWILIO_TASKROUTER_URL: slow.url });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.equal(slow.maxInFlight(), 4);
+      for (const params of stored) {
+        assert.match(result.stdout, new RegExp(`✓ ${params.ReservationSid}  accepted`));
+        assert.equal(await storedStatus(params.ReservationSid), 'accepted');
+      }
+      assert.match(result.stdout, /\d+ accepted, 0 no longer pending, 0 failed/);
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  test('watch --accept accepts each new reservation as it arrives and stops cleanly on Ctrl-C', async () => {
+    const watching = startCli(['watch', '--accept', '--interval', '0.2'], env);
+    await sleep(500);
+    const arrivals = [await storedReservation(), await storedReservation()];
+    for (let waited = 0; waited < 10_000; waited += 100) {
+      if (arrivals.every((p) => watching.stdout().includes(`✓ ${p.ReservationSid}  accepted`))) break;
+      await sleep(100);
+    }
+    watching.child.kill('SIGINT');
+    const { code, stdout } = await watching.done;
+    assert.equal(code, 0, stdout);
+    for (const params of arrivals) {
+      assert.match(stdout, new RegExp(`new  ${params.ReservationSid}  task ${params.TaskSid}`));
+      assert.match(stdout, new RegExp(`✓ ${params.ReservationSid}  accepted`));
+      assert.equal(await storedStatus(params.ReservationSid), 'accepted');
+    }
+    assert.match(stdout, /stopped: \d+ seen, \d+ accepted, 0 failed/);
+  });
+});

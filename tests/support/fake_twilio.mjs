@@ -1,0 +1,85 @@
+// What Prism cannot do: Twilio's error answers. A local server that answers TaskRouter's
+// reservation URLs the way Twilio does when things go wrong, in Twilio's error format.
+import { createServer } from 'node:http';
+
+function twilioError(status, code, message) {
+  return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
+}
+
+function reservationJson(path, status) {
+  const [, workspace, task, reservation] = path.match(/Workspaces\/(WS\w+)\/Tasks\/(WT\w+)\/Reservations\/(WR\w+)/) ?? [];
+  return {
+    account_sid: `AC${'a'.repeat(32)}`,
+    sid: reservation,
+    task_sid: task,
+    workspace_sid: workspace,
+    worker_sid: `WK${'b'.repeat(32)}`,
+    worker_name: 'Alice',
+    reservation_status: status,
+    date_created: '2026-11-21T09:00:00Z',
+    date_updated: '2026-11-21T09:02:00Z',
+    url: `https://taskrouter.twilio.com${path}`,
+    links: {},
+  };
+}
+
+/**
+ * Behaviours, chosen per reservation SID with `fake.behave(sid, name)`:
+ * - unauthorized: 401 Authenticate (wrong credentials)
+ * - not_found: 404 (unknown reservation)
+ * - no_longer_pending: POST 400 "not in expected state [pending]"; GET says it timed out
+ * - rate_limited: 429 twice, then 200
+ * - unavailable: 503 on every attempt
+ * Anything else answers 200 after `delayMs`, like Twilio accepting the update.
+ */
+export async function startFakeTwilio({ delayMs = 0 } = {}) {
+  const behaviours = new Map();
+  const requests = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', async () => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const path = req.url.split('?')[0];
+      const sid = path.match(/Reservations\/(WR\w+)/)?.[1];
+      const form = Object.fromEntries(new URLSearchParams(body));
+      requests.push({ method: req.method, path, sid, form, authorization: req.headers.authorization });
+      const attempts = requests.filter((r) => r.sid === sid && r.method === req.method).length;
+      const answer = (status, json) => {
+        inFlight -= 1;
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(json));
+      };
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      switch (behaviours.get(sid)) {
+        case 'unauthorized':
+          return answer(401, twilioError(401, 20003, 'Authenticate'));
+        case 'not_found':
+          return answer(404, twilioError(404, 20404, `The requested resource ${path} was not found`));
+        case 'no_longer_pending':
+          return req.method === 'GET'
+            ? answer(200, reservationJson(path, 'timeout'))
+            : answer(400, twilioError(400, 20001, `Reservation ${sid} not in expected state [pending] and cannot be updated to [${form.ReservationStatus}]`));
+        case 'rate_limited':
+          return attempts <= 2 ? answer(429, twilioError(429, 20429, 'Too Many Requests')) : answer(200, reservationJson(path, form.ReservationStatus));
+        case 'unavailable':
+          return answer(503, twilioError(503, 20503, 'Service Unavailable'));
+        default:
+          return answer(200, reservationJson(path, form.ReservationStatus ?? 'pending'));
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    behave: (sid, behaviour) => behaviours.set(sid, behaviour),
+    requests,
+    requestsFor: (sid) => requests.filter((r) => r.sid === sid),
+    maxInFlight: () => maxInFlight,
+    stop: () => new Promise((resolve) => server.close(resolve)),
+  };
+}

@@ -1,0 +1,82 @@
+// Prism serving Twilio's own OpenAPI description of TaskRouter (../shared): it answers like
+// TaskRouter and refuses (422) any request the spec does not allow. One per run, on a free port.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SPEC = path.resolve(root, '../shared/twilio/taskrouter_v1.openapi.json');
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+let prism;
+
+async function start() {
+  const port = await freePort();
+  const child = spawn(path.join(root, 'node_modules/.bin/prism'), ['mock', '-h', '127.0.0.1', '-p', String(port), SPEC], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = [];
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Prism did not start:\n${log.join('')}`)), 60_000);
+    const read = (chunk) => {
+      log.push(chunk.toString());
+      if (log.join('').includes('Prism is listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.once('exit', (code) => reject(new Error(`Prism exited (${code}):\n${log.join('')}`)));
+  });
+  await ready;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    /** Prism's log since `mark`. */
+    logSince: (mark) => log.join('').slice(mark),
+    mark: () => log.join('').length,
+    stop: () => new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill();
+    }),
+  };
+}
+
+export function startedPrism() {
+  prism ??= start();
+  return prism;
+}
+
+export async function stopPrism() {
+  if (prism) await (await prism).stop();
+  prism = undefined;
+}
+
+/**
+ * The requests Prism received in `log` and whether each passed Twilio's spec:
+ * [{ method, path, valid }].
+ */
+export function prismRequests(log) {
+  const requests = [];
+  for (const line of log.split('\n')) {
+    const received = line.match(/\[HTTP SERVER\] (\w+) (\S+) .*Request received/);
+    if (received) requests.push({ method: received[1].toUpperCase(), path: received[2], valid: undefined });
+    const current = requests[requests.length - 1];
+    if (current && /\[VALIDATOR\].*passed the validation rules/.test(line)) current.valid ??= true;
+    // Prism also checks Twilio's own example responses; only the request's violations count.
+    const requestViolation = /\[VALIDATOR\].*(did not pass|✖)/.test(line) && !/Violation: response\./.test(line);
+    if (current && requestViolation) current.valid = false;
+  }
+  return requests;
+}
