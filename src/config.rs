@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::instructions::Policy;
+
 /// A secret value: never printed, compared only in constant time.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -45,6 +47,9 @@ pub struct Config {
     pub public_url: Option<String>,
     pub reservation_ttl_seconds: u64,
     pub reservation_timeout_seconds: u64,
+    /// What the assignment callback answers. Kept apart so that a bad value stops only the
+    /// callback (503 naming it), not the operator API.
+    pub assignment_policy: Result<Policy, ConfigError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,21 +67,30 @@ impl Config {
     /// Reads every variable through `lookup` (vars and secrets by name); empty counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        let reservation_ttl_seconds =
-            seconds(get("RESERVATION_TTL_SECONDS"), "RESERVATION_TTL_SECONDS", DEFAULT_TTL_SECONDS, MIN_TTL_SECONDS)?;
         Ok(Config {
             twilio_auth_token: get("TWILIO_AUTH_TOKEN").map(Secret::new),
             allow_unsigned_callbacks: flag(get("ALLOW_UNSIGNED_CALLBACKS"), "ALLOW_UNSIGNED_CALLBACKS")?,
             reservations_api_token: get("RESERVATIONS_API_TOKEN").map(Secret::new),
             public_url: get("PUBLIC_URL").map(|url| origin(&url)).transpose()?,
-            reservation_ttl_seconds,
+            reservation_ttl_seconds: seconds(
+                get("RESERVATION_TTL_SECONDS"),
+                "RESERVATION_TTL_SECONDS",
+                DEFAULT_TTL_SECONDS,
+                MIN_TTL_SECONDS,
+            )?,
             reservation_timeout_seconds: seconds(
                 get("RESERVATION_TIMEOUT_SECONDS"),
                 "RESERVATION_TIMEOUT_SECONDS",
                 DEFAULT_TIMEOUT_SECONDS,
                 1,
             )?,
+            assignment_policy: Policy::parse(get("ASSIGNMENT_INSTRUCTION").as_deref())
+                .map_err(|problem| invalid("ASSIGNMENT_INSTRUCTION", problem)),
         })
+    }
+
+    pub fn assignment_policy(&self) -> Result<&Policy, ConfigError> {
+        self.assignment_policy.as_ref().map_err(Clone::clone)
     }
 
     /// The URL Twilio signed for a request the worker saw as `request_url`.
@@ -160,6 +174,15 @@ mod tests {
         assert!(config.allow_unsigned_callbacks);
         assert_eq!(config.public_url.as_deref(), Some("https://tr.example.com"));
         assert_eq!((config.reservation_ttl_seconds, config.reservation_timeout_seconds), (60, 30));
+    }
+
+    #[test]
+    fn a_bad_assignment_instruction_is_kept_for_the_callback_to_report() {
+        let bad = config(&[("ASSIGNMENT_INSTRUCTION", r#"{"instruction":"transfer"}"#)]).unwrap();
+        let err = bad.assignment_policy().unwrap_err();
+        assert_eq!(err.name, "ASSIGNMENT_INSTRUCTION");
+        assert!(err.to_string().contains("unknown variant `transfer`"), "{err}");
+        assert!(config(&[]).unwrap().assignment_policy().is_ok());
     }
 
     #[test]

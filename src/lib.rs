@@ -6,6 +6,7 @@
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod instructions;
 pub mod models;
 pub mod request_log;
 pub mod routes;

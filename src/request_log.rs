@@ -14,6 +14,9 @@ pub struct RequestLog {
     pub reservation_sid: Option<ReservationSid>,
     /// What happened: a success word (`stored`, `listed`, …) or the error code.
     pub outcome: &'static str,
+    /// The assignment instruction answered, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instruction: Option<String>,
     pub duration_ms: u64,
 }
 
@@ -25,6 +28,7 @@ impl RequestLog {
             status: 0,
             reservation_sid: None,
             outcome: "unanswered",
+            instruction: None,
             duration_ms: 0,
         }
     }

@@ -14,7 +14,13 @@ pub struct Context {
 
 impl Context {
     pub fn new(env: Env) -> Context {
-        let config = Config::from_lookup(|name| env.var(name).ok().map(|value| value.to_string()));
+        // A var may be text or, written as a TOML table or array in wrangler.toml, JSON.
+        let config = Config::from_lookup(|name| {
+            env.var(name)
+                .ok()
+                .map(|value| value.to_string())
+                .or_else(|| env.object_var::<serde_json::Value>(name).ok().map(|value| value.to_string()))
+        });
         Context { env, config }
     }
 

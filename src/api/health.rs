@@ -10,10 +10,14 @@ pub fn handle(ctx: &Context) -> Reply {
     let configured = |present: bool| if present { "set" } else { "missing" };
     let configuration = match &ctx.config {
         Ok(config) => json!({
-            "ok": true,
+            "ok": config.assignment_policy.is_ok(),
             "TWILIO_AUTH_TOKEN": configured(config.twilio_auth_token.is_some()),
             "RESERVATIONS_API_TOKEN": configured(config.reservations_api_token.is_some()),
             "signatures_checked": config.twilio_auth_token.is_some(),
+            "ASSIGNMENT_INSTRUCTION": match &config.assignment_policy {
+                Ok(policy) => json!(policy.summary()),
+                Err(problem) => json!({ "problem": problem.to_string() }),
+            },
         }),
         Err(problem) => json!({ "ok": false, "problem": problem.to_string() }),
     };

@@ -5,7 +5,7 @@ pub mod sid;
 pub mod status;
 pub mod timestamp;
 
-pub use reservation::{Attributes, EventOutcome, Moved, Reservation, Summary, TransitionError};
+pub use reservation::{Answered, Attributes, EventOutcome, Moved, Reservation, Summary, TransitionError};
 pub use sid::{ActivitySid, ReservationSid, SidError, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
 pub use status::{ReportedStatus, Status, StatusSource, UnknownStatus};
 pub use timestamp::Timestamp;

@@ -27,11 +27,29 @@ impl Attributes {
 
     /// One attribute's value, for rules and summaries.
     pub fn get(&self, name: &str) -> Option<&Value> {
+        self.as_object()?.get(name)
+    }
+
+    /// The attributes as a JSON object, if they are one.
+    pub fn as_object(&self) -> Option<&Map<String, Value>> {
         match self {
-            Attributes::Json(map) => map.get(name),
+            Attributes::Json(map) => Some(map),
             Attributes::Raw(_) => None,
         }
     }
+}
+
+/// What the assignment callback answered TaskRouter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answered {
+    /// The instruction's name (`accept`, `dequeue`, …), or `None` for `{}` (deferred).
+    pub instruction: Option<String>,
+    /// The rule of `ASSIGNMENT_INSTRUCTION` that chose it, counting from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<usize>,
+    /// Why a chosen instruction was not given (a placeholder without a value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The longest task summary kept in KV metadata (which holds at most 1024 bytes in all).
@@ -70,6 +88,9 @@ pub struct Reservation<S = Status> {
     pub status: S,
     pub status_updated_at: Timestamp,
     pub status_source: StatusSource,
+    /// What the latest assignment callback was answered; absent for a record made from an event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered: Option<Answered>,
 }
 
 /// A status move the model does not allow.
@@ -137,7 +158,23 @@ impl Reservation {
             status: Status::Pending,
             status_updated_at: now,
             status_source: StatusSource::Callback,
+            answered: None,
         }
+    }
+
+    /// Records the answer given to TaskRouter. An `accept` or `reject` answer settles the
+    /// reservation at once, so the list is true without waiting for the event.
+    pub fn record_answer(&mut self, answered: Answered, now: Timestamp) {
+        let settled = match answered.instruction.as_deref() {
+            Some("accept") => Some(Status::Accepted),
+            Some("reject") => Some(Status::Rejected),
+            _ => None,
+        };
+        if let Some(status) = settled {
+            // A reservation already past this (a repeated callback) keeps its status.
+            let _ = self.move_to(status, StatusSource::Callback, now);
+        }
+        self.answered = Some(answered);
     }
 
     /// A record made from a reservation event, when the store has never seen the reservation.
@@ -218,6 +255,7 @@ impl Reservation {
             received_at: self.received_at,
             status_updated_at: self.status_updated_at,
             status_source: self.status_source,
+            answered: self.answered,
         }
     }
 
@@ -402,6 +440,29 @@ mod tests {
         completed.record_event(Status::Completed, at(20));
         assert_eq!(Reservation::restore_lost_status(Some(completed), &accepted), None, "moved on since");
         assert_eq!(Reservation::restore_lost_status(None, &accepted), Some(accepted));
+    }
+
+    #[test]
+    fn an_accept_or_reject_answer_settles_the_reservation() {
+        let answer = |name: Option<&str>| Answered { instruction: name.map(str::to_owned), rule: Some(2), note: None };
+        for (name, status) in [
+            (Some("accept"), Status::Accepted),
+            (Some("reject"), Status::Rejected),
+            (Some("dequeue"), Status::Pending),
+            (None, Status::Pending),
+        ] {
+            let mut record = Reservation::from_callback(&callback("{}"), at(0));
+            record.record_answer(answer(name), at(1));
+            assert_eq!(record.status, status, "{name:?}");
+            assert_eq!(record.answered, Some(answer(name)));
+            if status != Status::Pending {
+                assert_eq!((record.status_source, record.status_updated_at), (StatusSource::Callback, at(1)));
+            }
+        }
+        let mut completed = Reservation::from_callback(&callback("{}"), at(0));
+        completed.record_event(Status::Completed, at(1));
+        completed.record_answer(answer(Some("accept")), at(2));
+        assert_eq!(completed.status, Status::Completed, "a repeated callback does not move it back");
     }
 
     #[test]

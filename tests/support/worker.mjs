@@ -9,6 +9,29 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
 export const API_TOKEN = 'test-operator-token-fedcba9876543210';
 export const PUBLIC_URL = 'https://taskrouter.example.com';
+export const ACTIVITY_SID = `WA${'1'.repeat(32)}`;
+export const VIP_WORKFLOW_SID = `WW${'2'.repeat(32)}`;
+
+/** ASSIGNMENT_INSTRUCTION rules with every instruction shape, for the instructions suite. */
+export const INSTRUCTION_RULES = [
+  { when: { 'task.vip': true }, answer: { instruction: 'accept' } },
+  { when: { 'task.kind': 'reject' }, answer: { instruction: 'reject', activity_sid: ACTIVITY_SID } },
+  {
+    when: { 'task.type': 'voice', 'task.language': { in: ['en', 'es'] } },
+    answer: {
+      instruction: 'dequeue', from: '+14155550100', to: '{{worker.contact_uri}}', post_work_activity_sid: ACTIVITY_SID,
+      record: 'record-from-answer', timeout: 20, status_callback_url: 'https://example.com/status', status_callback_events: 'initiated,completed',
+    },
+  },
+  { when: { 'task.kind': 'call' }, answer: { instruction: 'call', from: '{{task.from}}', url: 'https://example.com/agent?task={{callback.TaskSid}}', accept: true, timeout: 30 } },
+  { when: { 'task.kind': 'redirect' }, answer: { instruction: 'redirect', call_sid: '{{task.call_sid}}', url: 'https://example.com/hold', accept: true } },
+  {
+    when: { 'task.kind': 'conference', 'task.from': { present: true } },
+    answer: { instruction: 'conference', from: '{{task.from}}', post_work_activity_sid: ACTIVITY_SID, record: true, end_conference_on_exit: true },
+  },
+  { when: { 'task.kind': 'later' }, answer: {} },
+  { when: { workflow_sid: VIP_WORKFLOW_SID }, answer: { instruction: 'accept' } },
+];
 
 /** Each worker configuration the suites use: its variables, and its own KV namespace. */
 const CONFIGURATIONS = {
@@ -22,6 +45,13 @@ const CONFIGURATIONS = {
   unconfigured: {},
   badTtl: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, RESERVATION_TTL_SECONDS: 'a day' },
   shortTimeout: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, RESERVATION_TIMEOUT_SECONDS: '1' },
+  instructions: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: JSON.stringify(INSTRUCTION_RULES) },
+  acceptAll: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: '{"instruction":"accept"}' },
+  // As wrangler passes a TOML table: an object, not text.
+  acceptAllObject: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: { instruction: 'accept' } },
+  unknownInstruction: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: '{"instruction":"transfer"}' },
+  missingField: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: '[{"answer":{"instruction":"call","from":"+14155550100"}}]' },
+  notJson: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: 'accept' },
 };
 
 /** Everything the workers printed, one entry per line, for log assertions. */

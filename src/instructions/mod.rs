@@ -1,0 +1,8 @@
+//! Assignment instructions: what the callback answers, chosen by `ASSIGNMENT_INSTRUCTION`.
+
+pub mod instruction;
+pub mod policy;
+pub mod template;
+
+pub use instruction::Instruction;
+pub use policy::{Decision, Policy, TaskContext};

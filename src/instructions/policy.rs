@@ -1,0 +1,347 @@
+//! `ASSIGNMENT_INSTRUCTION`: which instruction, if any, answers each assignment callback.
+//!
+//! - unset: `{}` for every reservation (deferred to the REST API);
+//! - one instruction (`{"instruction":"accept"}`): that instruction for every reservation;
+//! - a list of rules (`[{"when":{…},"answer":{…}}, …]`): the first rule whose conditions all hold
+//!   gives the answer; no match answers `{}`. An `answer` of `{}` defers explicitly.
+//!
+//! A condition names what it tests: `task.<path>` (a task attribute; a dotted path reaches into
+//! objects), `task_queue_sid` or `workflow_sid`; and how: a plain value (equal to it),
+//! `{"in":[…]}` (equal to one of them) or `{"present":true|false}`. No code runs.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::instruction::Instruction;
+use super::template::{self, MissingValue, TemplateData};
+use crate::models::Answered;
+use crate::twilio::FormParams;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Policy {
+    Defer,
+    Always(Answer),
+    Rules(Vec<Rule>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    Defer,
+    Instruction(Instruction),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    conditions: Vec<Condition>,
+    answer: Answer,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Subject {
+    TaskAttribute(Vec<String>),
+    Parameter(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Test {
+    Equals(Value),
+    In(Vec<Value>),
+    Present(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Condition {
+    subject: Subject,
+    test: Test,
+}
+
+/// What the policy gives for one reservation: the exact body to answer, and what to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub body: String,
+    pub answered: Answered,
+}
+
+/// What the policy looks at.
+pub struct TaskContext<'a> {
+    pub params: &'a FormParams,
+    pub task: Option<&'a Map<String, Value>>,
+    pub worker: Option<&'a Map<String, Value>>,
+}
+
+fn parse_answer(value: &Value, context: &str) -> Result<Answer, String> {
+    match value {
+        Value::Object(map) if map.is_empty() => Ok(Answer::Defer),
+        Value::Object(map) if map.contains_key("instruction") => {
+            template::check(value).map_err(|e| format!("{context}: {e}"))?;
+            serde_json::from_value(value.clone()).map(Answer::Instruction).map_err(|e| format!("{context}: {e}"))
+        }
+        _ => Err(format!(
+            "{context} must be an instruction object such as {{\"instruction\":\"accept\"}}, or {{}} to defer"
+        )),
+    }
+}
+
+fn parse_subject(name: &str) -> Option<Subject> {
+    match name {
+        "task_queue_sid" => Some(Subject::Parameter("TaskQueueSid")),
+        "workflow_sid" => Some(Subject::Parameter("WorkflowSid")),
+        _ => {
+            let path = name.strip_prefix("task.")?;
+            let steps: Vec<String> = path.split('.').map(str::to_owned).collect();
+            steps.iter().all(|step| !step.is_empty()).then_some(Subject::TaskAttribute(steps))
+        }
+    }
+}
+
+fn parse_test(value: &Value, context: &str) -> Result<Test, String> {
+    let Value::Object(operator) = value else { return Ok(Test::Equals(value.clone())) };
+    match (operator.len(), operator.iter().next()) {
+        (1, Some((name, Value::Array(options)))) if name == "in" => Ok(Test::In(options.clone())),
+        (1, Some((name, Value::Bool(present)))) if name == "present" => Ok(Test::Present(*present)),
+        (1, Some((name, other))) if name == "equals" => Ok(Test::Equals(other.clone())),
+        _ => Err(format!("{context}: use a value, {{\"equals\":…}}, {{\"in\":[…]}} or {{\"present\":true|false}}")),
+    }
+}
+
+fn parse_rule(index: usize, value: &Value) -> Result<Rule, String> {
+    let context = format!("rule {}", index + 1);
+    let Value::Object(rule) = value else {
+        return Err(format!("{context} must be an object with \"when\" and \"answer\""));
+    };
+    if let Some(unknown) = rule.keys().find(|key| *key != "when" && *key != "answer") {
+        return Err(format!("{context} has an unknown key {unknown:?}: use \"when\" and \"answer\""));
+    }
+    let answer = parse_answer(
+        rule.get("answer").ok_or_else(|| format!("{context} has no \"answer\""))?,
+        &format!("{context}'s answer"),
+    )?;
+    let conditions = match rule.get("when") {
+        None => Vec::new(),
+        Some(Value::Object(when)) => when
+            .iter()
+            .map(|(name, test)| {
+                let subject = parse_subject(name).ok_or_else(|| {
+                    format!("{context} tests {name:?}: use task.<attribute>, task_queue_sid or workflow_sid")
+                })?;
+                Ok(Condition { subject, test: parse_test(test, &format!("{context}'s condition on {name}"))? })
+            })
+            .collect::<Result<_, String>>()?,
+        Some(_) => return Err(format!("{context}'s \"when\" must be an object of conditions")),
+    };
+    Ok(Rule { conditions, answer })
+}
+
+impl Policy {
+    /// Reads the variable's text (`None` when unset). The error says what is wrong and where.
+    pub fn parse(text: Option<&str>) -> Result<Policy, String> {
+        let Some(text) = text else { return Ok(Policy::Defer) };
+        let value: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?;
+        match &value {
+            Value::Array(rules) => rules
+                .iter()
+                .enumerate()
+                .map(|(i, rule)| parse_rule(i, rule))
+                .collect::<Result<_, _>>()
+                .map(Policy::Rules),
+            Value::Object(_) => parse_answer(&value, "the instruction").map(Policy::Always),
+            _ => Err("must be an instruction object or a list of rules".to_owned()),
+        }
+    }
+
+    pub fn decide(&self, context: &TaskContext) -> Decision {
+        let (answer, rule) = match self {
+            Policy::Defer => (&Answer::Defer, None),
+            Policy::Always(answer) => (answer, None),
+            Policy::Rules(rules) => match rules.iter().position(|rule| rule.matches(context)) {
+                Some(index) => (&rules[index].answer, Some(index + 1)),
+                None => (&Answer::Defer, None),
+            },
+        };
+        match answer {
+            Answer::Defer => Decision::deferred(rule, None),
+            Answer::Instruction(instruction) => match rendered(instruction, context) {
+                Ok(body) => Decision {
+                    body,
+                    answered: Answered { instruction: Some(instruction.name().to_owned()), rule, note: None },
+                },
+                Err(missing) => Decision::deferred(rule, Some(format!("{} not given: {missing}", instruction.name()))),
+            },
+        }
+    }
+}
+
+fn rendered(instruction: &Instruction, context: &TaskContext) -> Result<String, MissingValue> {
+    let mut value = serde_json::to_value(instruction).unwrap_or(Value::Null);
+    template::render(&mut value, &TemplateData { task: context.task, worker: context.worker, params: context.params })?;
+    Ok(value.to_string())
+}
+
+impl Decision {
+    fn deferred(rule: Option<usize>, note: Option<String>) -> Decision {
+        Decision { body: "{}".to_owned(), answered: Answered { instruction: None, rule, note } }
+    }
+}
+
+impl Rule {
+    fn matches(&self, context: &TaskContext) -> bool {
+        self.conditions.iter().all(|condition| condition.holds(context))
+    }
+}
+
+impl Condition {
+    fn holds(&self, context: &TaskContext) -> bool {
+        let found: Option<Value> = match &self.subject {
+            Subject::Parameter(name) => context.params.get(name).map(|v| Value::String(v.to_owned())),
+            Subject::TaskAttribute(path) => {
+                let mut steps = path.iter();
+                let first = steps.next().and_then(|step| context.task?.get(step));
+                steps.try_fold(first, |value, step| Some(value?.get(step))).flatten().filter(|v| !v.is_null()).cloned()
+            }
+        };
+        match (&self.test, found) {
+            (Test::Present(wanted), found) => found.is_some() == *wanted,
+            (Test::Equals(expected), Some(found)) => found == *expected,
+            (Test::In(options), Some(found)) => options.contains(&found),
+            (_, None) => false,
+        }
+    }
+}
+
+/// For `/health`: a short description of the policy in force.
+#[derive(Debug, Serialize)]
+pub struct PolicySummary {
+    pub mode: &'static str,
+    pub rules: usize,
+}
+
+impl Policy {
+    pub fn summary(&self) -> PolicySummary {
+        match self {
+            Policy::Defer => PolicySummary { mode: "defer", rules: 0 },
+            Policy::Always(_) => PolicySummary { mode: "always", rules: 0 },
+            Policy::Rules(rules) => PolicySummary { mode: "rules", rules: rules.len() },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn decide(policy: &str, task: Option<Value>, params: &[(&str, &str)]) -> Decision {
+        let params = FormParams::from_pairs(params.iter().copied());
+        let task = task.map(|t| t.as_object().unwrap().clone());
+        Policy::parse(Some(policy)).unwrap().decide(&TaskContext { params: &params, task: task.as_ref(), worker: None })
+    }
+
+    const RULES: &str = r#"[
+        {"when": {"task.vip": true}, "answer": {"instruction": "accept"}},
+        {"when": {"task.type": "voice", "task.language": {"in": ["en", "es"]}},
+         "answer": {"instruction": "dequeue", "from": "+14155550100", "to": "{{task.to}}"}},
+        {"when": {"task.spam": {"present": true}}, "answer": {"instruction": "reject"}},
+        {"when": {"task_queue_sid": "WQ1"}, "answer": {}},
+        {"when": {"workflow_sid": "WW1"}, "answer": {"instruction": "conference"}}
+    ]"#;
+
+    #[test]
+    fn unset_defers_everything() {
+        let params = FormParams::default();
+        let decision = Policy::parse(None).unwrap().decide(&TaskContext { params: &params, task: None, worker: None });
+        assert_eq!(decision.body, "{}");
+        assert_eq!(decision.answered, Answered { instruction: None, rule: None, note: None });
+    }
+
+    #[test]
+    fn one_instruction_answers_every_reservation() {
+        let decision = decide(r#"{"instruction":"accept"}"#, None, &[]);
+        assert_eq!(decision.body, r#"{"instruction":"accept"}"#);
+        assert_eq!(decision.answered.instruction.as_deref(), Some("accept"));
+    }
+
+    #[test]
+    fn the_first_matching_rule_wins() {
+        let both =
+            decide(RULES, Some(json!({"vip": true, "type": "voice", "language": "en", "to": "client:bob"})), &[]);
+        assert_eq!(both.body, r#"{"instruction":"accept"}"#);
+        assert_eq!(both.answered.rule, Some(1));
+        let voice = decide(RULES, Some(json!({"type": "voice", "language": "es", "to": "client:bob"})), &[]);
+        assert_eq!(voice.body, r#"{"from":"+14155550100","instruction":"dequeue","to":"client:bob"}"#);
+        assert_eq!(voice.answered.rule, Some(2));
+    }
+
+    #[test]
+    fn membership_presence_and_sids() {
+        assert_eq!(decide(RULES, Some(json!({"type": "voice", "language": "fr"})), &[]).body, "{}");
+        assert_eq!(decide(RULES, Some(json!({"spam": false})), &[]).answered.instruction.as_deref(), Some("reject"));
+        let deferred = decide(RULES, Some(json!({})), &[("TaskQueueSid", "WQ1"), ("WorkflowSid", "WW1")]);
+        assert_eq!((deferred.body.as_str(), deferred.answered.rule), ("{}", Some(4)));
+        let conference = decide(RULES, Some(json!({})), &[("WorkflowSid", "WW1")]);
+        assert_eq!(conference.body, r#"{"instruction":"conference"}"#);
+    }
+
+    #[test]
+    fn no_match_defers() {
+        let decision = decide(RULES, Some(json!({"type": "chat"})), &[("WorkflowSid", "WW2")]);
+        assert_eq!(decision.body, "{}");
+        assert_eq!(decision.answered, Answered { instruction: None, rule: None, note: None });
+    }
+
+    #[test]
+    fn a_missing_attribute_does_not_match_equality_or_membership() {
+        assert_eq!(decide(RULES, Some(json!({"language": "en"})), &[]).body, "{}");
+        let absent = decide(
+            r#"[{"when": {"task.vip": {"present": false}}, "answer": {"instruction": "accept"}}]"#,
+            Some(json!({})),
+            &[],
+        );
+        assert_eq!(absent.answered.instruction.as_deref(), Some("accept"));
+        let nested = r#"[{"when": {"task.caller.tier": "gold"}, "answer": {"instruction": "accept"}}]"#;
+        assert_eq!(decide(nested, Some(json!({"caller": {"tier": "gold"}})), &[]).answered.rule, Some(1));
+        assert_eq!(decide(nested, Some(json!({"caller": "gold"})), &[]).body, "{}");
+    }
+
+    #[test]
+    fn attributes_that_are_not_json_match_nothing_but_absence() {
+        assert_eq!(decide(RULES, None, &[]).body, "{}");
+        let absent =
+            decide(r#"[{"when": {"task.vip": {"present": false}}, "answer": {"instruction": "accept"}}]"#, None, &[]);
+        assert_eq!(absent.answered.instruction.as_deref(), Some("accept"));
+    }
+
+    #[test]
+    fn a_placeholder_without_a_value_defers_and_says_why() {
+        let decision = decide(RULES, Some(json!({"type": "voice", "language": "en"})), &[]);
+        assert_eq!(decision.body, "{}");
+        assert_eq!(decision.answered.rule, Some(2));
+        assert_eq!(
+            decision.answered.note.as_deref(),
+            Some("dequeue not given: {{task.to}} has no value for this reservation")
+        );
+    }
+
+    #[test]
+    fn bad_configurations_say_what_is_wrong() {
+        for (text, expected) in [
+            ("accept", "not valid JSON"),
+            (r#""accept""#, "must be an instruction object or a list of rules"),
+            (r#"{"instruction":"transfer"}"#, "unknown variant `transfer`"),
+            (r#"{"instruction":"call","from":"+1"}"#, "missing field `url`"),
+            (r#"{"instruction":"dequeue","from":"{{caller}}"}"#, "placeholder {{caller}} must be"),
+            (r#"{"type":"accept"}"#, "must be an instruction object"),
+            (r#"[{"answer":{"instruction":"accept"},"if":{}}]"#, "rule 1 has an unknown key \"if\""),
+            (r#"[{"when":{}}]"#, "rule 1 has no \"answer\""),
+            (r#"[{"when":{"queue":"WQ1"},"answer":{}}]"#, "rule 1 tests \"queue\""),
+            (r#"[{"when":{"task.a":{"in":1}},"answer":{}}]"#, "rule 1's condition on task.a"),
+            (r#"[{"when":{"task.a":{"regex":"x"}},"answer":{}}]"#, "rule 1's condition on task.a"),
+            (
+                r#"[{"answer":{}},{"answer":{"instruction":"redirect","url":"https://e.com"}}]"#,
+                "rule 2's answer: missing field `call_sid`",
+            ),
+        ] {
+            let err = Policy::parse(Some(text)).unwrap_err();
+            assert!(err.contains(expected), "{text}: {err}");
+        }
+    }
+}
