@@ -11,6 +11,19 @@ fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
+/// The URL as the runtime serialized it. Read as text: parsing it with the `url` crate
+/// (`Request::url`) would bring IDNA's Unicode tables into the bundle for nothing.
+pub fn url(req: &Request) -> String {
+    req.inner().url()
+}
+
+/// The query string, without `?`.
+pub fn query(req: &Request) -> String {
+    let url = url(req);
+    let without_fragment = url.split('#').next().unwrap_or_default();
+    without_fragment.split_once('?').map(|(_, query)| query.to_owned()).unwrap_or_default()
+}
+
 /// The body, if it has the expected media type and fits the limit.
 pub async fn body(req: &mut Request, media_type: &'static str) -> Result<Vec<u8>, ApiError> {
     http::require_media_type(header(req, "content-type").as_deref(), media_type)?;
@@ -29,7 +42,7 @@ pub async fn twilio_form(req: &mut Request, config: &Config) -> Result<FormParam
     match &config.twilio_auth_token {
         Some(token) => {
             let claimed = header(req, "x-twilio-signature").ok_or(ApiError::MissingSignature)?;
-            let url = config.signed_url(req.url().map_err(|_| ApiError::InvalidSignature)?.as_str());
+            let url = config.signed_url(&url(req));
             if !signature::is_valid(token.expose(), &claimed, &url, &params) {
                 return Err(ApiError::InvalidSignature);
             }

@@ -2,12 +2,14 @@
 //! field is a plain field, so a configuration without it does not parse; unknown fields are
 //! refused, so a typo is caught when the configuration is read rather than by TaskRouter.
 
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 
 use crate::models::ActivitySid;
 
 /// One instruction, serialized exactly as TaskRouter expects it: `{"instruction":"accept"}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "instruction", rename_all = "lowercase")]
 pub enum Instruction {
     Accept(Accept),
@@ -27,6 +29,33 @@ impl Instruction {
             Instruction::Call(_) => "call",
             Instruction::Redirect(_) => "redirect",
             Instruction::Conference(_) => "conference",
+        }
+    }
+}
+
+const NAMES: &[&str] = &["accept", "reject", "dequeue", "call", "redirect", "conference"];
+
+/// Read through `serde_json::Value` rather than serde's derive for internally tagged enums: the
+/// same errors, without serde's buffering machinery in the wasm bundle.
+impl<'de> Deserialize<'de> for Instruction {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut fields = Map::<String, Value>::deserialize(deserializer)?;
+        let name = match fields.remove("instruction") {
+            Some(Value::String(name)) => name,
+            Some(_) => return Err(D::Error::custom("`instruction` must be a string")),
+            None => return Err(D::Error::missing_field("instruction")),
+        };
+        fn fields_of<T: DeserializeOwned, E: serde::de::Error>(fields: Map<String, Value>) -> Result<T, E> {
+            serde_json::from_value(Value::Object(fields)).map_err(E::custom)
+        }
+        match name.as_str() {
+            "accept" => fields_of(fields).map(Instruction::Accept),
+            "reject" => fields_of(fields).map(Instruction::Reject),
+            "dequeue" => fields_of(fields).map(Instruction::Dequeue),
+            "call" => fields_of(fields).map(Instruction::Call),
+            "redirect" => fields_of(fields).map(Instruction::Redirect),
+            "conference" => fields_of(fields).map(|conference| Instruction::Conference(Box::new(conference))),
+            other => Err(D::Error::unknown_variant(other, NAMES)),
         }
     }
 }

@@ -10,11 +10,23 @@ use crate::twilio::ReservationParams;
 
 /// Task or worker attributes: the JSON object TaskRouter sends, or, when the text is not a JSON
 /// object, the text as it came (a callback is never refused for odd attributes).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Attributes {
     Json(Map<String, Value>),
     Raw(String),
+}
+
+/// Read through `serde_json::Value` rather than serde's untagged derive, which would bring its
+/// buffering machinery into the wasm bundle.
+impl<'de> Deserialize<'de> for Attributes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Object(map) => Ok(Attributes::Json(map)),
+            Value::String(text) => Ok(Attributes::Raw(text)),
+            _ => Err(serde::de::Error::custom("attributes must be a JSON object or text")),
+        }
+    }
 }
 
 impl Attributes {

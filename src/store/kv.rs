@@ -44,7 +44,8 @@ impl ReservationStore {
         loop {
             let written = self
                 .kv
-                .put(&key, value.as_str())
+                // Bytes, not `put(&str)`: that goes through serde_wasm_bindgen and float formatting.
+                .put_bytes(&key, value.as_bytes())
                 .and_then(|put| put.metadata(record.summary()))
                 .map_err(|e| failed("preparing a write", e))?
                 .expiration_ttl(self.ttl_seconds)

@@ -11,8 +11,7 @@ use crate::store::listing::{self, ListQuery};
 pub async fn handle(req: Request, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     request::operator(&req, config)?;
-    let url = req.url().map_err(|_| ApiError::NotFound { path: req.path() })?;
-    let query = ListQuery::parse(url.query().unwrap_or(""))?;
+    let query = ListQuery::parse(&request::query(&req))?;
     let summaries = ctx.store()?.summaries().await?;
     let page = listing::page(summaries, &query, ctx.now(), config.reservation_timeout_seconds);
     log.outcome = "listed";
