@@ -10,6 +10,7 @@ import './callback.suite.mjs';
 import './cli.suite.mjs';
 import './events.suite.mjs';
 import './instructions.suite.mjs';
+import './load.suite.mjs';
 import './operator.suite.mjs';
 import './signature.suite.mjs';
 // Last: it reads what every other suite made the worker print.
