@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
-import { assertError } from './support/http.mjs';
+import { assertError, operatorPostStatus } from './support/http.mjs';
 import { assignmentParams, BASE, signedPost } from './support/twilio.mjs';
-import { API_TOKEN, storedKeys, worker, workerOutput } from './support/worker.mjs';
+import { storedKeys, worker, workerOutput } from './support/worker.mjs';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const LIMIT = 128 * 1024;
@@ -60,34 +60,19 @@ const CASES = [
     status: 400,
     code: 'unknown_status',
     message: /"finished"/,
-    send: (w) =>
-      w(`${BASE}/reservations/WR${'a'.repeat(32)}/status`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
-        body: '{"status":"finished"}',
-      }),
+    send: (w) => operatorPostStatus(w, `WR${'a'.repeat(32)}`, '{"status":"finished"}'),
   },
   {
     name: 'a status update that is not JSON',
     status: 400,
     code: 'invalid_json',
-    send: (w) =>
-      w(`${BASE}/reservations/WR${'a'.repeat(32)}/status`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
-        body: '{"status":',
-      }),
+    send: (w) => operatorPostStatus(w, `WR${'a'.repeat(32)}`, '{"status":'),
   },
   {
     name: 'a status update with extra fields',
     status: 400,
     code: 'invalid_json',
-    send: (w) =>
-      w(`${BASE}/reservations/WR${'a'.repeat(32)}/status`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
-        body: '{"status":"accepted","force":true}',
-      }),
+    send: (w) => operatorPostStatus(w, `WR${'a'.repeat(32)}`, '{"status":"accepted","force":true}'),
   },
 ];
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { assertError, operatorGet, operatorSetStatus } from './support/http.mjs';
-import { assignmentParams, BASE, eventParams, formBody, sid, signedPost } from './support/twilio.mjs';
+import { assignmentParams, BASE, eventParams, sid, signedPost, unsignedPost } from './support/twilio.mjs';
 import { worker } from './support/worker.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -147,11 +147,7 @@ describe('event callbacks', () => {
   test('events are checked like callbacks: unsigned → 403, no EventType → 400, bad SID → 400', async () => {
     const fetchWorker = await worker('main');
     const assignment = await callback(fetchWorker);
-    const unsigned = await fetchWorker(`${BASE}/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: formBody(eventParams('reservation.accepted', assignment)),
-    });
+    const unsigned = await unsignedPost(fetchWorker, '/events', eventParams('reservation.accepted', assignment));
     await assertError(unsigned, 403, 'missing_signature');
     const forged = await signedPost(fetchWorker, '/events', eventParams('reservation.accepted', assignment), { token: 'guess' });
     await assertError(forged, 403, 'invalid_signature');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { assertError } from './support/http.mjs';
-import { assignmentParams, BASE, formBody, signedPost } from './support/twilio.mjs';
+import { assignmentParams, BASE, signedPost, unsignedPost } from './support/twilio.mjs';
 import { kvOf, PUBLIC_URL, worker } from './support/worker.mjs';
 
 async function assertNotStored(configuration, params) {
@@ -23,11 +23,7 @@ describe('X-Twilio-Signature', () => {
   test('a callback without a signature is refused with 403', async () => {
     const fetchWorker = await worker('main');
     const params = assignmentParams();
-    const response = await fetchWorker(`${BASE}/assignment_callback`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: formBody(params),
-    });
+    const response = await unsignedPost(fetchWorker, '/assignment_callback', params);
     await assertError(response, 403, 'missing_signature');
     await assertNotStored('main', params);
   });
@@ -80,11 +76,7 @@ describe('X-Twilio-Signature', () => {
   test('ALLOW_UNSIGNED_CALLBACKS = "true" lets an unsigned callback in when no token is set', async () => {
     const fetchWorker = await worker('unsignedAllowed');
     const params = assignmentParams();
-    const response = await fetchWorker(`${BASE}/assignment_callback`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: formBody(params),
-    });
+    const response = await unsignedPost(fetchWorker, '/assignment_callback', params);
     assert.equal(response.status, 200);
     assert.equal(await response.text(), '{}');
     assert.notEqual(await (await kvOf('unsignedAllowed')).get(`reservation:${params.ReservationSid}`), null);

@@ -18,10 +18,15 @@ export function operatorGet(fetchWorker, path, token = API_TOKEN) {
   return fetchWorker(`http://localhost${path}`, { headers: { authorization: `Bearer ${token}` } });
 }
 
-export function operatorSetStatus(fetchWorker, reservationSid, status, token = API_TOKEN) {
+/** POSTs `body` as JSON text, as is, to a reservation's status route. */
+export function operatorPostStatus(fetchWorker, reservationSid, body, token = API_TOKEN) {
   return fetchWorker(`http://localhost/reservations/${reservationSid}/status`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ status }),
+    body,
   });
+}
+
+export function operatorSetStatus(fetchWorker, reservationSid, status, token = API_TOKEN) {
+  return operatorPostStatus(fetchWorker, reservationSid, JSON.stringify({ status }), token);
 }

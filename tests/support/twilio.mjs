@@ -87,6 +87,15 @@ export function formBody(params) {
   return body.toString();
 }
 
+/** POSTs `params` form-encoded to `path` without any signature. */
+export function unsignedPost(fetchWorker, path, params) {
+  return fetchWorker(BASE + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: formBody(params),
+  });
+}
+
 /**
  * POSTs `params` form-encoded to `path`, signed as Twilio would sign it.
  * `signedUrl` and `token` let a test sign for another URL or with another token; `sent` sends
