@@ -22,10 +22,21 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   installed=1
 fi
 
+# Fails loudly if a tool still does not answer with the expected version after installing.
+verify() {
+  if [ "$("$1" --version 2>/dev/null || true)" != "$2" ]; then
+    echo "setup: $1 --version should print '$2' after installing; it prints '$("$1" --version 2>&1 || true)'" >&2
+    exit 1
+  fi
+}
+
+# --force: cargo may still list a tool whose binary is gone or was replaced; the version check
+# above each install is what decides.
 worker_version=$(locked_version worker)
 if [ "$(worker-build --version 2>/dev/null || true)" != "$worker_version" ]; then
   say "installing worker-build $worker_version (a few minutes on a new machine)"
-  cargo install worker-build --version "$worker_version" --locked
+  cargo install worker-build --version "$worker_version" --locked --force
+  verify worker-build "$worker_version"
   installed=1
 fi
 
@@ -33,7 +44,8 @@ fi
 bindgen_version=$(locked_version wasm-bindgen)
 if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_version" ]; then
   say "installing wasm-bindgen-cli $bindgen_version (several minutes on a new machine)"
-  cargo install wasm-bindgen-cli --version "$bindgen_version"
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+  verify wasm-bindgen "wasm-bindgen $bindgen_version"
   installed=1
 fi
 
