@@ -78,14 +78,17 @@ fn main() {
         ("record_from_json", measure(|| drop(black_box(serde_json::from_str::<Reservation>(black_box(&stored)))))),
         ("summary_metadata", measure(|| drop(black_box(serde_json::to_value(black_box(&record).summary()))))),
         ("config_with_rules", measure(|| drop(black_box(Config::from_lookup(lookup))))),
-        ("policy_decide", measure(|| {
-            let context = TaskContext {
-                params: &callback.params,
-                task: record.task_attributes.as_ref().and_then(Attributes::as_object),
-                worker: record.worker_attributes.as_ref().and_then(Attributes::as_object),
-            };
-            drop(black_box(rules.decide(&context)));
-        })),
+        (
+            "policy_decide",
+            measure(|| {
+                let context = TaskContext {
+                    params: &callback.params,
+                    task: record.task_attributes.as_ref().and_then(Attributes::as_object),
+                    worker: record.worker_attributes.as_ref().and_then(Attributes::as_object),
+                };
+                drop(black_box(rules.decide(&context)));
+            }),
+        ),
     ];
     let fields: Vec<String> = results.iter().map(|(name, ns)| format!("\"{name}\":{ns:.0}")).collect();
     println!("{{\"body_bytes\":{},{}}}", body.len(), fields.join(","));
