@@ -37,9 +37,7 @@ fn delay(attempt: u32, response: Option<&Response>) -> Duration {
 pub async fn send(service: &'static str, build: impl Fn() -> RequestBuilder) -> Result<Response, Unreachable> {
     let mut attempt = 1;
     loop {
-        let request = build();
-        let url = request.try_clone().and_then(|r| r.build().ok()).map(|r| r.url().to_string()).unwrap_or_default();
-        match request.send().await {
+        match build().send().await {
             Ok(response) if is_retried(response.status()) && attempt < ATTEMPTS => {
                 tokio::time::sleep(delay(attempt, Some(&response))).await;
             }
@@ -49,6 +47,7 @@ pub async fn send(service: &'static str, build: impl Fn() -> RequestBuilder) -> 
             }
             Err(error) => {
                 let reason = if error.is_connect() { "connection refused".to_owned() } else { error.to_string() };
+                let url = error.url().map(ToString::to_string).unwrap_or_default();
                 return Err(Unreachable { service, url, reason });
             }
         }
