@@ -3,6 +3,8 @@
 //! KV lists keys alphabetically, not by time, so a listing reads every summary (one KV `list`
 //! per 1000 keys, from metadata) and orders them here, newest first.
 
+use std::cmp::Reverse;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64_URL;
 use serde::{Deserialize, Serialize};
@@ -40,15 +42,17 @@ impl Cursor {
         let (millis, sid) = raw.split_once('.')?;
         Some(Cursor { received_at: Timestamp::from_millis(millis.parse().ok()?), reservation_sid: sid.parse().ok()? })
     }
-
-    /// Sort key: newest first, then by SID so equal times still have one order.
-    fn key(&self) -> (std::cmp::Reverse<Timestamp>, std::cmp::Reverse<&ReservationSid>) {
-        (std::cmp::Reverse(self.received_at), std::cmp::Reverse(&self.reservation_sid))
-    }
 }
 
-fn order_key(summary: &Summary) -> (std::cmp::Reverse<Timestamp>, std::cmp::Reverse<&ReservationSid>) {
-    (std::cmp::Reverse(summary.received_at), std::cmp::Reverse(&summary.reservation_sid))
+type OrderKey<'a> = (Reverse<Timestamp>, Reverse<&'a ReservationSid>);
+
+/// The listing order: newest first, then by SID so equal times still have one order.
+fn order_of(received_at: Timestamp, reservation_sid: &ReservationSid) -> OrderKey<'_> {
+    (Reverse(received_at), Reverse(reservation_sid))
+}
+
+fn order_key(summary: &Summary) -> OrderKey<'_> {
+    order_of(summary.received_at, &summary.reservation_sid)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,7 +109,12 @@ pub fn page(mut summaries: Vec<Summary>, query: &ListQuery, now: Timestamp, time
     summaries.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
     let mut selected = summaries
         .iter()
-        .filter(|summary| query.cursor.as_ref().is_none_or(|cursor| order_key(summary) > cursor.key()))
+        .filter(|summary| {
+            query
+                .cursor
+                .as_ref()
+                .is_none_or(|cursor| order_key(summary) > order_of(cursor.received_at, &cursor.reservation_sid))
+        })
         .map(|summary| summary.reported(now, timeout_secs))
         .filter(|summary| match query.filter {
             StatusFilter::All => true,
