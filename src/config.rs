@@ -1,9 +1,11 @@
 //! The worker's configuration, read and checked in one place. A value that does not parse is
 //! an error naming the variable, never a silent default.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::instructions::Policy;
+use crate::models::{ReservationTimeouts, WorkflowSid};
 
 /// A secret value: never printed, compared only in constant time.
 #[derive(Clone, PartialEq, Eq)]
@@ -46,7 +48,8 @@ pub struct Config {
     /// `scheme://host[:port]` Twilio calls, when it differs from what the worker sees.
     pub public_url: Option<String>,
     pub reservation_ttl_seconds: u64,
-    pub reservation_timeout_seconds: u64,
+    /// `RESERVATION_TIMEOUT_SECONDS`, and each Workflow's own from `WORKFLOW_TIMEOUTS`.
+    pub reservation_timeouts: ReservationTimeouts,
     /// What the assignment callback answers. Kept apart so that a bad value stops only the
     /// callback (503 naming it), not the operator API.
     pub assignment_policy: Result<Policy, ConfigError>,
@@ -65,12 +68,15 @@ fn invalid(name: &'static str, problem: impl Into<String>) -> ConfigError {
 
 impl Config {
     /// Reads every variable through `lookup` (vars and secrets by name); empty counts as unset.
+    /// Secrets are trimmed: a token pasted with a trailing newline (`echo … | wrangler secret
+    /// put`) would otherwise fail every request while looking set.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let secret = |name: &str| get(name).map(|value| Secret::new(value.trim()));
         Ok(Config {
-            twilio_auth_token: get("TWILIO_AUTH_TOKEN").map(Secret::new),
+            twilio_auth_token: secret("TWILIO_AUTH_TOKEN"),
             allow_unsigned_callbacks: flag(get("ALLOW_UNSIGNED_CALLBACKS"), "ALLOW_UNSIGNED_CALLBACKS")?,
-            reservations_api_token: get("RESERVATIONS_API_TOKEN").map(Secret::new),
+            reservations_api_token: secret("RESERVATIONS_API_TOKEN"),
             public_url: get("PUBLIC_URL").map(|url| origin(&url)).transpose()?,
             reservation_ttl_seconds: seconds(
                 get("RESERVATION_TTL_SECONDS"),
@@ -78,12 +84,15 @@ impl Config {
                 DEFAULT_TTL_SECONDS,
                 MIN_TTL_SECONDS,
             )?,
-            reservation_timeout_seconds: seconds(
-                get("RESERVATION_TIMEOUT_SECONDS"),
-                "RESERVATION_TIMEOUT_SECONDS",
-                DEFAULT_TIMEOUT_SECONDS,
-                1,
-            )?,
+            reservation_timeouts: ReservationTimeouts {
+                default_seconds: seconds(
+                    get("RESERVATION_TIMEOUT_SECONDS"),
+                    "RESERVATION_TIMEOUT_SECONDS",
+                    DEFAULT_TIMEOUT_SECONDS,
+                    1,
+                )?,
+                per_workflow: workflow_timeouts(get("WORKFLOW_TIMEOUTS"))?,
+            },
             assignment_policy: Policy::parse(get("ASSIGNMENT_INSTRUCTION").as_deref())
                 .map_err(|problem| invalid("ASSIGNMENT_INSTRUCTION", problem)),
         })
@@ -116,6 +125,27 @@ fn seconds(value: Option<String>, name: &'static str, default: u64, minimum: u64
         return Err(invalid(name, format!("{parsed}, below the minimum of {minimum} seconds")));
     }
     Ok(parsed)
+}
+
+/// `WORKFLOW_TIMEOUTS`: a JSON object from Workflow SID to its `TaskReservationTimeout` in
+/// seconds, `{"WW…": 300}` (text, or a TOML table that wrangler passes as an object).
+fn workflow_timeouts(value: Option<String>) -> Result<BTreeMap<WorkflowSid, u64>, ConfigError> {
+    const NAME: &str = "WORKFLOW_TIMEOUTS";
+    let Some(text) = value else { return Ok(BTreeMap::new()) };
+    let bad = |problem: String| invalid(NAME, format!("{problem}: use a JSON object such as {{\"WW…\": 300}}"));
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not a JSON object ({e})")))?;
+    object
+        .into_iter()
+        .map(|(key, value)| {
+            let sid: WorkflowSid = key.parse().map_err(|e| bad(format!("key {key:?}: {e}")))?;
+            let seconds = value
+                .as_u64()
+                .filter(|s| *s >= 1)
+                .ok_or_else(|| bad(format!("{key}: {value} is not a whole number of seconds")))?;
+            Ok((sid, seconds))
+        })
+        .collect()
 }
 
 fn flag(value: Option<String>, name: &'static str) -> Result<bool, ConfigError> {
@@ -154,7 +184,7 @@ mod tests {
         assert!(config.twilio_auth_token.is_none() && config.reservations_api_token.is_none());
         assert!(!config.allow_unsigned_callbacks);
         assert_eq!(config.reservation_ttl_seconds, 86_400);
-        assert_eq!(config.reservation_timeout_seconds, 120);
+        assert_eq!(config.reservation_timeouts, ReservationTimeouts::uniform(120));
         assert_eq!(config.public_url, None);
     }
 
@@ -173,7 +203,28 @@ mod tests {
         assert!(config.reservations_api_token.unwrap().matches("op"));
         assert!(config.allow_unsigned_callbacks);
         assert_eq!(config.public_url.as_deref(), Some("https://tr.example.com"));
-        assert_eq!((config.reservation_ttl_seconds, config.reservation_timeout_seconds), (60, 30));
+        assert_eq!((config.reservation_ttl_seconds, config.reservation_timeouts.default_seconds), (60, 30));
+    }
+
+    #[test]
+    fn each_workflow_may_have_its_own_reservation_timeout() {
+        let workflow = format!("WW{}", "a".repeat(32));
+        let config = config(&[("WORKFLOW_TIMEOUTS", &format!(r#"{{"{workflow}": 300}}"#))]).unwrap();
+        assert_eq!(config.reservation_timeouts.seconds_for(Some(&workflow.parse().unwrap())), 300);
+        assert_eq!(config.reservation_timeouts.seconds_for(None), 120);
+        for bad in
+            ["300", r#"{"WW1": 300}"#, &format!(r#"{{"{workflow}": "300"}}"#), &format!(r#"{{"{workflow}": 0}}"#)]
+        {
+            let err = self::config(&[("WORKFLOW_TIMEOUTS", bad)]).unwrap_err();
+            assert_eq!(err.name, "WORKFLOW_TIMEOUTS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn secrets_pasted_with_whitespace_are_trimmed() {
+        let config = config(&[("TWILIO_AUTH_TOKEN", "tok\n"), ("RESERVATIONS_API_TOKEN", "  op \r\n")]).unwrap();
+        assert!(config.twilio_auth_token.unwrap().matches("tok"));
+        assert!(config.reservations_api_token.unwrap().matches("op"));
     }
 
     #[test]

@@ -64,6 +64,12 @@ impl Reply {
         Reply { status, body: serde_json::to_string(value).unwrap_or_else(|_| "{}".into()), allow: None }
     }
 
+    /// What TaskRouter's event reference asks of an event callback: `204 No Content` (with
+    /// `Content-Type: application/json`).
+    pub fn no_content() -> Reply {
+        Reply { status: 204, body: String::new(), allow: None }
+    }
+
     /// TaskRouter's "do nothing now" answer.
     pub fn empty_object() -> Reply {
         Reply { status: 200, body: "{}".into(), allow: None }

@@ -64,6 +64,8 @@ mod entry {
         if let Some(allow) = reply.allow {
             headers.set("allow", allow)?;
         }
-        Ok(Response::from_bytes(reply.body.into_bytes())?.with_status(reply.status).with_headers(headers))
+        // A 204 may carry no body at all, not even an empty one.
+        let response = if reply.body.is_empty() { Response::empty()? } else { Response::from_bytes(reply.body.into_bytes())? };
+        Ok(response.with_status(reply.status).with_headers(headers))
     }
 }

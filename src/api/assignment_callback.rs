@@ -26,7 +26,7 @@ pub async fn handle(mut req: Request, ctx: &Context, log: &mut RequestLog) -> Re
         worker: record.worker_attributes.as_ref().and_then(Attributes::as_object),
     });
     log.instruction.clone_from(&decision.answered.instruction);
-    record.record_answer(decision.answered, now);
+    record.record_answer(decision.answered, decision.settles, now);
     // TaskRouter hears 200 only once the record is written.
     store.put(&record).await?;
     log.outcome = "stored";

@@ -37,7 +37,7 @@ pub async fn handle(
         }
         EventEffect::Task { task_sid, ending } => end_task_reservations(&store, &task_sid, ending, ctx.now()).await?,
     };
-    Ok(Reply::json(200, &serde_json::json!({})))
+    Ok(Reply::no_content())
 }
 
 /// Applies a reservation event; returns the log outcome and the record written, if any.

@@ -6,7 +6,7 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use crate::models::ActivitySid;
+use crate::models::{ActivitySid, Status};
 
 /// One instruction, serialized exactly as TaskRouter expects it: `{"instruction":"accept"}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -29,6 +29,19 @@ impl Instruction {
             Instruction::Call(_) => "call",
             Instruction::Redirect(_) => "redirect",
             Instruction::Conference(_) => "conference",
+        }
+    }
+
+    /// The status TaskRouter gives the reservation as soon as it takes this answer: `accept`,
+    /// and `call` or `redirect` with `"accept": true`, accept it; `reject` rejects it. Dequeue and
+    /// conference accept it only once the worker answers, which the events report.
+    pub fn settles(&self) -> Option<Status> {
+        match self {
+            Instruction::Accept(_) => Some(Status::Accepted),
+            Instruction::Reject(_) => Some(Status::Rejected),
+            Instruction::Call(Call { accept: Some(true), .. })
+            | Instruction::Redirect(Redirect { accept: Some(true), .. }) => Some(Status::Accepted),
+            _ => None,
         }
     }
 }
@@ -77,8 +90,10 @@ pub struct Reject {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Dequeue {
-    /// Caller ID of the call to the worker (a Twilio number): required.
-    pub from: String,
+    /// Caller ID of the call to the worker. Optional ("Handle assignment callbacks": Required: No):
+    /// without it Twilio uses the number the caller dialled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,13 +140,17 @@ pub struct Redirect {
     pub accept: Option<bool>,
 }
 
-/// `conference`: the Reservation's conference parameters, in lower snake case. All optional.
-/// SIP credentials are left out on purpose: they would sit in a plain variable.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+/// `conference`: not among the instructions "Handle assignment callbacks" documents; TaskRouter
+/// takes it with the Reservation resource's conference parameters in lower snake case (the
+/// `Conference` instruction of the Reservation REST API). `from` is required (without it
+/// TaskRouter fails the instruction with error 40141); the `…status_callback_event` fields take
+/// lists, as the REST parameters do. SIP credentials are left out on purpose: they would sit in a
+/// plain variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Conference {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
+    /// Caller ID of the call to the worker: required.
+    pub from: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,7 +162,7 @@ pub struct Conference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_callback_method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_callback_event: Option<String>,
+    pub status_callback_event: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,7 +190,7 @@ pub struct Conference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conference_status_callback_method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conference_status_callback_event: Option<String>,
+    pub conference_status_callback_event: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conference_record: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,6 +250,11 @@ mod tests {
             round_trip(json!({"instruction": "dequeue", "from": "+1"})),
             json!({"instruction": "dequeue", "from": "+1"})
         );
+        assert_eq!(
+            round_trip(json!({"instruction": "dequeue"})),
+            json!({"instruction": "dequeue"}),
+            "from is optional"
+        );
     }
 
     #[test]
@@ -254,24 +278,47 @@ mod tests {
         let full = json!({
             "instruction": "conference", "from": "+14155550100", "to": "client:alice", "post_work_activity_sid": WA,
             "timeout": 25, "status_callback": "https://e.com/s", "status_callback_method": "POST",
-            "status_callback_event": "initiated,ringing", "record": true, "muted": false, "beep": "onEnter",
+            "status_callback_event": ["initiated", "ringing"], "record": true, "muted": false, "beep": "onEnter",
             "start_conference_on_enter": true, "end_conference_on_exit": false, "end_conference_on_customer_exit": true,
             "beep_on_customer_entrance": true, "wait_url": "https://e.com/wait", "wait_method": "GET",
             "early_media": true, "max_participants": 10, "conference_status_callback": "https://e.com/c",
-            "conference_status_callback_method": "POST", "conference_status_callback_event": "start,end",
+            "conference_status_callback_method": "POST", "conference_status_callback_event": ["start", "end"],
             "conference_record": "record-from-start", "conference_trim": "trim-silence", "recording_channels": "dual",
             "recording_status_callback": "https://e.com/r", "recording_status_callback_method": "POST",
             "conference_recording_status_callback": "https://e.com/cr", "conference_recording_status_callback_method": "GET",
             "region": "us1", "jitter_buffer_size": "medium",
         });
         assert_eq!(round_trip(full.clone()), full);
-        assert_eq!(round_trip(json!({"instruction": "conference"})), json!({"instruction": "conference"}));
+        let minimal = json!({"instruction": "conference", "from": "+14155550100"});
+        assert_eq!(round_trip(minimal.clone()), minimal);
+        let text_events =
+            json!({"instruction": "conference", "from": "+1", "status_callback_event": "initiated,ringing"});
+        let err = serde_json::from_value::<Instruction>(text_events).unwrap_err().to_string();
+        assert!(err.contains("expected a sequence"), "{err}");
+    }
+
+    #[test]
+    fn accept_reject_and_accepting_call_or_redirect_settle_the_reservation() {
+        let settles = |value: Value| serde_json::from_value::<Instruction>(value).unwrap().settles();
+        assert_eq!(settles(json!({"instruction": "accept"})), Some(Status::Accepted));
+        assert_eq!(settles(json!({"instruction": "reject"})), Some(Status::Rejected));
+        let call = json!({"instruction": "call", "from": "+1", "url": "https://e.com", "accept": true});
+        assert_eq!(settles(call), Some(Status::Accepted));
+        let redirect = json!({"instruction": "redirect", "call_sid": "CA1", "url": "https://e.com", "accept": true});
+        assert_eq!(settles(redirect), Some(Status::Accepted));
+        assert_eq!(
+            settles(json!({"instruction": "call", "from": "+1", "url": "https://e.com", "accept": false})),
+            None
+        );
+        assert_eq!(settles(json!({"instruction": "redirect", "call_sid": "CA1", "url": "https://e.com"})), None);
+        assert_eq!(settles(json!({"instruction": "dequeue"})), None);
+        assert_eq!(settles(json!({"instruction": "conference", "from": "+1"})), None);
     }
 
     #[test]
     fn required_fields_are_required() {
         for (missing, text) in [
-            ("from", json!({"instruction": "dequeue"})),
+            ("from", json!({"instruction": "conference"})),
             ("from", json!({"instruction": "call", "url": "https://e.com"})),
             ("url", json!({"instruction": "call", "from": "+1"})),
             ("call_sid", json!({"instruction": "redirect", "url": "https://e.com"})),

@@ -55,11 +55,13 @@ struct Condition {
     test: Test,
 }
 
-/// What the policy gives for one reservation: the exact body to answer, and what to record.
+/// What the policy gives for one reservation: the exact body to answer, what to record, and the
+/// status TaskRouter gives the reservation as soon as it takes the answer, if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     pub body: String,
     pub answered: Answered,
+    pub settles: Option<crate::models::Status>,
 }
 
 /// What the policy looks at.
@@ -164,6 +166,7 @@ impl Policy {
                 Ok(body) => Decision {
                     body,
                     answered: Answered { instruction: Some(instruction.name().to_owned()), rule, note: None },
+                    settles: instruction.settles(),
                 },
                 Err(missing) => Decision::deferred(rule, Some(format!("{} not given: {missing}", instruction.name()))),
             },
@@ -179,7 +182,7 @@ fn rendered(instruction: &Instruction, context: &TaskContext) -> Result<String, 
 
 impl Decision {
     fn deferred(rule: Option<usize>, note: Option<String>) -> Decision {
-        Decision { body: "{}".to_owned(), answered: Answered { instruction: None, rule, note } }
+        Decision { body: "{}".to_owned(), answered: Answered { instruction: None, rule, note }, settles: None }
     }
 }
 
@@ -242,7 +245,7 @@ mod tests {
          "answer": {"instruction": "dequeue", "from": "+14155550100", "to": "{{task.to}}"}},
         {"when": {"task.spam": {"present": true}}, "answer": {"instruction": "reject"}},
         {"when": {"task_queue_sid": "WQ1"}, "answer": {}},
-        {"when": {"workflow_sid": "WW1"}, "answer": {"instruction": "conference"}}
+        {"when": {"workflow_sid": "WW1"}, "answer": {"instruction": "conference", "from": "+14155550100"}}
     ]"#;
 
     #[test]
@@ -278,7 +281,7 @@ mod tests {
         let deferred = decide(RULES, Some(json!({})), &[("TaskQueueSid", "WQ1"), ("WorkflowSid", "WW1")]);
         assert_eq!((deferred.body.as_str(), deferred.answered.rule), ("{}", Some(4)));
         let conference = decide(RULES, Some(json!({})), &[("WorkflowSid", "WW1")]);
-        assert_eq!(conference.body, r#"{"instruction":"conference"}"#);
+        assert_eq!(conference.body, r#"{"from":"+14155550100","instruction":"conference"}"#);
     }
 
     #[test]

@@ -3,9 +3,11 @@
 pub mod reservation;
 pub mod sid;
 pub mod status;
+pub mod timeouts;
 pub mod timestamp;
 
 pub use reservation::{Answered, Attributes, EventOutcome, Moved, Reservation, Summary, TransitionError};
 pub use sid::{ActivitySid, ReservationSid, SidError, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
 pub use status::{ReportedStatus, Status, StatusSource, UnknownStatus};
+pub use timeouts::ReservationTimeouts;
 pub use timestamp::Timestamp;

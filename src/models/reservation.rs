@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ReportedStatus, ReservationSid, Status, StatusSource, TaskSid, Timestamp, WorkerSid, WorkspaceSid};
+use super::{
+    ReportedStatus, ReservationSid, ReservationTimeouts, Status, StatusSource, TaskSid, Timestamp, WorkerSid,
+    WorkflowSid, WorkspaceSid,
+};
 use crate::twilio::ReservationParams;
 
 /// Task or worker attributes: the JSON object TaskRouter sends, or, when the text is not a JSON
@@ -76,6 +79,9 @@ pub struct Summary<S = Status> {
     pub workspace_sid: WorkspaceSid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_sid: Option<WorkerSid>,
+    /// The Workflow that made the reservation: its own reservation timeout decides expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow_sid: Option<WorkflowSid>,
     pub status: S,
     pub received_at: Timestamp,
     pub status_updated_at: Timestamp,
@@ -92,6 +98,8 @@ pub struct Reservation<S = Status> {
     pub workspace_sid: WorkspaceSid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_sid: Option<WorkerSid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow_sid: Option<WorkflowSid>,
     pub task_attributes: Option<Attributes>,
     pub worker_attributes: Option<Attributes>,
     /// Every parameter TaskRouter sent, as text; a key sent more than once holds a list.
@@ -163,6 +171,7 @@ impl Reservation {
             task_sid: callback.task_sid.clone(),
             workspace_sid: callback.workspace_sid.clone(),
             worker_sid: params.get("WorkerSid").and_then(|sid| sid.parse().ok()),
+            workflow_sid: params.get("WorkflowSid").and_then(|sid| sid.parse().ok()),
             task_attributes: params.get("TaskAttributes").map(Attributes::parse),
             worker_attributes: params.get("WorkerAttributes").map(Attributes::parse),
             parameters: parameters_of(callback),
@@ -174,15 +183,11 @@ impl Reservation {
         }
     }
 
-    /// Records the answer given to TaskRouter. An `accept` or `reject` answer settles the
-    /// reservation at once, so the list is true without waiting for the event.
-    pub fn record_answer(&mut self, answered: Answered, now: Timestamp) {
-        let settled = match answered.instruction.as_deref() {
-            Some("accept") => Some(Status::Accepted),
-            Some("reject") => Some(Status::Rejected),
-            _ => None,
-        };
-        if let Some(status) = settled {
+    /// Records the answer given to TaskRouter. An answer that settles the reservation (`accept`,
+    /// `reject`, a `call` or `redirect` with `"accept": true`) moves it at once, so the list is true
+    /// without waiting for the event.
+    pub fn record_answer(&mut self, answered: Answered, settles: Option<Status>, now: Timestamp) {
+        if let Some(status) = settles {
             // A reservation already past this (a repeated callback) keeps its status.
             let _ = self.move_to(status, StatusSource::Callback, now);
         }
@@ -254,13 +259,15 @@ impl Reservation {
     }
 
     /// The record as an operator should see it at `now`.
-    pub fn reported(self, now: Timestamp, timeout_secs: u64) -> Reservation<ReportedStatus> {
+    pub fn reported(self, now: Timestamp, timeouts: &ReservationTimeouts) -> Reservation<ReportedStatus> {
+        let timeout_secs = timeouts.seconds_for(self.workflow_sid.as_ref());
         Reservation {
             status: ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs),
             reservation_sid: self.reservation_sid,
             task_sid: self.task_sid,
             workspace_sid: self.workspace_sid,
             worker_sid: self.worker_sid,
+            workflow_sid: self.workflow_sid,
             task_attributes: self.task_attributes,
             worker_attributes: self.worker_attributes,
             parameters: self.parameters,
@@ -277,6 +284,7 @@ impl Reservation {
             task_sid: self.task_sid.clone(),
             workspace_sid: self.workspace_sid.clone(),
             worker_sid: self.worker_sid.clone(),
+            workflow_sid: self.workflow_sid.clone(),
             status: self.status,
             received_at: self.received_at,
             status_updated_at: self.status_updated_at,
@@ -287,13 +295,15 @@ impl Reservation {
 
 impl Summary {
     /// The summary as an operator should see it at `now`.
-    pub fn reported(&self, now: Timestamp, timeout_secs: u64) -> Summary<ReportedStatus> {
+    pub fn reported(&self, now: Timestamp, timeouts: &ReservationTimeouts) -> Summary<ReportedStatus> {
+        let timeout_secs = timeouts.seconds_for(self.workflow_sid.as_ref());
         Summary {
             status: ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs),
             reservation_sid: self.reservation_sid.clone(),
             task_sid: self.task_sid.clone(),
             workspace_sid: self.workspace_sid.clone(),
             worker_sid: self.worker_sid.clone(),
+            workflow_sid: self.workflow_sid.clone(),
             received_at: self.received_at,
             status_updated_at: self.status_updated_at,
             task: self.task.clone(),
@@ -408,7 +418,7 @@ mod tests {
         let err = record.move_to(Status::Rejected, StatusSource::Operator, at(3)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the reservation is accepted; it cannot become rejected (from accepted it can become wrapping, completed)"
+            "the reservation is accepted; it cannot become rejected (from accepted it can become wrapping, completed, failed)"
         );
         record.move_to(Status::Completed, StatusSource::Event, at(4)).unwrap();
         let err = record.move_to(Status::Pending, StatusSource::Callback, at(5)).unwrap_err();
@@ -457,14 +467,15 @@ mod tests {
     #[test]
     fn an_accept_or_reject_answer_settles_the_reservation() {
         let answer = |name: Option<&str>| Answered { instruction: name.map(str::to_owned), rule: Some(2), note: None };
-        for (name, status) in [
-            (Some("accept"), Status::Accepted),
-            (Some("reject"), Status::Rejected),
-            (Some("dequeue"), Status::Pending),
-            (None, Status::Pending),
+        for (name, settles, status) in [
+            (Some("accept"), Some(Status::Accepted), Status::Accepted),
+            (Some("reject"), Some(Status::Rejected), Status::Rejected),
+            (Some("call"), Some(Status::Accepted), Status::Accepted),
+            (Some("dequeue"), None, Status::Pending),
+            (None, None, Status::Pending),
         ] {
             let mut record = Reservation::from_callback(&callback("{}"), at(0));
-            record.record_answer(answer(name), at(1));
+            record.record_answer(answer(name), settles, at(1));
             assert_eq!(record.status, status, "{name:?}");
             assert_eq!(record.answered, Some(answer(name)));
             if status != Status::Pending {
@@ -473,7 +484,7 @@ mod tests {
         }
         let mut completed = Reservation::from_callback(&callback("{}"), at(0));
         completed.record_event(Status::Completed, at(1));
-        completed.record_answer(answer(Some("accept")), at(2));
+        completed.record_answer(answer(Some("accept")), Some(Status::Accepted), at(2));
         assert_eq!(completed.status, Status::Completed, "a repeated callback does not move it back");
     }
 
@@ -492,10 +503,28 @@ mod tests {
     #[test]
     fn the_reported_status_replaces_the_stored_one() {
         let record = Reservation::from_callback(&callback("{}"), at(0));
-        assert_eq!(record.summary().reported(at(120_000), 120).status, ReportedStatus::Stored(Status::Pending));
-        assert_eq!(record.summary().reported(at(121_000), 120).status, ReportedStatus::EXPIRED);
-        let view = serde_json::to_value(record.reported(at(121_000), 120)).unwrap();
+        let timeouts = ReservationTimeouts::uniform(120);
+        assert_eq!(record.summary().reported(at(120_000), &timeouts).status, ReportedStatus::Stored(Status::Pending));
+        assert_eq!(record.summary().reported(at(121_000), &timeouts).status, ReportedStatus::EXPIRED);
+        let view = serde_json::to_value(record.reported(at(121_000), &timeouts)).unwrap();
         assert_eq!(view["status"], "expired");
         assert_eq!(view["reservation_sid"], WR);
+    }
+
+    #[test]
+    fn expiry_follows_the_workflows_own_timeout() {
+        let mut params = callback("{}");
+        let workflow = format!("WW{}", "e".repeat(32));
+        params.params.push("WorkflowSid", workflow.clone());
+        let record = Reservation::from_callback(&params, at(0));
+        assert_eq!(record.summary().workflow_sid.as_ref().map(WorkflowSid::as_str), Some(workflow.as_str()));
+        let mut timeouts = ReservationTimeouts::uniform(120);
+        timeouts.per_workflow.insert(workflow.parse().unwrap(), 600);
+        assert_eq!(record.summary().reported(at(500_000), &timeouts).status, ReportedStatus::Stored(Status::Pending));
+        assert_eq!(record.clone().reported(at(601_000), &timeouts).status, ReportedStatus::EXPIRED);
+        let mut other = callback("{}");
+        other.params.push("WorkflowSid", format!("WW{}", "f".repeat(32)));
+        let elsewhere = Reservation::from_callback(&other, at(0));
+        assert_eq!(elsewhere.summary().reported(at(121_000), &timeouts).status, ReportedStatus::EXPIRED);
     }
 }

@@ -17,10 +17,14 @@ pub enum Status {
     Rescinded,
     Wrapping,
     Completed,
+    /// TaskRouter's `reservation.failed`: the reservation could not be carried out (for example
+    /// the call an instruction placed failed). Not one of the REST API's statuses, so only an
+    /// event sets it.
+    Failed,
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::Pending,
         Status::Accepted,
         Status::Rejected,
@@ -29,6 +33,7 @@ impl Status {
         Status::Rescinded,
         Status::Wrapping,
         Status::Completed,
+        Status::Failed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +46,7 @@ impl Status {
             Status::Rescinded => "rescinded",
             Status::Wrapping => "wrapping",
             Status::Completed => "completed",
+            Status::Failed => "failed",
         }
     }
 
@@ -50,8 +56,8 @@ impl Status {
         use Status::*;
         matches!(
             (self, next),
-            (Pending, Accepted | Rejected | Timeout | Canceled | Rescinded)
-                | (Accepted, Wrapping | Completed)
+            (Pending, Accepted | Rejected | Timeout | Canceled | Rescinded | Failed)
+                | (Accepted, Wrapping | Completed | Failed)
                 | (Wrapping, Completed)
         )
     }
@@ -78,7 +84,7 @@ impl fmt::Display for Status {
 /// A name that is not one of [`Status::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown status {given:?}: use one of pending, accepted, rejected, timeout, canceled, rescinded, wrapping, completed"
+    "unknown status {given:?}: use one of pending, accepted, rejected, timeout, canceled, rescinded, wrapping, completed, failed"
 )]
 pub struct UnknownStatus {
     pub given: String,
@@ -152,7 +158,7 @@ mod tests {
     use super::*;
     use Status::*;
 
-    /// Every pair of statuses, checked against the table in DESIGN.md.
+    /// Every pair of statuses, checked against the README's status model.
     #[test]
     fn transitions_are_exactly_the_documented_ones() {
         let allowed = [
@@ -161,8 +167,10 @@ mod tests {
             (Pending, Timeout),
             (Pending, Canceled),
             (Pending, Rescinded),
+            (Pending, Failed),
             (Accepted, Wrapping),
             (Accepted, Completed),
+            (Accepted, Failed),
             (Wrapping, Completed),
         ];
         for from in Status::ALL {
@@ -197,10 +205,10 @@ mod tests {
 
     #[test]
     fn final_statuses_have_no_way_out() {
-        for status in [Rejected, Timeout, Canceled, Rescinded, Completed] {
+        for status in [Rejected, Timeout, Canceled, Rescinded, Completed, Failed] {
             assert!(status.next_statuses().is_empty(), "{status}");
         }
-        assert_eq!(Accepted.next_statuses(), vec![Wrapping, Completed]);
+        assert_eq!(Accepted.next_statuses(), vec![Wrapping, Completed, Failed]);
     }
 
     #[test]

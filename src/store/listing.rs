@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64_URL;
 use serde::{Deserialize, Serialize};
 
-use crate::models::{ReportedStatus, ReservationSid, Summary, Timestamp, UnknownStatus};
+use crate::models::{ReportedStatus, ReservationSid, ReservationTimeouts, Summary, Timestamp, UnknownStatus};
 
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
@@ -105,7 +105,7 @@ pub struct Page {
 }
 
 /// Selects, orders and pages `summaries` for `query`; statuses are reported as of `now`.
-pub fn page(mut summaries: Vec<Summary>, query: &ListQuery, now: Timestamp, timeout_secs: u64) -> Page {
+pub fn page(mut summaries: Vec<Summary>, query: &ListQuery, now: Timestamp, timeouts: &ReservationTimeouts) -> Page {
     summaries.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
     let mut selected = summaries
         .iter()
@@ -115,7 +115,7 @@ pub fn page(mut summaries: Vec<Summary>, query: &ListQuery, now: Timestamp, time
                 .as_ref()
                 .is_none_or(|cursor| order_key(summary) > order_of(cursor.received_at, &cursor.reservation_sid))
         })
-        .map(|summary| summary.reported(now, timeout_secs))
+        .map(|summary| summary.reported(now, timeouts))
         .filter(|summary| match query.filter {
             StatusFilter::All => true,
             StatusFilter::Only(wanted) => summary.status == wanted,
@@ -136,6 +136,7 @@ mod tests {
             task_sid: format!("WT{n:032x}").parse::<TaskSid>().unwrap(),
             workspace_sid: format!("WS{:032x}", 1).parse::<WorkspaceSid>().unwrap(),
             worker_sid: None,
+            workflow_sid: None,
             status,
             received_at: Timestamp::from_millis(received_ms),
             status_updated_at: Timestamp::from_millis(received_ms),
@@ -158,7 +159,7 @@ mod tests {
             summary(4, 20, Status::Pending),
         ];
         let query = ListQuery::parse("").unwrap();
-        let page = page(all, &query, Timestamp::from_millis(40), 120);
+        let page = page(all, &query, Timestamp::from_millis(40), &ReservationTimeouts::uniform(120));
         assert_eq!(sids(&page), ["0003", "0002", "0004", "0001"]);
         assert_eq!(page.cursor, None);
     }
@@ -169,7 +170,7 @@ mod tests {
         let mut seen = Vec::new();
         let mut query = ListQuery::parse("limit=10").unwrap();
         loop {
-            let page = page(all.clone(), &query, Timestamp::from_millis(2000), 120);
+            let page = page(all.clone(), &query, Timestamp::from_millis(2000), &ReservationTimeouts::uniform(120));
             seen.extend(sids(&page));
             match page.cursor {
                 Some(cursor) => query = ListQuery::parse(&format!("limit=10&cursor={cursor}")).unwrap(),
@@ -186,19 +187,27 @@ mod tests {
     fn pending_excludes_expired_and_expired_can_be_asked_for() {
         let all =
             vec![summary(1, 0, Status::Pending), summary(2, 900_000, Status::Pending), summary(3, 0, Status::Accepted)];
-        let pending = page(all.clone(), &ListQuery::parse("status=pending").unwrap(), NOW, 120);
+        let pending =
+            page(all.clone(), &ListQuery::parse("status=pending").unwrap(), NOW, &ReservationTimeouts::uniform(120));
         assert_eq!(sids(&pending), ["0002"]);
-        let expired = page(all.clone(), &ListQuery::parse("status=expired").unwrap(), NOW, 120);
+        let expired =
+            page(all.clone(), &ListQuery::parse("status=expired").unwrap(), NOW, &ReservationTimeouts::uniform(120));
         assert_eq!(sids(&expired), ["0001"]);
         assert_eq!(expired.reservations[0].status, ReportedStatus::EXPIRED);
-        let accepted = page(all, &ListQuery::parse("status=accepted").unwrap(), NOW, 120);
+        let accepted =
+            page(all, &ListQuery::parse("status=accepted").unwrap(), NOW, &ReservationTimeouts::uniform(120));
         assert_eq!(sids(&accepted), ["0003"]);
     }
 
     #[test]
     fn the_cursor_is_only_given_when_more_match() {
         let all = vec![summary(1, 1, Status::Pending), summary(2, 2, Status::Accepted)];
-        let page = page(all, &ListQuery::parse("status=pending&limit=1").unwrap(), Timestamp::from_millis(3), 120);
+        let page = page(
+            all,
+            &ListQuery::parse("status=pending&limit=1").unwrap(),
+            Timestamp::from_millis(3),
+            &ReservationTimeouts::uniform(120),
+        );
         assert_eq!(sids(&page), ["0001"]);
         assert_eq!(page.cursor, None);
     }

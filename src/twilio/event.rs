@@ -6,7 +6,7 @@ use super::reservation_params::{ParamsError, ReservationParams, required_sid};
 use crate::models::{Status, TaskSid};
 
 /// Reservation events and the status each reports.
-pub const RESERVATION_EVENTS: [(&str, Status); 7] = [
+pub const RESERVATION_EVENTS: [(&str, Status); 8] = [
     ("reservation.accepted", Status::Accepted),
     ("reservation.rejected", Status::Rejected),
     ("reservation.timeout", Status::Timeout),
@@ -14,13 +14,16 @@ pub const RESERVATION_EVENTS: [(&str, Status); 7] = [
     ("reservation.rescinded", Status::Rescinded),
     ("reservation.wrapup", Status::Wrapping),
     ("reservation.completed", Status::Completed),
+    ("reservation.failed", Status::Failed),
 ];
 
-/// Task events that end the task's reservations.
-pub const TASK_EVENTS: [(&str, TaskEnding); 3] = [
+/// Task events that end the task's reservations. `task.system-deleted` is TaskRouter deleting a
+/// task past its 24-hour limit (or its TTL): for the task's reservations it is a deletion.
+pub const TASK_EVENTS: [(&str, TaskEnding); 4] = [
     ("task.canceled", TaskEnding::Canceled),
     ("task.completed", TaskEnding::Completed),
     ("task.deleted", TaskEnding::Deleted),
+    ("task.system-deleted", TaskEnding::Deleted),
 ];
 
 /// Every event type the worker acts on: what a Workspace's `EventsFilter` should hold.
@@ -64,13 +67,14 @@ pub struct TaskRouterEvent {
     pub effect: EventEffect,
 }
 
-/// `ResourceSid` names the resource an event is about; use it when the specific SID is absent.
+/// `ResourceSid` names the resource an event is about; use it when the specific SID is absent
+/// or empty.
 fn with_resource_sid(mut params: FormParams, resource_type: &str, name: &str) -> FormParams {
     if params.non_empty(name).is_none()
         && params.get("ResourceType") == Some(resource_type)
         && let Some(resource_sid) = params.non_empty("ResourceSid").map(str::to_owned)
     {
-        params.push(name, resource_sid);
+        params.set(name, resource_sid);
     }
     params
 }
@@ -132,6 +136,20 @@ mod tests {
     }
 
     #[test]
+    fn resource_sid_stands_in_for_an_empty_reservation_sid() {
+        let parsed = event(
+            "reservation.timeout",
+            &[("ReservationSid", ""), ("ResourceType", "reservation"), ("ResourceSid", WR)],
+        )
+        .unwrap();
+        let EventEffect::Reservation { reservation, status } = parsed.effect else { panic!("{parsed:?}") };
+        assert_eq!((reservation.reservation_sid.as_str(), status), (WR, Status::Timeout));
+        assert_eq!(reservation.params.get("ReservationSid"), Some(WR), "one value, the ResourceSid");
+        let task = event("task.canceled", &[("ResourceType", "task"), ("ResourceSid", WT)]);
+        assert!(matches!(task.unwrap().effect, EventEffect::Task { .. }));
+    }
+
+    #[test]
     fn a_reservation_event_needs_its_sids() {
         assert_eq!(event("reservation.accepted", &[]).unwrap_err(), ParamsError::Missing("ReservationSid"));
         assert!(matches!(event("reservation.timeout", &[("ReservationSid", "WR1")]), Err(ParamsError::InvalidSid(_))));
@@ -165,7 +183,9 @@ mod tests {
     #[test]
     fn the_filter_lists_every_handled_event() {
         let types = handled_event_types();
-        assert_eq!(types.len(), 10);
-        assert!(types.contains(&"reservation.wrapup") && types.contains(&"task.deleted"));
+        assert_eq!(types.len(), 12);
+        for name in ["reservation.wrapup", "reservation.failed", "task.deleted", "task.system-deleted"] {
+            assert!(types.contains(&name), "{name}");
+        }
     }
 }

@@ -43,6 +43,13 @@ impl FormParams {
         self.0.push((key.into(), value.into()));
     }
 
+    /// Replaces every value of `key` with `value`.
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let key = key.into();
+        self.0.retain(|(k, _)| *k != key);
+        self.0.push((key, value.into()));
+    }
+
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0
     }

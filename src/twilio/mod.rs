@@ -4,6 +4,7 @@ pub mod event;
 pub mod form;
 pub mod reservation_params;
 pub mod signature;
+pub mod signed_url;
 
 pub use event::{EventEffect, TaskEnding, TaskRouterEvent};
 pub use form::{FormError, FormParams};

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { killOnExit } from './lifecycle.mjs';
 import { API_TOKEN, AUTH_TOKEN } from './worker.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -20,6 +21,7 @@ export function cliEnv({ workerUrl, taskrouterUrl, ...rest } = {}) {
 /** Starts the CLI; `done` resolves to { code, stdout, stderr }. */
 export function startCli(args, env) {
   const child = spawn(CLI, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));

@@ -2,6 +2,8 @@
 // reservation URLs the way Twilio does when things go wrong, in Twilio's error format.
 import { createServer } from 'node:http';
 
+import { onStop } from './lifecycle.mjs';
+
 function twilioError(status, code, message) {
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
 }
@@ -74,12 +76,17 @@ export async function startFakeTwilio({ delayMs = 0 } = {}) {
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const stop = () => new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+  onStop(stop);
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     behave: (sid, behaviour) => behaviours.set(sid, behaviour),
     requests,
     requestsFor: (sid) => requests.filter((r) => r.sid === sid),
     maxInFlight: () => maxInFlight,
-    stop: () => new Promise((resolve) => server.close(resolve)),
+    stop,
   };
 }

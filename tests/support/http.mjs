@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 
 import { API_TOKEN } from './worker.mjs';
 
-/** Asserts a DESIGN.md error answer and returns its body. */
+/** Asserts an error answer of the documented shape and returns its body. */
 export async function assertError(response, status, code) {
   const text = await response.text();
   assert.equal(response.status, status, text);
@@ -29,4 +29,19 @@ export function operatorPostStatus(fetchWorker, reservationSid, body, token = AP
 
 export function operatorSetStatus(fetchWorker, reservationSid, status, token = API_TOKEN) {
   return operatorPostStatus(fetchWorker, reservationSid, JSON.stringify({ status }), token);
+}
+
+/** Every reservation a reader sees in the listing (`query` without cursor), following every page. */
+export async function listAll(fetchWorker, query = 'status=all') {
+  const listed = [];
+  let cursor = null;
+  for (let pages = 0; ; pages += 1) {
+    assert.ok(pages < 1000, 'the listing keeps giving cursors');
+    const response = await operatorGet(fetchWorker, `/reservations?${query}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(response.status, 200, await response.clone().text());
+    const page = await response.json();
+    listed.push(...page.reservations);
+    cursor = page.cursor;
+    if (!cursor) return listed;
+  }
 }

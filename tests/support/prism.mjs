@@ -1,12 +1,18 @@
-// Prism serving Twilio's own OpenAPI description of TaskRouter (../shared): it answers like
-// TaskRouter and refuses (422) any request the spec does not allow. One per run, on a free port.
+// Prism serving Twilio's own OpenAPI description of TaskRouter (tests/fixtures/twilio, from the
+// npm package @twilio-alpha/mcp): it answers like TaskRouter and refuses (422) any request the
+// spec does not allow. One per test file that asks for it, on a free port, stopped when the file
+// ends.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { killOnExit, onStop } from './lifecycle.mjs';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SPEC = path.resolve(root, '../shared/twilio/taskrouter_v1.openapi.json');
+// TEST_OPENAPI replaces the description only to prove that a Prism that cannot start fails the
+// run at once (tests/harness.test.mjs).
+export const SPEC = process.env.TEST_OPENAPI ?? path.join(root, 'tests/fixtures/twilio/twilio_taskrouter_v1.json');
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -26,9 +32,16 @@ async function start() {
   const child = spawn(path.join(root, 'node_modules/.bin/prism'), ['mock', '-h', '127.0.0.1', '-p', String(port), SPEC], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  killOnExit(child);
+  const stop = () => new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', resolve);
+    child.kill();
+  });
+  onStop(stop);
   const log = [];
   const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Prism did not start:\n${log.join('')}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`Prism did not start within 60 s:\n${log.join('')}`)), 60_000);
     const read = (chunk) => {
       log.push(chunk.toString());
       if (log.join('').includes('Prism is listening')) {
@@ -38,7 +51,10 @@ async function start() {
     };
     child.stdout.on('data', read);
     child.stderr.on('data', read);
-    child.once('exit', (code) => reject(new Error(`Prism exited (${code}):\n${log.join('')}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Prism exited (${code}) before it was ready:\n${log.join('')}`));
+    });
   });
   await ready;
   return {
@@ -46,21 +62,13 @@ async function start() {
     /** Prism's log since `mark`. */
     logSince: (mark) => log.join('').slice(mark),
     mark: () => log.join('').length,
-    stop: () => new Promise((resolve) => {
-      child.once('exit', resolve);
-      child.kill();
-    }),
+    stop,
   };
 }
 
 export function startedPrism() {
   prism ??= start();
   return prism;
-}
-
-export async function stopPrism() {
-  if (prism) await (await prism).stop();
-  prism = undefined;
 }
 
 /**

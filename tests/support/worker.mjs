@@ -1,16 +1,23 @@
-// One Miniflare for the whole run, serving the built worker (build/) under several
-// configurations. Suites ask for a configuration by name; the entry file disposes of it.
+// One Miniflare per test file, serving the built worker (build/) under several configurations.
+// A file asks for a configuration by name; the Miniflare starts on first use and is disposed of
+// when the file ends, pass or fail (support/lifecycle.mjs).
 import { Miniflare } from 'miniflare';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { onStop } from './lifecycle.mjs';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// The built worker; TEST_WORKER_SCRIPT replaces it only to prove that a worker that does not
+// start fails the run at once (tests/harness.test.mjs).
+const SCRIPT = process.env.TEST_WORKER_SCRIPT ?? path.join(root, 'build/index.js');
 
 export const AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
 export const API_TOKEN = 'test-operator-token-fedcba9876543210';
 export const PUBLIC_URL = 'https://taskrouter.example.com';
 export const ACTIVITY_SID = `WA${'1'.repeat(32)}`;
 export const VIP_WORKFLOW_SID = `WW${'2'.repeat(32)}`;
+export const SLOW_WORKFLOW_SID = `WW${'3'.repeat(32)}`;
 
 /** ASSIGNMENT_INSTRUCTION rules with every instruction shape, for the instructions suite. */
 export const INSTRUCTION_RULES = [
@@ -30,6 +37,7 @@ export const INSTRUCTION_RULES = [
     answer: { instruction: 'conference', from: '{{task.from}}', post_work_activity_sid: ACTIVITY_SID, record: true, end_conference_on_exit: true },
   },
   { when: { 'task.kind': 'later' }, answer: {} },
+  { when: { 'task.kind': 'dequeue-plain' }, answer: { instruction: 'dequeue', to: '{{worker.contact_uri}}' } },
   { when: { workflow_sid: VIP_WORKFLOW_SID }, answer: { instruction: 'accept' } },
 ];
 
@@ -53,9 +61,18 @@ const CONFIGURATIONS = {
   unknownInstruction: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: '{"instruction":"transfer"}' },
   missingField: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: '[{"answer":{"instruction":"call","from":"+14155550100"}}]' },
   notJson: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: 'accept' },
+  conferenceWithoutFrom: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: '{"instruction":"conference","to":"client:alice"}' },
+  unknownField: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: '{"instruction":"dequeue","form":"+14155550100"}' },
+  // One Workflow keeps its reservations pending for 600 s; every other one for 1 s.
+  workflowTimeouts: {
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    RESERVATIONS_API_TOKEN: API_TOKEN,
+    RESERVATION_TIMEOUT_SECONDS: '1',
+    WORKFLOW_TIMEOUTS: JSON.stringify({ [SLOW_WORKFLOW_SID]: 600 }),
+  },
 };
 
-/** Everything the workers printed, one entry per line, for log assertions. */
+/** Everything this file's workers printed, one entry per line, for log assertions. */
 export const workerOutput = [];
 
 let miniflare;
@@ -80,8 +97,8 @@ function start() {
     workers: Object.entries(CONFIGURATIONS).map(([name, bindings]) => ({
       name,
       modules: true,
-      scriptPath: path.join(root, 'build/index.js'),
-      modulesRoot: path.join(root, 'build'),
+      scriptPath: SCRIPT,
+      modulesRoot: path.dirname(SCRIPT),
       modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
       compatibilityDate: '2026-04-01',
       kvNamespaces: { RESERVATIONS: `kv-${name}` },
@@ -91,7 +108,10 @@ function start() {
 }
 
 export async function miniflareInstance() {
-  miniflare ??= start();
+  if (!miniflare) {
+    miniflare = start();
+    onStop(dispose);
+  }
   await miniflare.ready;
   return miniflare;
 }
@@ -126,7 +146,8 @@ export async function storedKeys(name) {
   return keys;
 }
 
-export async function dispose() {
-  if (miniflare) await miniflare.dispose();
+async function dispose() {
+  const running = miniflare;
   miniflare = undefined;
+  if (running) await running.dispose();
 }

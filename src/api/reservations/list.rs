@@ -13,7 +13,7 @@ pub async fn handle(req: Request, ctx: &Context, log: &mut RequestLog) -> Result
     request::operator(&req, config)?;
     let query = ListQuery::parse(&request::query(&req))?;
     let summaries = ctx.store()?.summaries().await?;
-    let page = listing::page(summaries, &query, ctx.now(), config.reservation_timeout_seconds);
+    let page = listing::page(summaries, &query, ctx.now(), &config.reservation_timeouts);
     log.outcome = "listed";
     Ok(Reply::json(200, &page))
 }

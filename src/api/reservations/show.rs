@@ -15,5 +15,5 @@ pub async fn handle(req: Request, raw_sid: &str, ctx: &Context, log: &mut Reques
     log.reservation_sid = Some(sid.clone());
     let record = ctx.store()?.get(&sid).await?.ok_or(ApiError::ReservationNotFound(sid))?;
     log.outcome = "shown";
-    Ok(Reply::json(200, &record.reported(ctx.now(), config.reservation_timeout_seconds)))
+    Ok(Reply::json(200, &record.reported(ctx.now(), &config.reservation_timeouts)))
 }

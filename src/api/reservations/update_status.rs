@@ -36,5 +36,5 @@ pub async fn handle(mut req: Request, raw_sid: &str, ctx: &Context, log: &mut Re
         }
         Moved::AlreadyThere => log.outcome = "unchanged",
     }
-    Ok(Reply::json(200, &record.reported(now, config.reservation_timeout_seconds)))
+    Ok(Reply::json(200, &record.reported(now, &config.reservation_timeouts)))
 }

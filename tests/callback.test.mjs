@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { listAll, operatorGet } from './support/http.mjs';
 import { assignmentParams, signedPost } from './support/twilio.mjs';
 import { kvOf, storedKeys, worker } from './support/worker.mjs';
 
@@ -36,6 +37,7 @@ describe('assignment callback', () => {
       task_sid: params.TaskSid,
       workspace_sid: params.WorkspaceSid,
       worker_sid: params.WorkerSid,
+      workflow_sid: params.WorkflowSid,
       status: 'pending',
       received_at: value.received_at,
       status_updated_at: value.received_at,
@@ -70,9 +72,12 @@ describe('assignment callback', () => {
     const responses = await Promise.all([1, 2, 3].map(() => signedPost(fetchWorker, '/assignment_callback', again)));
     for (const response of responses) assert.equal(await response.text(), '{}');
 
-    const matching = (await storedKeys('main')).filter((k) => k.name === `reservation:${params.ReservationSid}`);
-    assert.equal(matching.length, 1);
-    const stored = await kv.get(`reservation:${params.ReservationSid}`, 'json');
+    // What a reader sees: the listing shows it once, and its record answers by SID.
+    const listed = (await listAll(fetchWorker)).filter((r) => r.reservation_sid === params.ReservationSid);
+    assert.equal(listed.length, 1, 'listed exactly once');
+    const response = await operatorGet(fetchWorker, `/reservations/${params.ReservationSid}`);
+    assert.equal(response.status, 200);
+    const stored = await response.json();
     assert.equal(stored.received_at, original.received_at, 'the first arrival time is kept');
     assert.equal(stored.parameters.TaskAge, '9', 'the newest parameters are kept');
   });

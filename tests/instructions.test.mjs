@@ -55,14 +55,23 @@ describe('assignment instructions', () => {
     assert.deepEqual(result.stored.answered, { instruction: 'dequeue', rule: 3 });
   });
 
-  test('call from the caller\'s number in the task, with the TaskSid in the URL', async () => {
+  test('call from the caller\'s number in the task, with the TaskSid in the URL; "accept": true records it accepted', async () => {
     const result = await callbackWith('instructions', { kind: 'call', from: '+14155550199' });
     assertAnswer(result, { instruction: 'call', from: '+14155550199', url: `https://example.com/agent?task=${result.params.TaskSid}`, accept: true, timeout: 30 });
+    assert.equal(result.stored.status, 'accepted');
+    assert.equal(result.stored.status_source, 'callback');
   });
 
-  test('redirect the parked call named in the task', async () => {
+  test('redirect the parked call named in the task; "accept": true records it accepted', async () => {
     const result = await callbackWith('instructions', { kind: 'redirect', call_sid: `CA${'3'.repeat(32)}` });
     assertAnswer(result, { instruction: 'redirect', call_sid: `CA${'3'.repeat(32)}`, url: 'https://example.com/hold', accept: true });
+    assert.equal(result.stored.status, 'accepted');
+  });
+
+  test('dequeue without "from": Twilio then calls from the number the caller dialled', async () => {
+    const result = await callbackWith('instructions', { kind: 'dequeue-plain' });
+    assertAnswer(result, { instruction: 'dequeue', to: 'client:alice' });
+    assert.equal(result.stored.status, 'pending', 'a dequeue is accepted when the worker answers, not at once');
   });
 
   test('conference with its parameters in lower snake case', async () => {
@@ -116,6 +125,8 @@ describe('assignment instructions', () => {
     ['unknownInstruction', /ASSIGNMENT_INSTRUCTION is .*unknown variant `transfer`/],
     ['missingField', /ASSIGNMENT_INSTRUCTION is .*rule 1's answer: missing field `url`/],
     ['notJson', /ASSIGNMENT_INSTRUCTION is not valid JSON/],
+    ['conferenceWithoutFrom', /ASSIGNMENT_INSTRUCTION is .*missing field `from`/],
+    ['unknownField', /ASSIGNMENT_INSTRUCTION is .*unknown field `form`/],
   ]) {
     test(`a bad ASSIGNMENT_INSTRUCTION (${configuration}) makes the callback answer 503 naming it, and stores nothing`, async () => {
       const result = await callbackWith(configuration, { vip: true });

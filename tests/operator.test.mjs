@@ -5,7 +5,8 @@ import { before, describe, test } from 'node:test';
 
 import { assertError, operatorGet, operatorSetStatus } from './support/http.mjs';
 import { assignmentParams, signedPost } from './support/twilio.mjs';
-import { API_TOKEN, AUTH_TOKEN, worker } from './support/worker.mjs';
+import { until } from './support/wait.mjs';
+import { API_TOKEN, AUTH_TOKEN, SLOW_WORKFLOW_SID, worker } from './support/worker.mjs';
 
 async function store(fetchWorker, overrides = {}) {
   const params = assignmentParams(overrides);
@@ -143,12 +144,25 @@ describe('operator API', () => {
     const fetchWorker = await worker('shortTimeout');
     const params = await store(fetchWorker);
     assert.equal((await (await operatorGet(fetchWorker, `/reservations/${params.ReservationSid}`)).json()).status, 'pending');
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    assert.equal((await (await operatorGet(fetchWorker, `/reservations/${params.ReservationSid}`)).json()).status, 'expired');
+    await until(async () => (await (await operatorGet(fetchWorker, `/reservations/${params.ReservationSid}`)).json()).status === 'expired', {
+      what: 'the reservation to be reported expired once RESERVATION_TIMEOUT_SECONDS (1 s) passed',
+    });
     const pending = await (await operatorGet(fetchWorker, '/reservations?status=pending')).json();
     assert.ok(!pending.reservations.some((r) => r.reservation_sid === params.ReservationSid));
     const expired = await (await operatorGet(fetchWorker, '/reservations?status=expired')).json();
     assert.ok(expired.reservations.some((r) => r.reservation_sid === params.ReservationSid));
+  });
+
+  test('each Workflow\'s own reservation timeout (WORKFLOW_TIMEOUTS) decides when its reservations expire', async () => {
+    const fetchWorker = await worker('workflowTimeouts');
+    const slow = await store(fetchWorker, { WorkflowSid: SLOW_WORKFLOW_SID });
+    const quick = await store(fetchWorker);
+    const status = async (params) => (await (await operatorGet(fetchWorker, `/reservations/${params.ReservationSid}`)).json()).status;
+    await until(async () => (await status(quick)) === 'expired', { what: 'the default-timeout reservation (1 s) to expire' });
+    assert.equal(await status(slow), 'pending', 'the Workflow with a 600 s timeout keeps its reservation pending');
+    const pending = await (await operatorGet(fetchWorker, '/reservations?status=pending')).json();
+    assert.deepEqual(pending.reservations.map((r) => r.reservation_sid), [slow.ReservationSid]);
+    assert.equal(pending.reservations[0].workflow_sid, SLOW_WORKFLOW_SID);
   });
 
   test('/health answers anyone and reveals no secret', async () => {

@@ -1,4 +1,4 @@
-// Every bad input gets its DESIGN.md status and a JSON error naming the problem; nothing is
+// Every bad input gets its documented status and a JSON error naming the problem; nothing is
 // stored, and the worker keeps answering (no panic).
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
