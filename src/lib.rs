@@ -65,7 +65,8 @@ mod entry {
             headers.set("allow", allow)?;
         }
         // A 204 may carry no body at all, not even an empty one.
-        let response = if reply.body.is_empty() { Response::empty()? } else { Response::from_bytes(reply.body.into_bytes())? };
+        let response =
+            if reply.body.is_empty() { Response::empty()? } else { Response::from_bytes(reply.body.into_bytes())? };
         Ok(response.with_status(reply.status).with_headers(headers))
     }
 }

@@ -87,19 +87,24 @@ describe('reservations CLI against Prism (Twilio\'s TaskRouter spec)', () => {
     assert.equal(await storedStatus(params.ReservationSid), 'rejected');
   });
 
-  test('connect --events sets the Workflow\'s AssignmentCallbackUrl and the Workspace\'s EventCallbackUrl', async () => {
+  test('connect --events reads, then sets, the Workflow\'s AssignmentCallbackUrl and the Workspace\'s EventCallbackUrl', async () => {
     const workspace = sid('WS');
     const workflow = sid('WW');
-    const result = await cliAgainstPrism(['connect', '--workspace', workspace, '--workflow', workflow, '--url', 'https://taskrouter-edge.example.workers.dev/', '--events', '--json']);
+    const result = await cliAgainstPrism(['connect', '--workspace', workspace, '--workflow', workflow, '--url', 'https://TaskRouter-Edge.Example.workers.dev/', '--events', '--json']);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.deepEqual(
       result.requests.map(({ method, path }) => `${method} ${path}`),
-      [`POST /v1/Workspaces/${workspace}/Workflows/${workflow}`, `POST /v1/Workspaces/${workspace}`],
+      [
+        `GET /v1/Workspaces/${workspace}`,
+        `GET /v1/Workspaces/${workspace}/Workflows/${workflow}`,
+        `POST /v1/Workspaces/${workspace}/Workflows/${workflow}`,
+        `POST /v1/Workspaces/${workspace}`,
+      ],
     );
     const printed = JSON.parse(result.stdout);
-    assert.equal(printed.assignment_callback_url, 'https://taskrouter-edge.example.workers.dev/assignment_callback');
+    assert.equal(printed.assignment_callback_url, 'https://taskrouter-edge.example.workers.dev/assignment_callback', 'the host is written in lower case');
     assert.equal(printed.event_callback_url, 'https://taskrouter-edge.example.workers.dev/events');
-    assert.ok(printed.events_filter.includes('reservation.accepted') && printed.events_filter.includes('task.canceled'));
+    assert.ok(printed.events_filter.includes('reservation.accepted') && printed.events_filter.includes('task.system-deleted'));
   });
 
   test('list prints an aligned table with the same fields as --json', async () => {
@@ -201,12 +206,73 @@ describe('reservations CLI against Twilio\'s error answers', () => {
     assert.equal(await storedStatus(params.ReservationSid), 'accepted');
   });
 
-  test('server errors (503) are retried a bounded number of times, then fail clearly', async () => {
+  test('a 503 to the update is not sent again blindly: the reservation is read back, and a failing read fails clearly', async () => {
     const { params, result, output } = await acceptWith('unavailable');
-    assert.equal(result.code, 1);
-    assert.equal(fake.requestsFor(params.ReservationSid).length, 4);
-    assert.match(output, /Twilio failed with 503 Service Unavailable; gave up after 4 attempts/);
+    assert.equal(result.code, 1, output);
+    const requests = fake.requestsFor(params.ReservationSid).map((r) => r.method);
+    assert.deepEqual(requests, ['POST', 'GET', 'GET', 'GET', 'GET'], 'one update; the read is retried');
+    assert.match(output, /Twilio failed with 503 Service Unavailable.*reading the reservation back .* failed too: Twilio failed with 503 Service Unavailable; gave up after 4 attempts/);
     assert.equal(await storedStatus(params.ReservationSid), 'pending');
+  });
+
+  for (const behaviour of ['lost_answer', 'dropped']) {
+    test(`an update applied whose answer was lost (${behaviour}) is read back, not sent again: exit 0, recorded accepted`, async () => {
+      const { params, result, output } = await acceptWith(behaviour);
+      assert.equal(result.code, 0, output);
+      assert.deepEqual(fake.requestsFor(params.ReservationSid).map((r) => r.method), ['POST', 'GET']);
+      assert.match(output, new RegExp(`✓ ${params.ReservationSid}  accepted \\(its answer was lost; read back from Twilio`));
+      assert.equal(await storedStatus(params.ReservationSid), 'accepted');
+    });
+  }
+
+  test('an update that failed and was not applied is sent again once Twilio says the reservation is still pending', async () => {
+    const { params, result, output } = await acceptWith('failed_unapplied');
+    assert.equal(result.code, 0, output);
+    assert.deepEqual(fake.requestsFor(params.ReservationSid).map((r) => r.method), ['POST', 'GET', 'POST']);
+    assert.equal(await storedStatus(params.ReservationSid), 'accepted');
+  });
+
+  test('Twilio refusing (400) an accept for a reservation it already accepted is success: exit 0, recorded accepted', async () => {
+    const { params, result, output } = await acceptWith('already_accepted');
+    assert.equal(result.code, 0, output);
+    assert.match(output, new RegExp(`✓ ${params.ReservationSid}  accepted \\(already so at Twilio`));
+    assert.equal(await storedStatus(params.ReservationSid), 'accepted');
+  });
+
+  test('connect --events leaves another consumer\'s Event Callback URL alone: nothing changes, exit 1, the URL and the flag named', async () => {
+    const workspace = sid('WS');
+    const workflow = sid('WW');
+    fake.setWorkspace(workspace, { event_callback_url: 'https://crm.example.com/taskrouter-events', events_filter: 'task.created' });
+    const result = await runCli(['connect', '--workspace', workspace, '--workflow', workflow, '--url', 'https://edge.example.com', '--events'], env);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stderr, /already sends its events to https:\/\/crm\.example\.com\/taskrouter-events; nothing was changed/);
+    assert.match(result.stderr, /--replace-event-callback/);
+    assert.deepEqual(fake.requestsTo(`/v1/Workspaces/${workspace}`).map((r) => r.method), ['GET'], 'only read');
+    assert.equal(fake.workspace(workspace).event_callback_url, 'https://crm.example.com/taskrouter-events');
+
+    const replaced = await runCli(['connect', '--workspace', workspace, '--workflow', workflow, '--url', 'https://edge.example.com', '--events', '--replace-event-callback'], env);
+    assert.equal(replaced.code, 0, replaced.stdout + replaced.stderr);
+    assert.match(replaced.stdout, /it sent them to https:\/\/crm\.example\.com\/taskrouter-events before/);
+    assert.equal(fake.workspace(workspace).event_callback_url, 'https://edge.example.com/events');
+  });
+
+  test('connect --events on the worker\'s own URL merges the EventsFilter; the Workflow\'s old URL is printed and its fallback kept', async () => {
+    const workspace = sid('WS');
+    const workflow = sid('WW');
+    fake.setWorkspace(workspace, { event_callback_url: 'https://edge.example.com/events', events_filter: 'worker.activity.update,reservation.accepted' });
+    fake.setWorkflow(workflow, { assignment_callback_url: 'https://old.example.com/assign', fallback_assignment_callback_url: 'https://fallback.example.com/assign', task_reservation_timeout: 300 });
+    const result = await runCli(['connect', '--workspace', workspace, '--workflow', workflow, '--url', 'https://edge.example.com', '--events'], env);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const filter = fake.workspace(workspace).events_filter.split(',');
+    assert.deepEqual(filter.slice(0, 2), ['worker.activity.update', 'reservation.accepted'], 'the events already chosen are kept');
+    assert.ok(filter.includes('task.completed') && filter.includes('reservation.failed'));
+    assert.equal(new Set(filter).size, filter.length);
+    assert.match(result.stdout, /it sent them to https:\/\/old\.example\.com\/assign before/);
+    assert.match(result.stdout, /its fallback URL stays https:\/\/fallback\.example\.com\/assign/);
+    assert.match(result.stdout, new RegExp(`WORKFLOW_TIMEOUTS = '\\{"${workflow}": 300\\}'`));
+    const posted = fake.requestsTo(`/v1/Workspaces/${workspace}/Workflows/${workflow}`).filter((r) => r.method === 'POST');
+    assert.deepEqual(posted.map((r) => Object.keys(r.form)), [['AssignmentCallbackUrl']], 'only the assignment URL is sent: the fallback stays');
+    assert.equal(fake.workflow(workflow).fallback_assignment_callback_url, 'https://fallback.example.com/assign');
   });
 
   test('a refused connection is a clear failure with exit 3', async () => {

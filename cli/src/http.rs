@@ -1,5 +1,11 @@
-//! Sending a request with bounded retries: `429` and `5xx` answers and refused or dropped
-//! connections are tried again with exponential backoff (honouring `Retry-After`).
+//! Sending a request with bounded retries, with exponential backoff (honouring `Retry-After`).
+//!
+//! One retry rule, two kinds of request. A read ([`Repeat::Freely`]) is tried again after a
+//! `429`, a `5xx`, a refused or dropped connection or a timeout: reading twice does no harm. An
+//! update ([`Repeat::IfUnsent`]) is tried again only when it surely did not happen: after a `429`
+//! or a connection refused before anything was sent. A `5xx`, a timeout or a connection dropped
+//! after sending leaves it unknown whether Twilio applied the update; the caller reads the
+//! resource back before deciding anything.
 
 use std::time::Duration;
 
@@ -20,8 +26,33 @@ pub struct Unreachable {
     pub reason: String,
 }
 
-fn is_retried(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+/// Whether a request may be sent again as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// A read: any failure that may pass is retried.
+    Freely,
+    /// An update: retried only when it was surely not applied.
+    IfUnsent,
+}
+
+/// An update was sent and its answer lost: it may or may not have been applied.
+#[derive(Debug, thiserror::Error)]
+#[error("the answer from {service} was lost ({reason})")]
+pub struct AnswerLost {
+    pub service: &'static str,
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error(transparent)]
+    Unreachable(#[from] Unreachable),
+    #[error(transparent)]
+    AnswerLost(#[from] AnswerLost),
+}
+
+fn is_retried(status: StatusCode, repeat: Repeat) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || (repeat == Repeat::Freely && status.is_server_error())
 }
 
 fn delay(attempt: u32, response: Option<&Response>) -> Duration {
@@ -32,26 +63,56 @@ fn delay(attempt: u32, response: Option<&Response>) -> Duration {
     retry_after.unwrap_or(FIRST_DELAY * 2u32.pow(attempt - 1)).min(MAX_DELAY)
 }
 
-/// Sends the request `build` makes, again while the answer says to retry. The last answer is
-/// returned as it is, retried or not, for the caller to read Twilio's error from.
-pub async fn send(service: &'static str, build: impl Fn() -> RequestBuilder) -> Result<Response, Unreachable> {
+/// Sends the request `build` makes, again while `repeat` allows it. The last answer is returned
+/// as it is, retried or not, for the caller to read the service's error from.
+pub async fn send(
+    service: &'static str,
+    repeat: Repeat,
+    build: impl Fn() -> RequestBuilder,
+) -> Result<Response, SendError> {
     let mut attempt = 1;
     loop {
         match build().send().await {
-            Ok(response) if is_retried(response.status()) && attempt < ATTEMPTS => {
+            Ok(response) if is_retried(response.status(), repeat) && attempt < ATTEMPTS => {
                 tokio::time::sleep(delay(attempt, Some(&response))).await;
             }
             Ok(response) => return Ok(response),
-            Err(error) if attempt < ATTEMPTS && (error.is_connect() || error.is_timeout() || error.is_request()) => {
+            // Refused before anything was sent: safe to send again, whatever the request.
+            Err(error) if attempt < ATTEMPTS && (error.is_connect() || repeat == Repeat::Freely) => {
                 tokio::time::sleep(delay(attempt, None)).await;
             }
-            Err(error) => {
-                let reason = if error.is_connect() { "connection refused".to_owned() } else { error.to_string() };
+            Err(error) if error.is_connect() || repeat == Repeat::Freely => {
+                let reason = if error.is_connect() { "connection refused".to_owned() } else { reason_of(&error) };
                 let url = error.url().map(ToString::to_string).unwrap_or_default();
-                return Err(Unreachable { service, url, reason });
+                return Err(Unreachable { service, url, reason }.into());
             }
+            Err(error) => return Err(AnswerLost { service, reason: reason_of(&error) }.into()),
         }
         attempt += 1;
+    }
+}
+
+/// Sends a read: any failure left after retries means the service could not be reached.
+pub async fn read(service: &'static str, build: impl Fn() -> RequestBuilder) -> Result<Response, Unreachable> {
+    match send(service, Repeat::Freely, build).await {
+        Ok(response) => Ok(response),
+        Err(SendError::Unreachable(error)) => Err(error),
+        Err(SendError::AnswerLost(lost)) => Err(Unreachable { service, url: String::new(), reason: lost.reason }),
+    }
+}
+
+fn reason_of(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        // reqwest's own text, with its cause ("connection closed before message completed").
+        let mut reason = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            reason = format!("{reason}: {cause}");
+            source = cause.source();
+        }
+        reason
     }
 }
 
@@ -60,13 +121,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retries_rate_limits_and_server_errors_only() {
-        assert!(is_retried(StatusCode::TOO_MANY_REQUESTS));
-        assert!(is_retried(StatusCode::SERVICE_UNAVAILABLE));
-        assert!(is_retried(StatusCode::INTERNAL_SERVER_ERROR));
-        assert!(!is_retried(StatusCode::BAD_REQUEST));
-        assert!(!is_retried(StatusCode::UNAUTHORIZED));
-        assert!(!is_retried(StatusCode::NOT_FOUND));
+    fn reads_retry_rate_limits_and_server_errors_only() {
+        assert!(is_retried(StatusCode::TOO_MANY_REQUESTS, Repeat::Freely));
+        assert!(is_retried(StatusCode::SERVICE_UNAVAILABLE, Repeat::Freely));
+        assert!(is_retried(StatusCode::INTERNAL_SERVER_ERROR, Repeat::Freely));
+        assert!(!is_retried(StatusCode::BAD_REQUEST, Repeat::Freely));
+        assert!(!is_retried(StatusCode::UNAUTHORIZED, Repeat::Freely));
+        assert!(!is_retried(StatusCode::NOT_FOUND, Repeat::Freely));
+    }
+
+    #[test]
+    fn updates_retry_only_what_surely_did_not_happen() {
+        assert!(is_retried(StatusCode::TOO_MANY_REQUESTS, Repeat::IfUnsent));
+        assert!(!is_retried(StatusCode::SERVICE_UNAVAILABLE, Repeat::IfUnsent));
+        assert!(!is_retried(StatusCode::INTERNAL_SERVER_ERROR, Repeat::IfUnsent));
     }
 
     #[test]

@@ -114,7 +114,7 @@ enum Command {
     /// Point a Workflow's Assignment Callback URL (and with --events the Workspace's Event
     /// Callback URL) at the worker
     #[command(
-        after_help = "Example:\n  reservations connect --workspace WS… --workflow WW… --url https://taskrouter-edge.you.workers.dev --events"
+        after_help = "Examples:\n  reservations connect --workspace WS… --workflow WW… --url https://taskrouter-edge.you.workers.dev --events\n  reservations connect --workspace WS… --workflow WW… --events --replace-event-callback\n\nThe Workspace and the Workflow are read first. An Event Callback URL that points elsewhere is\nleft alone (exit 1) unless --replace-event-callback is given; the worker's own URL keeps the\nevents already chosen. The Workflow's fallback URL is not touched."
     )]
     Connect {
         #[arg(long, value_name = "WS…")]
@@ -124,9 +124,14 @@ enum Command {
         /// The worker's public base URL (default: RESERVATIONS_URL)
         #[arg(long, value_name = "URL")]
         url: Option<String>,
-        /// Also send the Workspace's events to <URL>/events, filtered to those the worker uses
+        /// Also send the Workspace's events to <URL>/events, adding the worker's events to its
+        /// EventsFilter
         #[arg(long)]
         events: bool,
+        /// With --events: replace the Workspace's Event Callback URL even when it points
+        /// somewhere else (another consumer then stops receiving events)
+        #[arg(long, requires = "events")]
+        replace_event_callback: bool,
     },
     /// Send a worker a realistic, correctly signed assignment callback (a smoke test)
     #[command(

@@ -2,9 +2,10 @@
 
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use taskrouter_edge::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkflowSid, WorkspaceSid};
 
-use crate::http::{self, ATTEMPTS, Unreachable};
+use crate::http::{self, ATTEMPTS, AnswerLost, Repeat, SendError, Unreachable};
 
 /// How the CLI signs in to Twilio: HTTP Basic with the Account SID and Auth Token, or with an
 /// API Key SID and its secret.
@@ -35,8 +36,19 @@ pub enum TwilioError {
     Refused { status: StatusCode, body: TwilioErrorBody, retried: bool },
     #[error(transparent)]
     Unreachable(#[from] Unreachable),
-    #[error("Twilio answered something that is not a reservation: {0}")]
+    #[error(transparent)]
+    AnswerLost(#[from] AnswerLost),
+    #[error("Twilio answered something unexpected: {0}")]
     UnexpectedAnswer(String),
+}
+
+impl From<SendError> for TwilioError {
+    fn from(error: SendError) -> Self {
+        match error {
+            SendError::Unreachable(error) => TwilioError::Unreachable(error),
+            SendError::AnswerLost(error) => TwilioError::AnswerLost(error),
+        }
+    }
 }
 
 impl TwilioError {
@@ -44,6 +56,16 @@ impl TwilioError {
         match self {
             TwilioError::Refused { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// Whether an update may have been applied although it was not confirmed: Twilio failed
+    /// (`5xx`), or its answer never arrived. Only reading the resource back tells.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            TwilioError::Refused { status, .. } => status.is_server_error(),
+            TwilioError::AnswerLost(_) => true,
+            _ => false,
         }
     }
 }
@@ -54,6 +76,7 @@ fn describe(status: StatusCode, body: &TwilioErrorBody, retried: bool) -> String
         404 => "Twilio does not know this resource (wrong Workspace, Task or Reservation SID, or another account)".to_owned(),
         429 => format!("Twilio is rate-limiting these requests; gave up after {ATTEMPTS} attempts"),
         500..=599 if retried => format!("Twilio failed with {status}; gave up after {ATTEMPTS} attempts"),
+        500..=599 => format!("Twilio failed with {status}"),
         _ => format!("Twilio refused the request ({status})"),
     };
     let code = body.code.map(|code| format!(" [error {code}]")).unwrap_or_default();
@@ -74,6 +97,25 @@ impl TwilioReservation {
     }
 }
 
+/// The fields of a Workspace that `connect` reads before changing them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TwilioWorkspace {
+    #[serde(default)]
+    pub event_callback_url: Option<String>,
+    #[serde(default)]
+    pub events_filter: Option<String>,
+}
+
+/// The fields of a Workflow that `connect` reads before changing them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TwilioWorkflow {
+    #[serde(default)]
+    pub assignment_callback_url: Option<String>,
+    #[serde(default)]
+    pub fallback_assignment_callback_url: Option<String>,
+    pub task_reservation_timeout: u64,
+}
+
 impl TaskRouter {
     pub fn new(client: Client, base_url: &str, credentials: Credentials) -> TaskRouter {
         TaskRouter { client, base_url: base_url.trim_end_matches('/').to_owned(), credentials }
@@ -83,12 +125,23 @@ impl TaskRouter {
         format!("{}/v1/Workspaces/{workspace}/Tasks/{task}/Reservations/{reservation}", self.base_url)
     }
 
+    /// An update: sent again only when it surely was not applied (see [`Repeat::IfUnsent`]).
     async fn post(&self, url: &str, form: &[(&str, String)]) -> Result<reqwest::Response, TwilioError> {
-        let response = http::send("Twilio", || {
+        let response = http::send("Twilio", Repeat::IfUnsent, || {
             self.client.post(url).basic_auth(&self.credentials.username, Some(&self.credentials.password)).form(form)
         })
         .await?;
         ok_or_refused(response).await
+    }
+
+    /// A read, retried freely, parsed as `T`.
+    async fn get<T: DeserializeOwned>(&self, url: &str) -> Result<T, TwilioError> {
+        let response = http::read("Twilio", || {
+            self.client.get(url).basic_auth(&self.credentials.username, Some(&self.credentials.password))
+        })
+        .await?;
+        let text = ok_or_refused(response).await?.text().await.unwrap_or_default();
+        serde_json::from_str(&text).map_err(|_| TwilioError::UnexpectedAnswer(text.chars().take(200).collect()))
     }
 
     /// `POST …/Reservations/{WR}` with `ReservationStatus` (and `WorkerActivitySid` on reject).
@@ -114,13 +167,21 @@ impl TaskRouter {
         task: &TaskSid,
         reservation: &ReservationSid,
     ) -> Result<TwilioReservation, TwilioError> {
-        let url = self.reservation_url(workspace, task, reservation);
-        let response = http::send("Twilio", || {
-            self.client.get(&url).basic_auth(&self.credentials.username, Some(&self.credentials.password))
-        })
-        .await?;
-        let text = ok_or_refused(response).await?.text().await.unwrap_or_default();
-        serde_json::from_str(&text).map_err(|_| TwilioError::UnexpectedAnswer(text.chars().take(200).collect()))
+        self.get(&self.reservation_url(workspace, task, reservation)).await
+    }
+
+    /// `GET /v1/Workspaces/{WS}`.
+    pub async fn fetch_workspace(&self, workspace: &WorkspaceSid) -> Result<TwilioWorkspace, TwilioError> {
+        self.get(&format!("{}/v1/Workspaces/{workspace}", self.base_url)).await
+    }
+
+    /// `GET /v1/Workspaces/{WS}/Workflows/{WW}`.
+    pub async fn fetch_workflow(
+        &self,
+        workspace: &WorkspaceSid,
+        workflow: &WorkflowSid,
+    ) -> Result<TwilioWorkflow, TwilioError> {
+        self.get(&format!("{}/v1/Workspaces/{workspace}/Workflows/{workflow}", self.base_url)).await
     }
 
     /// Points a Workflow's `AssignmentCallbackUrl` at `callback_url`.
@@ -139,7 +200,7 @@ impl TaskRouter {
         &self,
         workspace: &WorkspaceSid,
         events_url: &str,
-        filter: &[&str],
+        filter: &[String],
     ) -> Result<(), TwilioError> {
         let url = format!("{}/v1/Workspaces/{workspace}", self.base_url);
         let form = [("EventCallbackUrl", events_url.to_owned()), ("EventsFilter", filter.join(","))];

@@ -66,7 +66,7 @@ impl Worker {
             }
             let url = format!("{}/reservations", self.base_url);
             let response =
-                http::send("the worker", || self.client.get(&url).bearer_auth(&self.token).query(&query)).await?;
+                http::read("the worker", || self.client.get(&url).bearer_auth(&self.token).query(&query)).await?;
             let page: Page = self.json(response).await?;
             all.extend(page.reservations);
             match page.cursor {
@@ -78,7 +78,7 @@ impl Worker {
 
     pub async fn show(&self, sid: &ReservationSid) -> Result<Reservation<ReportedStatus>, WorkerError> {
         let url = format!("{}/reservations/{sid}", self.base_url);
-        let response = http::send("the worker", || self.client.get(&url).bearer_auth(&self.token)).await?;
+        let response = http::read("the worker", || self.client.get(&url).bearer_auth(&self.token)).await?;
         self.json(response).await
     }
 
@@ -90,7 +90,7 @@ impl Worker {
     ) -> Result<Reservation<ReportedStatus>, WorkerError> {
         let url = format!("{}/reservations/{sid}/status", self.base_url);
         let body = json!({ "status": status });
-        let response = http::send("the worker", || self.client.post(&url).bearer_auth(&self.token).json(&body)).await?;
+        let response = http::read("the worker", || self.client.post(&url).bearer_auth(&self.token).json(&body)).await?;
         self.json(response).await
     }
 }

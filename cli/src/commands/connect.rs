@@ -1,4 +1,9 @@
 //! `reservations connect --workspace WS… --workflow WW… --url URL [--events]`
+//!
+//! A Workspace has one `EventCallbackUrl`, and a Workflow one `AssignmentCallbackUrl`. Both are
+//! read before anything changes: another event consumer is never replaced unless asked, the
+//! `EventsFilter` of the worker's own URL is merged rather than overwritten, and the Workflow's
+//! fallback URL is left as it is.
 
 use anyhow::{Result, bail};
 use serde_json::json;
@@ -7,42 +12,200 @@ use taskrouter_edge::twilio::event::handled_event_types;
 
 use crate::exit;
 use crate::output;
-use crate::twilio::TaskRouter;
+use crate::twilio::{TaskRouter, TwilioWorkspace};
 
-pub async fn run(
-    twilio: &TaskRouter,
-    workspace: &WorkspaceSid,
-    workflow: &WorkflowSid,
-    url: &str,
-    events: bool,
-    json: bool,
-) -> Result<u8> {
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        bail!("--url must be the worker's http(s) base URL, not {url:?}");
+pub struct ConnectArgs<'a> {
+    pub workspace: &'a WorkspaceSid,
+    pub workflow: &'a WorkflowSid,
+    pub url: &'a str,
+    pub events: bool,
+    pub replace_event_callback: bool,
+}
+
+/// The worker's base URL as Twilio should call it: `http(s)://`, the scheme and host in lower
+/// case, no trailing slash. The runtime lower-cases the host it sees, while Twilio signs the URL
+/// as it was configured: an upper-case letter there would fail every signature.
+pub fn base_url(url: &str) -> Result<String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let Some((scheme, rest)) = trimmed.split_once("://") else {
+        bail!(
+            "--url must be the worker's http(s) base URL, such as https://taskrouter-edge.you.workers.dev, not {url:?}"
+        );
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        bail!("--url must start with https:// (or http://), not {url:?}");
     }
-    let base = url.trim_end_matches('/');
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (host, path) = rest.split_at(host_end);
+    if host.is_empty() || path.contains(['?', '#']) {
+        bail!("--url must be the worker's base URL without a query, not {url:?}");
+    }
+    Ok(format!("{scheme}://{}{path}", host.to_ascii_lowercase()))
+}
+
+/// What to do with the Workspace's event callback.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EventsPlan {
+    /// Set the URL and this filter.
+    Set { filter: Vec<String>, replacing: Option<String> },
+    /// Another consumer has the Workspace's events: change nothing.
+    Taken { current: String },
+}
+
+/// Decides the event callback from what the Workspace has now.
+pub fn plan_events(current: &TwilioWorkspace, events_url: &str, replace: bool) -> EventsPlan {
+    let ours = handled_event_types();
+    let existing_url = current.event_callback_url.as_deref().map(str::trim).filter(|url| !url.is_empty());
+    match existing_url {
+        Some(url) if url != events_url && !replace => EventsPlan::Taken { current: url.to_owned() },
+        Some(url) if url != events_url => {
+            EventsPlan::Set { filter: ours.iter().map(|e| (*e).to_owned()).collect(), replacing: Some(url.to_owned()) }
+        }
+        Some(_) => {
+            // Already ours: keep the events chosen so far, and add the ones the worker uses.
+            let mut filter: Vec<String> = current
+                .events_filter
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|event| !event.is_empty())
+                .map(str::to_owned)
+                .collect();
+            for event in ours {
+                if !filter.iter().any(|kept| kept == event) {
+                    filter.push(event.to_owned());
+                }
+            }
+            EventsPlan::Set { filter, replacing: None }
+        }
+        None => EventsPlan::Set { filter: ours.iter().map(|e| (*e).to_owned()).collect(), replacing: None },
+    }
+}
+
+pub async fn run(twilio: &TaskRouter, args: ConnectArgs<'_>, json: bool) -> Result<u8> {
+    let ConnectArgs { workspace, workflow, url, events, replace_event_callback } = args;
+    let base = base_url(url)?;
     let assignment_url = format!("{base}/assignment_callback");
+    let events_url = format!("{base}/events");
+
+    // Read everything first: a refusal must leave both untouched.
+    let events_plan = if events {
+        let current = twilio.fetch_workspace(workspace).await?;
+        Some(plan_events(&current, &events_url, replace_event_callback))
+    } else {
+        None
+    };
+    if let Some(EventsPlan::Taken { current }) = &events_plan {
+        if json {
+            output::print_json(&json!({ "workspace_sid": workspace, "event_callback_url": current, "changed": false }));
+        }
+        eprintln!(
+            "error: Workspace {workspace} already sends its events to {current}; nothing was changed. \
+             TaskRouter has one Event Callback URL per Workspace: to send the events to {events_url} instead, \
+             run again with --replace-event-callback"
+        );
+        return Ok(exit::ACTION_FAILED);
+    }
+    let current_workflow = twilio.fetch_workflow(workspace, workflow).await?;
+    let replaced_assignment = current_workflow
+        .assignment_callback_url
+        .as_deref()
+        .filter(|old| !old.is_empty() && *old != assignment_url)
+        .map(str::to_owned);
     twilio.set_assignment_callback(workspace, workflow, &assignment_url).await?;
+    let fallback = current_workflow.fallback_assignment_callback_url.as_deref().filter(|url| !url.is_empty());
+    let timeout = current_workflow.task_reservation_timeout;
     if !json {
         println!("✓ Workflow {workflow} now sends assignment callbacks to {assignment_url}");
+        if let Some(old) = &replaced_assignment {
+            println!("  it sent them to {old} before");
+        }
+        if let Some(fallback) = fallback {
+            println!("  its fallback URL stays {fallback}");
+        }
+        println!("  its reservations time out after {timeout} s (TaskReservationTimeout)");
+        if timeout != taskrouter_edge::config::DEFAULT_TIMEOUT_SECONDS {
+            println!("  tell the worker, in wrangler.toml [vars]: WORKFLOW_TIMEOUTS = '{{\"{workflow}\": {timeout}}}'");
+        }
     }
-    let filter = handled_event_types();
-    let events_url = format!("{base}/events");
-    if events {
+    let mut set_filter = None;
+    if let Some(EventsPlan::Set { filter, replacing }) = events_plan {
         twilio.set_event_callback(workspace, &events_url, &filter).await?;
         if !json {
             println!("✓ Workspace {workspace} now sends its events to {events_url}");
+            if let Some(old) = &replacing {
+                println!("  it sent them to {old} before (replaced with --replace-event-callback)");
+            }
             println!("  events: {}", filter.join(", "));
         }
+        set_filter = Some((filter, replacing));
     }
     if json {
         output::print_json(&json!({
             "workspace_sid": workspace,
             "workflow_sid": workflow,
             "assignment_callback_url": assignment_url,
-            "event_callback_url": events.then_some(&events_url),
-            "events_filter": events.then_some(&filter),
+            "replaced_assignment_callback_url": replaced_assignment,
+            "fallback_assignment_callback_url": fallback,
+            "task_reservation_timeout": timeout,
+            "event_callback_url": set_filter.as_ref().map(|_| &events_url),
+            "replaced_event_callback_url": set_filter.as_ref().and_then(|(_, replacing)| replacing.as_ref()),
+            "events_filter": set_filter.as_ref().map(|(filter, _)| filter),
         }));
     }
     Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace(url: Option<&str>, filter: Option<&str>) -> TwilioWorkspace {
+        TwilioWorkspace { event_callback_url: url.map(str::to_owned), events_filter: filter.map(str::to_owned) }
+    }
+
+    const OURS: &str = "https://edge.example.com/events";
+
+    #[test]
+    fn the_host_is_lower_cased_and_the_path_kept() {
+        assert_eq!(base_url("HTTPS://Edge.Example.COM/").unwrap(), "https://edge.example.com");
+        assert_eq!(base_url("https://Edge.example.com/Tenant/").unwrap(), "https://edge.example.com/Tenant");
+        assert!(base_url("edge.example.com").is_err());
+        assert!(base_url("ftp://edge.example.com").is_err());
+        assert!(base_url("https://edge.example.com/?x=1").is_err());
+    }
+
+    #[test]
+    fn another_consumer_is_never_replaced_unless_asked() {
+        let taken = workspace(Some("https://other.example.com/hook"), Some("task.created"));
+        assert_eq!(
+            plan_events(&taken, OURS, false),
+            EventsPlan::Taken { current: "https://other.example.com/hook".into() }
+        );
+        let EventsPlan::Set { filter, replacing } = plan_events(&taken, OURS, true) else { panic!() };
+        assert_eq!(replacing.as_deref(), Some("https://other.example.com/hook"));
+        assert_eq!(filter.len(), handled_event_types().len());
+    }
+
+    #[test]
+    fn the_workers_own_url_keeps_the_events_already_chosen() {
+        let ours = workspace(Some(OURS), Some("task.created, reservation.accepted,worker.activity.update"));
+        let EventsPlan::Set { filter, replacing } = plan_events(&ours, OURS, false) else { panic!() };
+        assert_eq!(replacing, None);
+        assert_eq!(&filter[..3], ["task.created", "reservation.accepted", "worker.activity.update"]);
+        assert_eq!(filter.iter().filter(|e| *e == "reservation.accepted").count(), 1);
+        for event in handled_event_types() {
+            assert!(filter.iter().any(|kept| kept == event), "{event}");
+        }
+    }
+
+    #[test]
+    fn an_empty_workspace_gets_the_workers_events() {
+        for empty in [workspace(None, None), workspace(Some(""), None)] {
+            let EventsPlan::Set { filter, replacing } = plan_events(&empty, OURS, false) else { panic!() };
+            assert_eq!((filter.len(), replacing), (handled_event_types().len(), None));
+        }
+    }
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use taskrouter_edge::models::{ActivitySid, ReportedStatus, ReservationSid, Status, Summary, TaskSid, WorkspaceSid};
 
 use crate::exit;
+use crate::http;
 use crate::output;
 use crate::settings::Settings;
 use crate::twilio::{TaskRouter, TwilioError};
@@ -95,35 +96,72 @@ fn failed(target: &Target, error: &TwilioError) -> Outcome {
 }
 
 /// Asks Twilio to apply `decision` to one reservation and records the outcome in the worker.
+///
+/// An update is never sent again blindly. When Twilio refuses it (`400`) or its answer is lost
+/// (`5xx`, a timeout, a connection dropped after sending), the reservation is read back from
+/// Twilio: if it already has the status asked for, that is success (an earlier send went
+/// through); if it is still pending after a lost answer, the update is sent again, a bounded
+/// number of times; any other status is recorded as Twilio's truth.
 pub async fn decide_one(twilio: &TaskRouter, worker: &Worker, decision: &Decision, target: Target) -> Outcome {
     let wanted = decision.status();
-    let answer = twilio
-        .update_reservation(&target.workspace, &target.task, &target.reservation, wanted, decision.activity())
-        .await;
-    match answer {
-        Ok(()) => {
-            let (result, message) = match worker.record_status(&target.reservation, wanted).await {
-                Ok(_) => (Verdict::Done, format!("{wanted} (task {})", target.task)),
-                Err(error) => {
-                    (Verdict::NotRecorded, format!("{wanted} by Twilio, but the worker did not record it: {error}"))
-                }
-            };
-            Outcome { reservation_sid: target.reservation, result, twilio_status: Some(wanted), message }
+    let mut sent = 0;
+    loop {
+        sent += 1;
+        let answer = twilio
+            .update_reservation(&target.workspace, &target.task, &target.reservation, wanted, decision.activity())
+            .await;
+        let refusal = match answer {
+            Ok(()) => {
+                let said = format!("{wanted} (task {})", target.task);
+                return done(worker, target, wanted, said).await;
+            }
+            Err(error) if error.status() == Some(StatusCode::BAD_REQUEST) || error.outcome_unknown() => error,
+            Err(error) => return failed(&target, &error),
+        };
+        let current = match twilio.fetch_reservation(&target.workspace, &target.task, &target.reservation).await {
+            Ok(current) => current.status(),
+            Err(read_error) => return unknown(&target, &refusal, &read_error),
+        };
+        match current {
+            Some(status) if status == wanted => {
+                let how = if refusal.outcome_unknown() {
+                    "its answer was lost; read back from Twilio"
+                } else {
+                    "already so at Twilio"
+                };
+                let said = format!("{wanted} ({how}; task {})", target.task);
+                return done(worker, target, wanted, said).await;
+            }
+            Some(Status::Pending) if refusal.outcome_unknown() && sent < http::ATTEMPTS => continue,
+            Some(status) if status != Status::Pending => return no_longer_pending(worker, target, status).await,
+            _ => return failed(&target, &refusal),
         }
-        Err(error) if error.status() == Some(StatusCode::BAD_REQUEST) => {
-            no_longer_pending(twilio, worker, target, error).await
-        }
-        Err(error) => failed(&target, &error),
     }
 }
 
-/// Twilio refuses to update a reservation that is no longer pending. Ask Twilio what it is now
-/// and record that, so the reservation leaves the worker's pending list.
-async fn no_longer_pending(twilio: &TaskRouter, worker: &Worker, target: Target, refusal: TwilioError) -> Outcome {
-    let current = twilio.fetch_reservation(&target.workspace, &target.task, &target.reservation).await;
-    let Some(status) = current.ok().and_then(|r| r.status()).filter(|status| *status != Status::Pending) else {
-        return failed(&target, &refusal);
+/// Twilio applied the decision: record it in the worker.
+async fn done(worker: &Worker, target: Target, wanted: Status, said: String) -> Outcome {
+    let (result, message) = match worker.record_status(&target.reservation, wanted).await {
+        Ok(_) => (Verdict::Done, said),
+        Err(error) => (Verdict::NotRecorded, format!("{wanted} by Twilio, but the worker did not record it: {error}")),
     };
+    Outcome { reservation_sid: target.reservation, result, twilio_status: Some(wanted), message }
+}
+
+/// Twilio's answer was lost, and reading the reservation back failed too: nothing is known.
+fn unknown(target: &Target, refusal: &TwilioError, read_error: &TwilioError) -> Outcome {
+    let result = if matches!(read_error, TwilioError::Unreachable(_)) { Verdict::Unreachable } else { Verdict::Failed };
+    Outcome {
+        reservation_sid: target.reservation.clone(),
+        result,
+        twilio_status: None,
+        message: format!("{refusal}; reading the reservation back to learn its status failed too: {read_error}"),
+    }
+}
+
+/// Twilio says the reservation is no longer pending: record its real status, so it leaves the
+/// worker's pending list.
+async fn no_longer_pending(worker: &Worker, target: Target, status: Status) -> Outcome {
     let recorded = match worker.record_status(&target.reservation, status).await {
         Ok(_) => "recorded in the worker".to_owned(),
         Err(WorkerError::Refused { status: StatusCode::CONFLICT, .. }) => {

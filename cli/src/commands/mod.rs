@@ -33,12 +33,19 @@ pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8
             decide::run(settings, &client, decision, reservations, false, decide::DEFAULT_CONCURRENCY, json).await
         }
         Command::Watch { accept, interval } => watch::run(settings, &client, accept, interval, json).await,
-        Command::Connect { workspace, workflow, url, events } => {
+        Command::Connect { workspace, workflow, url, events, replace_event_callback } => {
             let url = match url {
                 Some(url) => url,
                 None => settings.worker_url()?.to_owned(),
             };
-            connect::run(&settings.taskrouter(&client)?, &workspace, &workflow, &url, events, json).await
+            let args = connect::ConnectArgs {
+                workspace: &workspace,
+                workflow: &workflow,
+                url: &url,
+                events,
+                replace_event_callback,
+            };
+            connect::run(&settings.taskrouter(&client)?, args, json).await
         }
         Command::Simulate { url } => {
             let url = match url {

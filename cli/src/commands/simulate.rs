@@ -50,7 +50,7 @@ pub async fn run(client: &Client, settings: &Settings, url: &str, json: bool) ->
     let params = assignment_parameters(settings.account_sid.as_deref());
     let signature = expected_signature(auth_token, &target, &FormParams::from_pairs(params.clone()));
     let response =
-        http::send("the worker", || client.post(&target).header("X-Twilio-Signature", &signature).form(&params))
+        http::read("the worker", || client.post(&target).header("X-Twilio-Signature", &signature).form(&params))
             .await?;
     let status = response.status();
     let answer = response.text().await.unwrap_or_default();
