@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use taskrouter_edge::config::Config;
 use taskrouter_edge::instructions::{Policy, TaskContext};
-use taskrouter_edge::models::{Attributes, Reservation, Timestamp};
+use taskrouter_edge::models::{Reservation, Timestamp};
 use taskrouter_edge::twilio::{FormParams, ReservationParams, signature};
 
 const URL: &str = "https://taskrouter-edge.example.workers.dev/assignment_callback";
@@ -83,8 +83,8 @@ fn main() {
             measure(|| {
                 let context = TaskContext {
                     params: &callback.params,
-                    task: record.task_attributes.as_ref().and_then(Attributes::as_object),
-                    worker: record.worker_attributes.as_ref().and_then(Attributes::as_object),
+                    task: record.task_attributes.as_ref(),
+                    worker: record.worker_attributes.as_ref(),
                 };
                 drop(black_box(rules.decide(&context)));
             }),

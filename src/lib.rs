@@ -44,7 +44,7 @@ mod entry {
             Ok(Route::ListReservations) => reservations::list::handle(req, &ctx, &mut log).await,
             Ok(Route::ShowReservation(sid)) => reservations::show::handle(req, &sid, &ctx, &mut log).await,
             Ok(Route::UpdateStatus(sid)) => reservations::update_status::handle(req, &sid, &ctx, &mut log).await,
-            Ok(Route::Health) => Ok(health::handle(&ctx)),
+            Ok(Route::Health) => Ok(health::handle(&ctx, &mut log)),
             Err(error) => Err(error),
         };
         let reply = answer.unwrap_or_else(|error| {

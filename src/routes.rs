@@ -29,7 +29,12 @@ impl Route {
 }
 
 pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // One leading slash only: `//reservations` is not `/reservations`, just as `/reservations/`
+    // is not.
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(ApiError::NotFound { path: path.to_owned() });
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
     let (allow, route) = match segments.as_slice() {
         ["assignment_callback"] => ("POST", Route::AssignmentCallback),
         ["events"] => ("POST", Route::Events),
@@ -71,6 +76,10 @@ mod tests {
             "/reservations/",
             "/reservations//status",
             "/reservations/WR1/status/x",
+            "//reservations",
+            "///health",
+            "//assignment_callback",
+            "health",
             "/nope",
         ] {
             assert_eq!(resolve("GET", path).unwrap_err().status(), 404, "{path}");

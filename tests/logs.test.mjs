@@ -62,6 +62,15 @@ describe('structured logs', () => {
     });
   });
 
+  test('/health logs its real outcome', async () => {
+    for (const [name, outcome] of [['main', 'healthy'], ['notJson', 'unhealthy']]) {
+      const before = requestLines().filter((entry) => entry.route === '/health').length;
+      await (await worker(name))('http://localhost/health');
+      const line = await until(() => requestLines().filter((entry) => entry.route === '/health')[before], { what: 'the /health line' });
+      assert.equal(line.outcome, outcome, name);
+    }
+  });
+
   test('no secret and no signature ever appears in the worker\'s output', async () => {
     for (const name of ['main', 'publicUrl', 'unsignedAllowed', 'instructions']) {
       for (let round = 0; round < 3; round += 1) await everyKindOfRequest(name);

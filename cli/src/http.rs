@@ -101,6 +101,36 @@ pub async fn read(service: &'static str, build: impl Fn() -> RequestBuilder) -> 
     }
 }
 
+/// The largest answer read from the worker or from Twilio: a listing page of 1,000 summaries is
+/// well under 2 MiB. Anything larger is refused, not buffered.
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
+/// An answer larger than [`MAX_ANSWER_BYTES`], or one whose body broke off.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswerError {
+    #[error("{service} answered more than {} MiB; refusing to read it", MAX_ANSWER_BYTES / 1024 / 1024)]
+    TooLarge { service: &'static str },
+    #[error("{service}'s answer broke off: {reason}")]
+    Broken { service: &'static str, reason: String },
+}
+
+/// Reads an answer's body, chunk by chunk, up to [`MAX_ANSWER_BYTES`].
+pub async fn body(service: &'static str, mut response: Response) -> Result<Vec<u8>, AnswerError> {
+    if response.content_length().is_some_and(|length| length > MAX_ANSWER_BYTES as u64) {
+        return Err(AnswerError::TooLarge { service });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) =
+        response.chunk().await.map_err(|error| AnswerError::Broken { service, reason: reason_of(&error) })?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(AnswerError::TooLarge { service });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn reason_of(error: &reqwest::Error) -> String {
     if error.is_timeout() {
         "timed out".to_owned()

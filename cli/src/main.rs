@@ -2,7 +2,7 @@
 
 mod commands;
 mod http;
-mod output;
+pub mod output;
 mod settings;
 mod twilio;
 mod worker;
@@ -10,9 +10,11 @@ mod worker;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use taskrouter_edge::models::{ActivitySid, ReservationSid, WorkflowSid, WorkspaceSid};
+use taskrouter_edge::models::{ActivitySid, ReportedStatus, ReservationSid, WorkflowSid, WorkspaceSid};
 
-use crate::settings::{MissingSetting, Settings};
+use crate::settings::{MissingSetting, Settings, UsageError};
+use crate::twilio::TwilioError;
+use crate::worker::WorkerError;
 
 /// Exit codes, documented in `--help` and the README.
 pub mod exit {
@@ -66,9 +68,9 @@ enum Command {
     )]
     List {
         /// Only this status: pending (still acceptable), expired, accepted, rejected, timeout,
-        /// canceled, rescinded, wrapping, completed, or all
+        /// canceled, rescinded, wrapping, completed, failed, or all
         #[arg(long, default_value = "all", value_name = "STATUS")]
-        status: String,
+        status: StatusArg,
     },
     /// Show one reservation with its task and worker attributes
     #[command(after_help = "Example:\n  reservations show WR0123456789abcdef0123456789abcdef")]
@@ -107,8 +109,8 @@ enum Command {
         /// Accept each new pending reservation as it arrives
         #[arg(long)]
         accept: bool,
-        /// Seconds between two looks at the worker
-        #[arg(long, default_value_t = 2.0, value_name = "SECS")]
+        /// Seconds between two looks at the worker, from 0.1 to 3600
+        #[arg(long, default_value_t = 2.0, value_name = "SECS", value_parser = parse_interval)]
         interval: f64,
     },
     /// Point a Workflow's Assignment Callback URL (and with --events the Workspace's Event
@@ -144,8 +146,52 @@ enum Command {
     },
 }
 
+/// `--status`: one of the statuses the worker reports, or `all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusArg {
+    All,
+    Only(ReportedStatus),
+}
+
+impl std::str::FromStr for StatusArg {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        if value == "all" {
+            return Ok(StatusArg::All);
+        }
+        value.parse().map(StatusArg::Only).map_err(|error| format!("{error}, expired, or all"))
+    }
+}
+
+impl std::fmt::Display for StatusArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatusArg::All => f.write_str("all"),
+            StatusArg::Only(status) => f.write_str(&output::status_text(*status)),
+        }
+    }
+}
+
+/// `--interval`: a number of seconds a timer can wait, from 0.1 to an hour.
+fn parse_interval(value: &str) -> Result<f64, String> {
+    let seconds: f64 = value.parse().map_err(|_| format!("{value:?} is not a number of seconds"))?;
+    if seconds.is_finite() && (0.1..=3600.0).contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err(format!("{value} is not between 0.1 and 3600 seconds"))
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when the reader of our output goes away
+    // (`reservations list | head -1`) instead of failing to print.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default, before any other thread runs.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let outcome = commands::run(cli.command, &cli.settings, cli.json).await;
     match outcome {
@@ -158,11 +204,48 @@ async fn main() -> ExitCode {
 }
 
 fn exit_code_of(error: &anyhow::Error) -> u8 {
-    if error.downcast_ref::<MissingSetting>().is_some() {
+    let unreachable = error.chain().any(|cause| {
+        cause.downcast_ref::<http::Unreachable>().is_some()
+            || matches!(cause.downcast_ref::<WorkerError>(), Some(WorkerError::Unreachable(_)))
+            || matches!(cause.downcast_ref::<TwilioError>(), Some(TwilioError::Unreachable(_)))
+    });
+    if error.downcast_ref::<MissingSetting>().is_some() || error.downcast_ref::<UsageError>().is_some() {
         exit::USAGE
-    } else if error.chain().any(|cause| cause.downcast_ref::<http::Unreachable>().is_some()) {
+    } else if unreachable {
         exit::UNREACHABLE
     } else {
         exit::ACTION_FAILED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_service_exits_3_however_it_is_wrapped() {
+        let unreachable =
+            || http::Unreachable { service: "the worker", url: "http://x".into(), reason: "refused".into() };
+        assert_eq!(exit_code_of(&anyhow::Error::from(unreachable())), exit::UNREACHABLE);
+        assert_eq!(exit_code_of(&anyhow::Error::from(WorkerError::Unreachable(unreachable()))), exit::UNREACHABLE);
+        assert_eq!(exit_code_of(&anyhow::Error::from(TwilioError::Unreachable(unreachable()))), exit::UNREACHABLE);
+        assert_eq!(exit_code_of(&anyhow::Error::from(UsageError("bad".into()))), exit::USAGE);
+        assert_eq!(exit_code_of(&anyhow::anyhow!("other")), exit::ACTION_FAILED);
+    }
+
+    #[test]
+    fn intervals_are_bounded() {
+        assert_eq!(parse_interval("0.2"), Ok(0.2));
+        for bad in ["0", "1e-12", "1e300", "-1", "NaN", "inf", "soon"] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn statuses_are_parsed_as_statuses() {
+        assert_eq!("all".parse::<StatusArg>(), Ok(StatusArg::All));
+        assert_eq!("expired".parse::<StatusArg>(), Ok(StatusArg::Only(ReportedStatus::EXPIRED)));
+        assert_eq!("pending".parse::<StatusArg>().unwrap().to_string(), "pending");
+        assert!("bogus".parse::<StatusArg>().is_err());
     }
 }

@@ -3,7 +3,7 @@
 use comfy_table::presets::NOTHING;
 use comfy_table::{Cell, Table};
 use serde::Serialize;
-use taskrouter_edge::models::{ReportedStatus, StatusSource, Summary, Timestamp};
+use taskrouter_edge::models::{ReportedStatus, StatusSource, Summary, Timestamp, json_depth};
 
 pub fn now() -> Timestamp {
     let millis = std::time::SystemTime::now()
@@ -61,6 +61,38 @@ pub fn reservations_table(reservations: &[Summary<ReportedStatus>], now: Timesta
     table.to_string()
 }
 
+/// `text` with every control character but the line break written as an escape (`\u{1b}`), so
+/// text that came over the network cannot move the cursor, recolour or retitle the terminal.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The deepest nesting accepted in JSON from the network: deeper than anything the worker stores
+/// (serde_json stops at 128 levels), shallow enough to parse without a stack overflow.
+pub const MAX_JSON_DEPTH: usize = 512;
+
+/// Parses JSON from the network: any depth up to [`MAX_JSON_DEPTH`] (serde_json's own limit is
+/// 128, less than a record the worker accepted may need), an error past it.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
+    let depth = json_depth(bytes);
+    if depth > MAX_JSON_DEPTH {
+        anyhow::bail!("the answer nests {depth} levels deep, more than the {MAX_JSON_DEPTH} this tool reads");
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    deserializer.disable_recursion_limit();
+    let value = T::deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
 pub fn print_json<T: Serialize>(value: &T) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
@@ -68,6 +100,19 @@ pub fn print_json<T: Serialize>(value: &T) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("a\u{1b}[31mred\u{7}\u{9b}x\ny"), "a\\u{1b}[31mred\\u{7}\\u{9b}x\ny");
+        assert_eq!(printable("José 😀"), "José 😀");
+    }
+
+    #[test]
+    fn deep_json_is_read_up_to_the_limit() {
+        let nested = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        assert!(parse_json::<serde_json::Value>(nested(300).as_bytes()).is_ok());
+        assert!(parse_json::<serde_json::Value>(nested(MAX_JSON_DEPTH + 1).as_bytes()).is_err());
+    }
 
     #[test]
     fn ages_are_short_and_readable() {

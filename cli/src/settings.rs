@@ -53,6 +53,25 @@ pub struct MissingSetting {
     pub what: &'static str,
 }
 
+/// A setting that is there but unusable (a URL that does not parse): exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Checks that `url` is an absolute http(s) URL with a host.
+pub fn http_url<'a>(url: &'a str, what: &str) -> Result<&'a str, UsageError> {
+    match reqwest::Url::parse(url.trim()) {
+        Ok(parsed)
+            if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some_and(|h| !h.is_empty()) =>
+        {
+            Ok(url.trim())
+        }
+        _ => Err(UsageError(format!(
+            "{what} must be an http(s) URL such as https://taskrouter-edge.you.workers.dev, not {url:?}"
+        ))),
+    }
+}
+
 fn required<'a>(
     value: &'a Option<String>,
     variable: &'static str,
@@ -63,11 +82,12 @@ fn required<'a>(
 }
 
 impl Settings {
-    pub fn worker_url(&self) -> Result<&str, MissingSetting> {
-        required(&self.worker_url, "RESERVATIONS_URL", "--worker-url", "the worker's base URL")
+    pub fn worker_url(&self) -> anyhow::Result<&str> {
+        let url = required(&self.worker_url, "RESERVATIONS_URL", "--worker-url", "the worker's base URL")?;
+        Ok(http_url(url, "RESERVATIONS_URL (--worker-url)")?)
     }
 
-    pub fn worker(&self, client: &Client) -> Result<Worker, MissingSetting> {
+    pub fn worker(&self, client: &Client) -> anyhow::Result<Worker> {
         let url = self.worker_url()?;
         let token = required(&self.api_token, "RESERVATIONS_API_TOKEN", "--api-token", "the worker's operator token")?;
         Ok(Worker::new(client.clone(), url, token))
@@ -77,7 +97,8 @@ impl Settings {
         required(&self.auth_token, "TWILIO_AUTH_TOKEN", "--auth-token", "your Twilio Auth Token")
     }
 
-    pub fn taskrouter(&self, client: &Client) -> Result<TaskRouter, MissingSetting> {
+    pub fn taskrouter(&self, client: &Client) -> anyhow::Result<TaskRouter> {
+        http_url(&self.taskrouter_url, "TWILIO_TASKROUTER_URL (--taskrouter-url)")?;
         let credentials = match (&self.api_key, &self.api_secret) {
             (Some(key), _) if !key.is_empty() => Credentials {
                 username: key.clone(),

@@ -5,7 +5,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use taskrouter_edge::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkflowSid, WorkspaceSid};
 
-use crate::http::{self, ATTEMPTS, AnswerLost, Repeat, SendError, Unreachable};
+use crate::http::{self, ATTEMPTS, AnswerError, AnswerLost, Repeat, SendError, Unreachable};
+use crate::output;
 
 /// How the CLI signs in to Twilio: HTTP Basic with the Account SID and Auth Token, or with an
 /// API Key SID and its secret.
@@ -38,7 +39,9 @@ pub enum TwilioError {
     Unreachable(#[from] Unreachable),
     #[error(transparent)]
     AnswerLost(#[from] AnswerLost),
-    #[error("Twilio answered something unexpected: {0}")]
+    #[error(transparent)]
+    Answer(#[from] AnswerError),
+    #[error("Twilio answered something unexpected: {}", output::printable(.0))]
     UnexpectedAnswer(String),
 }
 
@@ -80,14 +83,15 @@ fn describe(status: StatusCode, body: &TwilioErrorBody, retried: bool) -> String
         _ => format!("Twilio refused the request ({status})"),
     };
     let code = body.code.map(|code| format!(" [error {code}]")).unwrap_or_default();
-    let message = body.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-    let more = body.more_info.as_deref().map(|m| format!(" (see {m})")).unwrap_or_default();
+    let message = body.message.as_deref().map(|m| format!(": {}", output::printable(m))).unwrap_or_default();
+    let more = body.more_info.as_deref().map(|m| format!(" (see {})", output::printable(m))).unwrap_or_default();
     format!("{what}{code}{message}{more}")
 }
 
 /// The fields of Twilio's Reservation resource the CLI reads.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TwilioReservation {
+    pub sid: String,
     pub reservation_status: String,
 }
 
@@ -140,8 +144,11 @@ impl TaskRouter {
             self.client.get(url).basic_auth(&self.credentials.username, Some(&self.credentials.password))
         })
         .await?;
-        let text = ok_or_refused(response).await?.text().await.unwrap_or_default();
-        serde_json::from_str(&text).map_err(|_| TwilioError::UnexpectedAnswer(text.chars().take(200).collect()))
+        let bytes = http::body("Twilio", ok_or_refused(response).await?).await?;
+        output::parse_json(&bytes).map_err(|error| {
+            let start: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
+            TwilioError::UnexpectedAnswer(format!("{error}: {start}"))
+        })
     }
 
     /// `POST …/Reservations/{WR}` with `ReservationStatus` (and `WorkerActivitySid` on reject).
@@ -167,7 +174,12 @@ impl TaskRouter {
         task: &TaskSid,
         reservation: &ReservationSid,
     ) -> Result<TwilioReservation, TwilioError> {
-        self.get(&self.reservation_url(workspace, task, reservation)).await
+        let found: TwilioReservation = self.get(&self.reservation_url(workspace, task, reservation)).await?;
+        if found.sid != reservation.as_str() {
+            let sid = output::printable(&found.sid);
+            return Err(TwilioError::UnexpectedAnswer(format!("reservation {sid} when {reservation} was asked for")));
+        }
+        Ok(found)
     }
 
     /// `GET /v1/Workspaces/{WS}`.
@@ -213,7 +225,10 @@ async fn ok_or_refused(response: reqwest::Response) -> Result<reqwest::Response,
     if status.is_success() {
         return Ok(response);
     }
-    let body = response.json::<TwilioErrorBody>().await.unwrap_or_default();
+    let body = match http::body("Twilio", response).await {
+        Ok(bytes) => output::parse_json::<TwilioErrorBody>(&bytes).unwrap_or_default(),
+        Err(_) => TwilioErrorBody::default(),
+    };
     let retried = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
     Err(TwilioError::Refused { status, body, retried })
 }

@@ -1,12 +1,21 @@
-//! The taskrouter-edge worker's operator API.
+//! The taskrouter-edge worker's operator API. Nothing it answers is trusted blindly: answers are
+//! read up to a size limit, a listing stops on a repeated cursor or after a bounded number of
+//! pages, and a record must be about the reservation asked for.
+
+use std::collections::HashSet;
 
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 use taskrouter_edge::models::{ReportedStatus, Reservation, ReservationSid, Status, Summary};
-use taskrouter_edge::store::listing::Page;
+use taskrouter_edge::store::listing::{MAX_LIMIT, Page};
 
-use crate::http::{self, Unreachable};
+use crate::http::{self, AnswerError, Unreachable};
+use crate::output;
+
+/// The most listing pages read for one command: a million reservations, far more than a
+/// worker's store holds in a day, and a bound on a worker that keeps answering with cursors.
+pub const MAX_PAGES: usize = 1_000;
 
 #[derive(Clone)]
 pub struct Worker {
@@ -28,12 +37,18 @@ struct ErrorDetail {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
-    #[error("the worker refused ({status}, {code}): {message}")]
+    #[error("the worker refused ({status}, {}): {}", output::printable(.code), output::printable(.message))]
     Refused { status: StatusCode, code: String, message: String },
     #[error(transparent)]
     Unreachable(#[from] Unreachable),
-    #[error("the worker answered something unexpected: {0}")]
+    #[error(transparent)]
+    Answer(#[from] AnswerError),
+    #[error("the worker answered something unexpected: {}", output::printable(.0))]
     UnexpectedAnswer(String),
+    #[error("the worker answered about reservation {}, not {asked}", output::printable(.answered))]
+    WrongReservation { asked: ReservationSid, answered: String },
+    #[error("the worker's listing did not end: {0}")]
+    EndlessListing(String),
 }
 
 impl Worker {
@@ -47,20 +62,24 @@ impl Worker {
 
     async fn json<T: serde::de::DeserializeOwned>(&self, response: reqwest::Response) -> Result<T, WorkerError> {
         let status = response.status();
-        let text = response.text().await.unwrap_or_default();
+        let bytes = http::body("the worker", response).await?;
         if !status.is_success() {
-            let body: ErrorBody = serde_json::from_str(&text).unwrap_or_default();
+            let body: ErrorBody = output::parse_json(&bytes).unwrap_or_default();
             return Err(WorkerError::Refused { status, code: body.error.code, message: body.error.message });
         }
-        serde_json::from_str(&text).map_err(|_| WorkerError::UnexpectedAnswer(text.chars().take(200).collect()))
+        output::parse_json(&bytes).map_err(|error| {
+            let start: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
+            WorkerError::UnexpectedAnswer(format!("{error}: {start}"))
+        })
     }
 
     /// Every stored reservation with `status` (`all`, `pending`, …), newest first, all pages.
     pub async fn list(&self, status: &str) -> Result<Vec<Summary<ReportedStatus>>, WorkerError> {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
-        loop {
-            let mut query = vec![("status", status.to_owned()), ("limit", "1000".to_owned())];
+        let mut seen_cursors = HashSet::new();
+        for _ in 0..MAX_PAGES {
+            let mut query = vec![("status", status.to_owned()), ("limit", MAX_LIMIT.to_string())];
             if let Some(cursor) = cursor.take() {
                 query.push(("cursor", cursor));
             }
@@ -70,16 +89,26 @@ impl Worker {
             let page: Page = self.json(response).await?;
             all.extend(page.reservations);
             match page.cursor {
+                Some(next) if !seen_cursors.insert(next.clone()) => {
+                    return Err(WorkerError::EndlessListing(format!(
+                        "it gave the same cursor twice, after {} reservations",
+                        all.len()
+                    )));
+                }
                 Some(next) => cursor = Some(next),
                 None => return Ok(all),
             }
         }
+        Err(WorkerError::EndlessListing(format!(
+            "it still gave a cursor after {MAX_PAGES} pages ({} reservations)",
+            all.len()
+        )))
     }
 
     pub async fn show(&self, sid: &ReservationSid) -> Result<Reservation<ReportedStatus>, WorkerError> {
         let url = format!("{}/reservations/{sid}", self.base_url);
         let response = http::read("the worker", || self.client.get(&url).bearer_auth(&self.token)).await?;
-        self.json(response).await
+        about(sid, self.json(response).await?)
     }
 
     /// Records a status Twilio reported; the worker answers 409 if the record is already past it.
@@ -90,7 +119,20 @@ impl Worker {
     ) -> Result<Reservation<ReportedStatus>, WorkerError> {
         let url = format!("{}/reservations/{sid}/status", self.base_url);
         let body = json!({ "status": status });
+        // Setting a status twice is the same as once, so the request may be repeated.
         let response = http::read("the worker", || self.client.post(&url).bearer_auth(&self.token).json(&body)).await?;
-        self.json(response).await
+        about(sid, self.json(response).await?)
+    }
+}
+
+/// The record, if it is about the reservation asked for.
+fn about(
+    asked: &ReservationSid,
+    record: Reservation<ReportedStatus>,
+) -> Result<Reservation<ReportedStatus>, WorkerError> {
+    if &record.reservation_sid == asked {
+        Ok(record)
+    } else {
+        Err(WorkerError::WrongReservation { asked: asked.clone(), answered: record.reservation_sid.to_string() })
     }
 }

@@ -7,7 +7,7 @@ use super::{Context, request};
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::instructions::TaskContext;
-use crate::models::{Attributes, Reservation};
+use crate::models::Reservation;
 use crate::request_log::RequestLog;
 use crate::twilio::ReservationParams;
 
@@ -22,8 +22,8 @@ pub async fn handle(mut req: Request, ctx: &Context, log: &mut RequestLog) -> Re
     let mut record = Reservation::from_callback(&callback, now).merged_with(existing);
     let decision = policy.decide(&TaskContext {
         params: &callback.params,
-        task: record.task_attributes.as_ref().and_then(Attributes::as_object),
-        worker: record.worker_attributes.as_ref().and_then(Attributes::as_object),
+        task: record.task_attributes.as_ref(),
+        worker: record.worker_attributes.as_ref(),
     });
     log.instruction.clone_from(&decision.answered.instruction);
     record.record_answer(decision.answered, decision.settles, now);

@@ -4,9 +4,10 @@ use serde_json::json;
 
 use super::Context;
 use crate::http::Reply;
+use crate::request_log::RequestLog;
 use crate::store::kv::BINDING;
 
-pub fn handle(ctx: &Context) -> Reply {
+pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
     let configured = |present: bool| if present { "set" } else { "missing" };
     let configuration = match &ctx.config {
         Ok(config) => json!({
@@ -14,6 +15,8 @@ pub fn handle(ctx: &Context) -> Reply {
             "TWILIO_AUTH_TOKEN": configured(config.twilio_auth_token.is_some()),
             "RESERVATIONS_API_TOKEN": configured(config.reservations_api_token.is_some()),
             "signatures_checked": config.twilio_auth_token.is_some(),
+            "RESERVATION_TIMEOUT_SECONDS": config.reservation_timeouts.default_seconds,
+            "WORKFLOW_TIMEOUTS": config.reservation_timeouts.per_workflow,
             "ASSIGNMENT_INSTRUCTION": match &config.assignment_policy {
                 Ok(policy) => json!(policy.summary()),
                 Err(problem) => json!({ "problem": problem.to_string() }),
@@ -21,13 +24,16 @@ pub fn handle(ctx: &Context) -> Reply {
         }),
         Err(problem) => json!({ "ok": false, "problem": problem.to_string() }),
     };
+    let store_bound = ctx.env.kv(BINDING).is_ok();
+    let healthy = store_bound && ctx.config.as_ref().is_ok_and(|config| config.assignment_policy.is_ok());
+    log.outcome = if healthy { "healthy" } else { "unhealthy" };
     Reply::json(
         200,
         &json!({
             "status": "ok",
             "service": "taskrouter-edge",
             "version": env!("CARGO_PKG_VERSION"),
-            "store": configured(ctx.env.kv(BINDING).is_ok()),
+            "store": configured(store_bound),
             "configuration": configuration,
         }),
     )

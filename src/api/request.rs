@@ -1,5 +1,6 @@
 //! Reading bodies under the limit, and the two gates: Twilio's signature, the operator token.
 
+use futures_util::StreamExt;
 use worker::Request;
 
 use crate::config::Config;
@@ -24,13 +25,19 @@ pub fn query(req: &Request) -> String {
     without_fragment.split_once('?').map(|(_, query)| query.to_owned()).unwrap_or_default()
 }
 
-/// The body, if it has the expected media type and fits the limit.
+/// The body, if it has the expected media type and fits the limit. Read as a stream and
+/// refused at the first chunk past the limit: a chunked upload of any size costs at most the
+/// limit in memory, and its sender hears 413 before it has finished sending.
 pub async fn body(req: &mut Request, media_type: &'static str) -> Result<Vec<u8>, ApiError> {
     http::require_media_type(header(req, "content-type").as_deref(), media_type)?;
     http::check_declared_length(header(req, "content-length").as_deref())?;
-    let body = req.bytes().await.map_err(|_| ApiError::UnreadableBody)?;
-    http::check_length(&body)?;
-    Ok(body)
+    // No body stream at all: an empty body.
+    let Ok(mut stream) = req.stream() else { return Ok(Vec::new()) };
+    let mut body = http::LimitedBody::default();
+    while let Some(chunk) = stream.next().await {
+        body.push(&chunk.map_err(|_| ApiError::UnreadableBody)?)?;
+    }
+    Ok(body.into_bytes())
 }
 
 /// The form parameters of a request from TaskRouter, once its `X-Twilio-Signature` checks out.

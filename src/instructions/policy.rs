@@ -10,11 +10,11 @@
 //! `{"in":[…]}` (equal to one of them) or `{"present":true|false}`. No code runs.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::instruction::Instruction;
-use super::template::{self, MissingValue, TemplateData};
-use crate::models::Answered;
+use super::template::{self, RenderError, TemplateData};
+use crate::models::{Answered, Attributes};
 use crate::twilio::FormParams;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,8 +67,8 @@ pub struct Decision {
 /// What the policy looks at.
 pub struct TaskContext<'a> {
     pub params: &'a FormParams,
-    pub task: Option<&'a Map<String, Value>>,
-    pub worker: Option<&'a Map<String, Value>>,
+    pub task: Option<&'a Attributes>,
+    pub worker: Option<&'a Attributes>,
 }
 
 fn parse_answer(value: &Value, context: &str) -> Result<Answer, String> {
@@ -174,7 +174,7 @@ impl Policy {
     }
 }
 
-fn rendered(instruction: &Instruction, context: &TaskContext) -> Result<String, MissingValue> {
+fn rendered(instruction: &Instruction, context: &TaskContext) -> Result<String, RenderError> {
     let mut value = serde_json::to_value(instruction).unwrap_or(Value::Null);
     template::render(&mut value, &TemplateData { task: context.task, worker: context.worker, params: context.params })?;
     Ok(value.to_string())
@@ -196,11 +196,7 @@ impl Condition {
     fn holds(&self, context: &TaskContext) -> bool {
         let found: Option<Value> = match &self.subject {
             Subject::Parameter(name) => context.params.get(name).map(|v| Value::String(v.to_owned())),
-            Subject::TaskAttribute(path) => {
-                let mut steps = path.iter();
-                let first = steps.next().and_then(|step| context.task?.get(step));
-                steps.try_fold(first, |value, step| Some(value?.get(step))).flatten().filter(|v| !v.is_null()).cloned()
-            }
+            Subject::TaskAttribute(path) => context.task.and_then(|task| task.value_at(path)),
         };
         match (&self.test, found) {
             (Test::Present(wanted), found) => found.is_some() == *wanted,
@@ -235,7 +231,7 @@ mod tests {
 
     fn decide(policy: &str, task: Option<Value>, params: &[(&str, &str)]) -> Decision {
         let params = FormParams::from_pairs(params.iter().copied());
-        let task = task.map(|t| t.as_object().unwrap().clone());
+        let task = task.map(|t| Attributes::parse(&t.to_string()));
         Policy::parse(Some(policy)).unwrap().decide(&TaskContext { params: &params, task: task.as_ref(), worker: None })
     }
 

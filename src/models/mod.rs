@@ -1,12 +1,14 @@
 //! The reservation model: SIDs, statuses, times and the stored record.
 
+pub mod attributes;
 pub mod reservation;
 pub mod sid;
 pub mod status;
 pub mod timeouts;
 pub mod timestamp;
 
-pub use reservation::{Answered, Attributes, EventOutcome, Moved, Reservation, Summary, TransitionError};
+pub use attributes::{Attributes, json_depth};
+pub use reservation::{Answered, EventOutcome, Moved, Reservation, Summary, TransitionError};
 pub use sid::{ActivitySid, ReservationSid, SidError, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
 pub use status::{ReportedStatus, Status, StatusSource, UnknownStatus};
 pub use timeouts::ReservationTimeouts;

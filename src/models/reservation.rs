@@ -3,56 +3,13 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{
-    ReportedStatus, ReservationSid, ReservationTimeouts, Status, StatusSource, TaskSid, Timestamp, WorkerSid,
-    WorkflowSid, WorkspaceSid,
+    Attributes, ReportedStatus, ReservationSid, ReservationTimeouts, Status, StatusSource, TaskSid, Timestamp,
+    WorkerSid, WorkflowSid, WorkspaceSid,
 };
 use crate::twilio::ReservationParams;
-
-/// Task or worker attributes: the JSON object TaskRouter sends, or, when the text is not a JSON
-/// object, the text as it came (a callback is never refused for odd attributes).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Attributes {
-    Json(Map<String, Value>),
-    Raw(String),
-}
-
-/// Read through `serde_json::Value` rather than serde's untagged derive, which would bring its
-/// buffering machinery into the wasm bundle.
-impl<'de> Deserialize<'de> for Attributes {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match Value::deserialize(deserializer)? {
-            Value::Object(map) => Ok(Attributes::Json(map)),
-            Value::String(text) => Ok(Attributes::Raw(text)),
-            _ => Err(serde::de::Error::custom("attributes must be a JSON object or text")),
-        }
-    }
-}
-
-impl Attributes {
-    pub fn parse(text: &str) -> Attributes {
-        match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(map)) => Attributes::Json(map),
-            _ => Attributes::Raw(text.to_owned()),
-        }
-    }
-
-    /// One attribute's value, for rules and summaries.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.as_object()?.get(name)
-    }
-
-    /// The attributes as a JSON object, if they are one.
-    pub fn as_object(&self) -> Option<&Map<String, Value>> {
-        match self {
-            Attributes::Json(map) => Some(map),
-            Attributes::Raw(_) => None,
-        }
-    }
-}
 
 /// What the assignment callback answered TaskRouter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,16 +271,17 @@ impl Summary {
 /// `key=value, key=value…`, at most [`TASK_SUMMARY_CHARS`] characters, without control
 /// characters.
 fn summarize(attributes: &Attributes) -> String {
-    let text = match attributes {
-        Attributes::Json(map) => map
+    let text = match (attributes, attributes.members()) {
+        (_, Some(members)) => members
             .iter()
-            .map(|(key, value)| match value {
-                Value::String(text) => format!("{key}={text}"),
-                other => format!("{key}={other}"),
+            .map(|(key, value)| match serde_json::from_str::<String>(value.get()) {
+                Ok(text) => format!("{key}={text}"),
+                Err(_) => format!("{key}={}", value.get()),
             })
             .collect::<Vec<_>>()
             .join(", "),
-        Attributes::Raw(text) => text.clone(),
+        (Attributes::Raw(text), None) => text.clone(),
+        (Attributes::Json(raw), None) => raw.get().to_owned(),
     };
     let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     if clean.chars().count() <= TASK_SUMMARY_CHARS {
@@ -369,7 +327,7 @@ mod tests {
         assert_eq!(record.status_source, StatusSource::Callback);
         assert_eq!((record.received_at, record.status_updated_at), (at(5), at(5)));
         assert_eq!(record.worker_sid.as_ref().map(WorkerSid::as_str), Some(WK));
-        assert_eq!(record.task_attributes.as_ref().unwrap().get("vip"), Some(&Value::Bool(true)));
+        assert_eq!(record.task_attributes.as_ref().unwrap().value_at(&["vip"]), Some(Value::Bool(true)));
         assert_eq!(record.parameters["TaskAge"], Value::String("12".into()));
         assert_eq!(record.parameters.len(), 7);
     }
@@ -399,7 +357,7 @@ mod tests {
         assert_eq!(again.status_source, StatusSource::Event);
         assert_eq!(again.status_updated_at, at(150));
         assert_eq!(again.received_at, at(100));
-        assert_eq!(again.task_attributes.unwrap().get("n"), Some(&serde_json::json!(2)));
+        assert_eq!(again.task_attributes.unwrap().value_at(&["n"]), Some(serde_json::json!(2)));
     }
 
     #[test]

@@ -32,7 +32,16 @@ impl ReservationStore {
     }
 
     pub async fn get(&self, sid: &ReservationSid) -> Result<Option<Reservation>, StoreError> {
-        self.kv.get(&key_for(sid)).json().await.map_err(|e| failed("reading a reservation", e))
+        self.read(&key_for(sid)).await
+    }
+
+    /// Reads a record as bytes and parses it here. KV's own `json()` goes through JavaScript's
+    /// `JSON.parse`, which rounds every number to a double (and costs a conversion per field).
+    async fn read(&self, key: &str) -> Result<Option<Reservation>, StoreError> {
+        let Some(bytes) = self.kv.get(key).bytes().await.map_err(|e| failed("reading a reservation", e))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| failed("reading a stored reservation", e))
     }
 
     /// Writes the record with its summary and TTL; a write refused by KV's one-write-per-second
@@ -82,11 +91,7 @@ impl ReservationStore {
             for key in page.keys {
                 match key.metadata.and_then(|metadata| serde_json::from_value::<Summary>(metadata).ok()) {
                     Some(summary) => summaries.push(summary),
-                    None => {
-                        let record: Option<Reservation> =
-                            self.kv.get(&key.name).json().await.map_err(|e| failed("reading a reservation", e))?;
-                        summaries.extend(record.map(|record| record.summary()));
-                    }
+                    None => summaries.extend(self.read(&key.name).await?.map(|record| record.summary())),
                 }
             }
             match page.cursor.filter(|_| !page.list_complete) {

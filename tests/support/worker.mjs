@@ -37,6 +37,7 @@ export const INSTRUCTION_RULES = [
     answer: { instruction: 'conference', from: '{{task.from}}', post_work_activity_sid: ACTIVITY_SID, record: true, end_conference_on_exit: true },
   },
   { when: { 'task.kind': 'later' }, answer: {} },
+  { when: { 'task.kind': 'inject' }, answer: { instruction: 'call', from: '+14155550100', url: 'https://example.com/agent?n={{task.name}}' } },
   { when: { 'task.kind': 'dequeue-plain' }, answer: { instruction: 'dequeue', to: '{{worker.contact_uri}}' } },
   { when: { workflow_sid: VIP_WORKFLOW_SID }, answer: { instruction: 'accept' } },
 ];
@@ -63,6 +64,8 @@ const CONFIGURATIONS = {
   notJson: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: 'accept' },
   conferenceWithoutFrom: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: '{"instruction":"conference","to":"client:alice"}' },
   unknownField: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: '{"instruction":"dequeue","form":"+14155550100"}' },
+  // Secrets as a paste may leave them: a trailing newline, surrounding spaces.
+  paddedSecrets: { TWILIO_AUTH_TOKEN: `${AUTH_TOKEN}\n`, RESERVATIONS_API_TOKEN: ` ${API_TOKEN} \r\n` },
   // One Workflow keeps its reservations pending for 600 s; every other one for 1 s.
   workflowTimeouts: {
     TWILIO_AUTH_TOKEN: AUTH_TOKEN,

@@ -5,13 +5,14 @@
 //! `EventsFilter` of the worker's own URL is merged rather than overwritten, and the Workflow's
 //! fallback URL is left as it is.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde_json::json;
 use taskrouter_edge::models::{WorkflowSid, WorkspaceSid};
 use taskrouter_edge::twilio::event::handled_event_types;
 
 use crate::exit;
 use crate::output;
+use crate::settings::UsageError;
 use crate::twilio::{TaskRouter, TwilioWorkspace};
 
 pub struct ConnectArgs<'a> {
@@ -25,21 +26,20 @@ pub struct ConnectArgs<'a> {
 /// The worker's base URL as Twilio should call it: `http(s)://`, the scheme and host in lower
 /// case, no trailing slash. The runtime lower-cases the host it sees, while Twilio signs the URL
 /// as it was configured: an upper-case letter there would fail every signature.
-pub fn base_url(url: &str) -> Result<String> {
+pub fn base_url(url: &str) -> Result<String, UsageError> {
+    let usage = |problem: &str| UsageError(format!("--url must be {problem}, not {url:?}"));
     let trimmed = url.trim().trim_end_matches('/');
-    let Some((scheme, rest)) = trimmed.split_once("://") else {
-        bail!(
-            "--url must be the worker's http(s) base URL, such as https://taskrouter-edge.you.workers.dev, not {url:?}"
-        );
-    };
+    let (scheme, rest) = trimmed
+        .split_once("://")
+        .ok_or_else(|| usage("the worker's http(s) base URL, such as https://taskrouter-edge.you.workers.dev"))?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "https" && scheme != "http" {
-        bail!("--url must start with https:// (or http://), not {url:?}");
+        return Err(usage("an https:// (or http://) URL"));
     }
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (host, path) = rest.split_at(host_end);
-    if host.is_empty() || path.contains(['?', '#']) {
-        bail!("--url must be the worker's base URL without a query, not {url:?}");
+    if host.is_empty() || host.contains(char::is_whitespace) || path.contains(['?', '#']) {
+        return Err(usage("the worker's base URL, with a host and without a query"));
     }
     Ok(format!("{scheme}://{}{path}", host.to_ascii_lowercase()))
 }

@@ -2,12 +2,13 @@
 
 use anyhow::Result;
 
+use crate::StatusArg;
 use crate::exit;
 use crate::output::{self, ListedReservation};
 use crate::worker::Worker;
 
-pub async fn run(worker: &Worker, status: &str, json: bool) -> Result<u8> {
-    let reservations = worker.list(status).await?;
+pub async fn run(worker: &Worker, status: StatusArg, json: bool) -> Result<u8> {
+    let reservations = worker.list(&status.to_string()).await?;
     let now = output::now();
     if json {
         let listed: Vec<ListedReservation> = reservations
@@ -16,7 +17,11 @@ pub async fn run(worker: &Worker, status: &str, json: bool) -> Result<u8> {
             .collect();
         output::print_json(&listed);
     } else if reservations.is_empty() {
-        println!("No {} reservations stored in {}.", if status == "all" { "" } else { status }, worker.base_url());
+        let which = match status {
+            StatusArg::All => String::new(),
+            StatusArg::Only(_) => format!("{status} "),
+        };
+        println!("No {which}reservations stored in {}.", worker.base_url());
     } else {
         println!("{}", output::reservations_table(&reservations, now));
         println!("\n{} reservation{}", reservations.len(), if reservations.len() == 1 { "" } else { "s" });

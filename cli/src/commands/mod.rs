@@ -22,7 +22,7 @@ pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8
         .timeout(Duration::from_secs(30))
         .build()?;
     match command {
-        Command::List { status } => list::run(&settings.worker(&client)?, &status, json).await,
+        Command::List { status } => list::run(&settings.worker(&client)?, status, json).await,
         Command::Show { reservation } => show::run(&settings.worker(&client)?, &reservation, json).await,
         Command::Accept { reservations, all_pending, concurrency } => {
             let decision = Decision::Accept;
@@ -49,7 +49,7 @@ pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8
         }
         Command::Simulate { url } => {
             let url = match url {
-                Some(url) => url,
+                Some(url) => crate::settings::http_url(&url, "--url")?.to_owned(),
                 None => settings.worker_url()?.to_owned(),
             };
             simulate::run(&client, settings, &url, json).await

@@ -7,11 +7,17 @@ use crate::exit;
 use crate::output;
 use crate::worker::Worker;
 
+/// Attributes for a terminal: JSON pretty-printed with every number as stored, and no control
+/// character left raw (attributes come from callers, and must not drive the operator's terminal).
 fn attributes_text(attributes: Option<&Attributes>) -> String {
     match attributes {
         None => "(none)".to_owned(),
-        Some(Attributes::Json(map)) => serde_json::to_string_pretty(map).unwrap_or_default(),
-        Some(Attributes::Raw(text)) => format!("{text}   (not JSON, kept as sent)"),
+        Some(Attributes::Json(raw)) => output::printable(
+            &output::parse_json::<serde_json::Value>(raw.get().as_bytes())
+                .and_then(|value| serde_json::to_string_pretty(&value).map_err(Into::into))
+                .unwrap_or_else(|_| raw.get().to_owned()),
+        ),
+        Some(Attributes::Raw(text)) => format!("{}   (not JSON, kept as sent)", output::printable(text)),
     }
 }
 

@@ -53,7 +53,10 @@ pub async fn run(client: &Client, settings: &Settings, url: &str, json: bool) ->
         http::read("the worker", || client.post(&target).header("X-Twilio-Signature", &signature).form(&params))
             .await?;
     let status = response.status();
-    let answer = response.text().await.unwrap_or_default();
+    let answer = String::from_utf8_lossy(&http::body("the worker", response).await?).into_owned();
+    // What TaskRouter needs: 200 and a JSON object (`{}` or an instruction).
+    let accepted = status == reqwest::StatusCode::OK
+        && output::parse_json::<serde_json::Value>(answer.as_bytes()).is_ok_and(|value| value.is_object());
     let value = |name: &str| params.iter().find(|(key, _)| *key == name).map(|(_, v)| v.clone()).unwrap_or_default();
     let reservation = value("ReservationSid");
 
@@ -66,18 +69,25 @@ pub async fn run(client: &Client, settings: &Settings, url: &str, json: bool) ->
             "url": target,
             "status": status.as_u16(),
             "answer": answer,
+            "ok": accepted,
         }));
-    } else if status.is_success() {
+    } else if accepted {
         println!("✓ sent a signed assignment callback for {reservation} to {target}");
         println!("  the worker answered {status} {answer}");
         println!("  next: reservations show {reservation}");
     } else {
+        let answer = output::printable(&answer.chars().take(500).collect::<String>());
         println!("✗ the worker answered {status} to a signed assignment callback for {reservation}: {answer}");
+        if status.is_success() {
+            println!(
+                "  TaskRouter needs 200 with a JSON object ({{}} or an instruction); this answer would fail the callback"
+            );
+        }
         if status.as_u16() == 403 {
             println!(
                 "  check that TWILIO_AUTH_TOKEN here is the worker's TWILIO_AUTH_TOKEN (and PUBLIC_URL, behind a tunnel)"
             );
         }
     }
-    Ok(if status.is_success() { exit::OK } else { exit::ACTION_FAILED })
+    Ok(if accepted { exit::OK } else { exit::ACTION_FAILED })
 }

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::Client;
 use serde_json::json;
@@ -13,9 +13,6 @@ use crate::exit;
 use crate::settings::Settings;
 
 pub async fn run(settings: &Settings, client: &Client, accept: bool, interval: f64, json: bool) -> Result<u8> {
-    if !(interval.is_finite() && interval > 0.0) {
-        bail!("--interval must be a positive number of seconds, not {interval}");
-    }
     let worker = settings.worker(client)?;
     let twilio = if accept { Some(settings.taskrouter(client)?) } else { None };
     let status = if json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
@@ -27,6 +24,7 @@ pub async fn run(settings: &Settings, client: &Client, accept: bool, interval: f
     let (mut accepted, mut failed) = (0, 0);
     let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(interval));
+    let mut first_look = true;
     loop {
         tokio::select! {
             _ = &mut interrupted => break,
@@ -34,11 +32,15 @@ pub async fn run(settings: &Settings, client: &Client, accept: bool, interval: f
         }
         let pending = match worker.list("pending").await {
             Ok(pending) => pending,
+            // A worker that cannot be reached at all at the start is a setup problem (exit 3);
+            // later, a failed look is retried at the next tick.
+            Err(error) if first_look => return Err(error.into()),
             Err(error) => {
                 status.set_message(format!("cannot list pending reservations ({error}); trying again in {interval}s"));
                 continue;
             }
         };
+        first_look = false;
         for summary in pending.iter().rev().filter(|s| seen.insert(s.reservation_sid.to_string())) {
             if json {
                 println!("{}", json!({ "event": "new", "reservation": summary }));
