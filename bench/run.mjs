@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { Miniflare } from 'miniflare';
 
-import { freePort, startedPrism, stopPrism } from '../tests/support/prism.mjs';
+import { freePort, startedPrism } from '../tests/support/prism.mjs';
 import { latencyChart } from './chart.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -237,7 +237,7 @@ async function cli() {
     log(`cli ${name}:`, JSON.stringify(results[name]));
     await mf.dispose();
   }
-  await stopPrism();
+  await prism.stop();
   return results;
 }
 

@@ -33,7 +33,8 @@ function killAll() {
   kills.clear();
 }
 
-after(stopAll);
+// Under node's test runner only: the benchmark reuses these helpers and stops what it starts.
+if (process.env.NODE_TEST_CONTEXT) after(stopAll);
 process.once('exit', killAll);
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.once(signal, () => {
