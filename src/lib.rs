@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod error;
+pub mod flows;
 pub mod http;
 pub mod instructions;
 pub mod models;

@@ -4,12 +4,14 @@ pub mod attributes;
 pub mod reservation;
 pub mod sid;
 pub mod status;
+pub mod summary;
 pub mod timeouts;
 pub mod timestamp;
 
 pub use attributes::{Attributes, json_depth};
-pub use reservation::{Answered, EventOutcome, Moved, Reservation, Summary, TransitionError};
+pub use reservation::{Answered, EventOutcome, Moved, Reservation, TransitionError};
 pub use sid::{ActivitySid, ReservationSid, SidError, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
 pub use status::{ReportedStatus, Status, StatusSource, UnknownStatus};
+pub use summary::Summary;
 pub use timeouts::ReservationTimeouts;
 pub use timestamp::Timestamp;

@@ -1,4 +1,5 @@
-//! The stored reservation, its summary (kept in KV metadata for listings) and its status moves.
+//! The stored reservation and its status moves. How a record is made from what TaskRouter sent
+//! is the flows' business (`crate::flows::record`); its listing summary is in `summary`.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,6 @@ use super::{
     Attributes, ReportedStatus, ReservationSid, ReservationTimeouts, Status, StatusSource, TaskSid, Timestamp,
     WorkerSid, WorkflowSid, WorkspaceSid,
 };
-use crate::twilio::ReservationParams;
 
 /// What the assignment callback answered TaskRouter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,28 +22,6 @@ pub struct Answered {
     /// Why a chosen instruction was not given (a placeholder without a value).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-}
-
-/// The longest task summary kept in KV metadata (which holds at most 1024 bytes in all).
-pub const TASK_SUMMARY_CHARS: usize = 80;
-
-/// What a listing shows, stored as the KV key's metadata so a listing needs no `get`. Stored
-/// with a [`Status`]; shown to operators with a [`ReportedStatus`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Summary<S = Status> {
-    pub reservation_sid: ReservationSid,
-    pub task_sid: TaskSid,
-    pub workspace_sid: WorkspaceSid,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub worker_sid: Option<WorkerSid>,
-    /// The Workflow that made the reservation: its own reservation timeout decides expiry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workflow_sid: Option<WorkflowSid>,
-    pub status: S,
-    pub received_at: Timestamp,
-    pub status_updated_at: Timestamp,
-    /// A short `key=value` rendering of the task attributes.
-    pub task: String,
 }
 
 /// The whole record, stored as the KV value under `reservation:{ReservationSid}` with a
@@ -104,42 +82,7 @@ pub enum Moved {
     AlreadyThere,
 }
 
-fn parameters_of(callback: &ReservationParams) -> BTreeMap<String, Value> {
-    let mut parameters: BTreeMap<String, Value> = BTreeMap::new();
-    for (key, value) in callback.params.pairs() {
-        let value = Value::String(value.clone());
-        match parameters.get_mut(key) {
-            None => {
-                parameters.insert(key.clone(), value);
-            }
-            Some(Value::Array(values)) => values.push(value),
-            Some(first) => *first = Value::Array(vec![first.take(), value]),
-        }
-    }
-    parameters
-}
-
 impl Reservation {
-    /// A new pending reservation from TaskRouter's assignment callback.
-    pub fn from_callback(callback: &ReservationParams, now: Timestamp) -> Reservation {
-        let params = &callback.params;
-        Reservation {
-            reservation_sid: callback.reservation_sid.clone(),
-            task_sid: callback.task_sid.clone(),
-            workspace_sid: callback.workspace_sid.clone(),
-            worker_sid: params.get("WorkerSid").and_then(|sid| sid.parse().ok()),
-            workflow_sid: params.get("WorkflowSid").and_then(|sid| sid.parse().ok()),
-            task_attributes: params.get("TaskAttributes").map(Attributes::parse),
-            worker_attributes: params.get("WorkerAttributes").map(Attributes::parse),
-            parameters: parameters_of(callback),
-            received_at: now,
-            status: Status::Pending,
-            status_updated_at: now,
-            status_source: StatusSource::Callback,
-            answered: None,
-        }
-    }
-
     /// Records the answer given to TaskRouter. An answer that settles the reservation (`accept`,
     /// `reject`, a `call` or `redirect` with `"accept": true`) moves it at once, so the list is true
     /// without waiting for the event.
@@ -149,11 +92,6 @@ impl Reservation {
             let _ = self.move_to(status, StatusSource::Callback, now);
         }
         self.answered = Some(answered);
-    }
-
-    /// A record made from a reservation event, when the store has never seen the reservation.
-    pub fn from_event(params: &ReservationParams, reported: Status, now: Timestamp) -> Reservation {
-        Reservation { status: reported, status_source: StatusSource::Event, ..Reservation::from_callback(params, now) }
     }
 
     /// This (newer) record merged with what the store already holds for the same reservation:
@@ -234,86 +172,34 @@ impl Reservation {
             answered: self.answered,
         }
     }
-
-    pub fn summary(&self) -> Summary {
-        Summary {
-            reservation_sid: self.reservation_sid.clone(),
-            task_sid: self.task_sid.clone(),
-            workspace_sid: self.workspace_sid.clone(),
-            worker_sid: self.worker_sid.clone(),
-            workflow_sid: self.workflow_sid.clone(),
-            status: self.status,
-            received_at: self.received_at,
-            status_updated_at: self.status_updated_at,
-            task: self.task_attributes.as_ref().map(summarize).unwrap_or_default(),
-        }
-    }
-}
-
-impl Summary {
-    /// The summary as an operator should see it at `now`.
-    pub fn reported(&self, now: Timestamp, timeouts: &ReservationTimeouts) -> Summary<ReportedStatus> {
-        let timeout_secs = timeouts.seconds_for(self.workflow_sid.as_ref());
-        Summary {
-            status: ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs),
-            reservation_sid: self.reservation_sid.clone(),
-            task_sid: self.task_sid.clone(),
-            workspace_sid: self.workspace_sid.clone(),
-            worker_sid: self.worker_sid.clone(),
-            workflow_sid: self.workflow_sid.clone(),
-            received_at: self.received_at,
-            status_updated_at: self.status_updated_at,
-            task: self.task.clone(),
-        }
-    }
-}
-
-/// `key=value, key=value…`, at most [`TASK_SUMMARY_CHARS`] characters, without control
-/// characters.
-fn summarize(attributes: &Attributes) -> String {
-    let text = match (attributes, attributes.members()) {
-        (_, Some(members)) => members
-            .iter()
-            .map(|(key, value)| match serde_json::from_str::<String>(value.get()) {
-                Ok(text) => format!("{key}={text}"),
-                Err(_) => format!("{key}={}", value.get()),
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
-        (Attributes::Raw(text), None) => text.clone(),
-        (Attributes::Json(raw), None) => raw.get().to_owned(),
-    };
-    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if clean.chars().count() <= TASK_SUMMARY_CHARS {
-        clean
-    } else {
-        let mut cut: String = clean.chars().take(TASK_SUMMARY_CHARS - 1).collect();
-        cut.push('…');
-        cut
-    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::twilio::FormParams;
 
     const WR: &str = "WRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     const WT: &str = "WTbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
     const WS: &str = "WScccccccccccccccccccccccccccccccc";
     const WK: &str = "WKdddddddddddddddddddddddddddddddd";
 
-    fn callback(task_attributes: &str) -> ReservationParams {
-        ReservationParams::from_params(FormParams::from_pairs([
-            ("ReservationSid", WR),
-            ("TaskSid", WT),
-            ("WorkspaceSid", WS),
-            ("WorkerSid", WK),
-            ("TaskAttributes", task_attributes),
-            ("WorkerAttributes", r#"{"skills":["en"]}"#),
-            ("TaskAge", "12"),
-        ]))
-        .unwrap()
+    /// A pending record as a callback at `ms` makes it, with these task attributes.
+    pub(crate) fn pending(task_attributes: &str, ms: u64) -> Reservation {
+        Reservation {
+            reservation_sid: WR.parse().unwrap(),
+            task_sid: WT.parse().unwrap(),
+            workspace_sid: WS.parse().unwrap(),
+            worker_sid: Some(WK.parse().unwrap()),
+            workflow_sid: None,
+            task_attributes: Some(Attributes::parse(task_attributes)),
+            worker_attributes: Some(Attributes::parse(r#"{"skills":["en"]}"#)),
+            parameters: BTreeMap::new(),
+            received_at: at(ms),
+            status: Status::Pending,
+            status_updated_at: at(ms),
+            status_source: StatusSource::Callback,
+            answered: None,
+        }
     }
 
     fn at(ms: u64) -> Timestamp {
@@ -321,38 +207,10 @@ mod tests {
     }
 
     #[test]
-    fn a_callback_makes_a_pending_record_with_everything_it_carried() {
-        let record = Reservation::from_callback(&callback(r#"{"type":"support","vip":true}"#), at(5));
-        assert_eq!(record.status, Status::Pending);
-        assert_eq!(record.status_source, StatusSource::Callback);
-        assert_eq!((record.received_at, record.status_updated_at), (at(5), at(5)));
-        assert_eq!(record.worker_sid.as_ref().map(WorkerSid::as_str), Some(WK));
-        assert_eq!(record.task_attributes.as_ref().unwrap().value_at(&["vip"]), Some(Value::Bool(true)));
-        assert_eq!(record.parameters["TaskAge"], Value::String("12".into()));
-        assert_eq!(record.parameters.len(), 7);
-    }
-
-    #[test]
-    fn attributes_that_are_not_a_json_object_are_kept_as_text() {
-        for odd in ["not json", "[1,2]", "\"text\"", "", "{\"unclosed\":"] {
-            let record = Reservation::from_callback(&callback(odd), at(0));
-            assert_eq!(record.task_attributes, Some(Attributes::Raw(odd.to_owned())), "{odd}");
-        }
-    }
-
-    #[test]
-    fn repeated_parameters_are_all_kept() {
-        let mut cb = callback("{}");
-        cb.params = FormParams::from_pairs([("Digits", "1"), ("Digits", "2"), ("Digits", "3")]);
-        let record = Reservation::from_callback(&cb, at(0));
-        assert_eq!(record.parameters["Digits"], serde_json::json!(["1", "2", "3"]));
-    }
-
-    #[test]
     fn a_repeated_callback_keeps_the_first_arrival_and_the_status() {
-        let mut first = Reservation::from_callback(&callback(r#"{"n":1}"#), at(100));
+        let mut first = pending(r#"{"n":1}"#, 100);
         first.move_to(Status::Accepted, StatusSource::Event, at(150)).unwrap();
-        let again = Reservation::from_callback(&callback(r#"{"n":2}"#), at(200)).merged_with(Some(first));
+        let again = pending(r#"{"n":2}"#, 200).merged_with(Some(first));
         assert_eq!(again.status, Status::Accepted);
         assert_eq!(again.status_source, StatusSource::Event);
         assert_eq!(again.status_updated_at, at(150));
@@ -362,7 +220,7 @@ mod tests {
 
     #[test]
     fn moves_follow_the_status_model() {
-        let mut record = Reservation::from_callback(&callback("{}"), at(0));
+        let mut record = pending("{}", 0);
         assert_eq!(record.move_to(Status::Pending, StatusSource::Operator, at(1)), Ok(Moved::AlreadyThere));
         assert_eq!(record.move_to(Status::Accepted, StatusSource::Operator, at(2)), Ok(Moved::Changed));
         let mut skipping = record.clone();
@@ -386,7 +244,7 @@ mod tests {
 
     #[test]
     fn events_move_forward_and_late_ones_are_ignored() {
-        let mut record = Reservation::from_callback(&callback("{}"), at(0));
+        let mut record = pending("{}", 0);
         assert_eq!(record.record_event(Status::Completed, at(5)), EventOutcome::Moved, "a skipped step is fine");
         assert_eq!(
             (record.status, record.status_source, record.status_updated_at),
@@ -396,7 +254,7 @@ mod tests {
         assert_eq!(record.record_event(Status::Completed, at(7)), EventOutcome::AlreadyThere);
         assert_eq!(record.status_updated_at, at(5));
 
-        let mut rejected = Reservation::from_callback(&callback("{}"), at(0));
+        let mut rejected = pending("{}", 0);
         rejected.move_to(Status::Rejected, StatusSource::Operator, at(1)).unwrap();
         assert_eq!(rejected.record_event(Status::Accepted, at(2)), EventOutcome::Stale);
         assert_eq!(rejected.status, Status::Rejected);
@@ -404,7 +262,7 @@ mod tests {
 
     #[test]
     fn a_status_overwritten_by_an_older_view_is_restored() {
-        let pending = Reservation::from_callback(&callback(r#"{"from":"callback"}"#), at(0));
+        let pending = pending(r#"{"from":"callback"}"#, 0);
         let mut accepted = pending.clone();
         accepted.record_event(Status::Accepted, at(10));
 
@@ -432,7 +290,7 @@ mod tests {
             (Some("dequeue"), None, Status::Pending),
             (None, None, Status::Pending),
         ] {
-            let mut record = Reservation::from_callback(&callback("{}"), at(0));
+            let mut record = pending("{}", 0);
             record.record_answer(answer(name), settles, at(1));
             assert_eq!(record.status, status, "{name:?}");
             assert_eq!(record.answered, Some(answer(name)));
@@ -440,27 +298,15 @@ mod tests {
                 assert_eq!((record.status_source, record.status_updated_at), (StatusSource::Callback, at(1)));
             }
         }
-        let mut completed = Reservation::from_callback(&callback("{}"), at(0));
+        let mut completed = pending("{}", 0);
         completed.record_event(Status::Completed, at(1));
         completed.record_answer(answer(Some("accept")), Some(Status::Accepted), at(2));
         assert_eq!(completed.status, Status::Completed, "a repeated callback does not move it back");
     }
 
     #[test]
-    fn the_summary_is_short_and_fits_kv_metadata() {
-        let record = Reservation::from_callback(&callback(r#"{"b":"two","a":1}"#), at(0));
-        assert_eq!(record.summary().task, "a=1, b=two");
-
-        let huge = format!(r#"{{"quote":"{}","line":"a\nb"}}"#, "\"\\€".repeat(500));
-        let summary = Reservation::from_callback(&callback(&huge), at(u64::MAX / 4)).summary();
-        assert_eq!(summary.task.chars().count(), TASK_SUMMARY_CHARS);
-        assert!(summary.task.ends_with('…') && !summary.task.contains('\n'));
-        assert!(serde_json::to_vec(&summary).unwrap().len() < 1024);
-    }
-
-    #[test]
     fn the_reported_status_replaces_the_stored_one() {
-        let record = Reservation::from_callback(&callback("{}"), at(0));
+        let record = pending("{}", 0);
         let timeouts = ReservationTimeouts::uniform(120);
         assert_eq!(record.summary().reported(at(120_000), &timeouts).status, ReportedStatus::Stored(Status::Pending));
         assert_eq!(record.summary().reported(at(121_000), &timeouts).status, ReportedStatus::EXPIRED);
@@ -471,18 +317,15 @@ mod tests {
 
     #[test]
     fn expiry_follows_the_workflows_own_timeout() {
-        let mut params = callback("{}");
         let workflow = format!("WW{}", "e".repeat(32));
-        params.params.push("WorkflowSid", workflow.clone());
-        let record = Reservation::from_callback(&params, at(0));
+        let record = Reservation { workflow_sid: Some(workflow.parse().unwrap()), ..pending("{}", 0) };
         assert_eq!(record.summary().workflow_sid.as_ref().map(WorkflowSid::as_str), Some(workflow.as_str()));
         let mut timeouts = ReservationTimeouts::uniform(120);
         timeouts.per_workflow.insert(workflow.parse().unwrap(), 600);
         assert_eq!(record.summary().reported(at(500_000), &timeouts).status, ReportedStatus::Stored(Status::Pending));
         assert_eq!(record.clone().reported(at(601_000), &timeouts).status, ReportedStatus::EXPIRED);
-        let mut other = callback("{}");
-        other.params.push("WorkflowSid", format!("WW{}", "f".repeat(32)));
-        let elsewhere = Reservation::from_callback(&other, at(0));
+        let elsewhere =
+            Reservation { workflow_sid: Some(format!("WW{}", "f".repeat(32)).parse().unwrap()), ..pending("{}", 0) };
         assert_eq!(elsewhere.summary().reported(at(121_000), &timeouts).status, ReportedStatus::EXPIRED);
     }
 }

@@ -6,6 +6,7 @@ use crate::api::{Context, request};
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::request_log::RequestLog;
+use crate::store::ReservationStore;
 use crate::store::listing::{self, ListQuery};
 
 pub async fn handle(req: Request, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {

@@ -7,6 +7,7 @@ use crate::api::{Context, request};
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::request_log::RequestLog;
+use crate::store::ReservationStore;
 
 pub async fn handle(req: Request, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;

@@ -7,8 +7,9 @@ use worker::Request;
 use super::sid_from_path;
 use crate::api::{Context, request};
 use crate::error::ApiError;
+use crate::flows::operator;
 use crate::http::{JSON, Reply};
-use crate::models::{Moved, Status, StatusSource};
+use crate::models::Status;
 use crate::request_log::RequestLog;
 
 #[derive(Deserialize)]
@@ -25,16 +26,8 @@ pub async fn handle(mut req: Request, raw_sid: &str, ctx: &Context, log: &mut Re
     let body = request::body(&mut req, JSON).await?;
     let update: StatusUpdate = serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     let next: Status = update.status.parse()?;
-
-    let store = ctx.store()?;
-    let mut record = store.get(&sid).await?.ok_or(ApiError::ReservationNotFound(sid))?;
     let now = ctx.now();
-    match record.move_to(next, StatusSource::Operator, now)? {
-        Moved::Changed => {
-            store.put(&record).await?;
-            log.outcome = "updated";
-        }
-        Moved::AlreadyThere => log.outcome = "unchanged",
-    }
+    let (record, outcome) = operator::update_status(&ctx.store()?, sid, next, now).await?;
+    log.outcome = outcome;
     Ok(Reply::json(200, &record.reported(now, &config.reservation_timeouts)))
 }

@@ -1,0 +1,108 @@
+//! What a listing shows of a reservation: its summary, kept as the KV key's metadata.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Attributes, ReportedStatus, Reservation, ReservationSid, ReservationTimeouts, Status, TaskSid, Timestamp,
+    WorkerSid, WorkflowSid, WorkspaceSid,
+};
+
+/// The longest task summary kept in KV metadata (which holds at most 1024 bytes in all).
+pub const TASK_SUMMARY_CHARS: usize = 80;
+
+/// What a listing shows, stored as the KV key's metadata so a listing needs no `get`. Stored
+/// with a [`Status`]; shown to operators with a [`ReportedStatus`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary<S = Status> {
+    pub reservation_sid: ReservationSid,
+    pub task_sid: TaskSid,
+    pub workspace_sid: WorkspaceSid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_sid: Option<WorkerSid>,
+    /// The Workflow that made the reservation: its own reservation timeout decides expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow_sid: Option<WorkflowSid>,
+    pub status: S,
+    pub received_at: Timestamp,
+    pub status_updated_at: Timestamp,
+    /// A short `key=value` rendering of the task attributes.
+    pub task: String,
+}
+
+impl Reservation {
+    /// The summary a listing shows of this record.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            reservation_sid: self.reservation_sid.clone(),
+            task_sid: self.task_sid.clone(),
+            workspace_sid: self.workspace_sid.clone(),
+            worker_sid: self.worker_sid.clone(),
+            workflow_sid: self.workflow_sid.clone(),
+            status: self.status,
+            received_at: self.received_at,
+            status_updated_at: self.status_updated_at,
+            task: self.task_attributes.as_ref().map(summarize).unwrap_or_default(),
+        }
+    }
+}
+
+impl Summary {
+    /// The summary as an operator should see it at `now`.
+    pub fn reported(&self, now: Timestamp, timeouts: &ReservationTimeouts) -> Summary<ReportedStatus> {
+        let timeout_secs = timeouts.seconds_for(self.workflow_sid.as_ref());
+        Summary {
+            status: ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs),
+            reservation_sid: self.reservation_sid.clone(),
+            task_sid: self.task_sid.clone(),
+            workspace_sid: self.workspace_sid.clone(),
+            worker_sid: self.worker_sid.clone(),
+            workflow_sid: self.workflow_sid.clone(),
+            received_at: self.received_at,
+            status_updated_at: self.status_updated_at,
+            task: self.task.clone(),
+        }
+    }
+}
+
+/// `key=value, key=value…`, at most [`TASK_SUMMARY_CHARS`] characters, without control
+/// characters.
+fn summarize(attributes: &Attributes) -> String {
+    let text = match (attributes, attributes.members()) {
+        (_, Some(members)) => members
+            .iter()
+            .map(|(key, value)| match serde_json::from_str::<String>(value.get()) {
+                Ok(text) => format!("{key}={text}"),
+                Err(_) => format!("{key}={}", value.get()),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        (Attributes::Raw(text), None) => text.clone(),
+        (Attributes::Json(raw), None) => raw.get().to_owned(),
+    };
+    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if clean.chars().count() <= TASK_SUMMARY_CHARS {
+        clean
+    } else {
+        let mut cut: String = clean.chars().take(TASK_SUMMARY_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::reservation::tests::pending;
+
+    #[test]
+    fn the_summary_is_short_and_fits_kv_metadata() {
+        let record = pending(r#"{"b":"two","a":1}"#, 0);
+        assert_eq!(record.summary().task, "a=1, b=two");
+
+        let huge = format!(r#"{{"quote":"{}","line":"a\nb"}}"#, "\"\\€".repeat(500));
+        let summary = pending(&huge, u64::MAX / 4).summary();
+        assert_eq!(summary.task.chars().count(), TASK_SUMMARY_CHARS);
+        assert!(summary.task.ends_with('…') && !summary.task.contains('\n'));
+        assert!(serde_json::to_vec(&summary).unwrap().len() < 1024);
+    }
+}
