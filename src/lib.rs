@@ -44,7 +44,9 @@ mod entry {
             Ok(Route::Events) => events::handle(req, &ctx, &worker_ctx, &mut log).await,
             Ok(Route::ListReservations) => reservations::list::handle(req, &ctx, &mut log).await,
             Ok(Route::ShowReservation(sid)) => reservations::show::handle(req, &sid, &ctx, &mut log).await,
-            Ok(Route::UpdateStatus(sid)) => reservations::update_status::handle(req, &sid, &ctx, &mut log).await,
+            Ok(Route::UpdateStatus(sid)) => {
+                reservations::update_status::handle(req, &sid, &ctx, &worker_ctx, &mut log).await
+            }
             Ok(Route::Health) => Ok(health::handle(&ctx, &mut log)),
             Err(error) => Err(error),
         };

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 
 import { listAll, operatorGet } from './support/http.mjs';
 import { assignmentParams, signedPost } from './support/twilio.mjs';
-import { kvOf, storedKeys, worker } from './support/worker.mjs';
+import { storedKeys, storedRecord, worker } from './support/worker.mjs';
 
 describe('assignment callback', () => {
   test('answers 200 application/json {} after storing the full record with its summary and TTL', async () => {
@@ -17,8 +17,8 @@ describe('assignment callback', () => {
     assert.equal(response.headers.get('content-type'), 'application/json');
     assert.equal(await response.text(), '{}');
 
-    const kv = await kvOf('main');
-    const { value, metadata } = await kv.getWithMetadata(`reservation:${params.ReservationSid}`, 'json');
+    const { value, metadata, expiration, key } = await storedRecord('main', params.ReservationSid);
+    assert.match(key, new RegExp(`^time:\\d{13}:${params.ReservationSid}$`));
     assert.equal(value.reservation_sid, params.ReservationSid);
     assert.equal(value.task_sid, params.TaskSid);
     assert.equal(value.workspace_sid, params.WorkspaceSid);
@@ -44,9 +44,10 @@ describe('assignment callback', () => {
       task: 'from=+14155550100, language=en, type=support, vip=false',
     });
 
-    const [key] = (await storedKeys('main')).filter((k) => k.name === `reservation:${params.ReservationSid}`);
-    const ttl = key.expiration - Date.now() / 1000;
+    const ttl = expiration - Date.now() / 1000;
     assert.ok(ttl > 3500 && ttl <= 3601, `expires in ${ttl}s, RESERVATION_TTL_SECONDS is 3600`);
+    const index = await storedKeys('main', `task:${params.TaskSid}:`);
+    assert.deepEqual(index.map((k) => k.name), [`task:${params.TaskSid}:${params.ReservationSid}`], 'the task index names it');
   });
 
   test('keeps attributes that are not JSON as the text TaskRouter sent', async () => {
@@ -55,7 +56,7 @@ describe('assignment callback', () => {
     const response = await signedPost(fetchWorker, '/assignment_callback', params);
     assert.equal(response.status, 200);
     assert.equal(await response.text(), '{}');
-    const value = await (await kvOf('main')).get(`reservation:${params.ReservationSid}`, 'json');
+    const { value } = await storedRecord('main', params.ReservationSid);
     assert.equal(value.task_attributes, 'plain text, not JSON');
     assert.equal(value.worker_attributes, '{"broken":');
   });
@@ -65,8 +66,7 @@ describe('assignment callback', () => {
     const params = assignmentParams();
     const first = await signedPost(fetchWorker, '/assignment_callback', params);
     assert.equal(first.status, 200);
-    const kv = await kvOf('main');
-    const original = await kv.get(`reservation:${params.ReservationSid}`, 'json');
+    const original = (await storedRecord('main', params.ReservationSid)).value;
 
     const again = { ...params, TaskAge: '9' };
     const responses = await Promise.all([1, 2, 3].map(() => signedPost(fetchWorker, '/assignment_callback', again)));
@@ -87,7 +87,7 @@ describe('assignment callback', () => {
     const params = assignmentParams({ Digits: ['5678', '1234'] });
     const response = await signedPost(fetchWorker, '/assignment_callback', params);
     assert.equal(response.status, 200, await response.clone().text());
-    const value = await (await kvOf('main')).get(`reservation:${params.ReservationSid}`, 'json');
+    const { value } = await storedRecord('main', params.ReservationSid);
     assert.deepEqual(value.parameters.Digits, ['5678', '1234']);
   });
 });

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { describe, test } from 'node:test';
 
 import { assertError, operatorGet, operatorSetStatus } from './support/http.mjs';
-import { API_TOKEN, AUTH_TOKEN, httpUrl, kvOf, worker } from './support/worker.mjs';
+import { API_TOKEN, AUTH_TOKEN, httpUrl, storedRecord, worker } from './support/worker.mjs';
 import { assignmentParams, eventParams, signedPost } from './support/twilio.mjs';
 
 const MiB = 1024 * 1024;
@@ -69,7 +69,7 @@ describe('attributes are kept exactly', () => {
 
   async function assertExact(fetchWorker, reservationSid, when) {
     const text = await (await operatorGet(fetchWorker, `/reservations/${reservationSid}`)).text();
-    const stored = await (await kvOf('main')).get(`reservation:${reservationSid}`);
+    const stored = (await storedRecord('main', reservationSid)).text;
     for (const literal of LITERALS) {
       assert.ok(text.includes(`:${literal}`), `${when}: the answer keeps ${literal}: ${text}`);
       assert.ok(stored.includes(`:${literal}`), `${when}: the store keeps ${literal}`);

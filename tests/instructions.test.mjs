@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 
 import { assertError, operatorGet } from './support/http.mjs';
 import { assignmentParams, signedPost } from './support/twilio.mjs';
-import { ACTIVITY_SID, kvOf, VIP_WORKFLOW_SID, worker } from './support/worker.mjs';
+import { ACTIVITY_SID, storedRecord, VIP_WORKFLOW_SID, worker } from './support/worker.mjs';
 
 /** Sends a callback whose task has `attributes`; returns the answer and the stored record. */
 async function callbackWith(configuration, attributes, overrides = {}) {
@@ -13,7 +13,7 @@ async function callbackWith(configuration, attributes, overrides = {}) {
   const params = assignmentParams({ TaskAttributes: typeof attributes === 'string' ? attributes : JSON.stringify(attributes), ...overrides });
   const response = await signedPost(fetchWorker, '/assignment_callback', params);
   const text = await response.text();
-  const stored = await (await kvOf(configuration)).get(`reservation:${params.ReservationSid}`, 'json');
+  const stored = (await storedRecord(configuration, params.ReservationSid))?.value ?? null;
   return { response, text, answer: response.status === 200 ? JSON.parse(text) : null, stored, params };
 }
 

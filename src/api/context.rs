@@ -5,7 +5,8 @@ use worker::{Date, Env};
 use crate::config::{Config, ConfigError};
 use crate::error::ApiError;
 use crate::models::Timestamp;
-use crate::store::kv::KvReservations;
+use crate::store::kv::WorkersKv;
+use crate::store::layout::Reservations;
 
 pub struct Context {
     pub env: Env,
@@ -28,8 +29,8 @@ impl Context {
         self.config.as_ref().map_err(|error| ApiError::Config(error.clone()))
     }
 
-    pub fn store(&self) -> Result<KvReservations, ApiError> {
-        Ok(KvReservations::open(&self.env, self.config()?.reservation_ttl_seconds)?)
+    pub fn store(&self) -> Result<Reservations<WorkersKv>, ApiError> {
+        Ok(Reservations::new(WorkersKv::open(&self.env)?, self.config()?.reservation_ttl_seconds))
     }
 
     pub fn now(&self) -> Timestamp {

@@ -5,10 +5,12 @@ use worker::{Context as WorkerContext, Request, console_log};
 
 use super::{Context, request};
 use crate::error::ApiError;
-use crate::flows::events::{self, Confirmed};
+use crate::flows::events::{self, Confirmed, Recheck};
 use crate::http::Reply;
+use crate::models::Timestamp;
 use crate::request_log::RequestLog;
-use crate::store::kv::KvReservations;
+use crate::store::kv::WorkersKv;
+use crate::store::layout::Reservations;
 use crate::twilio::{EventEffect, TaskRouterEvent};
 
 pub async fn handle(
@@ -25,22 +27,33 @@ pub async fn handle(
     let store = ctx.store()?;
     let applied = events::apply(&store, &event, ctx.now()).await?;
     log.outcome = applied.outcome;
-    if let Some(written) = applied.written {
-        worker_ctx.wait_until(confirm(store, written));
-    }
+    confirm_later(worker_ctx, store, applied.recheck, "/events");
     Ok(Reply::no_content())
 }
 
-/// Logs a line only when the second look had something to do.
-async fn confirm(store: KvReservations, written: crate::models::Reservation) {
-    let (outcome, error) = match events::confirm(&store, &written).await {
-        Confirmed::Held => return,
-        Confirmed::Restored => ("restored", None),
-        Confirmed::RestoreFailed(error) => ("restore_failed", Some(error)),
-        Confirmed::Unreadable(error) => ("store_unavailable", Some(error)),
-    };
-    console_log!(
-        "{}",
-        serde_json::json!({ "route": "/events", "phase": "confirm", "reservation_sid": written.reservation_sid, "outcome": outcome, "error": error })
-    );
+/// After the answer, in `waitUntil`: the second look at a write that moved a status. Logs a line
+/// only when it had something to do.
+pub fn confirm_later(
+    worker_ctx: &WorkerContext,
+    store: Reservations<WorkersKv>,
+    recheck: Recheck,
+    route: &'static str,
+) {
+    if recheck == Recheck::Nothing {
+        return;
+    }
+    worker_ctx.wait_until(async move {
+        let now = Timestamp::from_millis(worker::Date::now().as_millis());
+        let (outcome, error) = match events::confirm(&store, &recheck, now).await {
+            Confirmed::Held => return,
+            Confirmed::Restored(_) => ("restored", None),
+            Confirmed::Failed(error) => ("confirm_failed", Some(error)),
+        };
+        let subject = match &recheck {
+            Recheck::Record(record) => serde_json::json!({ "reservation_sid": record.reservation_sid }),
+            Recheck::Task(task, _) => serde_json::json!({ "task_sid": task }),
+            Recheck::Nothing => serde_json::json!({}),
+        };
+        console_log!("{}", serde_json::json!({ "route": route, "phase": "confirm", "subject": subject, "outcome": outcome, "error": error }));
+    });
 }

@@ -2,13 +2,16 @@
 //! gives for it.
 
 use crate::instructions::{Decision, Policy, TaskContext};
-use crate::models::{Reservation, Timestamp};
-use crate::store::{ReservationStore, StoreError};
+use crate::models::{Reservation, TaskEnding, Timestamp};
+use crate::store::layout::Reservations;
+use crate::store::{Kv, StoreError};
 use crate::twilio::ReservationParams;
 
-/// The record a callback writes, given what the store held when it was read, and the answer.
+/// The record a callback writes, given what the store held when it was read (the record, and
+/// whether its task had already ended), and the answer.
 pub fn plan(
     existing: Option<Reservation>,
+    task_ended: Option<TaskEnding>,
     callback: &ReservationParams,
     policy: &Policy,
     now: Timestamp,
@@ -20,19 +23,26 @@ pub fn plan(
         worker: record.worker_attributes.as_ref(),
     });
     record.record_answer(decision.answered.clone(), decision.settles, now);
+    // A task event that came first (TaskRouter does not order its callbacks) still counts.
+    if let Some(next) = task_ended.and_then(|ending| ending.status_for(record.status)) {
+        record.record_event(next, now);
+    }
     (record, decision)
 }
 
-/// Reads, decides and writes. TaskRouter hears the decision only once the record is written.
-pub async fn assignment_callback<S: ReservationStore>(
-    store: &S,
+/// Reads (the record and the task's ending: two or three reads), decides and writes (one
+/// write, three for a new reservation). TaskRouter hears the decision once the record is written.
+pub async fn assignment_callback<K: Kv>(
+    store: &Reservations<K>,
     callback: &ReservationParams,
     policy: &Policy,
     now: Timestamp,
 ) -> Result<Decision, StoreError> {
     let existing = store.get(&callback.reservation_sid).await?;
-    let (record, decision) = plan(existing, callback, policy, now);
-    store.put(&record).await?;
+    let task_ended = store.task_ending(&callback.task_sid).await?;
+    let indexed = existing.as_ref().is_some_and(|stored| stored.indexed);
+    let (record, decision) = plan(existing.map(|stored| stored.record), task_ended, callback, policy, now);
+    store.put(&record, indexed, now).await?;
     Ok(decision)
 }
 
@@ -41,7 +51,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::flows::finish;
     use crate::models::{ReservationSid, Status};
-    use crate::store::memory::MemoryStore;
+    use crate::store::memory::MemoryKv;
     use crate::twilio::FormParams;
 
     pub(crate) fn callback(n: u8) -> ReservationParams {
@@ -55,30 +65,35 @@ pub(crate) mod tests {
         .unwrap()
     }
 
-    fn sid(n: u8) -> ReservationSid {
-        callback(n).reservation_sid
+    pub(crate) fn store() -> Reservations<MemoryKv> {
+        Reservations::new(MemoryKv::new(Timestamp::from_millis(1_800_000_000_000)), 3600)
+    }
+
+    pub(crate) fn status(store: &Reservations<MemoryKv>, sid: &ReservationSid) -> Status {
+        finish(store.get(sid)).unwrap().unwrap().record.status
     }
 
     #[test]
     fn a_callback_is_stored_before_it_is_answered() {
-        let store = MemoryStore::new(Timestamp::from_millis(1_000), 3600);
-        let decision = finish(assignment_callback(&store, &callback(1), &Policy::Defer, store.now())).unwrap();
+        let store = store();
+        let decision = finish(assignment_callback(&store, &callback(1), &Policy::Defer, store.kv().now())).unwrap();
         assert_eq!(decision.body, "{}");
-        let stored = finish(store.get(&sid(1))).unwrap().unwrap();
-        assert_eq!(stored.status, Status::Pending);
-        assert!(serde_json::to_string(&stored).unwrap().contains("9007199254740993"));
-        assert_eq!(store.operations(), (1, 2));
+        let stored = finish(store.get(&callback(1).reservation_sid)).unwrap().unwrap();
+        assert_eq!(stored.record.status, Status::Pending);
+        assert!(serde_json::to_string(&stored.record).unwrap().contains("9007199254740993"));
+        let operations = store.kv().operations();
+        assert_eq!((operations.writes, operations.lists), (3, 0), "record, pointer and task index");
     }
 
     #[test]
     fn a_repeated_callback_within_a_second_waits_for_kvs_limit_and_keeps_one_record() {
-        let store = MemoryStore::new(Timestamp::from_millis(1_000), 3600);
+        let store = store();
         let accept = Policy::parse(Some(r#"{"instruction":"accept"}"#)).unwrap();
-        finish(assignment_callback(&store, &callback(2), &accept, store.now())).unwrap();
-        let before = store.now();
-        finish(assignment_callback(&store, &callback(2), &Policy::Defer, store.now())).unwrap();
-        assert!(store.now().as_millis() >= before.as_millis() + 1_000, "the second write waited out the 429");
-        assert_eq!(finish(store.summaries()).unwrap().len(), 1);
-        assert_eq!(finish(store.get(&sid(2))).unwrap().unwrap().status, Status::Accepted, "never back to pending");
+        finish(assignment_callback(&store, &callback(2), &accept, store.kv().now())).unwrap();
+        let before = store.kv().now();
+        finish(assignment_callback(&store, &callback(2), &Policy::Defer, store.kv().now())).unwrap();
+        assert!(store.kv().now().as_millis() >= before.as_millis() + 1_000, "the second write waited out the 429");
+        assert_eq!(store.kv().len(), 3, "one record, one pointer, one task index");
+        assert_eq!(status(&store, &callback(2).reservation_sid), Status::Accepted, "never back to pending");
     }
 }

@@ -1,113 +1,149 @@
 //! Event callbacks: `reservation.*` events move a reservation's status; task events end the
-//! task's reservations; and an event's write is checked again once racing writes have landed.
+//! task's reservations, now and for callbacks still to come; and every write that moves a status
+//! is checked again once racing writes have landed.
 
-use crate::models::{EventOutcome, Reservation, Status, TaskSid, Timestamp};
-use crate::store::{ReservationStore, StoreError};
-use crate::twilio::{EventEffect, ReservationParams, TaskEnding, TaskRouterEvent};
+use crate::models::{EventOutcome, Reservation, Status, TaskEnding, TaskSid, Timestamp};
+use crate::store::layout::Reservations;
+use crate::store::{Kv, StoreError};
+use crate::twilio::{EventEffect, ReservationParams, TaskRouterEvent};
 
-/// How long after an event's write the worker looks again: past KV's one-write-per-second
-/// window, so a concurrent writer that read the record earlier has landed by then.
+/// How long after a write the worker looks again: past KV's one-write-per-second window, so a
+/// concurrent writer that read the record earlier has landed by then.
 pub const CONFIRM_AFTER_MS: u64 = 1_100;
 
-/// What an event did: the log's outcome word, and the record written, to confirm later.
+/// What an event did: the log's outcome word, and what to check again once racing writes have
+/// landed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Applied {
     pub outcome: &'static str,
-    pub written: Option<Reservation>,
+    pub recheck: Recheck,
 }
 
-pub async fn apply<S: ReservationStore>(
-    store: &S,
+/// What a second look checks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recheck {
+    Nothing,
+    /// That this record's status held.
+    Record(Box<Reservation>),
+    /// That the task's reservations all ended, including one whose callback raced the event.
+    Task(TaskSid, TaskEnding),
+}
+
+pub async fn apply<K: Kv>(
+    store: &Reservations<K>,
     event: &TaskRouterEvent,
     now: Timestamp,
 ) -> Result<Applied, StoreError> {
     match &event.effect {
-        EventEffect::Ignored => Ok(Applied { outcome: "ignored", written: None }),
+        EventEffect::Ignored => Ok(Applied { outcome: "ignored", recheck: Recheck::Nothing }),
         EventEffect::Reservation { reservation, status } => reservation_event(store, reservation, *status, now).await,
         EventEffect::Task { task_sid, ending } => {
-            Ok(Applied { outcome: end_task_reservations(store, task_sid, *ending, now).await?, written: None })
+            // Remembered first, so that a callback arriving later still learns of it.
+            store.record_task_ending(task_sid, *ending, now).await?;
+            let ended = end_task_reservations(store, task_sid, *ending, now).await?;
+            let outcome = if ended > 0 { "ended_task_reservations" } else { "no_open_reservations" };
+            Ok(Applied { outcome, recheck: Recheck::Task(task_sid.clone(), *ending) })
         }
     }
 }
 
 /// Applies a reservation event: moves the stored record, or makes one from the event.
-pub async fn reservation_event<S: ReservationStore>(
-    store: &S,
+pub async fn reservation_event<K: Kv>(
+    store: &Reservations<K>,
     reservation: &ReservationParams,
     status: Status,
     now: Timestamp,
 ) -> Result<Applied, StoreError> {
-    let (record, outcome) = match store.get(&reservation.reservation_sid).await? {
-        None => (Reservation::from_event(reservation, status, now), "created"),
-        Some(mut record) => match record.record_event(status, now) {
-            EventOutcome::Moved => (record, "moved"),
-            EventOutcome::AlreadyThere => return Ok(Applied { outcome: "unchanged", written: None }),
-            EventOutcome::Stale => return Ok(Applied { outcome: "stale", written: None }),
+    let (record, indexed, outcome) = match store.get(&reservation.reservation_sid).await? {
+        None => (Reservation::from_event(reservation, status, now), false, "created"),
+        Some(mut stored) => match stored.record.record_event(status, now) {
+            EventOutcome::Moved => (stored.record, stored.indexed, "moved"),
+            EventOutcome::AlreadyThere => return Ok(Applied { outcome: "unchanged", recheck: Recheck::Nothing }),
+            EventOutcome::Stale => return Ok(Applied { outcome: "stale", recheck: Recheck::Nothing }),
         },
     };
-    store.put(&record).await?;
-    Ok(Applied { outcome, written: Some(record) })
+    store.put(&record, indexed, now).await?;
+    Ok(Applied { outcome, recheck: Recheck::Record(Box::new(record)) })
 }
 
-/// Ends the task's reservations as `ending` says.
-pub async fn end_task_reservations<S: ReservationStore>(
-    store: &S,
+/// Ends the task's reservations as `ending` says: one list, then two reads and at most one
+/// write per reservation of the task. Returns how many it ended.
+pub async fn end_task_reservations<K: Kv>(
+    store: &Reservations<K>,
     task_sid: &TaskSid,
     ending: TaskEnding,
     now: Timestamp,
-) -> Result<&'static str, StoreError> {
+) -> Result<usize, StoreError> {
     let mut ended = 0;
-    for summary in store.summaries_of_task(task_sid).await? {
-        let Some(mut record) = store.get(&summary.reservation_sid).await? else {
+    for sid in store.task_reservations(task_sid).await? {
+        let Some(mut stored) = store.get(&sid).await? else {
             continue;
         };
-        let Some(next) = ending.status_for(record.status) else {
+        let Some(next) = ending.status_for(stored.record.status) else {
             continue;
         };
-        if record.record_event(next, now) == EventOutcome::Moved {
-            store.put(&record).await?;
+        if stored.record.record_event(next, now) == EventOutcome::Moved {
+            store.put(&stored.record, stored.indexed, now).await?;
             ended += 1;
         }
     }
-    Ok(if ended > 0 { "ended_task_reservations" } else { "no_open_reservations" })
+    Ok(ended)
 }
 
-/// What the second look after an event found.
+/// What the second look found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Confirmed {
-    /// The event's status (or one past it) held.
+    /// The status held (or moved further).
     Held,
     /// A writer that read the record earlier had overwritten it; the status was written back.
-    Restored,
-    RestoreFailed(String),
-    Unreadable(String),
+    Restored(usize),
+    Failed(String),
 }
 
-/// KV has no compare-and-swap: a callback or operator update that read the record before this
-/// event's write may land after it. Looking again once such writes have landed, and restoring
-/// the event's status if it was lost, makes the final status right.
-pub async fn confirm<S: ReservationStore>(store: &S, written: &Reservation) -> Confirmed {
-    store.pause(CONFIRM_AFTER_MS).await;
-    let current = match store.get(&written.reservation_sid).await {
-        Ok(current) => current,
-        Err(error) => return Confirmed::Unreadable(error.0),
+/// KV has no compare-and-swap: a callback or operator update that read a record before another
+/// writer's write may land after it. Looking again once such writes have landed, and writing
+/// back what was lost, makes the final status the furthest any writer reported.
+pub async fn confirm<K: Kv>(store: &Reservations<K>, recheck: &Recheck, now: Timestamp) -> Confirmed {
+    let result = match recheck {
+        Recheck::Nothing => return Confirmed::Held,
+        Recheck::Record(written) => {
+            store.pause(CONFIRM_AFTER_MS).await;
+            restore_record(store, written, now).await
+        }
+        Recheck::Task(task, ending) => {
+            store.pause(CONFIRM_AFTER_MS).await;
+            end_task_reservations(store, task, *ending, now).await
+        }
     };
-    match Reservation::restore_lost_status(current, written) {
-        None => Confirmed::Held,
-        Some(restored) => match store.put(&restored).await {
-            Ok(()) => Confirmed::Restored,
-            Err(error) => Confirmed::RestoreFailed(error.0),
-        },
+    match result {
+        Ok(0) => Confirmed::Held,
+        Ok(restored) => Confirmed::Restored(restored),
+        Err(error) => Confirmed::Failed(error.0),
+    }
+}
+
+async fn restore_record<K: Kv>(
+    store: &Reservations<K>,
+    written: &Reservation,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let current = store.get(&written.reservation_sid).await?;
+    let indexed = current.as_ref().is_some_and(|stored| stored.indexed);
+    match Reservation::restore_lost_status(current.map(|stored| stored.record), written) {
+        None => Ok(0),
+        Some(restored) => store.put(&restored, indexed, now).await.map(|()| 1),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flows::callback::{self, tests::callback as assignment};
+    use crate::flows::callback::tests::{callback as assignment, status, store};
+    use crate::flows::callback::{self};
     use crate::flows::finish;
     use crate::instructions::Policy;
-    use crate::store::memory::MemoryStore;
+    use crate::store::layout::Reservations;
+    use crate::store::memory::MemoryKv;
     use crate::twilio::FormParams;
 
     fn event(event_type: &str, from: &ReservationParams) -> TaskRouterEvent {
@@ -116,61 +152,115 @@ mod tests {
         TaskRouterEvent::from_params(params).unwrap()
     }
 
+    fn task_event(event_type: &str, task: &TaskSid) -> TaskRouterEvent {
+        TaskRouterEvent::from_params(FormParams::from_pairs([("EventType", event_type), ("TaskSid", task.as_str())]))
+            .unwrap()
+    }
+
+    /// A callback that read the store, then let `between` run before writing what it planned.
+    fn callback_around(
+        store: &Reservations<MemoryKv>,
+        params: &ReservationParams,
+        policy: &Policy,
+        between: impl FnOnce(),
+    ) {
+        let existing = finish(store.get(&params.reservation_sid)).unwrap();
+        let ended = finish(store.task_ending(&params.task_sid)).unwrap();
+        let indexed = existing.as_ref().is_some_and(|stored| stored.indexed);
+        between();
+        let (record, _) = callback::plan(existing.map(|stored| stored.record), ended, params, policy, store.kv().now());
+        finish(store.put(&record, indexed, store.kv().now())).unwrap();
+    }
+
     #[test]
-    fn an_event_lost_to_a_callback_that_read_before_it_is_restored() {
-        let store = MemoryStore::new(Timestamp::from_millis(10_000), 3600);
+    fn reservation_accepted_racing_its_callback_ends_accepted() {
+        let store = store();
         let params = assignment(3);
-        // The callback reads (nothing yet) …
-        let stale_read = finish(store.get(&params.reservation_sid)).unwrap();
-        // … the event lands first …
-        let applied = finish(apply(&store, &event("reservation.accepted", &params), store.now())).unwrap();
-        assert_eq!(applied.outcome, "created");
-        // … then the callback writes what it planned from its stale read.
-        let (record, _) = callback::plan(stale_read, &params, &Policy::Defer, store.now());
-        finish(store.put(&record)).unwrap();
-        assert_eq!(
-            finish(store.get(&params.reservation_sid)).unwrap().unwrap().status,
-            Status::Pending,
-            "lost, for now"
-        );
-        // The second look puts it right.
-        assert_eq!(finish(confirm(&store, &applied.written.unwrap())), Confirmed::Restored);
-        assert_eq!(finish(store.get(&params.reservation_sid)).unwrap().unwrap().status, Status::Accepted);
+        let mut applied = None;
+        callback_around(&store, &params, &Policy::Defer, || {
+            applied = Some(finish(apply(&store, &event("reservation.accepted", &params), store.kv().now())).unwrap());
+        });
+        assert_eq!(status(&store, &params.reservation_sid), Status::Pending, "lost, for now");
+        assert_eq!(finish(confirm(&store, &applied.unwrap().recheck, store.kv().now())), Confirmed::Restored(1));
+        assert_eq!(status(&store, &params.reservation_sid), Status::Accepted);
     }
 
     #[test]
-    fn when_nothing_raced_the_second_look_changes_nothing() {
-        let store = MemoryStore::new(Timestamp::from_millis(10_000), 3600);
+    fn an_accept_instruction_racing_reservation_completed_ends_completed() {
+        let store = store();
         let params = assignment(4);
-        finish(callback::assignment_callback(&store, &params, &Policy::Defer, store.now())).unwrap();
-        let applied = finish(apply(&store, &event("reservation.accepted", &params), store.now())).unwrap();
-        assert_eq!(applied.outcome, "moved");
-        let writes = store.operations().0;
-        assert_eq!(finish(confirm(&store, &applied.written.unwrap())), Confirmed::Held);
-        assert_eq!(store.operations().0, writes);
+        let accept = Policy::parse(Some(r#"{"instruction":"accept"}"#)).unwrap();
+        let mut applied = None;
+        callback_around(&store, &params, &accept, || {
+            applied = Some(finish(apply(&store, &event("reservation.completed", &params), store.kv().now())).unwrap());
+        });
+        assert_eq!(status(&store, &params.reservation_sid), Status::Accepted, "the callback's stale write");
+        finish(confirm(&store, &applied.unwrap().recheck, store.kv().now()));
+        assert_eq!(status(&store, &params.reservation_sid), Status::Completed);
     }
 
     #[test]
-    fn a_task_event_ends_the_tasks_pending_reservations_only() {
-        let store = MemoryStore::new(Timestamp::from_millis(10_000), 3600);
-        let first = assignment(5);
-        let mut second = assignment(6);
-        second.params.set("TaskSid", first.task_sid.as_str());
-        let second = ReservationParams::from_params(second.params).unwrap();
-        let other = assignment(7);
-        for params in [&first, &second, &other] {
-            finish(callback::assignment_callback(&store, params, &Policy::Defer, store.now())).unwrap();
+    fn task_canceled_before_the_first_callback_cancels_the_reservation() {
+        let store = store();
+        let params = assignment(5);
+        finish(apply(&store, &task_event("task.canceled", &params.task_sid), store.kv().now())).unwrap();
+        store.kv().advance(1_000);
+        finish(callback::assignment_callback(&store, &params, &Policy::Defer, store.kv().now())).unwrap();
+        assert_eq!(status(&store, &params.reservation_sid), Status::Canceled);
+    }
+
+    #[test]
+    fn task_canceled_during_the_first_callback_cancels_the_reservation() {
+        let store = store();
+        let params = assignment(6);
+        let mut applied = None;
+        callback_around(&store, &params, &Policy::Defer, || {
+            applied =
+                Some(finish(apply(&store, &task_event("task.canceled", &params.task_sid), store.kv().now())).unwrap());
+        });
+        let applied = applied.unwrap();
+        assert_eq!(applied.outcome, "no_open_reservations", "the callback had not written yet");
+        assert_eq!(status(&store, &params.reservation_sid), Status::Pending, "for now");
+        assert_eq!(finish(confirm(&store, &applied.recheck, store.kv().now())), Confirmed::Restored(1));
+        assert_eq!(status(&store, &params.reservation_sid), Status::Canceled);
+    }
+
+    #[test]
+    fn when_nothing_raced_the_second_look_writes_nothing() {
+        let store = store();
+        let params = assignment(7);
+        finish(callback::assignment_callback(&store, &params, &Policy::Defer, store.kv().now())).unwrap();
+        let applied = finish(apply(&store, &event("reservation.accepted", &params), store.kv().now())).unwrap();
+        assert_eq!(applied.outcome, "moved");
+        let writes = store.kv().operations().writes;
+        assert_eq!(finish(confirm(&store, &applied.recheck, store.kv().now())), Confirmed::Held);
+        assert_eq!(store.kv().operations().writes, writes);
+    }
+
+    #[test]
+    fn a_task_event_costs_the_same_whatever_the_store_holds() {
+        let mut costs = Vec::new();
+        for count in [100u32, 5_000] {
+            let store = Reservations::new(MemoryKv::new(Timestamp::from_millis(1_800_000_000_000)), 86_400);
+            let mut last = None;
+            for n in 0..count {
+                let hex = format!("{n:032x}");
+                let params = ReservationParams::from_params(FormParams::from_pairs([
+                    ("ReservationSid", format!("WR{hex}")),
+                    ("TaskSid", format!("WT{hex}")),
+                    ("WorkspaceSid", format!("WS{hex}")),
+                ]))
+                .unwrap();
+                finish(callback::assignment_callback(&store, &params, &Policy::Defer, store.kv().now())).unwrap();
+                last = Some(params);
+            }
+            let task = last.unwrap().task_sid;
+            let before = store.kv().operations();
+            finish(apply(&store, &task_event("task.completed", &task), store.kv().now())).unwrap();
+            let after = store.kv().operations();
+            costs.push((after.reads - before.reads, after.writes - before.writes, after.lists - before.lists));
         }
-        let canceled = TaskRouterEvent::from_params(FormParams::from_pairs([
-            ("EventType", "task.canceled"),
-            ("TaskSid", first.task_sid.as_str()),
-        ]))
-        .unwrap();
-        assert_eq!(finish(apply(&store, &canceled, store.now())).unwrap().outcome, "ended_task_reservations");
-        let status = |params: &ReservationParams| finish(store.get(&params.reservation_sid)).unwrap().unwrap().status;
-        assert_eq!(
-            (status(&first), status(&second), status(&other)),
-            (Status::Canceled, Status::Canceled, Status::Pending)
-        );
+        assert_eq!(costs[0], costs[1], "100 or 5,000 stored");
+        assert_eq!(costs[0], (2, 2, 1), "the task's reservation read (2), ended and remembered (2), one list");
     }
 }

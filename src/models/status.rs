@@ -141,6 +141,27 @@ impl FromStr for ReportedStatus {
     }
 }
 
+/// How a task ended, which decides what becomes of its reservations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskEnding {
+    Canceled,
+    Completed,
+    Deleted,
+}
+
+impl TaskEnding {
+    /// What a reservation of the ended task becomes, if anything: a pending one can no longer
+    /// be accepted, so it is `canceled`; a completed task completes its accepted reservation.
+    pub fn status_for(self, current: Status) -> Option<Status> {
+        match (self, current) {
+            (_, Status::Pending) => Some(Status::Canceled),
+            (TaskEnding::Completed, Status::Accepted | Status::Wrapping) => Some(Status::Completed),
+            _ => None,
+        }
+    }
+}
+
 /// Who set the current status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

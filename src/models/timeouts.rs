@@ -18,6 +18,11 @@ impl ReservationTimeouts {
         ReservationTimeouts { default_seconds: seconds, per_workflow: BTreeMap::new() }
     }
 
+    /// The longest timeout of any Workflow: no reservation older than this can still be pending.
+    pub fn longest_seconds(&self) -> u64 {
+        self.per_workflow.values().copied().chain([self.default_seconds]).max().unwrap_or(self.default_seconds)
+    }
+
     /// The timeout of a reservation made by `workflow` (unknown for records written before the
     /// Workflow was recorded, or made from an event without one).
     pub fn seconds_for(&self, workflow: Option<&WorkflowSid>) -> u64 {

@@ -1,89 +1,66 @@
-//! Workers KV I/O for reservations. The value is the whole record; the metadata is its
-//! [`Summary`], so a listing reads metadata only.
+//! Workers KV behind the [`Kv`] interface: the only code that talks to KV.
 
 use std::time::Duration;
 
 use worker::kv::KvStore;
 use worker::{Delay, Env};
 
-use super::{KEY_PREFIX, ReservationStore, StoreError};
-use crate::models::{Reservation, ReservationSid, Summary};
+use super::{Kv, ListedKey, ListedPage, StoreError};
+use crate::models::Summary;
 
 /// The KV binding's name in wrangler.toml.
 pub const BINDING: &str = "RESERVATIONS";
-/// KV's largest page of keys.
-const LIST_PAGE: u64 = 1000;
 
-pub struct KvReservations {
+pub struct WorkersKv {
     kv: KvStore,
-    ttl_seconds: u64,
 }
 
 fn failed(action: &str, error: impl std::fmt::Display) -> StoreError {
     StoreError(format!("{action}: {error}"))
 }
 
-impl KvReservations {
-    pub fn open(env: &Env, ttl_seconds: u64) -> Result<KvReservations, StoreError> {
+impl WorkersKv {
+    pub fn open(env: &Env) -> Result<WorkersKv, StoreError> {
         let kv = env
             .kv(BINDING)
             .map_err(|_| StoreError(format!("the {BINDING} KV binding is missing: add it to wrangler.toml")))?;
-        Ok(KvReservations { kv, ttl_seconds })
-    }
-
-    /// Reads a record as bytes and parses it here. KV's own `json()` goes through JavaScript's
-    /// `JSON.parse`, which rounds every number to a double (and costs a conversion per field).
-    async fn read(&self, key: &str) -> Result<Option<Reservation>, StoreError> {
-        let Some(bytes) = self.kv.get(key).bytes().await.map_err(|e| failed("reading a reservation", e))? else {
-            return Ok(None);
-        };
-        serde_json::from_slice(&bytes).map(Some).map_err(|e| failed("reading a stored reservation", e))
+        Ok(WorkersKv { kv })
     }
 }
 
-impl ReservationStore for KvReservations {
-    async fn get(&self, sid: &ReservationSid) -> Result<Option<Reservation>, StoreError> {
-        self.read(&super::key_for(sid)).await
+impl Kv for WorkersKv {
+    /// As bytes, parsed by the caller: KV's own `json()` goes through JavaScript's `JSON.parse`,
+    /// which rounds every number to a double (and costs a conversion per field).
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.kv.get(key).bytes().await.map_err(|e| failed("reading the store", e))
     }
 
-    async fn put_once(&self, record: &Reservation) -> Result<(), StoreError> {
-        let value = serde_json::to_string(record).map_err(|e| failed("encoding a reservation", e))?;
-        self.kv
-            // Bytes, not `put(&str)`: that goes through serde_wasm_bindgen and float formatting.
-            .put_bytes(&super::key_for(&record.reservation_sid), value.as_bytes())
-            .and_then(|put| put.metadata(record.summary()))
-            .map_err(|e| failed("preparing a write", e))?
-            .expiration_ttl(self.ttl_seconds)
-            .execute()
-            .await
-            .map_err(|e| failed("writing a reservation", e))
+    async fn put_once(
+        &self,
+        key: &str,
+        value: &[u8],
+        metadata: Option<&Summary>,
+        expires_at_secs: u64,
+    ) -> Result<(), StoreError> {
+        // Bytes, not `put(&str)`: that goes through serde_wasm_bindgen and float formatting.
+        let mut put = self.kv.put_bytes(key, value).map_err(|e| failed("preparing a write", e))?;
+        if let Some(metadata) = metadata {
+            put = put.metadata(metadata).map_err(|e| failed("preparing a write", e))?;
+        }
+        put.expiration(expires_at_secs).execute().await.map_err(|e| failed("writing the store", e))
+    }
+
+    async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError> {
+        let mut list = self.kv.list().prefix(prefix.to_owned()).limit(limit as u64);
+        if let Some(cursor) = cursor {
+            list = list.cursor(cursor.to_owned());
+        }
+        let page = list.execute().await.map_err(|e| failed("listing the store", e))?;
+        let keys = page.keys.into_iter().map(|key| ListedKey { name: key.name, metadata: key.metadata }).collect();
+        Ok(ListedPage { keys, cursor: page.cursor.filter(|_| !page.list_complete) })
     }
 
     async fn pause(&self, ms: u64) {
         Delay::from(Duration::from_millis(ms)).await;
-    }
-
-    /// Every stored summary: one KV `list` per 1000 keys. A key whose metadata cannot be read
-    /// (written by another version) is read whole rather than left out.
-    async fn summaries(&self) -> Result<Vec<Summary>, StoreError> {
-        let mut summaries = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut list = self.kv.list().prefix(KEY_PREFIX.to_owned()).limit(LIST_PAGE);
-            if let Some(cursor) = cursor.take() {
-                list = list.cursor(cursor);
-            }
-            let page = list.execute().await.map_err(|e| failed("listing reservations", e))?;
-            for key in page.keys {
-                match key.metadata.and_then(|metadata| serde_json::from_value::<Summary>(metadata).ok()) {
-                    Some(summary) => summaries.push(summary),
-                    None => summaries.extend(self.read(&key.name).await?.map(|record| record.summary())),
-                }
-            }
-            match page.cursor.filter(|_| !page.list_complete) {
-                Some(next) => cursor = Some(next),
-                None => return Ok(summaries),
-            }
-        }
     }
 }

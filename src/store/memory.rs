@@ -1,40 +1,45 @@
-//! An in-memory store that behaves as Workers KV does, where the flows can see it: the value and
-//! its metadata under one key, last writer wins, a second write to a key within a second refused
-//! with 429, keys listed in alphabetical order, and records gone once their TTL has passed. Its
-//! clock moves only when told to (or when a flow pauses), so tests need no sleep.
+//! An in-memory key-value store that behaves as Workers KV does, where the flows can see it: a
+//! value and its metadata under one key, last writer wins, a second write to a key within a
+//! second refused with 429, keys listed in alphabetical order in pages with cursors, keys gone
+//! once they expire. Its clock moves only when told to (or when a flow pauses), so tests need no
+//! sleep; it counts every operation, so tests can check what a request costs.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
-use super::{KEY_PREFIX, ReservationStore, StoreError, key_for};
-use crate::models::{Reservation, ReservationSid, Summary, Timestamp};
+use super::{Kv, ListedKey, ListedPage, StoreError};
+use crate::models::{Summary, Timestamp};
 
 struct Entry {
-    value: String,
-    metadata: Summary,
+    value: Vec<u8>,
+    metadata: Option<serde_json::Value>,
     expires_at_ms: u64,
     written_at_ms: u64,
 }
 
-pub struct MemoryStore {
+/// KV operations made, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Operations {
+    pub reads: u64,
+    pub writes: u64,
+    pub lists: u64,
+}
+
+pub struct MemoryKv {
     entries: RefCell<BTreeMap<String, Entry>>,
     now_ms: Cell<u64>,
-    ttl_seconds: u64,
-    writes: Cell<u64>,
-    reads: Cell<u64>,
+    operations: Cell<Operations>,
 }
 
 /// KV's limit on writes to one key.
 const ONE_WRITE_PER_MS: u64 = 1_000;
 
-impl MemoryStore {
-    pub fn new(now: Timestamp, ttl_seconds: u64) -> MemoryStore {
-        MemoryStore {
+impl MemoryKv {
+    pub fn new(now: Timestamp) -> MemoryKv {
+        MemoryKv {
             entries: RefCell::new(BTreeMap::new()),
             now_ms: Cell::new(now.as_millis()),
-            ttl_seconds,
-            writes: Cell::new(0),
-            reads: Cell::new(0),
+            operations: Cell::default(),
         }
     }
 
@@ -47,57 +52,82 @@ impl MemoryStore {
         self.now_ms.set(self.now_ms.get() + ms);
     }
 
-    /// Writes that landed, and reads made, so far.
-    pub fn operations(&self) -> (u64, u64) {
-        (self.writes.get(), self.reads.get())
+    pub fn operations(&self) -> Operations {
+        self.operations.get()
     }
 
-    fn live<T>(&self, key: &str, read: impl FnOnce(&Entry) -> T) -> Option<T> {
-        let entries = self.entries.borrow();
-        entries.get(key).filter(|entry| entry.expires_at_ms > self.now_ms.get()).map(read)
+    /// How many live keys there are.
+    pub fn len(&self) -> usize {
+        let now = self.now_ms.get();
+        self.entries.borrow().values().filter(|entry| entry.expires_at_ms > now).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn count(&self, op: impl FnOnce(&mut Operations)) {
+        let mut operations = self.operations.get();
+        op(&mut operations);
+        self.operations.set(operations);
     }
 }
 
-impl ReservationStore for MemoryStore {
-    async fn get(&self, sid: &ReservationSid) -> Result<Option<Reservation>, StoreError> {
-        self.reads.set(self.reads.get() + 1);
-        match self.live(&key_for(sid), |entry| entry.value.clone()) {
-            None => Ok(None),
-            Some(value) => serde_json::from_str(&value).map(Some).map_err(|e| StoreError(format!("reading: {e}"))),
-        }
+impl Kv for MemoryKv {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.count(|o| o.reads += 1);
+        let now = self.now_ms.get();
+        Ok(self.entries.borrow().get(key).filter(|entry| entry.expires_at_ms > now).map(|entry| entry.value.clone()))
     }
 
-    async fn put_once(&self, record: &Reservation) -> Result<(), StoreError> {
-        let key = key_for(&record.reservation_sid);
+    async fn put_once(
+        &self,
+        key: &str,
+        value: &[u8],
+        metadata: Option<&Summary>,
+        expires_at_secs: u64,
+    ) -> Result<(), StoreError> {
         let now = self.now_ms.get();
+        if expires_at_secs * 1000 < now + 60_000 {
+            return Err(StoreError("KV PUT failed: 400 expiration must be at least 60 seconds in the future".into()));
+        }
         let mut entries = self.entries.borrow_mut();
-        if entries.get(&key).is_some_and(|entry| now < entry.written_at_ms + ONE_WRITE_PER_MS) {
+        if entries
+            .get(key)
+            .is_some_and(|entry| entry.expires_at_ms > now && now < entry.written_at_ms + ONE_WRITE_PER_MS)
+        {
             return Err(StoreError("KV PUT failed: 429 Too Many Requests".into()));
         }
-        let value = serde_json::to_string(record).map_err(|e| StoreError(format!("encoding: {e}")))?;
-        let entry = Entry {
-            value,
-            metadata: record.summary(),
-            expires_at_ms: now + self.ttl_seconds * 1000,
-            written_at_ms: now,
-        };
-        entries.insert(key, entry);
-        self.writes.set(self.writes.get() + 1);
+        let metadata = metadata.map(|m| serde_json::to_value(m).map_err(|e| StoreError(e.to_string()))).transpose()?;
+        entries.insert(
+            key.to_owned(),
+            Entry { value: value.to_vec(), metadata, expires_at_ms: expires_at_secs * 1000, written_at_ms: now },
+        );
+        drop(entries);
+        self.count(|o| o.writes += 1);
         Ok(())
+    }
+
+    async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError> {
+        self.count(|o| o.lists += 1);
+        let now = self.now_ms.get();
+        let entries = self.entries.borrow();
+        // The cursor is the last key of the previous page (opaque to callers, as KV's is).
+        let start = cursor.map_or_else(|| prefix.to_owned(), |after| format!("{after}\u{0}"));
+        let mut keys: Vec<ListedKey> = entries
+            .range(start..)
+            .take_while(|(name, _)| name.starts_with(prefix))
+            .filter(|(_, entry)| entry.expires_at_ms > now)
+            .take(limit + 1)
+            .map(|(name, entry)| ListedKey { name: name.clone(), metadata: entry.metadata.clone() })
+            .collect();
+        let more = keys.len() > limit;
+        keys.truncate(limit);
+        let cursor = more.then(|| keys.last().map(|key| key.name.clone())).flatten();
+        Ok(ListedPage { keys, cursor })
     }
 
     async fn pause(&self, ms: u64) {
         self.advance(ms);
-    }
-
-    async fn summaries(&self) -> Result<Vec<Summary>, StoreError> {
-        let now = self.now_ms.get();
-        let entries = self.entries.borrow();
-        Ok(entries
-            .range(KEY_PREFIX.to_owned()..)
-            .take_while(|(key, _)| key.starts_with(KEY_PREFIX))
-            .filter(|(_, entry)| entry.expires_at_ms > now)
-            .map(|(_, entry)| entry.metadata.clone())
-            .collect())
     }
 }

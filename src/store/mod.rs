@@ -1,20 +1,15 @@
-//! The store: one KV key per reservation, the summary in the key's metadata. The flows use it
-//! through [`ReservationStore`]; the worker's implementation is Workers KV (`kv`, wasm only), and
-//! `memory` is a twin that behaves as KV does, for tests on the host.
+//! The store. [`Kv`] is what the project needs of Workers KV: get, put with metadata and an
+//! expiry, list by prefix with cursors, and a pause. The worker's implementation is Workers KV
+//! itself (`kv`, wasm only); `memory` is a twin that behaves as KV does, for tests on the host.
+//! [`layout::Reservations`] is the key layout over it, the same for both.
 
 #[cfg(target_arch = "wasm32")]
 pub mod kv;
+pub mod layout;
 pub mod listing;
 pub mod memory;
 
-use crate::models::{Reservation, ReservationSid, Summary, TaskSid};
-
-/// Every reservation key starts with this.
-pub const KEY_PREFIX: &str = "reservation:";
-
-pub fn key_for(sid: &ReservationSid) -> String {
-    format!("{KEY_PREFIX}{sid}")
-}
+use crate::models::Summary;
 
 /// The store could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,39 +21,62 @@ pub struct StoreError(pub String);
 pub const WRITE_RETRY_DELAY_MS: u64 = 1_000;
 pub const WRITE_ATTEMPTS: u32 = 3;
 
+/// KV's largest page of keys.
+pub const LIST_PAGE: usize = 1_000;
+
 /// Whether a failed KV write was refused for writing the same key too often.
 pub fn is_rate_limited(error: &StoreError) -> bool {
     error.0.contains("429") || error.0.contains("Too Many Requests")
 }
 
-/// What the flows need of a store. Not `Send`: a Worker runs on one thread.
-#[allow(async_fn_in_trait)]
-pub trait ReservationStore {
-    /// The record stored for `sid`, if any.
-    async fn get(&self, sid: &ReservationSid) -> Result<Option<Reservation>, StoreError>;
+/// One key of a listing, with its metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedKey {
+    pub name: String,
+    pub metadata: Option<serde_json::Value>,
+}
 
-    /// One attempt to write the record, with its summary as metadata and the store's TTL. Last
-    /// writer wins; a second write to the same key within a second may be refused (429).
-    async fn put_once(&self, record: &Reservation) -> Result<(), StoreError>;
+/// One page of keys, in key order; `cursor` is `None` on the last page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedPage {
+    pub keys: Vec<ListedKey>,
+    pub cursor: Option<String>,
+}
+
+/// What the project needs of a key-value store. Not `Send`: a Worker runs on one thread.
+#[allow(async_fn_in_trait)]
+pub trait Kv {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// One attempt to write `value` (with `metadata`) under `key`, to expire at `expires_at_secs`
+    /// (Unix time). Last writer wins; a second write to the same key within a second may be
+    /// refused with 429.
+    async fn put_once(
+        &self,
+        key: &str,
+        value: &[u8],
+        metadata: Option<&Summary>,
+        expires_at_secs: u64,
+    ) -> Result<(), StoreError>;
+
+    /// Up to `limit` keys starting with `prefix`, in key order, from `cursor` (a previous page's).
+    async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError>;
 
     /// Waits `ms` (a timer in the worker; the twin's clock moves instead).
     async fn pause(&self, ms: u64);
 
-    /// Every stored summary, in key order.
-    async fn summaries(&self) -> Result<Vec<Summary>, StoreError>;
-
-    /// The summaries of one task's reservations.
-    async fn summaries_of_task(&self, task_sid: &TaskSid) -> Result<Vec<Summary>, StoreError> {
-        let all = self.summaries().await?;
-        Ok(all.into_iter().filter(|summary| &summary.task_sid == task_sid).collect())
-    }
-
-    /// Writes the record; a write refused by KV's one-write-per-second limit is tried again
-    /// after [`WRITE_RETRY_DELAY_MS`], up to [`WRITE_ATTEMPTS`] times. The one retry rule.
-    async fn put(&self, record: &Reservation) -> Result<(), StoreError> {
+    /// Writes; a write refused by KV's one-write-per-second limit is tried again after
+    /// [`WRITE_RETRY_DELAY_MS`], up to [`WRITE_ATTEMPTS`] times. The one retry rule.
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        metadata: Option<&Summary>,
+        expires_at_secs: u64,
+    ) -> Result<(), StoreError> {
         let mut attempt = 1;
         loop {
-            match self.put_once(record).await {
+            match self.put_once(key, value, metadata, expires_at_secs).await {
                 Err(error) if attempt < WRITE_ATTEMPTS && is_rate_limited(&error) => {
                     self.pause(WRITE_RETRY_DELAY_MS).await;
                     attempt += 1;
@@ -72,12 +90,6 @@ pub trait ReservationStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_are_the_documented_layout() {
-        let sid: ReservationSid = format!("WR{}", "0".repeat(32)).parse().unwrap();
-        assert_eq!(key_for(&sid), format!("reservation:WR{}", "0".repeat(32)));
-    }
 
     #[test]
     fn only_kv_rate_limits_are_retried() {

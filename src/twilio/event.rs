@@ -3,7 +3,7 @@
 
 use super::form::FormParams;
 use super::reservation_params::{ParamsError, ReservationParams, required_sid};
-use crate::models::{Status, TaskSid};
+use crate::models::{Status, TaskEnding, TaskSid};
 
 /// Reservation events and the status each reports.
 pub const RESERVATION_EVENTS: [(&str, Status); 8] = [
@@ -29,25 +29,6 @@ pub const TASK_EVENTS: [(&str, TaskEnding); 4] = [
 /// Every event type the worker acts on: what a Workspace's `EventsFilter` should hold.
 pub fn handled_event_types() -> Vec<&'static str> {
     RESERVATION_EVENTS.iter().map(|(name, _)| *name).chain(TASK_EVENTS.iter().map(|(name, _)| *name)).collect()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskEnding {
-    Canceled,
-    Completed,
-    Deleted,
-}
-
-impl TaskEnding {
-    /// What a reservation of the ended task becomes, if anything: a pending one can no longer
-    /// be accepted, so it is `canceled`; a completed task completes its accepted reservation.
-    pub fn status_for(self, current: Status) -> Option<Status> {
-        match (self, current) {
-            (_, Status::Pending) => Some(Status::Canceled),
-            (TaskEnding::Completed, Status::Accepted | Status::Wrapping) => Some(Status::Completed),
-            _ => None,
-        }
-    }
 }
 
 /// What an event asks of the store.

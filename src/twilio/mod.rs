@@ -6,6 +6,6 @@ pub mod reservation_params;
 pub mod signature;
 pub mod signed_url;
 
-pub use event::{EventEffect, TaskEnding, TaskRouterEvent};
+pub use event::{EventEffect, TaskRouterEvent};
 pub use form::{FormError, FormParams};
 pub use reservation_params::{ParamsError, ReservationParams};

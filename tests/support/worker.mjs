@@ -136,17 +136,31 @@ export async function kvOf(name) {
   return (await miniflareInstance()).getKVNamespace('RESERVATIONS', name);
 }
 
-/** Every key the named configuration stored. */
-export async function storedKeys(name) {
+/** Every key the named configuration stored (with `prefix`, those starting with it). */
+export async function storedKeys(name, prefix = '') {
   const kv = await kvOf(name);
   const keys = [];
   let cursor;
   do {
-    const page = await kv.list({ prefix: 'reservation:', cursor });
+    const page = await kv.list({ prefix, cursor });
     keys.push(...page.keys);
     cursor = page.list_complete ? undefined : page.cursor;
   } while (cursor);
   return keys;
+}
+
+/**
+ * A reservation as the store holds it (README, "Store: Workers KV"): `reservation:{WR}` names its
+ * `time:` key, which holds the record (`value`, parsed, and `text`, exactly as stored), its
+ * summary (`metadata`) and its expiry. `null` when nothing is stored.
+ */
+export async function storedRecord(name, reservationSid) {
+  const kv = await kvOf(name);
+  const key = await kv.get(`reservation:${reservationSid}`);
+  if (key === null) return null;
+  const { value: text, metadata } = await kv.getWithMetadata(key, 'text');
+  const [listed] = (await storedKeys(name, key)).filter((k) => k.name === key);
+  return { key, text, value: JSON.parse(text), metadata, expiration: listed?.expiration };
 }
 
 async function dispose() {

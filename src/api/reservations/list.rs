@@ -1,4 +1,5 @@
-//! `GET /reservations?status=&limit=&cursor=`: newest first, from KV metadata only.
+//! `GET /reservations?status=&limit=&cursor=`: newest first, from KV metadata only, a bounded
+//! number of KV list calls per page (see `store::layout`).
 
 use worker::Request;
 
@@ -6,15 +7,13 @@ use crate::api::{Context, request};
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::request_log::RequestLog;
-use crate::store::ReservationStore;
-use crate::store::listing::{self, ListQuery};
+use crate::store::listing::ListQuery;
 
 pub async fn handle(req: Request, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     request::operator(&req, config)?;
     let query = ListQuery::parse(&request::query(&req))?;
-    let summaries = ctx.store()?.summaries().await?;
-    let page = listing::page(summaries, &query, ctx.now(), &config.reservation_timeouts);
+    let page = ctx.store()?.page(&query, ctx.now(), &config.reservation_timeouts).await?;
     log.outcome = "listed";
     Ok(Reply::json(200, &page))
 }

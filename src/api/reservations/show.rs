@@ -7,14 +7,13 @@ use crate::api::{Context, request};
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::request_log::RequestLog;
-use crate::store::ReservationStore;
 
 pub async fn handle(req: Request, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     request::operator(&req, config)?;
     let sid = sid_from_path(raw_sid)?;
     log.reservation_sid = Some(sid.clone());
-    let record = ctx.store()?.get(&sid).await?.ok_or(ApiError::ReservationNotFound(sid))?;
+    let record = ctx.store()?.get(&sid).await?.ok_or(ApiError::ReservationNotFound(sid))?.record;
     log.outcome = "shown";
     Ok(Reply::json(200, &record.reported(ctx.now(), &config.reservation_timeouts)))
 }

@@ -18,7 +18,13 @@ struct StatusUpdate {
     status: String,
 }
 
-pub async fn handle(mut req: Request, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
+pub async fn handle(
+    mut req: Request,
+    raw_sid: &str,
+    ctx: &Context,
+    worker_ctx: &worker::Context,
+    log: &mut RequestLog,
+) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     request::operator(&req, config)?;
     let sid = sid_from_path(raw_sid)?;
@@ -27,7 +33,10 @@ pub async fn handle(mut req: Request, raw_sid: &str, ctx: &Context, log: &mut Re
     let update: StatusUpdate = serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     let next: Status = update.status.parse()?;
     let now = ctx.now();
-    let (record, outcome) = operator::update_status(&ctx.store()?, sid, next, now).await?;
+    let store = ctx.store()?;
+    let (record, outcome, recheck) = operator::update_status(&store, sid, next, now).await?;
     log.outcome = outcome;
+    // A repeated callback that read the record before this update may land after it.
+    crate::api::events::confirm_later(worker_ctx, store, recheck, "/reservations/{sid}/status");
     Ok(Reply::json(200, &record.reported(now, &config.reservation_timeouts)))
 }

@@ -1,0 +1,306 @@
+//! The key layout: what each request reads, writes and lists, so that none costs more as the
+//! store grows.
+//!
+//! | key | value | metadata | written |
+//! | --- | --- | --- | --- |
+//! | `time:{inverted ms}:{WR}` | the whole record | its [`Summary`] | on every change |
+//! | `reservation:{WR}` | the name of its `time:` key | | once, when the record is made |
+//! | `task:{WT}:{WR}` | empty | | once, when the record is made |
+//! | `task_end:{WT}` | how the task ended | | when a task event arrives |
+//!
+//! KV lists keys in alphabetical order, and the time is written inverted, so `time:` lists newest
+//! first: a page of `limit` is about `limit / 1000 + 1` list calls, and a pending listing stops
+//! at the longest reservation timeout. A task's reservations are one list of `task:{WT}:`. Every
+//! key expires `RESERVATION_TTL_SECONDS` after the reservation arrived.
+//!
+//! Records written before this layout (the whole record under `reservation:{WR}`) are still
+//! read by SID, and move to this layout at their next write.
+
+use super::listing::{Cursor, ListQuery, Page};
+use super::{Kv, LIST_PAGE, StoreError};
+use crate::models::{Reservation, ReservationSid, ReservationTimeouts, Summary, TaskEnding, TaskSid, Timestamp};
+
+pub const TIME_PREFIX: &str = "time:";
+pub const RECORD_PREFIX: &str = "reservation:";
+pub const TASK_PREFIX: &str = "task:";
+pub const TASK_END_PREFIX: &str = "task_end:";
+
+/// Milliseconds are written as `INVERTED - ms`, 13 digits, so that newer sorts first (until the
+/// year 2286).
+const INVERTED: u64 = 9_999_999_999_999;
+/// KV refuses an expiry less than a minute away.
+const MIN_EXPIRY_SECS: u64 = 60;
+
+pub fn time_key(received_at: Timestamp, sid: &ReservationSid) -> String {
+    format!("{TIME_PREFIX}{:013}:{sid}", INVERTED.saturating_sub(received_at.as_millis()))
+}
+
+pub fn record_key(sid: &ReservationSid) -> String {
+    format!("{RECORD_PREFIX}{sid}")
+}
+
+pub fn task_key(task: &TaskSid, sid: &ReservationSid) -> String {
+    format!("{TASK_PREFIX}{task}:{sid}")
+}
+
+pub fn task_end_key(task: &TaskSid) -> String {
+    format!("{TASK_END_PREFIX}{task}")
+}
+
+/// A stored record, and whether it already has this layout's keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub record: Reservation,
+    pub indexed: bool,
+}
+
+/// The reservations, laid out over a [`Kv`].
+pub struct Reservations<K> {
+    kv: K,
+    ttl_seconds: u64,
+}
+
+fn unreadable(what: &str, error: impl std::fmt::Display) -> StoreError {
+    StoreError(format!("reading {what}: {error}"))
+}
+
+impl<K: Kv> Reservations<K> {
+    pub fn new(kv: K, ttl_seconds: u64) -> Reservations<K> {
+        Reservations { kv, ttl_seconds }
+    }
+
+    pub fn kv(&self) -> &K {
+        &self.kv
+    }
+
+    /// Waits, as the store waits (see [`Kv::pause`]).
+    pub async fn pause(&self, ms: u64) {
+        self.kv.pause(ms).await;
+    }
+
+    /// When the keys of a reservation that arrived at `received_at` expire (Unix seconds).
+    fn expiry(&self, received_at: Timestamp, now: Timestamp) -> u64 {
+        (received_at.as_millis() / 1000 + self.ttl_seconds).max(now.as_millis() / 1000 + MIN_EXPIRY_SECS)
+    }
+
+    /// The record stored for `sid`: two reads (the pointer, then the record).
+    pub async fn get(&self, sid: &ReservationSid) -> Result<Option<Stored>, StoreError> {
+        let Some(pointer) = self.kv.get(&record_key(sid)).await? else { return Ok(None) };
+        if pointer.first() == Some(&b'{') {
+            // Written before this layout: the record itself.
+            let record = serde_json::from_slice(&pointer).map_err(|e| unreadable("a reservation", e))?;
+            return Ok(Some(Stored { record, indexed: false }));
+        }
+        let key = String::from_utf8(pointer).map_err(|e| unreadable("a reservation's key", e))?;
+        let Some(value) = self.kv.get(&key).await? else { return Ok(None) };
+        let record = serde_json::from_slice(&value).map_err(|e| unreadable("a reservation", e))?;
+        Ok(Some(Stored { record, indexed: true }))
+    }
+
+    /// Writes the record (one write), and when it is new to this layout its pointer and task
+    /// index too (three writes).
+    pub async fn put(&self, record: &Reservation, indexed: bool, now: Timestamp) -> Result<(), StoreError> {
+        let value = serde_json::to_vec(record).map_err(|e| StoreError(format!("encoding a reservation: {e}")))?;
+        let expires = self.expiry(record.received_at, now);
+        let key = time_key(record.received_at, &record.reservation_sid);
+        self.kv.put(&key, &value, Some(&record.summary()), expires).await?;
+        if !indexed {
+            self.kv.put(&record_key(&record.reservation_sid), key.as_bytes(), None, expires).await?;
+            self.kv.put(&task_key(&record.task_sid, &record.reservation_sid), b"", None, expires).await?;
+        }
+        Ok(())
+    }
+
+    /// The SIDs of one task's reservations: one list (tasks have a handful).
+    pub async fn task_reservations(&self, task: &TaskSid) -> Result<Vec<ReservationSid>, StoreError> {
+        let prefix = format!("{TASK_PREFIX}{task}:");
+        let mut sids = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.kv.list(&prefix, cursor.as_deref(), LIST_PAGE).await?;
+            sids.extend(page.keys.iter().filter_map(|key| key.name[prefix.len()..].parse().ok()));
+            match page.cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(sids),
+            }
+        }
+    }
+
+    /// How the task ended, if a task event said so: one read.
+    pub async fn task_ending(&self, task: &TaskSid) -> Result<Option<TaskEnding>, StoreError> {
+        let Some(value) = self.kv.get(&task_end_key(task)).await? else { return Ok(None) };
+        Ok(serde_json::from_slice(&value).ok())
+    }
+
+    /// Remembers that the task ended, for a callback that arrives after the event: one write.
+    pub async fn record_task_ending(
+        &self,
+        task: &TaskSid,
+        ending: TaskEnding,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let value = serde_json::to_vec(&ending).map_err(|e| StoreError(e.to_string()))?;
+        self.kv.put(&task_end_key(task), &value, None, self.expiry(now, now)).await
+    }
+
+    /// One page of the listing, newest first, from the `time:` keys' metadata alone.
+    pub async fn page(
+        &self,
+        query: &ListQuery,
+        now: Timestamp,
+        timeouts: &ReservationTimeouts,
+    ) -> Result<Page, StoreError> {
+        let horizon = query.filter.horizon(now, timeouts);
+        let (mut call_cursor, after) = match &query.cursor {
+            Some(cursor) => (cursor.kv_cursor.clone(), Some(cursor.after_key.clone())),
+            None => (None, None),
+        };
+        let mut shown = Vec::new();
+        let mut last: Option<Cursor> = None;
+        loop {
+            let listed = self.kv.list(TIME_PREFIX, call_cursor.as_deref(), LIST_PAGE).await?;
+            // Keys are in order: skip what the previous page showed, even if its last key expired.
+            for key in listed.keys.iter().filter(|key| after.as_ref().is_none_or(|after| key.name > *after)) {
+                let Some(summary) = key.metadata.clone().and_then(|m| serde_json::from_value::<Summary>(m).ok()) else {
+                    continue;
+                };
+                if horizon.is_some_and(|horizon| summary.received_at < horizon) {
+                    return Ok(Page { reservations: shown, cursor: None });
+                }
+                let reported = summary.reported(now, timeouts);
+                if !query.filter.matches(reported.status) {
+                    continue;
+                }
+                if shown.len() == query.limit {
+                    return Ok(Page { reservations: shown, cursor: last.map(|cursor| cursor.encode()) });
+                }
+                shown.push(reported);
+                last = Some(Cursor { kv_cursor: call_cursor.clone(), after_key: key.name.clone() });
+            }
+            match listed.cursor {
+                Some(next) => call_cursor = Some(next),
+                None => return Ok(Page { reservations: shown, cursor: None }),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flows::finish;
+    use crate::models::reservation::tests::pending;
+    use crate::models::{ReportedStatus, Status};
+    use crate::store::listing::StatusFilter;
+    use crate::store::memory::MemoryKv;
+
+    const T0: u64 = 1_800_000_000_000;
+
+    fn record(n: u32, received_ms: u64) -> Reservation {
+        Reservation {
+            reservation_sid: format!("WR{n:032x}").parse().unwrap(),
+            task_sid: format!("WT{:032x}", n / 2).parse().unwrap(),
+            ..pending("{}", received_ms)
+        }
+    }
+
+    fn store_of(count: u32, spacing_ms: u64) -> Reservations<MemoryKv> {
+        let kv = MemoryKv::new(Timestamp::from_millis(T0 + u64::from(count) * spacing_ms));
+        let store = Reservations::new(kv, 86_400);
+        for n in 0..count {
+            let record = record(n, T0 + u64::from(n) * spacing_ms);
+            finish(store.put(&record, false, store.kv().now())).unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn time_keys_sort_newest_first() {
+        let sid: ReservationSid = format!("WR{}", "a".repeat(32)).parse().unwrap();
+        assert!(time_key(Timestamp::from_millis(2), &sid) < time_key(Timestamp::from_millis(1), &sid));
+        assert_eq!(time_key(Timestamp::from_millis(0), &sid), format!("time:9999999999999:{sid}"));
+    }
+
+    #[test]
+    fn a_record_is_read_back_by_sid_and_old_records_still_are() {
+        let store = store_of(3, 10);
+        let stored = finish(store.get(&record(1, 0).reservation_sid)).unwrap().unwrap();
+        assert!(stored.indexed);
+        assert_eq!(stored.record.received_at, Timestamp::from_millis(T0 + 10));
+        // A record written whole under reservation:{WR}, as the previous layout did.
+        let old = record(9, T0);
+        let bytes = serde_json::to_vec(&old).unwrap();
+        finish(store.kv().put(&record_key(&old.reservation_sid), &bytes, Some(&old.summary()), T0 / 1000 + 3600))
+            .unwrap();
+        let read = finish(store.get(&old.reservation_sid)).unwrap().unwrap();
+        assert_eq!((read.record, read.indexed), (old, false));
+    }
+
+    #[test]
+    fn pages_follow_each_other_newest_first_without_gaps_or_repeats() {
+        let store = store_of(2_500, 1);
+        let mut query = ListQuery::parse("limit=700").unwrap();
+        let mut seen = Vec::new();
+        loop {
+            let page = finish(store.page(&query, store.kv().now(), &ReservationTimeouts::uniform(86_400))).unwrap();
+            seen.extend(page.reservations.iter().map(|r| r.received_at.as_millis()));
+            match page.cursor {
+                Some(cursor) => query = ListQuery::parse(&format!("limit=700&cursor={cursor}")).unwrap(),
+                None => break,
+            }
+        }
+        let expected: Vec<u64> = (0..2_500).rev().map(|n| T0 + n).collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn new_arrivals_do_not_shift_the_next_page() {
+        let store = store_of(10, 1_000);
+        let first = finish(store.page(
+            &ListQuery::parse("limit=4").unwrap(),
+            store.kv().now(),
+            &ReservationTimeouts::uniform(86_400),
+        ))
+        .unwrap();
+        finish(store.put(&record(100, T0 + 50_000), false, store.kv().now())).unwrap();
+        let next = ListQuery::parse(&format!("limit=4&cursor={}", first.cursor.unwrap())).unwrap();
+        let second = finish(store.page(&next, store.kv().now(), &ReservationTimeouts::uniform(86_400))).unwrap();
+        let times: Vec<u64> = second.reservations.iter().map(|r| (r.received_at.as_millis() - T0) / 1000).collect();
+        assert_eq!(times, [5, 4, 3, 2]);
+    }
+
+    #[test]
+    fn a_first_page_and_a_pending_listing_cost_the_same_whatever_the_store_holds() {
+        // One reservation a second; the newest 120 seconds are still pending.
+        let mut costs = Vec::new();
+        for count in [1_000, 20_000] {
+            let store = store_of(count, 1_000);
+            let timeouts = ReservationTimeouts::uniform(120);
+            let before = store.kv().operations();
+            let pending = finish(store.page(
+                &ListQuery::parse("status=pending&limit=1000").unwrap(),
+                store.kv().now(),
+                &timeouts,
+            ))
+            .unwrap();
+            assert!(pending.reservations.iter().all(|r| r.status == ReportedStatus::Stored(Status::Pending)));
+            assert_eq!(pending.reservations.len(), 120);
+            let first =
+                finish(store.page(&ListQuery::parse("limit=100").unwrap(), store.kv().now(), &timeouts)).unwrap();
+            assert_eq!(first.reservations.len(), 100);
+            let after = store.kv().operations();
+            costs.push((after.lists - before.lists, after.reads - before.reads));
+        }
+        assert_eq!(costs, [(2, 0), (2, 0)], "one list call each, no reads, at 1,000 and at 20,000 stored");
+        assert_eq!(StatusFilter::All.horizon(Timestamp::from_millis(0), &ReservationTimeouts::uniform(1)), None);
+    }
+
+    #[test]
+    fn a_tasks_reservations_are_one_list_whatever_the_store_holds() {
+        let store = store_of(5_000, 1);
+        let before = store.kv().operations();
+        let sids = finish(store.task_reservations(&record(2_000, 0).task_sid)).unwrap();
+        assert_eq!(sids.len(), 2);
+        assert_eq!(store.kv().operations().lists - before.lists, 1);
+    }
+}
