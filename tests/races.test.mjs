@@ -1,0 +1,86 @@
+// Writes that race, against the built worker in Miniflare: after the writers settle (about 2 s,
+// the second look at 1.1 s plus its own write), the stored status is the furthest one any writer
+// reported, in 20 of 20 trials for each race. The same interleavings are host tests in
+// src/flows/ (events.rs, operator.rs), spelled out step by step over the in-memory store.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { operatorGet, operatorSetStatus } from './support/http.mjs';
+import { assignmentParams, eventParams, signedPost } from './support/twilio.mjs';
+import { worker } from './support/worker.mjs';
+
+const TRIALS = 20;
+/**
+ * The documented settling time: a write that moved a status is read again 1.1 s later and
+ * written back if a racing writer overwrote it. No answer says that this `waitUntil` work is
+ * done, so this wait is a fixed one: it is the guarantee under test.
+ */
+const SETTLE_MS = 2_000;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
+async function statusOf(fetchWorker, reservationSid) {
+  const response = await operatorGet(fetchWorker, `/reservations/${reservationSid}`);
+  assert.equal(response.status, 200, await response.clone().text());
+  return (await response.json()).status;
+}
+
+async function callback(fetchWorker, params) {
+  const response = await signedPost(fetchWorker, '/assignment_callback', params);
+  assert.equal(response.status, 200, await response.clone().text());
+}
+
+async function event(fetchWorker, type, params) {
+  const response = await signedPost(fetchWorker, '/events', eventParams(type, params));
+  assert.equal(response.status, 204, await response.clone().text());
+}
+
+async function assertAll(fetchWorker, trials, expected) {
+  const statuses = await Promise.all(trials.map((params) => statusOf(fetchWorker, params.ReservationSid)));
+  assert.deepEqual(statuses, trials.map(() => expected));
+}
+
+describe(`writes that race, ${TRIALS} trials each`, () => {
+  test('an operator update ‖ a repeated callback: accepted', async () => {
+    const fetchWorker = await worker('main');
+    const trials = Array.from({ length: TRIALS }, () => assignmentParams());
+    for (const params of trials) await callback(fetchWorker, params);
+    await Promise.all(trials.map((params) => Promise.all([
+      operatorSetStatus(fetchWorker, params.ReservationSid, 'accepted').then((r) => assert.equal(r.status, 200)),
+      callback(fetchWorker, { ...params, TaskAge: '9' }),
+    ])));
+    await settle();
+    await assertAll(fetchWorker, trials, 'accepted');
+  });
+
+  test('task.canceled before the first callback: canceled', async () => {
+    const fetchWorker = await worker('main');
+    const trials = Array.from({ length: TRIALS }, () => assignmentParams());
+    for (const params of trials) await event(fetchWorker, 'task.canceled', params);
+    for (const params of trials) await callback(fetchWorker, params);
+    await assertAll(fetchWorker, trials, 'canceled');
+  });
+
+  test('task.canceled during the first callback: canceled', async () => {
+    const fetchWorker = await worker('main');
+    const trials = Array.from({ length: TRIALS }, () => assignmentParams());
+    await Promise.all(trials.map((params) => Promise.all([callback(fetchWorker, params), event(fetchWorker, 'task.canceled', params)])));
+    await settle();
+    await assertAll(fetchWorker, trials, 'canceled');
+  });
+
+  test('reservation.accepted ‖ its callback: accepted', async () => {
+    const fetchWorker = await worker('main');
+    const trials = Array.from({ length: TRIALS }, () => assignmentParams());
+    await Promise.all(trials.map((params) => Promise.all([callback(fetchWorker, params), event(fetchWorker, 'reservation.accepted', params)])));
+    await settle();
+    await assertAll(fetchWorker, trials, 'accepted');
+  });
+
+  test('an accept instruction ‖ reservation.completed: completed', async () => {
+    const fetchWorker = await worker('acceptAll');
+    const trials = Array.from({ length: TRIALS }, () => assignmentParams());
+    await Promise.all(trials.map((params) => Promise.all([callback(fetchWorker, params), event(fetchWorker, 'reservation.completed', params)])));
+    await settle();
+    await assertAll(fetchWorker, trials, 'completed');
+  });
+});
