@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::models::ReservationSid;
+use crate::store::Operations;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestLog {
@@ -17,6 +18,9 @@ pub struct RequestLog {
     /// The assignment instruction answered, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instruction: Option<String>,
+    /// The KV operations the request made before it was answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv: Option<Operations>,
     pub duration_ms: u64,
 }
 
@@ -29,6 +33,7 @@ impl RequestLog {
             reservation_sid: None,
             outcome: "unanswered",
             instruction: None,
+            kv: None,
             duration_ms: 0,
         }
     }

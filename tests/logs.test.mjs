@@ -62,6 +62,24 @@ describe('structured logs', () => {
     });
   });
 
+  test('each line says what the request cost in KV operations', async () => {
+    const fetchWorker = await worker('main');
+    const assignment = assignmentParams();
+    await signedPost(fetchWorker, '/assignment_callback', assignment);
+    await signedPost(fetchWorker, '/events', eventParams('reservation.accepted', assignment));
+    await operatorGet(fetchWorker, '/reservations?limit=10');
+    const lines = await until(() => {
+      const mine = requestLines().filter((entry) => entry.reservation_sid === assignment.ReservationSid);
+      const listing = requestLines().filter((entry) => entry.route === '/reservations' && entry.outcome === 'listed');
+      return mine.length >= 2 && listing.length >= 1 && [...mine, listing.at(-1)];
+    }, { what: 'the lines of a callback, an event and a listing' });
+    assert.deepEqual(lines.map((entry) => entry.kv), [
+      { reads: 2, writes: 3, lists: 0 }, // no pointer yet, no task ending; record, pointer, task index
+      { reads: 2, writes: 1, lists: 0 }, // pointer and record; the record
+      { reads: 0, writes: 0, lists: 1 }, // one list of the newest keys
+    ]);
+  });
+
   test('/health logs its real outcome', async () => {
     for (const [name, outcome] of [['main', 'healthy'], ['notJson', 'unhealthy']]) {
       const before = requestLines().filter((entry) => entry.route === '/health').length;

@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use crate::flows::callback;
 use crate::http::Reply;
 use crate::request_log::RequestLog;
+use crate::store::Kv;
 use crate::twilio::ReservationParams;
 
 pub async fn handle(mut req: Request, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
@@ -15,7 +16,9 @@ pub async fn handle(mut req: Request, ctx: &Context, log: &mut RequestLog) -> Re
     let policy = config.assignment_policy()?;
     let params = ReservationParams::from_params(request::twilio_form(&mut req, config).await?)?;
     log.reservation_sid = Some(params.reservation_sid.clone());
-    let decision = callback::assignment_callback(&ctx.store()?, &params, policy, ctx.now()).await?;
+    let store = ctx.store()?;
+    let decision = callback::assignment_callback(&store, &params, policy, ctx.now()).await?;
+    log.kv = Some(store.kv().operations());
     log.instruction = decision.answered.instruction;
     log.outcome = "stored";
     Ok(Reply { status: 200, body: decision.body, allow: None })

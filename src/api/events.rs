@@ -9,6 +9,7 @@ use crate::flows::events::{self, Confirmed, Recheck};
 use crate::http::Reply;
 use crate::models::Timestamp;
 use crate::request_log::RequestLog;
+use crate::store::Kv;
 use crate::store::kv::WorkersKv;
 use crate::store::layout::Reservations;
 use crate::twilio::{EventEffect, TaskRouterEvent};
@@ -27,6 +28,7 @@ pub async fn handle(
     let store = ctx.store()?;
     let applied = events::apply(&store, &event, ctx.now()).await?;
     log.outcome = applied.outcome;
+    log.kv = Some(store.kv().operations());
     confirm_later(worker_ctx, store, applied.recheck, "/events");
     Ok(Reply::no_content())
 }

@@ -7,7 +7,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
-use super::{Kv, ListedKey, ListedPage, StoreError};
+use super::{Kv, ListedKey, ListedPage, Operations, StoreError};
 use crate::models::{Summary, Timestamp};
 
 struct Entry {
@@ -15,14 +15,6 @@ struct Entry {
     metadata: Option<serde_json::Value>,
     expires_at_ms: u64,
     written_at_ms: u64,
-}
-
-/// KV operations made, by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Operations {
-    pub reads: u64,
-    pub writes: u64,
-    pub lists: u64,
 }
 
 pub struct MemoryKv {
@@ -50,10 +42,6 @@ impl MemoryKv {
     /// Moves the clock forward.
     pub fn advance(&self, ms: u64) {
         self.now_ms.set(self.now_ms.get() + ms);
-    }
-
-    pub fn operations(&self) -> Operations {
-        self.operations.get()
     }
 
     /// How many live keys there are.
@@ -129,5 +117,9 @@ impl Kv for MemoryKv {
 
     async fn pause(&self, ms: u64) {
         self.advance(ms);
+    }
+
+    fn operations(&self) -> Operations {
+        self.operations.get()
     }
 }

@@ -43,6 +43,14 @@ pub struct ListedPage {
     pub cursor: Option<String>,
 }
 
+/// KV operations made (attempts, including refused writes), by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Operations {
+    pub reads: u64,
+    pub writes: u64,
+    pub lists: u64,
+}
+
 /// What the project needs of a key-value store. Not `Send`: a Worker runs on one thread.
 #[allow(async_fn_in_trait)]
 pub trait Kv {
@@ -64,6 +72,9 @@ pub trait Kv {
 
     /// Waits `ms` (a timer in the worker; the twin's clock moves instead).
     async fn pause(&self, ms: u64);
+
+    /// The operations made through this handle so far.
+    fn operations(&self) -> Operations;
 
     /// Writes; a write refused by KV's one-write-per-second limit is tried again after
     /// [`WRITE_RETRY_DELAY_MS`], up to [`WRITE_ATTEMPTS`] times. The one retry rule.

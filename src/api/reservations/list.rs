@@ -7,13 +7,16 @@ use crate::api::{Context, request};
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::request_log::RequestLog;
+use crate::store::Kv;
 use crate::store::listing::ListQuery;
 
 pub async fn handle(req: Request, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     request::operator(&req, config)?;
     let query = ListQuery::parse(&request::query(&req))?;
-    let page = ctx.store()?.page(&query, ctx.now(), &config.reservation_timeouts).await?;
+    let store = ctx.store()?;
+    let page = store.page(&query, ctx.now(), &config.reservation_timeouts).await?;
+    log.kv = Some(store.kv().operations());
     log.outcome = "listed";
     Ok(Reply::json(200, &page))
 }

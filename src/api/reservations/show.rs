@@ -7,13 +7,17 @@ use crate::api::{Context, request};
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::request_log::RequestLog;
+use crate::store::Kv;
 
 pub async fn handle(req: Request, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     request::operator(&req, config)?;
     let sid = sid_from_path(raw_sid)?;
     log.reservation_sid = Some(sid.clone());
-    let record = ctx.store()?.get(&sid).await?.ok_or(ApiError::ReservationNotFound(sid))?.record;
+    let store = ctx.store()?;
+    let found = store.get(&sid).await?;
+    log.kv = Some(store.kv().operations());
+    let record = found.ok_or(ApiError::ReservationNotFound(sid))?.record;
     log.outcome = "shown";
     Ok(Reply::json(200, &record.reported(ctx.now(), &config.reservation_timeouts)))
 }

@@ -11,6 +11,7 @@ use crate::flows::operator;
 use crate::http::{JSON, Reply};
 use crate::models::Status;
 use crate::request_log::RequestLog;
+use crate::store::Kv;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +37,7 @@ pub async fn handle(
     let store = ctx.store()?;
     let (record, outcome, recheck) = operator::update_status(&store, sid, next, now).await?;
     log.outcome = outcome;
+    log.kv = Some(store.kv().operations());
     // A repeated callback that read the record before this update may land after it.
     crate::api::events::confirm_later(worker_ctx, store, recheck, "/reservations/{sid}/status");
     Ok(Reply::json(200, &record.reported(now, &config.reservation_timeouts)))
