@@ -1,12 +1,11 @@
 //! Workers KV behind the [`Kv`] interface: the only code that talks to KV.
 
-use std::cell::Cell;
 use std::time::Duration;
 
 use worker::kv::KvStore;
 use worker::{Delay, Env};
 
-use super::{Kv, ListedKey, ListedPage, Operations, StoreError};
+use super::{Kv, ListedKey, ListedPage, OperationCounter, Operations, StoreError};
 use crate::models::Summary;
 
 /// The KV binding's name in wrangler.toml.
@@ -15,7 +14,7 @@ pub const BINDING: &str = "RESERVATIONS";
 pub struct WorkersKv {
     kv: KvStore,
     /// What this request has cost so far, for its log line.
-    operations: Cell<Operations>,
+    operations: OperationCounter,
 }
 
 fn failed(action: &str, error: impl std::fmt::Display) -> StoreError {
@@ -27,13 +26,7 @@ impl WorkersKv {
         let kv = env
             .kv(BINDING)
             .map_err(|_| StoreError(format!("the {BINDING} KV binding is missing: add it to wrangler.toml")))?;
-        Ok(WorkersKv { kv, operations: Cell::default() })
-    }
-
-    fn count(&self, op: impl FnOnce(&mut Operations)) {
-        let mut operations = self.operations.get();
-        op(&mut operations);
-        self.operations.set(operations);
+        Ok(WorkersKv { kv, operations: OperationCounter::default() })
     }
 }
 
@@ -41,7 +34,7 @@ impl Kv for WorkersKv {
     /// As bytes, parsed by the caller: KV's own `json()` goes through JavaScript's `JSON.parse`,
     /// which rounds every number to a double (and costs a conversion per field).
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.count(|o| o.reads += 1);
+        self.operations.count(|o| o.reads += 1);
         self.kv.get(key).bytes().await.map_err(|e| failed("reading the store", e))
     }
 
@@ -52,7 +45,7 @@ impl Kv for WorkersKv {
         metadata: Option<&Summary>,
         expires_at_secs: u64,
     ) -> Result<(), StoreError> {
-        self.count(|o| o.writes += 1);
+        self.operations.count(|o| o.writes += 1);
         // Bytes, not `put(&str)`: that goes through serde_wasm_bindgen and float formatting.
         let mut put = self.kv.put_bytes(key, value).map_err(|e| failed("preparing a write", e))?;
         if let Some(metadata) = metadata {
@@ -62,7 +55,7 @@ impl Kv for WorkersKv {
     }
 
     async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError> {
-        self.count(|o| o.lists += 1);
+        self.operations.count(|o| o.lists += 1);
         let mut list = self.kv.list().prefix(prefix.to_owned()).limit(limit as u64);
         if let Some(cursor) = cursor {
             list = list.cursor(cursor.to_owned());

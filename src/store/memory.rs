@@ -7,7 +7,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
-use super::{Kv, ListedKey, ListedPage, Operations, StoreError};
+use super::{Kv, ListedKey, ListedPage, OperationCounter, Operations, StoreError};
 use crate::models::{Summary, Timestamp};
 
 struct Entry {
@@ -20,7 +20,7 @@ struct Entry {
 pub struct MemoryKv {
     entries: RefCell<BTreeMap<String, Entry>>,
     now_ms: Cell<u64>,
-    operations: Cell<Operations>,
+    operations: OperationCounter,
 }
 
 /// KV's limit on writes to one key.
@@ -31,7 +31,7 @@ impl MemoryKv {
         MemoryKv {
             entries: RefCell::new(BTreeMap::new()),
             now_ms: Cell::new(now.as_millis()),
-            operations: Cell::default(),
+            operations: OperationCounter::default(),
         }
     }
 
@@ -53,17 +53,11 @@ impl MemoryKv {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    fn count(&self, op: impl FnOnce(&mut Operations)) {
-        let mut operations = self.operations.get();
-        op(&mut operations);
-        self.operations.set(operations);
-    }
 }
 
 impl Kv for MemoryKv {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.count(|o| o.reads += 1);
+        self.operations.count(|o| o.reads += 1);
         let now = self.now_ms.get();
         Ok(self.entries.borrow().get(key).filter(|entry| entry.expires_at_ms > now).map(|entry| entry.value.clone()))
     }
@@ -92,12 +86,12 @@ impl Kv for MemoryKv {
             Entry { value: value.to_vec(), metadata, expires_at_ms: expires_at_secs * 1000, written_at_ms: now },
         );
         drop(entries);
-        self.count(|o| o.writes += 1);
+        self.operations.count(|o| o.writes += 1);
         Ok(())
     }
 
     async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError> {
-        self.count(|o| o.lists += 1);
+        self.operations.count(|o| o.lists += 1);
         let now = self.now_ms.get();
         let entries = self.entries.borrow();
         // The cursor is the last key of the previous page (opaque to callers, as KV's is).

@@ -51,6 +51,22 @@ pub struct Operations {
     pub lists: u64,
 }
 
+/// Counts the operations made through one store handle.
+#[derive(Debug, Default)]
+pub struct OperationCounter(std::cell::Cell<Operations>);
+
+impl OperationCounter {
+    pub fn count(&self, op: impl FnOnce(&mut Operations)) {
+        let mut operations = self.0.get();
+        op(&mut operations);
+        self.0.set(operations);
+    }
+
+    pub fn get(&self) -> Operations {
+        self.0.get()
+    }
+}
+
 /// What the project needs of a key-value store. Not `Send`: a Worker runs on one thread.
 #[allow(async_fn_in_trait)]
 pub trait Kv {
