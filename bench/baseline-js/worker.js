@@ -1,23 +1,47 @@
-// The assignment callback written the way a JavaScript developer would write it on Workers:
-// the same checks (content type, size, X-Twilio-Signature with WebCrypto's HMAC-SHA1, SIDs) and
-// the same KV read-merge-write with summary metadata and TTL, answering {}. The benchmark's
-// reference point for the Rust worker.
+// The assignment callback written the way a JavaScript developer would write it on Workers, doing
+// the same work as the Rust worker, so that the two compare like for like:
+// - reads its configuration on every request (both tokens trimmed, the TTL, the reservation
+//   timeout, ASSIGNMENT_INSTRUCTION parsed);
+// - the same checks: content type, a body read as a stream under 128 KiB, X-Twilio-Signature
+//   with WebCrypto's HMAC-SHA1 against the URL as seen, without its port and with the default
+//   port (the Rust worker also tries the legacy querystring and unescaped spellings, which are
+//   the same strings for these URLs and cost it nothing more), SIDs;
+// - the same store layout and KV operations: two reads (the reservation's pointer, the task's
+//   ending) and, for a new reservation, three writes (the record with its summary as metadata,
+//   the pointer, the task index), all expiring a TTL after arrival;
+// - attributes kept as the text sent; the summary built from their members;
+// - the instruction policy (here: none, `{}`), and one JSON log line per request with the KV
+//   operations it made.
+// What remains different: the Rust worker also serves the operator API and events from the same
+// bundle, and parses attributes without turning numbers into doubles.
 const SID = { ReservationSid: /^WR[0-9a-fA-F]{32}$/, TaskSid: /^WT[0-9a-fA-F]{32}$/, WorkspaceSid: /^WS[0-9a-fA-F]{32}$/ };
 const MAX_BODY = 128 * 1024;
+const INVERTED = 9_999_999_999_999;
 const encoder = new TextEncoder();
-let cachedKey;
+const keys = new Map();
 
 const json = (status, body) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 const error = (status, code, message) => json(status, { error: { code, message } });
 
-async function hmacKey(token) {
-  cachedKey ??= crypto.subtle.importKey('raw', encoder.encode(token), { name: 'HMAC', hash: 'SHA-1' }, false, ['sign', 'verify']);
-  return cachedKey;
+function config(env) {
+  const instruction = env.ASSIGNMENT_INSTRUCTION ? JSON.parse(env.ASSIGNMENT_INSTRUCTION) : null;
+  return {
+    authToken: env.TWILIO_AUTH_TOKEN?.trim() || null,
+    apiToken: env.RESERVATIONS_API_TOKEN?.trim() || null,
+    ttl: Number(env.RESERVATION_TTL_SECONDS ?? 86400),
+    timeout: Number(env.RESERVATION_TIMEOUT_SECONDS ?? 120),
+    instruction,
+  };
 }
 
-function signingPayload(url, params) {
+async function hmacKey(token) {
+  if (!keys.has(token)) keys.set(token, crypto.subtle.importKey('raw', encoder.encode(token), { name: 'HMAC', hash: 'SHA-1' }, false, ['verify']));
+  return keys.get(token);
+}
+
+function paramsPayload(params) {
   const pairs = [...params].sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-  return pairs.reduce((payload, [key, value]) => payload + key + value, url);
+  return pairs.reduce((payload, [key, value]) => payload + key + value, '');
 }
 
 function base64ToBytes(text) {
@@ -30,70 +54,130 @@ function base64ToBytes(text) {
 
 async function signatureValid(token, signature, url, params) {
   const key = await hmacKey(token);
-  const withPort = url.replace(/^(https?):\/\/([^/:]+)(\/|$)/, (_, scheme, host, slash) => `${scheme}://${host}:${scheme === 'https' ? 443 : 80}${slash}`);
-  for (const candidate of new Set([url, withPort])) {
-    if (await crypto.subtle.verify('HMAC', key, base64ToBytes(signature), encoder.encode(signingPayload(candidate, params)))) return true;
+  const [, scheme, host, port = '', rest] = url.match(/^(https?:\/\/)([^/:?#]+)(:\d+)?(.*)$/) ?? [];
+  const candidates = new Set([url, `${scheme}${host}${rest}`, `${scheme}${host}${port || (scheme === 'https://' ? ':443' : ':80')}${rest}`]);
+  const suffix = paramsPayload(params);
+  const claimed = base64ToBytes(signature);
+  for (const candidate of candidates) {
+    if (await crypto.subtle.verify('HMAC', key, claimed, encoder.encode(candidate + suffix))) return true;
   }
   return false;
 }
 
-function parseAttributes(text) {
-  if (text === null) return null;
-  try {
-    const parsed = JSON.parse(text);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : text;
-  } catch {
-    return text;
+async function readBody(request) {
+  const reader = request.body?.getReader();
+  if (!reader) return '';
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_BODY) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
   }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
 }
 
-async function assignmentCallback(request, env) {
-  if (!env.TWILIO_AUTH_TOKEN) return error(503, 'not_configured', 'TWILIO_AUTH_TOKEN is not set');
+function summarize(text) {
+  if (text === undefined) return '';
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      return Object.keys(parsed).sort().map((k) => `${k}=${typeof parsed[k] === 'string' ? parsed[k] : JSON.stringify(parsed[k])}`).join(', ').slice(0, 80);
+    }
+  } catch {
+    // Kept as the text sent.
+  }
+  return text.slice(0, 80);
+}
+
+async function assignmentCallback(request, env, log) {
+  const settings = config(env);
+  if (!settings.authToken) return error(503, 'not_configured', 'TWILIO_AUTH_TOKEN is not set');
   if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) return error(415, 'unsupported_media_type', 'form bodies only');
-  const body = await request.text();
-  if (body.length > MAX_BODY) return error(413, 'body_too_large', 'body over the limit');
+  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY) return error(413, 'body_too_large', 'body over the limit');
+  const body = await readBody(request);
+  if (body === null) return error(413, 'body_too_large', 'body over the limit');
   if (body === '') return error(400, 'malformed_body', 'empty body');
   const params = [...new URLSearchParams(body)];
   const signature = request.headers.get('x-twilio-signature');
   if (!signature) return error(403, 'missing_signature', 'X-Twilio-Signature is missing');
-  if (!(await signatureValid(env.TWILIO_AUTH_TOKEN, signature, request.url, params))) return error(403, 'invalid_signature', 'X-Twilio-Signature does not match');
+  if (!(await signatureValid(settings.authToken, signature, request.url, params))) return error(403, 'invalid_signature', 'X-Twilio-Signature does not match');
   const form = Object.fromEntries(params);
   for (const [name, shape] of Object.entries(SID)) {
     if (!form[name]) return error(400, 'missing_parameter', `the ${name} parameter is missing`);
     if (!shape.test(form[name])) return error(400, 'invalid_sid', `${name} is malformed`);
   }
-  const key = `reservation:${form.ReservationSid}`;
-  const now = new Date().toISOString();
-  const existing = await env.RESERVATIONS.get(key, 'json');
+  log.reservation_sid = form.ReservationSid;
+  const kv = { reads: 0, writes: 0, lists: 0 };
+  const pointerKey = `reservation:${form.ReservationSid}`;
+  kv.reads += 2;
+  const pointer = await env.RESERVATIONS.get(pointerKey);
+  const ended = await env.RESERVATIONS.get(`task_end:${form.TaskSid}`);
+  let existing = null;
+  if (pointer) {
+    kv.reads += 1;
+    existing = await env.RESERVATIONS.get(pointer, 'json');
+  }
+  const nowMs = Date.now();
+  const now = new Date(nowMs).toISOString();
+  const receivedMs = existing ? Date.parse(existing.received_at) : nowMs;
   const record = {
     reservation_sid: form.ReservationSid,
     task_sid: form.TaskSid,
     workspace_sid: form.WorkspaceSid,
     worker_sid: form.WorkerSid,
-    task_attributes: parseAttributes(form.TaskAttributes ?? null),
-    worker_attributes: parseAttributes(form.WorkerAttributes ?? null),
+    workflow_sid: form.WorkflowSid,
+    task_attributes: form.TaskAttributes ?? null,
+    worker_attributes: form.WorkerAttributes ?? null,
     parameters: form,
     received_at: existing?.received_at ?? now,
-    status: existing?.status ?? 'pending',
+    status: existing?.status ?? (ended ? 'canceled' : 'pending'),
     status_updated_at: existing?.status_updated_at ?? now,
     status_source: existing?.status_source ?? 'callback',
+    answered: { instruction: settings.instruction?.instruction ?? null },
   };
-  const task = typeof record.task_attributes === 'object' && record.task_attributes
-    ? Object.entries(record.task_attributes).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ').slice(0, 80)
-    : String(record.task_attributes ?? '').slice(0, 80);
   const metadata = {
     reservation_sid: record.reservation_sid, task_sid: record.task_sid, workspace_sid: record.workspace_sid, worker_sid: record.worker_sid,
-    status: record.status, received_at: record.received_at, status_updated_at: record.status_updated_at, task,
+    workflow_sid: record.workflow_sid, status: record.status, received_at: record.received_at, status_updated_at: record.status_updated_at,
+    task: summarize(form.TaskAttributes),
   };
-  await env.RESERVATIONS.put(key, JSON.stringify(record), { metadata, expirationTtl: Number(env.RESERVATION_TTL_SECONDS ?? 86400) });
-  return json(200, {});
+  const timeKey = `time:${String(INVERTED - receivedMs).padStart(13, '0')}:${record.reservation_sid}`;
+  const expiration = Math.max(Math.floor(receivedMs / 1000) + settings.ttl, Math.floor(nowMs / 1000) + 60);
+  kv.writes += 1;
+  await env.RESERVATIONS.put(timeKey, JSON.stringify(record), { metadata, expiration });
+  if (!pointer) {
+    kv.writes += 2;
+    await env.RESERVATIONS.put(pointerKey, timeKey, { expiration });
+    await env.RESERVATIONS.put(`task:${record.task_sid}:${record.reservation_sid}`, '', { expiration });
+  }
+  log.outcome = 'stored';
+  log.kv = kv;
+  return json(200, settings.instruction ?? {});
 }
 
 export default {
   async fetch(request, env) {
+    const started = Date.now();
     const { pathname } = new URL(request.url);
-    if (pathname !== '/assignment_callback') return error(404, 'not_found', 'no such route');
-    if (request.method !== 'POST') return error(405, 'method_not_allowed', 'use POST');
-    return assignmentCallback(request, env);
+    const log = { method: request.method, route: pathname, status: 0, outcome: 'unanswered' };
+    let response;
+    if (pathname !== '/assignment_callback') response = error(404, 'not_found', 'no such route');
+    else if (request.method !== 'POST') response = error(405, 'method_not_allowed', 'use POST');
+    else response = await assignmentCallback(request, env, log);
+    log.status = response.status;
+    log.duration_ms = Date.now() - started;
+    console.log(JSON.stringify(log));
+    return response;
   },
 };

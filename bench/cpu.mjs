@@ -1,0 +1,149 @@
+// CPU per request, the figure Workers bills: workerd's own CPU time (utime + stime of the workerd
+// process, from /proc/<pid>/stat) before and after N requests at a fixed concurrency, divided by
+// N. Each worker runs alone in its own Miniflare; the bodies are the benchmark's signed,
+// realistic callbacks. Two paths:
+// - `stored`: a signed callback, stored in KV (read, parse, HMAC, KV reads and writes, 200);
+// - `refused`: the same callback with a wrong signature (read, parse, HMAC, 403: no KV), which
+//   compares the two languages' own work with nothing else in the way.
+// Rounds are interleaved across workers; each figure is the median of the rounds, with its range.
+import { execSync } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import autocannon from 'autocannon';
+import { Miniflare } from 'miniflare';
+
+import { freePort } from '../tests/support/prism.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const AUTH_TOKEN = 'bench-auth-token';
+const ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 5);
+const REQUESTS = Number(process.env.BENCH_CPU_REQUESTS ?? 3000);
+const CONNECTIONS = 16;
+const TICK_MS = 1000 / Number(execSync('getconf CLK_TCK').toString().trim());
+
+export const CPU_WORKERS = {
+  rust: { scriptPath: path.join(root, 'build/index.js'), modulesRoot: path.join(root, 'build'), modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }] },
+  'baseline-js': { scriptPath: path.join(root, 'bench/baseline-js/worker.js') },
+  'kv-floor': { scriptPath: path.join(root, 'bench/kv-floor/worker.js') },
+  floor: { scriptPath: path.join(root, 'bench/floor/worker.js') },
+};
+const PATHS = { stored: ['rust', 'baseline-js', 'kv-floor'], refused: ['rust', 'baseline-js', 'floor'] };
+
+const log = (...args) => console.error('bench:', ...args);
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function bodies(url, count, { forged }) {
+  return Array.from({ length: count }, () => {
+    const sid = (prefix) => prefix + randomBytes(16).toString('hex');
+    const params = {
+      AccountSid: sid('AC'), WorkspaceSid: sid('WS'), WorkflowSid: sid('WW'), TaskQueueSid: sid('WQ'), TaskSid: sid('WT'),
+      TaskAttributes: JSON.stringify({ type: 'support', from: '+14155550100', language: 'en', selected_product: 'billing', customer: { id: 'C-123456', tier: 'gold' } }),
+      TaskAge: '4', TaskPriority: '0', WorkerSid: sid('WK'),
+      WorkerAttributes: JSON.stringify({ skills: ['support', 'billing'], languages: ['en', 'es'], contact_uri: 'client:alice' }),
+      ReservationSid: sid('WR'),
+    };
+    const payload = Object.keys(params).sort().reduce((text, key) => text + key + params[key], url);
+    const signature = createHmac('sha1', forged ? 'not-the-token' : AUTH_TOKEN).update(payload).digest('base64');
+    return { body: new URLSearchParams(params).toString(), signature };
+  });
+}
+
+/** The workerd process serving `port`. */
+function workerdPid(port) {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes('workerd') && cmdline.includes(`127.0.0.1:${port}`)) return Number(pid);
+    } catch {
+      // Ended while being read.
+    }
+  }
+  throw new Error(`no workerd serves port ${port}`);
+}
+
+/** utime + stime of a process, in ms. */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+async function send(url, requests, count) {
+  let next = 0;
+  const result = await autocannon({
+    url, connections: CONNECTIONS, amount: count, pipelining: 1,
+    requests: [{
+      method: 'POST',
+      path: '/assignment_callback',
+      setupRequest: (request) => {
+        const { body, signature } = requests[next++ % requests.length];
+        return { ...request, body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } };
+      },
+    }],
+  });
+  return result;
+}
+
+async function oneRound(name, pathName) {
+  const port = await freePort();
+  const mf = new Miniflare({
+    modules: true, ...CPU_WORKERS[name], host: '127.0.0.1', port, cf: false, compatibilityDate: '2026-04-01',
+    kvNamespaces: ['RESERVATIONS'], bindings: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: 'bench-operator-token' },
+    handleRuntimeStdio: (stdout, stderr) => {
+      stdout.resume();
+      stderr.resume();
+    },
+  });
+  try {
+    const url = (await mf.ready).toString().replace(/\/$/, '');
+    const pid = workerdPid(port);
+    const requests = bodies(`${url}/assignment_callback`, REQUESTS + 300, { forged: pathName === 'refused' });
+    await send(url, requests.slice(REQUESTS), 300);
+    const before = cpuMs(pid);
+    const result = await send(url, requests.slice(0, REQUESTS), REQUESTS);
+    const perRequest = (cpuMs(pid) - before) / REQUESTS;
+    const expected = pathName === 'refused' && name !== 'floor' ? 403 : 200;
+    const answered = expected === 200 ? result['2xx'] : result.non2xx;
+    if (answered !== REQUESTS) throw new Error(`${name} ${pathName}: ${answered} of ${REQUESTS} answered ${expected}`);
+    return perRequest;
+  } finally {
+    await mf.dispose();
+  }
+}
+
+export async function cpu() {
+  const samples = {};
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [pathName, names] of Object.entries(PATHS)) {
+      const order = [...names.slice(round % names.length), ...names.slice(0, round % names.length)];
+      for (const name of order) {
+        const ms = await oneRound(name, pathName);
+        ((samples[pathName] ??= {})[name] ??= []).push(ms);
+        log(`cpu ${pathName} ${name} round ${round + 1}: ${ms.toFixed(3)} ms/request`);
+      }
+    }
+  }
+  const summary = (values) => ({ median_ms: Number(median(values).toFixed(3)), min_ms: Number(Math.min(...values).toFixed(3)), max_ms: Number(Math.max(...values).toFixed(3)), rounds: values.map((v) => Number(v.toFixed(3))) });
+  return Object.fromEntries(Object.entries(samples).map(([pathName, byName]) => [pathName, Object.fromEntries(Object.entries(byName).map(([name, values]) => [name, summary(values)]))]));
+}
+
+export function cpuTable(results) {
+  const cell = (r) => (r ? `${r.median_ms} (${r.min_ms}–${r.max_ms})` : '—');
+  const rows = [
+    ['signed callback, stored in KV', results.stored, 'kv-floor'],
+    ['callback with a wrong signature (no KV, 403)', results.refused, 'floor'],
+  ].map(([label, r, floor]) => `| ${label} | ${cell(r.rust)} | ${cell(r['baseline-js'])} | ${cell(r[floor])} |`);
+  return [
+    `| workerd CPU ms per request (median of ${ROUNDS} rounds of ${REQUESTS}, range) | rust | baseline-js | floor of the path |`,
+    '| --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const results = await cpu();
+  console.log(JSON.stringify(results, null, 2));
+  console.log(cpuTable(results));
+}
