@@ -27,11 +27,11 @@ pub fn require_media_type(header: Option<&str>, expected: &'static str) -> Resul
     }
 }
 
-/// Refuses a body by its declared length before reading it.
-pub fn check_declared_length(content_length: Option<&str>) -> Result<(), ApiError> {
+/// Refuses a body by its declared length before reading it; the length, when one is declared.
+pub fn check_declared_length(content_length: Option<&str>) -> Result<Option<u64>, ApiError> {
     match content_length.and_then(|value| value.trim().parse::<u64>().ok()) {
         Some(length) if length > MAX_BODY_BYTES as u64 => Err(ApiError::BodyTooLarge { limit: MAX_BODY_BYTES }),
-        _ => Ok(()),
+        declared => Ok(declared),
     }
 }
 
@@ -117,9 +117,9 @@ mod tests {
 
     #[test]
     fn the_body_limit_holds_for_declared_and_real_lengths() {
-        assert!(check_declared_length(Some(&MAX_BODY_BYTES.to_string())).is_ok());
+        assert_eq!(check_declared_length(Some(&MAX_BODY_BYTES.to_string())), Ok(Some(MAX_BODY_BYTES as u64)));
         assert_eq!(check_declared_length(Some(&(MAX_BODY_BYTES + 1).to_string())).unwrap_err().status(), 413);
-        assert!(check_declared_length(None).is_ok());
+        assert_eq!(check_declared_length(None), Ok(None));
         let mut body = LimitedBody::default();
         for _ in 0..MAX_BODY_BYTES / 1024 {
             body.push(&[b'a'; 1024]).unwrap();

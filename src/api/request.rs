@@ -25,12 +25,21 @@ pub fn query(req: &Request) -> String {
     without_fragment.split_once('?').map(|(_, query)| query.to_owned()).unwrap_or_default()
 }
 
-/// The body, if it has the expected media type and fits the limit. Read as a stream and
-/// refused at the first chunk past the limit: a chunked upload of any size costs at most the
-/// limit in memory, and its sender hears 413 before it has finished sending.
+/// The body, if it has the expected media type and fits the limit. A body that declares its
+/// length (TaskRouter's do) is refused by it before any byte is read, then read at once: HTTP
+/// framing holds it to that length. A body that declares none (chunked) is read as a stream and
+/// refused at the first chunk past the limit: an upload of any size costs at most the limit in
+/// memory, and its sender hears 413 before it has finished sending. Reading chunk by chunk costs
+/// about 0.1 ms of CPU more per request (a crossing into JavaScript per chunk), so it is kept for
+/// the bodies that need it.
 pub async fn body(req: &mut Request, media_type: &'static str) -> Result<Vec<u8>, ApiError> {
     http::require_media_type(header(req, "content-type").as_deref(), media_type)?;
-    http::check_declared_length(header(req, "content-length").as_deref())?;
+    if http::check_declared_length(header(req, "content-length").as_deref())?.is_some() {
+        let body = req.bytes().await.map_err(|_| ApiError::UnreadableBody)?;
+        let mut limited = http::LimitedBody::default();
+        limited.push(&body)?;
+        return Ok(limited.into_bytes());
+    }
     // No body stream at all: an empty body.
     let Ok(mut stream) = req.stream() else { return Ok(Vec::new()) };
     let mut body = http::LimitedBody::default();

@@ -1,0 +1,118 @@
+// Where a worker's CPU goes: V8's CPU profiler, driven over workerd's inspector port (the
+// DevTools protocol's Profiler.start/stop), while the worker answers N requests. Prints the
+// functions with the most self time, in µs per request.
+//
+//   node --experimental-websocket bench/profile.mjs [rust|baseline-js] [refused|stored]
+//
+// Node 20 has a WebSocket client only behind that flag; the benchmark runs it so.
+import { createHmac, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import autocannon from 'autocannon';
+import { Miniflare } from 'miniflare';
+
+import { freePort } from '../tests/support/prism.mjs';
+import { CPU_WORKERS } from './cpu.mjs';
+
+const AUTH_TOKEN = 'bench-auth-token';
+const REQUESTS = Number(process.env.BENCH_PROFILE_REQUESTS ?? 3000);
+const TOP = 15;
+
+function requestsFor(url, forged) {
+  return Array.from({ length: REQUESTS }, () => {
+    const sid = (prefix) => prefix + randomBytes(16).toString('hex');
+    const params = {
+      AccountSid: sid('AC'), WorkspaceSid: sid('WS'), WorkflowSid: sid('WW'), TaskQueueSid: sid('WQ'), TaskSid: sid('WT'),
+      TaskAttributes: JSON.stringify({ type: 'support', from: '+14155550100', language: 'en', selected_product: 'billing', customer: { id: 'C-123456', tier: 'gold' } }),
+      TaskAge: '4', TaskPriority: '0', WorkerSid: sid('WK'),
+      WorkerAttributes: JSON.stringify({ skills: ['support', 'billing'], languages: ['en', 'es'], contact_uri: 'client:alice' }),
+      ReservationSid: sid('WR'),
+    };
+    const payload = Object.keys(params).sort().reduce((text, key) => text + key + params[key], url);
+    const signature = createHmac('sha1', forged ? 'not-the-token' : AUTH_TOKEN).update(payload).digest('base64');
+    return { body: new URLSearchParams(params).toString(), signature };
+  });
+}
+
+/** A DevTools-protocol session over a WebSocket. */
+async function devtools(url) {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    socket.addEventListener('open', resolve, { once: true });
+    socket.addEventListener('error', reject, { once: true });
+  });
+  let id = 0;
+  const waiting = new Map();
+  socket.addEventListener('message', (event) => {
+    const message = JSON.parse(event.data);
+    waiting.get(message.id)?.(message);
+  });
+  return {
+    send: (method, params = {}) => new Promise((resolve, reject) => {
+      id += 1;
+      waiting.set(id, (message) => (message.error ? reject(new Error(`${method}: ${message.error.message}`)) : resolve(message.result)));
+      socket.send(JSON.stringify({ id, method, params }));
+    }),
+    close: () => socket.close(),
+  };
+}
+
+/** Self time per function, in µs per request, most first. */
+function selfTimes(profile, requests) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const totals = new Map();
+  profile.samples.forEach((nodeId, i) => {
+    const { callFrame } = byId.get(nodeId);
+    const where = callFrame.url ? `${path.basename(callFrame.url)}:${callFrame.lineNumber + 1}` : '';
+    const name = `${callFrame.functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
+    totals.set(name, (totals.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  return [...totals].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, us_per_request: Number((us / requests).toFixed(1)) }));
+}
+
+export async function profileWorker(name, pathName) {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const mf = new Miniflare({
+    modules: true, ...CPU_WORKERS[name], host: '127.0.0.1', port, inspectorPort, cf: false, compatibilityDate: '2026-04-01',
+    kvNamespaces: ['RESERVATIONS'], bindings: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: 'bench-operator-token' },
+    handleRuntimeStdio: (stdout, stderr) => {
+      stdout.resume();
+      stderr.resume();
+    },
+  });
+  try {
+    const url = (await mf.ready).toString().replace(/\/$/, '');
+    const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
+    const session = await devtools(targets[0].webSocketDebuggerUrl);
+    const requests = requestsFor(`${url}/assignment_callback`, pathName === 'refused');
+    const load = (amount) => {
+      let next = 0;
+      return autocannon({
+        url, connections: 16, amount, pipelining: 1,
+        requests: [{ method: 'POST', path: '/assignment_callback', setupRequest: (request) => {
+          const { body, signature } = requests[next++ % requests.length];
+          return { ...request, body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } };
+        } }],
+      });
+    };
+    await load(300);
+    await session.send('Profiler.enable');
+    await session.send('Profiler.setSamplingInterval', { interval: 100 });
+    await session.send('Profiler.start');
+    await load(REQUESTS);
+    const { profile } = await session.send('Profiler.stop');
+    session.close();
+    return selfTimes(profile, REQUESTS);
+  } finally {
+    await mf.dispose();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [name = 'rust', pathName = 'refused'] = process.argv.slice(2);
+  const top = (await profileWorker(name, pathName)).slice(0, TOP);
+  console.log(`| ${name}, ${pathName}: self time | µs per request |\n| --- | --- |`);
+  for (const { name: fn, us_per_request: us } of top) console.log(`| \`${fn.replaceAll('|', '\\|')}\` | ${us} |`);
+}
