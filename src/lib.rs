@@ -40,7 +40,7 @@ mod entry {
         let mut log = RequestLog::new(&method, pattern);
 
         let answer = match route {
-            Ok(Route::AssignmentCallback) => assignment_callback::handle(req, &ctx, &mut log).await,
+            Ok(Route::AssignmentCallback) => assignment_callback::handle(req, &ctx, &worker_ctx, &mut log).await,
             Ok(Route::Events) => events::handle(req, &ctx, &worker_ctx, &mut log).await,
             Ok(Route::ListReservations) => reservations::list::handle(req, &ctx, &mut log).await,
             Ok(Route::ShowReservation(sid)) => reservations::show::handle(req, &sid, &ctx, &mut log).await,

@@ -11,14 +11,22 @@ use crate::request_log::RequestLog;
 use crate::store::Kv;
 use crate::twilio::ReservationParams;
 
-pub async fn handle(mut req: Request, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
+pub async fn handle(
+    mut req: Request,
+    ctx: &Context,
+    worker_ctx: &worker::Context,
+    log: &mut RequestLog,
+) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     let policy = config.assignment_policy()?;
     let params = ReservationParams::from_params(request::twilio_form(&mut req, config).await?)?;
     log.reservation_sid = Some(params.reservation_sid.clone());
     let store = ctx.store()?;
-    let decision = callback::assignment_callback(&store, &params, policy, ctx.now()).await?;
+    let (decision, recheck) = callback::assignment_callback(&store, &params, policy, ctx.now()).await?;
     log.kv = Some(store.kv().operations());
+    // Another callback for the same new reservation at the same moment may have written a key
+    // of its own: one of the two is removed a moment later.
+    super::events::confirm_later(worker_ctx, store, recheck, "/assignment_callback");
     log.instruction = decision.answered.instruction;
     log.outcome = "stored";
     Ok(Reply { status: 200, body: decision.body, allow: None })

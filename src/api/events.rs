@@ -41,7 +41,7 @@ pub fn confirm_later(
     recheck: Recheck,
     route: &'static str,
 ) {
-    if recheck == Recheck::Nothing {
+    if recheck.is_empty() {
         return;
     }
     worker_ctx.wait_until(async move {
@@ -51,11 +51,10 @@ pub fn confirm_later(
             Confirmed::Restored(_) => ("restored", None),
             Confirmed::Failed(error) => ("confirm_failed", Some(error)),
         };
-        let subject = match &recheck {
-            Recheck::Record(record) => serde_json::json!({ "reservation_sid": record.reservation_sid }),
-            Recheck::Task(task, _) => serde_json::json!({ "task_sid": task }),
-            Recheck::Nothing => serde_json::json!({}),
-        };
+        let subject = serde_json::json!({
+            "reservation_sid": recheck.record.as_ref().map(|record| &record.reservation_sid).or(recheck.claim.as_ref().map(|(sid, _)| sid)),
+            "task_sid": recheck.task.as_ref().map(|(task, _)| task),
+        });
         console_log!("{}", serde_json::json!({ "route": route, "phase": "confirm", "subject": subject, "outcome": outcome, "error": error }));
     });
 }

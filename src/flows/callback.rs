@@ -1,6 +1,7 @@
 //! The assignment callback: store the reservation, and answer `{}` or the instruction the policy
 //! gives for it.
 
+use super::events::Recheck;
 use crate::instructions::{Decision, Policy, TaskContext};
 use crate::models::{Reservation, TaskEnding, Timestamp};
 use crate::store::layout::Reservations;
@@ -31,19 +32,20 @@ pub fn plan(
 }
 
 /// Reads (the record and the task's ending: two or three reads), decides and writes (one
-/// write, three for a new reservation). TaskRouter hears the decision once the record is written.
+/// write, three for a new reservation). TaskRouter hears the decision once the record is written;
+/// a new record is checked again later (see [`Recheck::claim`]).
 pub async fn assignment_callback<K: Kv>(
     store: &Reservations<K>,
     callback: &ReservationParams,
     policy: &Policy,
     now: Timestamp,
-) -> Result<Decision, StoreError> {
+) -> Result<(Decision, Recheck), StoreError> {
     let existing = store.get(&callback.reservation_sid).await?;
     let task_ended = store.task_ending(&callback.task_sid).await?;
     let indexed = existing.as_ref().is_some_and(|stored| stored.indexed);
     let (record, decision) = plan(existing.map(|stored| stored.record), task_ended, callback, policy, now);
     store.put(&record, indexed, now).await?;
-    Ok(decision)
+    Ok((decision, Recheck { claim: Recheck::claim_of(&record, indexed), ..Recheck::default() }))
 }
 
 #[cfg(test)]
@@ -76,7 +78,9 @@ pub(crate) mod tests {
     #[test]
     fn a_callback_is_stored_before_it_is_answered() {
         let store = store();
-        let decision = finish(assignment_callback(&store, &callback(1), &Policy::Defer, store.kv().now())).unwrap();
+        let (decision, recheck) =
+            finish(assignment_callback(&store, &callback(1), &Policy::Defer, store.kv().now())).unwrap();
+        assert!(recheck.claim.is_some(), "a new record is checked again");
         assert_eq!(decision.body, "{}");
         let stored = finish(store.get(&callback(1).reservation_sid)).unwrap().unwrap();
         assert_eq!(stored.record.status, Status::Pending);

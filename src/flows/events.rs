@@ -2,8 +2,8 @@
 //! task's reservations, now and for callbacks still to come; and every write that moves a status
 //! is checked again once racing writes have landed.
 
-use crate::models::{EventOutcome, Reservation, Status, TaskEnding, TaskSid, Timestamp};
-use crate::store::layout::Reservations;
+use crate::models::{EventOutcome, Reservation, ReservationSid, Status, TaskEnding, TaskSid, Timestamp};
+use crate::store::layout::{Reservations, time_key};
 use crate::store::{Kv, StoreError};
 use crate::twilio::{EventEffect, ReservationParams, TaskRouterEvent};
 
@@ -20,14 +20,31 @@ pub struct Applied {
 }
 
 /// What a second look checks.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Recheck {
-    Nothing,
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Recheck {
     /// That this record's status held.
-    Record(Box<Reservation>),
+    pub record: Option<Box<Reservation>>,
     /// That the task's reservations all ended, including one whose callback raced the event.
-    Task(TaskSid, TaskEnding),
+    pub task: Option<(TaskSid, TaskEnding)>,
+    /// That a record written as new under this `time:` key is the only one (see
+    /// `Reservations::settle_new`).
+    pub claim: Option<(ReservationSid, String)>,
 }
+
+impl Recheck {
+    pub fn is_empty(&self) -> bool {
+        self.record.is_none() && self.task.is_none() && self.claim.is_none()
+    }
+
+    /// The claim of a record written by `put(record, indexed)`, if it was written as new.
+    pub fn claim_of(record: &Reservation, indexed: bool) -> Option<(ReservationSid, String)> {
+        (!indexed).then(|| (record.reservation_sid.clone(), time_key(record.received_at, &record.reservation_sid)))
+    }
+}
+
+/// How long after a new record's write the worker checks that it is the only one: past the
+/// longest a racing writer's pointer write can take (two retries of a second each).
+pub const CLAIM_AFTER_MS: u64 = 2_500;
 
 pub async fn apply<K: Kv>(
     store: &Reservations<K>,
@@ -35,14 +52,14 @@ pub async fn apply<K: Kv>(
     now: Timestamp,
 ) -> Result<Applied, StoreError> {
     match &event.effect {
-        EventEffect::Ignored => Ok(Applied { outcome: "ignored", recheck: Recheck::Nothing }),
+        EventEffect::Ignored => Ok(Applied { outcome: "ignored", recheck: Recheck::default() }),
         EventEffect::Reservation { reservation, status } => reservation_event(store, reservation, *status, now).await,
         EventEffect::Task { task_sid, ending } => {
             // Remembered first, so that a callback arriving later still learns of it.
             store.record_task_ending(task_sid, *ending, now).await?;
             let ended = end_task_reservations(store, task_sid, *ending, now).await?;
             let outcome = if ended > 0 { "ended_task_reservations" } else { "no_open_reservations" };
-            Ok(Applied { outcome, recheck: Recheck::Task(task_sid.clone(), *ending) })
+            Ok(Applied { outcome, recheck: Recheck { task: Some((task_sid.clone(), *ending)), ..Recheck::default() } })
         }
     }
 }
@@ -58,12 +75,13 @@ pub async fn reservation_event<K: Kv>(
         None => (Reservation::from_event(reservation, status, now), false, "created"),
         Some(mut stored) => match stored.record.record_event(status, now) {
             EventOutcome::Moved => (stored.record, stored.indexed, "moved"),
-            EventOutcome::AlreadyThere => return Ok(Applied { outcome: "unchanged", recheck: Recheck::Nothing }),
-            EventOutcome::Stale => return Ok(Applied { outcome: "stale", recheck: Recheck::Nothing }),
+            EventOutcome::AlreadyThere => return Ok(Applied { outcome: "unchanged", recheck: Recheck::default() }),
+            EventOutcome::Stale => return Ok(Applied { outcome: "stale", recheck: Recheck::default() }),
         },
     };
     store.put(&record, indexed, now).await?;
-    Ok(Applied { outcome, recheck: Recheck::Record(Box::new(record)) })
+    let claim = Recheck::claim_of(&record, indexed);
+    Ok(Applied { outcome, recheck: Recheck { record: Some(Box::new(record)), claim, task: None } })
 }
 
 /// Ends the task's reservations as `ending` says: one list, then two reads and at most one
@@ -104,18 +122,28 @@ pub enum Confirmed {
 /// writer's write may land after it. Looking again once such writes have landed, and writing
 /// back what was lost, makes the final status the furthest any writer reported.
 pub async fn confirm<K: Kv>(store: &Reservations<K>, recheck: &Recheck, now: Timestamp) -> Confirmed {
-    let result = match recheck {
-        Recheck::Nothing => return Confirmed::Held,
-        Recheck::Record(written) => {
+    if recheck.is_empty() {
+        return Confirmed::Held;
+    }
+    let result = async {
+        let mut restored = 0;
+        if recheck.record.is_some() || recheck.task.is_some() {
             store.pause(CONFIRM_AFTER_MS).await;
-            restore_record(store, written, now).await
+            if let Some(written) = &recheck.record {
+                restored += restore_record(store, written, now).await?;
+            }
+            if let Some((task, ending)) = &recheck.task {
+                restored += end_task_reservations(store, task, *ending, now).await?;
+            }
         }
-        Recheck::Task(task, ending) => {
-            store.pause(CONFIRM_AFTER_MS).await;
-            end_task_reservations(store, task, *ending, now).await
+        if let Some((sid, key)) = &recheck.claim {
+            let waited = if recheck.record.is_some() || recheck.task.is_some() { CONFIRM_AFTER_MS } else { 0 };
+            store.pause(CLAIM_AFTER_MS - waited).await;
+            restored += usize::from(store.settle_new(sid, key).await?);
         }
+        Ok::<usize, StoreError>(restored)
     };
-    match result {
+    match result.await {
         Ok(0) => Confirmed::Held,
         Ok(restored) => Confirmed::Restored(restored),
         Err(error) => Confirmed::Failed(error.0),

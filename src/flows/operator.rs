@@ -18,10 +18,10 @@ pub async fn update_status<K: Kv>(
     match stored.record.move_to(next, StatusSource::Operator, now)? {
         Moved::Changed => {
             store.put(&stored.record, stored.indexed, now).await?;
-            let recheck = Recheck::Record(Box::new(stored.record.clone()));
+            let recheck = Recheck { record: Some(Box::new(stored.record.clone())), ..Recheck::default() };
             Ok((stored.record, "updated", recheck))
         }
-        Moved::AlreadyThere => Ok((stored.record, "unchanged", Recheck::Nothing)),
+        Moved::AlreadyThere => Ok((stored.record, "unchanged", Recheck::default())),
     }
 }
 

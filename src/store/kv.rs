@@ -54,6 +54,11 @@ impl Kv for WorkersKv {
         put.expiration(expires_at_secs).execute().await.map_err(|e| failed("writing the store", e))
     }
 
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.operations.count(|o| o.writes += 1);
+        self.kv.delete(key).await.map_err(|e| failed("deleting from the store", e))
+    }
+
     async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError> {
         self.operations.count(|o| o.lists += 1);
         let mut list = self.kv.list().prefix(prefix.to_owned()).limit(limit as u64);

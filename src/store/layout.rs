@@ -99,6 +99,11 @@ impl<K: Kv> Reservations<K> {
 
     /// Writes the record (one write), and when it is new to this layout its pointer and task
     /// index too (three writes).
+    ///
+    /// Two writers that both found no record (a storm of the same first callback, or a callback
+    /// and an event about a reservation never seen) each write a `time:` key of their own, since
+    /// each takes its own arrival time; the pointer keeps the last. [`Self::settle_new`], a
+    /// moment later, removes the others.
     pub async fn put(&self, record: &Reservation, indexed: bool, now: Timestamp) -> Result<(), StoreError> {
         let value = serde_json::to_vec(record).map_err(|e| StoreError(format!("encoding a reservation: {e}")))?;
         let expires = self.expiry(record.received_at, now);
@@ -109,6 +114,16 @@ impl<K: Kv> Reservations<K> {
             self.kv.put(&task_key(&record.task_sid, &record.reservation_sid), b"", None, expires).await?;
         }
         Ok(())
+    }
+
+    /// After a record was written as new under `key`: if the pointer names another `time:` key
+    /// (another writer made the record at the same moment, and its pointer write landed last),
+    /// removes `key`, so the reservation is listed once. One read, and a delete when it lost.
+    pub async fn settle_new(&self, sid: &ReservationSid, key: &str) -> Result<bool, StoreError> {
+        match self.kv.get(&record_key(sid)).await? {
+            Some(pointer) if pointer != key.as_bytes() => self.kv.delete(key).await.map(|()| true),
+            _ => Ok(false),
+        }
     }
 
     /// The SIDs of one task's reservations: one list (tasks have a handful).
@@ -168,7 +183,11 @@ impl<K: Kv> Reservations<K> {
                     return Ok(Page { reservations: shown, cursor: None });
                 }
                 let reported = summary.reported(now, timeouts);
-                if !query.filter.matches(reported.status) {
+                // A reservation two writers made at the same moment has two keys until the
+                // loser's is removed (`settle_new`, about a second later): show it once.
+                if !query.filter.matches(reported.status)
+                    || shown.iter().any(|s: &Summary<_>| s.reservation_sid == reported.reservation_sid)
+                {
                     continue;
                 }
                 if shown.len() == query.limit {
@@ -293,6 +312,25 @@ mod tests {
         }
         assert_eq!(costs, [(2, 0), (2, 0)], "one list call each, no reads, at 1,000 and at 20,000 stored");
         assert_eq!(StatusFilter::All.horizon(Timestamp::from_millis(0), &ReservationTimeouts::uniform(1)), None);
+    }
+
+    #[test]
+    fn two_writers_that_made_the_same_record_leave_one_key() {
+        let store = store_of(0, 1);
+        let first = record(1, T0);
+        let second = Reservation { received_at: Timestamp::from_millis(T0 + 5), ..record(1, T0) };
+        // Both found no record; both write as new; the second's pointer lands last (after
+        // waiting out KV's one write per second to the pointer).
+        finish(store.put(&first, false, store.kv().now())).unwrap();
+        finish(store.put(&second, false, store.kv().now())).unwrap();
+        let all = ListQuery::parse("").unwrap();
+        let listed = finish(store.page(&all, store.kv().now(), &ReservationTimeouts::uniform(60))).unwrap();
+        assert_eq!(listed.reservations.len(), 1, "shown once even before the loser's key is removed");
+        let sid = &first.reservation_sid;
+        assert!(finish(store.settle_new(sid, &time_key(first.received_at, sid))).unwrap(), "the first lost");
+        assert!(!finish(store.settle_new(sid, &time_key(second.received_at, sid))).unwrap(), "the second won");
+        let keys = finish(store.kv().list(TIME_PREFIX, None, 10)).unwrap().keys;
+        assert_eq!(keys.len(), 1);
     }
 
     #[test]

@@ -90,6 +90,12 @@ impl Kv for MemoryKv {
         Ok(())
     }
 
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.operations.count(|o| o.writes += 1);
+        self.entries.borrow_mut().remove(key);
+        Ok(())
+    }
+
     async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError> {
         self.operations.count(|o| o.lists += 1);
         let now = self.now_ms.get();

@@ -47,6 +47,7 @@ pub struct ListedPage {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Operations {
     pub reads: u64,
+    /// Writes and deletes.
     pub writes: u64,
     pub lists: u64,
 }
@@ -82,6 +83,9 @@ pub trait Kv {
         metadata: Option<&Summary>,
         expires_at_secs: u64,
     ) -> Result<(), StoreError>;
+
+    /// Removes `key`.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
 
     /// Up to `limit` keys starting with `prefix`, in key order, from `cursor` (a previous page's).
     async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError>;
