@@ -7,7 +7,6 @@
 //   compares the two languages' own work with nothing else in the way.
 // Rounds are interleaved across workers; each figure is the median of the rounds, with its range.
 import { execSync } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +15,9 @@ import autocannon from 'autocannon';
 import { Miniflare } from 'miniflare';
 
 import { freePort } from '../tests/support/prism.mjs';
+import { AUTH_TOKEN, signedCallbacks } from './requests.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const AUTH_TOKEN = 'bench-auth-token';
 const ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 5);
 const REQUESTS = Number(process.env.BENCH_CPU_REQUESTS ?? 3000);
 const CONNECTIONS = 16;
@@ -34,22 +33,6 @@ const PATHS = { stored: ['rust', 'baseline-js', 'kv-floor'], refused: ['rust', '
 
 const log = (...args) => console.error('bench:', ...args);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-function bodies(url, count, { forged }) {
-  return Array.from({ length: count }, () => {
-    const sid = (prefix) => prefix + randomBytes(16).toString('hex');
-    const params = {
-      AccountSid: sid('AC'), WorkspaceSid: sid('WS'), WorkflowSid: sid('WW'), TaskQueueSid: sid('WQ'), TaskSid: sid('WT'),
-      TaskAttributes: JSON.stringify({ type: 'support', from: '+14155550100', language: 'en', selected_product: 'billing', customer: { id: 'C-123456', tier: 'gold' } }),
-      TaskAge: '4', TaskPriority: '0', WorkerSid: sid('WK'),
-      WorkerAttributes: JSON.stringify({ skills: ['support', 'billing'], languages: ['en', 'es'], contact_uri: 'client:alice' }),
-      ReservationSid: sid('WR'),
-    };
-    const payload = Object.keys(params).sort().reduce((text, key) => text + key + params[key], url);
-    const signature = createHmac('sha1', forged ? 'not-the-token' : AUTH_TOKEN).update(payload).digest('base64');
-    return { body: new URLSearchParams(params).toString(), signature };
-  });
-}
 
 /** The workerd process serving `port`. */
 function workerdPid(port) {
@@ -99,7 +82,7 @@ async function oneRound(name, pathName) {
   try {
     const url = (await mf.ready).toString().replace(/\/$/, '');
     const pid = workerdPid(port);
-    const requests = bodies(`${url}/assignment_callback`, REQUESTS + 300, { forged: pathName === 'refused' });
+    const requests = signedCallbacks(`${url}/assignment_callback`, REQUESTS + 300, { forged: pathName === 'refused' });
     await send(url, requests.slice(REQUESTS), 300);
     const before = cpuMs(pid);
     const result = await send(url, requests.slice(0, REQUESTS), REQUESTS);

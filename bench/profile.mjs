@@ -5,7 +5,6 @@
 //   node --experimental-websocket bench/profile.mjs [rust|baseline-js] [refused|stored]
 //
 // Node 20 has a WebSocket client only behind that flag; the benchmark runs it so.
-import { createHmac, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,26 +13,10 @@ import { Miniflare } from 'miniflare';
 
 import { freePort } from '../tests/support/prism.mjs';
 import { CPU_WORKERS } from './cpu.mjs';
+import { AUTH_TOKEN, signedCallbacks } from './requests.mjs';
 
-const AUTH_TOKEN = 'bench-auth-token';
 const REQUESTS = Number(process.env.BENCH_PROFILE_REQUESTS ?? 3000);
 const TOP = 15;
-
-function requestsFor(url, forged) {
-  return Array.from({ length: REQUESTS }, () => {
-    const sid = (prefix) => prefix + randomBytes(16).toString('hex');
-    const params = {
-      AccountSid: sid('AC'), WorkspaceSid: sid('WS'), WorkflowSid: sid('WW'), TaskQueueSid: sid('WQ'), TaskSid: sid('WT'),
-      TaskAttributes: JSON.stringify({ type: 'support', from: '+14155550100', language: 'en', selected_product: 'billing', customer: { id: 'C-123456', tier: 'gold' } }),
-      TaskAge: '4', TaskPriority: '0', WorkerSid: sid('WK'),
-      WorkerAttributes: JSON.stringify({ skills: ['support', 'billing'], languages: ['en', 'es'], contact_uri: 'client:alice' }),
-      ReservationSid: sid('WR'),
-    };
-    const payload = Object.keys(params).sort().reduce((text, key) => text + key + params[key], url);
-    const signature = createHmac('sha1', forged ? 'not-the-token' : AUTH_TOKEN).update(payload).digest('base64');
-    return { body: new URLSearchParams(params).toString(), signature };
-  });
-}
 
 /** A DevTools-protocol session over a WebSocket. */
 async function devtools(url) {
@@ -86,7 +69,7 @@ export async function profileWorker(name, pathName) {
     const url = (await mf.ready).toString().replace(/\/$/, '');
     const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
     const session = await devtools(targets[0].webSocketDebuggerUrl);
-    const requests = requestsFor(`${url}/assignment_callback`, pathName === 'refused');
+    const requests = signedCallbacks(`${url}/assignment_callback`, REQUESTS, { forged: pathName === 'refused' });
     const load = (amount) => {
       let next = 0;
       return autocannon({

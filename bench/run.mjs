@@ -2,7 +2,7 @@
 // baseline and a floor; listing; the bundle and start-up; and the CLI's --all-pending. Writes
 // bench/results.json, bench/latency.svg and the README's results table (between its markers).
 import { spawn, spawnSync } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { Miniflare } from 'miniflare';
 import { freePort, startedPrism } from '../tests/support/prism.mjs';
 import { latencyChart } from './chart.mjs';
 import { cpu, cpuTable } from './cpu.mjs';
+import { AUTH_TOKEN, signedCallback } from './requests.mjs';
 import { scale, scaleTable } from './scale.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,7 +23,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = [1, 16, 64];
 const LISTING_SIZES = [100, 1000, 10000];
 const CLI_RESERVATIONS = 200;
-const AUTH_TOKEN = 'bench-auth-token';
 const API_TOKEN = 'bench-operator-token';
 const COMPATIBILITY_DATE = '2026-04-01';
 
@@ -55,20 +55,6 @@ async function startWorker(name) {
   });
   const url = (await mf.ready).toString().replace(/\/$/, '');
   return { mf, url };
-}
-
-/** A realistic assignment callback for `url`, signed the way Twilio signs it. */
-function signedCallback(url) {
-  const params = {
-    AccountSid: sid('AC'), WorkspaceSid: sid('WS'), WorkflowSid: sid('WW'), TaskQueueSid: sid('WQ'), TaskSid: sid('WT'),
-    TaskAttributes: JSON.stringify({ type: 'support', from: '+14155550100', language: 'en', selected_product: 'billing', customer: { id: 'C-123456', tier: 'gold' } }),
-    TaskAge: '4', TaskPriority: '0', WorkerSid: sid('WK'),
-    WorkerAttributes: JSON.stringify({ skills: ['support', 'billing'], languages: ['en', 'es'], contact_uri: 'client:alice' }),
-    ReservationSid: sid('WR'),
-  };
-  const payload = Object.keys(params).sort().reduce((text, key) => text + key + params[key], url);
-  const signature = createHmac('sha1', AUTH_TOKEN).update(payload).digest('base64');
-  return { body: new URLSearchParams(params).toString(), signature, reservation: params.ReservationSid };
 }
 
 async function load(url, connections, { seconds = SECONDS, requests }) {
