@@ -47,7 +47,7 @@ function assignment(overrides = {}) {
 }
 
 const INVERTED = 9_999_999_999_999n;
-const timeKey = (ms, reservation) => `time:${String(INVERTED - BigInt(ms)).padStart(13, '0')}:${reservation}`;
+const timeKey = (ms, reservation) => `at:${String(INVERTED - BigInt(ms)).padStart(13, '0')}:${reservation}`;
 
 /** Fills KV with `count` copies of what the worker wrote for `template`, spread over a day. */
 async function fill(kv, template, count, now) {
@@ -65,7 +65,7 @@ async function fill(kv, template, count, now) {
     puts.push(
       () => kv.put(key, replace(value), { metadata: JSON.parse(replace(JSON.stringify(metadata))), expiration }),
       () => kv.put(`reservation:${reservation}`, key, { expiration }),
-      () => kv.put(`task:${task}:${reservation}`, '', { expiration }),
+      () => kv.put(`task:${task}`, JSON.stringify({ ended: null, reservations: [reservation] }), { expiration }),
     );
     if (i === 0) template.newestTask = task;
   }

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 
 import { listAll, operatorGet } from './support/http.mjs';
 import { assignmentParams, signedPost } from './support/twilio.mjs';
-import { storedKeys, storedRecord, worker } from './support/worker.mjs';
+import { kvOf, storedRecord, worker } from './support/worker.mjs';
 
 describe('assignment callback', () => {
   test('answers 200 application/json {} after storing the full record with its summary and TTL', async () => {
@@ -18,7 +18,7 @@ describe('assignment callback', () => {
     assert.equal(await response.text(), '{}');
 
     const { value, metadata, expiration, key } = await storedRecord('main', params.ReservationSid);
-    assert.match(key, new RegExp(`^time:\\d{13}:${params.ReservationSid}$`));
+    assert.match(key, new RegExp(`^at:\\d{13}:${params.ReservationSid}$`));
     assert.equal(value.reservation_sid, params.ReservationSid);
     assert.equal(value.task_sid, params.TaskSid);
     assert.equal(value.workspace_sid, params.WorkspaceSid);
@@ -46,8 +46,8 @@ describe('assignment callback', () => {
 
     const ttl = expiration - Date.now() / 1000;
     assert.ok(ttl > 3500 && ttl <= 3601, `expires in ${ttl}s, RESERVATION_TTL_SECONDS is 3600`);
-    const index = await storedKeys('main', `task:${params.TaskSid}:`);
-    assert.deepEqual(index.map((k) => k.name), [`task:${params.TaskSid}:${params.ReservationSid}`], 'the task index names it');
+    const task = await (await kvOf('main')).get(`task:${params.TaskSid}`, 'json');
+    assert.deepEqual(task, { ended: null, reservations: [params.ReservationSid] }, 'the task\'s record names it');
   });
 
   test('keeps attributes that are not JSON as the text TaskRouter sent', async () => {

@@ -52,9 +52,9 @@ describe('no loss under load', () => {
     // second look has run (about 2.5 s).
     const listed = (await listAll(fetchWorker)).filter((r) => r.reservation_sid === storm.ReservationSid);
     assert.equal(listed.length, 1, 'listed exactly once');
-    await until(async () => (await storedKeys('load', 'time:')).filter((key) => key.name.endsWith(storm.ReservationSid)).length === 1, {
+    await until(async () => (await storedKeys('load', 'at:')).filter((key) => key.name.endsWith(storm.ReservationSid)).length === 1, {
       timeoutMs: 8_000,
-      what: 'one time: key left for the stormed reservation',
+      what: 'one at: key left for the stormed reservation',
     });
     const record = await (await operatorGet(fetchWorker, `/reservations/${storm.ReservationSid}`)).json();
     assert.equal(record.status, 'pending');

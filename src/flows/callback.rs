@@ -3,8 +3,8 @@
 
 use super::events::Recheck;
 use crate::instructions::{Decision, Policy, TaskContext};
-use crate::models::{Reservation, TaskEnding, Timestamp};
-use crate::store::layout::Reservations;
+use crate::models::{Reservation, ReservationSid, TaskEnding, TaskSid, Timestamp};
+use crate::store::layout::{Reservations, TaskRecord};
 use crate::store::{Kv, StoreError};
 use crate::twilio::ReservationParams;
 
@@ -41,11 +41,28 @@ pub async fn assignment_callback<K: Kv>(
     now: Timestamp,
 ) -> Result<(Decision, Recheck), StoreError> {
     let existing = store.get(&callback.reservation_sid).await?;
-    let task_ended = store.task_ending(&callback.task_sid).await?;
+    let task = store.task(&callback.task_sid).await?;
     let indexed = existing.as_ref().is_some_and(|stored| stored.indexed);
-    let (record, decision) = plan(existing.map(|stored| stored.record), task_ended, callback, policy, now);
+    let (record, decision) = plan(existing.map(|stored| stored.record), task.ended, callback, policy, now);
     store.put(&record, indexed, now).await?;
-    Ok((decision, Recheck { claim: Recheck::claim_of(&record, indexed), ..Recheck::default() }))
+    let member = join_task(store, task, &record, now).await?;
+    Ok((decision, Recheck { claim: Recheck::claim_of(&record, indexed), member, ..Recheck::default() }))
+}
+
+/// Adds the reservation to its task's record if it is not there yet (one write); returns what
+/// to check again, since a task event writing the same key at the same moment may drop it.
+pub async fn join_task<K: Kv>(
+    store: &Reservations<K>,
+    mut task: TaskRecord,
+    record: &Reservation,
+    now: Timestamp,
+) -> Result<Option<(TaskSid, ReservationSid)>, StoreError> {
+    if task.reservations.contains(&record.reservation_sid) {
+        return Ok(None);
+    }
+    task.reservations.push(record.reservation_sid.clone());
+    store.put_task(&record.task_sid, &task, now).await?;
+    Ok(Some((record.task_sid.clone(), record.reservation_sid.clone())))
 }
 
 #[cfg(test)]
@@ -86,7 +103,7 @@ pub(crate) mod tests {
         assert_eq!(stored.record.status, Status::Pending);
         assert!(serde_json::to_string(&stored.record).unwrap().contains("9007199254740993"));
         let operations = store.kv().operations();
-        assert_eq!((operations.writes, operations.lists), (3, 0), "record, pointer and task index");
+        assert_eq!((operations.writes, operations.lists), (3, 0), "record, pointer and the task's record");
     }
 
     #[test]
@@ -97,7 +114,7 @@ pub(crate) mod tests {
         let before = store.kv().now();
         finish(assignment_callback(&store, &callback(2), &Policy::Defer, store.kv().now())).unwrap();
         assert!(store.kv().now().as_millis() >= before.as_millis() + 1_000, "the second write waited out the 429");
-        assert_eq!(store.kv().len(), 3, "one record, one pointer, one task index");
+        assert_eq!(store.kv().len(), 3, "one record, one pointer, one task record");
         assert_eq!(status(&store, &callback(2).reservation_sid), Status::Accepted, "never back to pending");
     }
 }

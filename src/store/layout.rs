@@ -3,27 +3,29 @@
 //!
 //! | key | value | metadata | written |
 //! | --- | --- | --- | --- |
-//! | `time:{inverted ms}:{WR}` | the whole record | its [`Summary`] | on every change |
-//! | `reservation:{WR}` | the name of its `time:` key | | once, when the record is made |
-//! | `task:{WT}:{WR}` | empty | | once, when the record is made |
-//! | `task_end:{WT}` | how the task ended | | when a task event arrives |
+//! | `at:{inverted ms}:{WR}` | the whole record | its [`Summary`] | on every change |
+//! | `reservation:{WR}` | the name of its `at:` key | | once, when the record is made |
+//! | `task:{WT}` | its reservations' SIDs, and how the task ended | | when a reservation of the task is made, and when the task ends |
 //!
-//! KV lists keys in alphabetical order, and the time is written inverted, so `time:` lists newest
+//! KV lists keys in alphabetical order, and the time is written inverted, so `at:` lists newest
 //! first: a page of `limit` is about `limit / 1000 + 1` list calls, and a pending listing stops
-//! at the longest reservation timeout. A task's reservations are one list of `task:{WT}:`. Every
-//! key expires `RESERVATION_TTL_SECONDS` after the reservation arrived.
+//! at the longest reservation timeout. `at:` sorts before every other key, so even a store that
+//! scans from the first key to find a prefix (Miniflare's local KV does) finds it at once. A
+//! task's reservations are one read of `task:{WT}`, never a list. Every key expires
+//! `RESERVATION_TTL_SECONDS` after the reservation arrived (a task's, after its last write).
 //!
 //! Records written before this layout (the whole record under `reservation:{WR}`) are still
 //! read by SID, and move to this layout at their next write.
+
+use serde::{Deserialize, Serialize};
 
 use super::listing::{Cursor, ListQuery, Page};
 use super::{Kv, LIST_PAGE, StoreError};
 use crate::models::{Reservation, ReservationSid, ReservationTimeouts, Summary, TaskEnding, TaskSid, Timestamp};
 
-pub const TIME_PREFIX: &str = "time:";
+pub const TIME_PREFIX: &str = "at:";
 pub const RECORD_PREFIX: &str = "reservation:";
 pub const TASK_PREFIX: &str = "task:";
-pub const TASK_END_PREFIX: &str = "task_end:";
 
 /// Milliseconds are written as `INVERTED - ms`, 13 digits, so that newer sorts first (until the
 /// year 2286).
@@ -39,12 +41,17 @@ pub fn record_key(sid: &ReservationSid) -> String {
     format!("{RECORD_PREFIX}{sid}")
 }
 
-pub fn task_key(task: &TaskSid, sid: &ReservationSid) -> String {
-    format!("{TASK_PREFIX}{task}:{sid}")
+pub fn task_key(task: &TaskSid) -> String {
+    format!("{TASK_PREFIX}{task}")
 }
 
-pub fn task_end_key(task: &TaskSid) -> String {
-    format!("{TASK_END_PREFIX}{task}")
+/// What the store knows of a task: its reservations, and how it ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    #[serde(default)]
+    pub ended: Option<TaskEnding>,
+    #[serde(default)]
+    pub reservations: Vec<ReservationSid>,
 }
 
 /// A stored record, and whether it already has this layout's keys.
@@ -97,11 +104,11 @@ impl<K: Kv> Reservations<K> {
         Ok(Some(Stored { record, indexed: true }))
     }
 
-    /// Writes the record (one write), and when it is new to this layout its pointer and task
-    /// index too (three writes).
+    /// Writes the record (one write), and when it is new to this layout its pointer too (two
+    /// writes); the task's record is the caller's ([`Self::put_task`]).
     ///
     /// Two writers that both found no record (a storm of the same first callback, or a callback
-    /// and an event about a reservation never seen) each write a `time:` key of their own, since
+    /// and an event about a reservation never seen) each write an `at:` key of their own, since
     /// each takes its own arrival time; the pointer keeps the last. [`Self::settle_new`], a
     /// moment later, removes the others.
     pub async fn put(&self, record: &Reservation, indexed: bool, now: Timestamp) -> Result<(), StoreError> {
@@ -111,12 +118,11 @@ impl<K: Kv> Reservations<K> {
         self.kv.put(&key, &value, Some(&record.summary()), expires).await?;
         if !indexed {
             self.kv.put(&record_key(&record.reservation_sid), key.as_bytes(), None, expires).await?;
-            self.kv.put(&task_key(&record.task_sid, &record.reservation_sid), b"", None, expires).await?;
         }
         Ok(())
     }
 
-    /// After a record was written as new under `key`: if the pointer names another `time:` key
+    /// After a record was written as new under `key`: if the pointer names another `at:` key
     /// (another writer made the record at the same moment, and its pointer write landed last),
     /// removes `key`, so the reservation is listed once. One read, and a delete when it lost.
     pub async fn settle_new(&self, sid: &ReservationSid, key: &str) -> Result<bool, StoreError> {
@@ -126,39 +132,19 @@ impl<K: Kv> Reservations<K> {
         }
     }
 
-    /// The SIDs of one task's reservations: one list (tasks have a handful).
-    pub async fn task_reservations(&self, task: &TaskSid) -> Result<Vec<ReservationSid>, StoreError> {
-        let prefix = format!("{TASK_PREFIX}{task}:");
-        let mut sids = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = self.kv.list(&prefix, cursor.as_deref(), LIST_PAGE).await?;
-            sids.extend(page.keys.iter().filter_map(|key| key.name[prefix.len()..].parse().ok()));
-            match page.cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(sids),
-            }
-        }
+    /// What the store knows of a task: one read.
+    pub async fn task(&self, task: &TaskSid) -> Result<TaskRecord, StoreError> {
+        let Some(value) = self.kv.get(&task_key(task)).await? else { return Ok(TaskRecord::default()) };
+        Ok(serde_json::from_slice(&value).unwrap_or_default())
     }
 
-    /// How the task ended, if a task event said so: one read.
-    pub async fn task_ending(&self, task: &TaskSid) -> Result<Option<TaskEnding>, StoreError> {
-        let Some(value) = self.kv.get(&task_end_key(task)).await? else { return Ok(None) };
-        Ok(serde_json::from_slice(&value).ok())
+    /// Writes what the store knows of a task: one write.
+    pub async fn put_task(&self, task: &TaskSid, record: &TaskRecord, now: Timestamp) -> Result<(), StoreError> {
+        let value = serde_json::to_vec(record).map_err(|e| StoreError(e.to_string()))?;
+        self.kv.put(&task_key(task), &value, None, self.expiry(now, now)).await
     }
 
-    /// Remembers that the task ended, for a callback that arrives after the event: one write.
-    pub async fn record_task_ending(
-        &self,
-        task: &TaskSid,
-        ending: TaskEnding,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let value = serde_json::to_vec(&ending).map_err(|e| StoreError(e.to_string()))?;
-        self.kv.put(&task_end_key(task), &value, None, self.expiry(now, now)).await
-    }
-
-    /// One page of the listing, newest first, from the `time:` keys' metadata alone.
+    /// One page of the listing, newest first, from the `at:` keys' metadata alone.
     pub async fn page(
         &self,
         query: &ListQuery,
@@ -237,7 +223,7 @@ mod tests {
     fn time_keys_sort_newest_first() {
         let sid: ReservationSid = format!("WR{}", "a".repeat(32)).parse().unwrap();
         assert!(time_key(Timestamp::from_millis(2), &sid) < time_key(Timestamp::from_millis(1), &sid));
-        assert_eq!(time_key(Timestamp::from_millis(0), &sid), format!("time:9999999999999:{sid}"));
+        assert_eq!(time_key(Timestamp::from_millis(0), &sid), format!("at:9999999999999:{sid}"));
     }
 
     #[test]
@@ -334,11 +320,21 @@ mod tests {
     }
 
     #[test]
-    fn a_tasks_reservations_are_one_list_whatever_the_store_holds() {
-        let store = store_of(5_000, 1);
+    fn a_tasks_record_is_one_read_and_defaults_to_empty() {
+        let store = store_of(0, 1);
+        let task: TaskSid = format!("WT{}", "7".repeat(32)).parse().unwrap();
+        assert_eq!(finish(store.task(&task)).unwrap(), TaskRecord::default());
+        let record =
+            TaskRecord { ended: Some(TaskEnding::Canceled), reservations: vec![record(1, T0).reservation_sid] };
+        finish(store.put_task(&task, &record, store.kv().now())).unwrap();
         let before = store.kv().operations();
-        let sids = finish(store.task_reservations(&record(2_000, 0).task_sid)).unwrap();
-        assert_eq!(sids.len(), 2);
-        assert_eq!(store.kv().operations().lists - before.lists, 1);
+        assert_eq!(finish(store.task(&task)).unwrap(), record);
+        let after = store.kv().operations();
+        assert_eq!((after.reads - before.reads, after.lists - before.lists), (1, 0));
+        assert!(
+            time_key(Timestamp::from_millis(0), &record.reservations[0]) < record_key(&record.reservations[0]),
+            "at: sorts first"
+        );
+        assert!(record_key(&record.reservations[0]) < task_key(&task));
     }
 }

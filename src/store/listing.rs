@@ -125,9 +125,9 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_refuse_anything_else() {
-        let cursor = Cursor { kv_cursor: Some("opaque==".into()), after_key: "time:8239000000000:WR1".into() };
+        let cursor = Cursor { kv_cursor: Some("opaque==".into()), after_key: "at:8239000000000:WR1".into() };
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
-        let first = Cursor { kv_cursor: None, after_key: "time:1:WR1".into() };
+        let first = Cursor { kv_cursor: None, after_key: "at:1:WR1".into() };
         assert_eq!(Cursor::decode(&first.encode()), Some(first));
         assert_eq!(Cursor::decode(&BASE64_URL.encode("reservation:WR1\nx")), None);
     }

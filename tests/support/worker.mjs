@@ -151,7 +151,7 @@ export async function storedKeys(name, prefix = '') {
 
 /**
  * A reservation as the store holds it (README, "Store: Workers KV"): `reservation:{WR}` names its
- * `time:` key, which holds the record (`value`, parsed, and `text`, exactly as stored), its
+ * `at:` key, which holds the record (`value`, parsed, and `text`, exactly as stored), its
  * summary (`metadata`) and its expiry. `null` when nothing is stored.
  */
 export async function storedRecord(name, reservationSid) {
