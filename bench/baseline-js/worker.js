@@ -8,8 +8,8 @@
 //   port (the Rust worker also tries the legacy querystring and unescaped spellings, which are
 //   the same strings for these URLs and cost it nothing more), SIDs;
 // - the same store layout and KV operations: two reads (the reservation's pointer, the task's
-//   ending) and, for a new reservation, three writes (the record with its summary as metadata,
-//   the pointer, the task index), all expiring a TTL after arrival;
+//   record) and, for a new reservation, three writes (the record with its summary as metadata,
+//   the pointer, the task's record), all expiring a TTL after arrival;
 // - attributes kept as the text sent; the summary built from their members;
 // - the instruction policy (here: none, `{}`), and one JSON log line per request with the KV
 //   operations it made.
@@ -126,7 +126,8 @@ async function assignmentCallback(request, env, log) {
   const pointerKey = `reservation:${form.ReservationSid}`;
   kv.reads += 2;
   const pointer = await env.RESERVATIONS.get(pointerKey);
-  const ended = await env.RESERVATIONS.get(`task_end:${form.TaskSid}`);
+  const task = (await env.RESERVATIONS.get(`task:${form.TaskSid}`, 'json')) ?? { ended: null, reservations: [] };
+  const ended = task.ended;
   let existing = null;
   if (pointer) {
     kv.reads += 1;
@@ -155,14 +156,15 @@ async function assignmentCallback(request, env, log) {
     workflow_sid: record.workflow_sid, status: record.status, received_at: record.received_at, status_updated_at: record.status_updated_at,
     task: summarize(form.TaskAttributes),
   };
-  const timeKey = `time:${String(INVERTED - receivedMs).padStart(13, '0')}:${record.reservation_sid}`;
+  const timeKey = `at:${String(INVERTED - receivedMs).padStart(13, '0')}:${record.reservation_sid}`;
   const expiration = Math.max(Math.floor(receivedMs / 1000) + settings.ttl, Math.floor(nowMs / 1000) + 60);
   kv.writes += 1;
   await env.RESERVATIONS.put(timeKey, JSON.stringify(record), { metadata, expiration });
   if (!pointer) {
     kv.writes += 2;
     await env.RESERVATIONS.put(pointerKey, timeKey, { expiration });
-    await env.RESERVATIONS.put(`task:${record.task_sid}:${record.reservation_sid}`, '', { expiration });
+    task.reservations.push(record.reservation_sid);
+    await env.RESERVATIONS.put(`task:${record.task_sid}`, JSON.stringify(task), { expiration: Math.floor(nowMs / 1000) + settings.ttl });
   }
   log.outcome = 'stored';
   log.kv = kv;
