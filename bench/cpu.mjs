@@ -69,7 +69,8 @@ async function send(url, requests, count) {
   return result;
 }
 
-async function oneRound(name, pathName) {
+/** One of `CPU_WORKERS` alone in its own Miniflare, on a free port; `options` are added. */
+export async function startWorker(name, options = {}) {
   const port = await freePort();
   const mf = new Miniflare({
     modules: true, ...CPU_WORKERS[name], host: '127.0.0.1', port, cf: false, compatibilityDate: '2026-04-01',
@@ -78,9 +79,15 @@ async function oneRound(name, pathName) {
       stdout.resume();
       stderr.resume();
     },
+    ...options,
   });
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  return { mf, url, port };
+}
+
+async function oneRound(name, pathName) {
+  const { mf, url, port } = await startWorker(name);
   try {
-    const url = (await mf.ready).toString().replace(/\/$/, '');
     const pid = workerdPid(port);
     const requests = signedCallbacks(`${url}/assignment_callback`, REQUESTS + 300, { forged: pathName === 'refused' });
     await send(url, requests.slice(REQUESTS), 300);

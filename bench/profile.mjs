@@ -9,11 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
-import { Miniflare } from 'miniflare';
 
 import { freePort } from '../tests/support/prism.mjs';
-import { CPU_WORKERS } from './cpu.mjs';
-import { AUTH_TOKEN, signedCallbacks } from './requests.mjs';
+import { startWorker } from './cpu.mjs';
+import { signedCallbacks } from './requests.mjs';
 
 const REQUESTS = Number(process.env.BENCH_PROFILE_REQUESTS ?? 3000);
 const TOP = 15;
@@ -55,18 +54,9 @@ function selfTimes(profile, requests) {
 }
 
 export async function profileWorker(name, pathName) {
-  const port = await freePort();
   const inspectorPort = await freePort();
-  const mf = new Miniflare({
-    modules: true, ...CPU_WORKERS[name], host: '127.0.0.1', port, inspectorPort, cf: false, compatibilityDate: '2026-04-01',
-    kvNamespaces: ['RESERVATIONS'], bindings: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: 'bench-operator-token' },
-    handleRuntimeStdio: (stdout, stderr) => {
-      stdout.resume();
-      stderr.resume();
-    },
-  });
+  const { mf, url } = await startWorker(name, { inspectorPort });
   try {
-    const url = (await mf.ready).toString().replace(/\/$/, '');
     const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
     const session = await devtools(targets[0].webSocketDebuggerUrl);
     const requests = signedCallbacks(`${url}/assignment_callback`, REQUESTS, { forged: pathName === 'refused' });
