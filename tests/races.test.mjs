@@ -60,27 +60,23 @@ describe(`writes that race, ${TRIALS} trials each`, () => {
     await assertAll(fetchWorker, trials, 'canceled');
   });
 
-  test('task.canceled during the first callback: canceled', async () => {
-    const fetchWorker = await worker('main');
+  /** A callback and an event sent together for each trial, on `configuration`; then settle. */
+  async function callbackWithEvent(configuration, eventType) {
+    const fetchWorker = await worker(configuration);
     const trials = Array.from({ length: TRIALS }, () => assignmentParams());
-    await Promise.all(trials.map((params) => Promise.all([callback(fetchWorker, params), event(fetchWorker, 'task.canceled', params)])));
+    await Promise.all(trials.map((params) => Promise.all([callback(fetchWorker, params), event(fetchWorker, eventType, params)])));
     await settle();
-    await assertAll(fetchWorker, trials, 'canceled');
-  });
+    return { fetchWorker, trials };
+  }
 
-  test('reservation.accepted ‖ its callback: accepted', async () => {
-    const fetchWorker = await worker('main');
-    const trials = Array.from({ length: TRIALS }, () => assignmentParams());
-    await Promise.all(trials.map((params) => Promise.all([callback(fetchWorker, params), event(fetchWorker, 'reservation.accepted', params)])));
-    await settle();
-    await assertAll(fetchWorker, trials, 'accepted');
-  });
-
-  test('an accept instruction ‖ reservation.completed: completed', async () => {
-    const fetchWorker = await worker('acceptAll');
-    const trials = Array.from({ length: TRIALS }, () => assignmentParams());
-    await Promise.all(trials.map((params) => Promise.all([callback(fetchWorker, params), event(fetchWorker, 'reservation.completed', params)])));
-    await settle();
-    await assertAll(fetchWorker, trials, 'completed');
-  });
+  for (const [title, configuration, eventType, expected] of [
+    ['task.canceled during the first callback: canceled', 'main', 'task.canceled', 'canceled'],
+    ['reservation.accepted ‖ its callback: accepted', 'main', 'reservation.accepted', 'accepted'],
+    ['an accept instruction ‖ reservation.completed: completed', 'acceptAll', 'reservation.completed', 'completed'],
+  ]) {
+    test(title, async () => {
+      const { fetchWorker, trials } = await callbackWithEvent(configuration, eventType);
+      await assertAll(fetchWorker, trials, expected);
+    });
+  }
 });

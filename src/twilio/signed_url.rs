@@ -11,7 +11,7 @@
 //! Every spelling names the same URL: none lets in a request signed for another URL.
 
 /// The URLs to check a signature against, for a request the worker saw as `seen` (or rebuilt
-/// from `PUBLIC_URL`), without repeats, the URL as seen first.
+/// from `PUBLIC_URL`), without repeats, the URL as seen first (callers rely on that order).
 pub fn candidates(seen: &str) -> Vec<String> {
     let mut bases = vec![seen.to_owned()];
     push_new(&mut bases, undo_runtime_encoding(seen));
