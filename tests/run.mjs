@@ -47,6 +47,7 @@ const totals = { tests: 0, suites: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0
 function runFile(file) {
   return new Promise((resolve) => {
     let failed = false;
+    const failuresBefore = totals.fail;
     const watchdog = setTimeout(() => {
       const left = descendants();
       console.error(`tests: ${path.basename(file)} did not end within ${FILE_LIMIT_MS / 1000} s; stopping ${left.length} processes`);
@@ -72,6 +73,9 @@ function runFile(file) {
     });
     stream.on('end', () => {
       clearTimeout(watchdog);
+      // A file that failed on its own (it did not load, or threw outside any test) has no failed
+      // test to count: count the file.
+      if (failed && totals.fail === failuresBefore) totals.fail += 1;
       resolve(!failed);
     });
   });
