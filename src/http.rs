@@ -15,6 +15,20 @@ pub const MAX_BODY_BYTES: usize = 128 * 1024;
 pub const FORM: &str = "application/x-www-form-urlencoded";
 pub const JSON: &str = "application/json";
 
+/// The path of a URL as the runtime serialized it, undecoded. In a serialized special-scheme URL
+/// the first `/` after the host begins the path, and `?` and `#` inside it are percent-encoded.
+pub fn path_of(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("/", |start| &after_scheme[start..]);
+    path.split(['?', '#']).next().unwrap_or("/")
+}
+
+/// The query string of a serialized URL, without `?`.
+pub fn query_of(url: &str) -> &str {
+    let without_fragment = url.split('#').next().unwrap_or_default();
+    without_fragment.split_once('?').map_or("", |(_, query)| query)
+}
+
 /// Checks a `Content-Type` header's media type, ignoring parameters such as `charset`.
 pub fn require_media_type(header: Option<&str>, expected: &'static str) -> Result<(), ApiError> {
     let media_type = header.map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
@@ -98,6 +112,20 @@ impl Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_and_query_of_a_serialized_url() {
+        for (url, path, query) in [
+            ("https://example.com/", "/", ""),
+            ("https://example.com/reservations?status=pending", "/reservations", "status=pending"),
+            ("https://example.com/a/b?x=/y#frag?z", "/a/b", "x=/y"),
+            ("https://example.com/a#f", "/a", ""),
+            ("http://127.0.0.1:8787//health", "//health", ""),
+            ("https://example.com/r%3F?q", "/r%3F", "q"),
+        ] {
+            assert_eq!((path_of(url), query_of(url)), (path, query), "{url}");
+        }
+    }
 
     #[test]
     fn media_types_ignore_parameters_and_case() {

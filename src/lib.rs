@@ -19,33 +19,38 @@ mod api;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
-    use worker::{Context as WorkerContext, Date, Env, Headers, Request, Response, console_log, event};
+    use worker::wasm_bindgen::JsValue;
+    use worker::web_sys::{self, Headers, Response, ResponseInit};
+    use worker::{Context as WorkerContext, Date, Env, console_log, event};
 
+    use crate::api::request::Incoming;
     use crate::api::{Context, assignment_callback, events, health, reservations};
     use crate::http::Reply;
     use crate::request_log::RequestLog;
     use crate::routes::{self, Route};
 
+    /// Takes the runtime's own `Request` rather than `worker::Request`: see `api::request`.
     #[event(fetch)]
-    async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Result<Response> {
+    async fn fetch(raw: web_sys::Request, env: Env, worker_ctx: WorkerContext) -> worker::Result<Response> {
         let started = Date::now().as_millis();
-        let method = req.method().to_string();
+        let req = Incoming::new(raw);
+        let method = req.method();
         let path = req.path();
         let ctx = Context::new(env);
         let route = routes::resolve(&method, &path);
         let pattern: &str = match &route {
             Ok(route) => route.pattern(),
-            Err(_) => &path,
+            Err(_) => path,
         };
         let mut log = RequestLog::new(&method, pattern);
 
         let answer = match route {
-            Ok(Route::AssignmentCallback) => assignment_callback::handle(req, &ctx, &worker_ctx, &mut log).await,
-            Ok(Route::Events) => events::handle(req, &ctx, &worker_ctx, &mut log).await,
-            Ok(Route::ListReservations) => reservations::list::handle(req, &ctx, &mut log).await,
-            Ok(Route::ShowReservation(sid)) => reservations::show::handle(req, &sid, &ctx, &mut log).await,
+            Ok(Route::AssignmentCallback) => assignment_callback::handle(&req, &ctx, &worker_ctx, &mut log).await,
+            Ok(Route::Events) => events::handle(&req, &ctx, &worker_ctx, &mut log).await,
+            Ok(Route::ListReservations) => reservations::list::handle(&req, &ctx, &mut log).await,
+            Ok(Route::ShowReservation(sid)) => reservations::show::handle(&req, &sid, &ctx, &mut log).await,
             Ok(Route::UpdateStatus(sid)) => {
-                reservations::update_status::handle(req, &sid, &ctx, &worker_ctx, &mut log).await
+                reservations::update_status::handle(&req, &sid, &ctx, &worker_ctx, &mut log).await
             }
             Ok(Route::Health) => Ok(health::handle(&ctx, &mut log)),
             Err(error) => Err(error),
@@ -62,14 +67,16 @@ mod entry {
     }
 
     fn respond(reply: Reply) -> worker::Result<Response> {
-        let headers = Headers::new();
+        let headers = Headers::new()?;
         headers.set("content-type", "application/json")?;
         if let Some(allow) = reply.allow {
             headers.set("allow", allow)?;
         }
+        let init = ResponseInit::new();
+        init.set_status(reply.status);
+        init.set_headers(&JsValue::from(headers));
         // A 204 may carry no body at all, not even an empty one.
-        let response =
-            if reply.body.is_empty() { Response::empty()? } else { Response::from_bytes(reply.body.into_bytes())? };
-        Ok(response.with_status(reply.status).with_headers(headers))
+        let body = (!reply.body.is_empty()).then_some(reply.body.as_str());
+        Ok(Response::new_with_opt_str_and_init(body, &init)?)
     }
 }

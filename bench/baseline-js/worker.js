@@ -1,7 +1,7 @@
 // The assignment callback written the way a JavaScript developer would write it on Workers, doing
 // the same work as the Rust worker, so that the two compare like for like:
-// - reads its configuration on every request (both tokens trimmed, the TTL, the reservation
-//   timeout, ASSIGNMENT_INSTRUCTION parsed);
+// - reads its configuration once per `env` (both tokens trimmed, the TTL, the reservation
+//   timeout, ASSIGNMENT_INSTRUCTION parsed), as the Rust worker does once per isolate;
 // - the same checks: content type, a body under 128 KiB (read at once when its length is declared,
 //   as a capped stream otherwise), X-Twilio-Signature
 //   with WebCrypto's HMAC-SHA1 against the URL as seen, without its port and with the default
@@ -12,7 +12,10 @@
 //   the pointer, the task's record), all expiring a TTL after arrival;
 // - attributes kept as the text sent; the summary built from their members;
 // - the instruction policy (here: none, `{}`), and one JSON log line per request with the KV
-//   operations it made.
+//   operations it made;
+// - the same second look at a new reservation, in `waitUntil`: 1.1 s later its task's record is
+//   read again (and the reservation put back if a racing write dropped it), 2.5 s later its
+//   pointer (and the losing key deleted if another callback won).
 // What remains different: the Rust worker also serves the operator API and events from the same
 // bundle, and parses attributes without turning numbers into doubles.
 const SID = { ReservationSid: /^WR[0-9a-fA-F]{32}$/, TaskSid: /^WT[0-9a-fA-F]{32}$/, WorkspaceSid: /^WS[0-9a-fA-F]{32}$/ };
@@ -24,7 +27,14 @@ const keys = new Map();
 const json = (status, body) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 const error = (status, code, message) => json(status, { error: { code, message } });
 
+const configs = new WeakMap();
+
 function config(env) {
+  if (!configs.has(env)) configs.set(env, readConfig(env));
+  return configs.get(env);
+}
+
+function readConfig(env) {
   const instruction = env.ASSIGNMENT_INSTRUCTION ? JSON.parse(env.ASSIGNMENT_INSTRUCTION) : null;
   return {
     authToken: env.TWILIO_AUTH_TOKEN?.trim() || null,
@@ -104,7 +114,23 @@ function summarize(text) {
   return text.slice(0, 80);
 }
 
-async function assignmentCallback(request, env, log) {
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The Rust worker's `confirm` for a new reservation (see `src/flows/events.rs`). */
+async function secondLook(env, record, timeKey, ttl) {
+  await pause(1100);
+  const taskKey = `task:${record.task_sid}`;
+  const task = (await env.RESERVATIONS.get(taskKey, 'json')) ?? { ended: null, reservations: [] };
+  if (!task.reservations.includes(record.reservation_sid)) {
+    task.reservations.push(record.reservation_sid);
+    await env.RESERVATIONS.put(taskKey, JSON.stringify(task), { expiration: Math.floor(Date.now() / 1000) + ttl });
+  }
+  await pause(1400);
+  const pointer = await env.RESERVATIONS.get(`reservation:${record.reservation_sid}`);
+  if (pointer && pointer !== timeKey) await env.RESERVATIONS.delete(timeKey);
+}
+
+async function assignmentCallback(request, env, ctx, log) {
   const settings = config(env);
   if (!settings.authToken) return error(503, 'not_configured', 'TWILIO_AUTH_TOKEN is not set');
   if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) return error(415, 'unsupported_media_type', 'form bodies only');
@@ -165,6 +191,7 @@ async function assignmentCallback(request, env, log) {
     await env.RESERVATIONS.put(pointerKey, timeKey, { expiration });
     task.reservations.push(record.reservation_sid);
     await env.RESERVATIONS.put(`task:${record.task_sid}`, JSON.stringify(task), { expiration: Math.floor(nowMs / 1000) + settings.ttl });
+    ctx.waitUntil(secondLook(env, record, timeKey, settings.ttl));
   }
   log.outcome = 'stored';
   log.kv = kv;
@@ -172,14 +199,14 @@ async function assignmentCallback(request, env, log) {
 }
 
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const started = Date.now();
     const { pathname } = new URL(request.url);
     const log = { method: request.method, route: pathname, status: 0, outcome: 'unanswered' };
     let response;
     if (pathname !== '/assignment_callback') response = error(404, 'not_found', 'no such route');
     else if (request.method !== 'POST') response = error(405, 'method_not_allowed', 'use POST');
-    else response = await assignmentCallback(request, env, log);
+    else response = await assignmentCallback(request, env, ctx, log);
     log.status = response.status;
     log.duration_ms = Date.now() - started;
     console.log(JSON.stringify(log));

@@ -1,9 +1,8 @@
 //! `POST /assignment_callback`: reads the signed form, runs the callback flow, answers TaskRouter
 //! with `{}` or the instruction the policy gave.
 
-use worker::Request;
-
-use super::{Context, request};
+use super::Context;
+use super::request::{self, Incoming};
 use crate::error::ApiError;
 use crate::flows::callback;
 use crate::http::Reply;
@@ -12,14 +11,14 @@ use crate::store::Kv;
 use crate::twilio::ReservationParams;
 
 pub async fn handle(
-    mut req: Request,
+    req: &Incoming,
     ctx: &Context,
     worker_ctx: &worker::Context,
     log: &mut RequestLog,
 ) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     let policy = config.assignment_policy()?;
-    let params = ReservationParams::from_params(request::twilio_form(&mut req, config).await?)?;
+    let params = ReservationParams::from_params(request::twilio_form(req, config).await?)?;
     log.reservation_sid = Some(params.reservation_sid.clone());
     let store = ctx.store()?;
     let (decision, recheck) = callback::assignment_callback(&store, &params, policy, ctx.now()).await?;

@@ -1,5 +1,10 @@
 //! What every handler may need: the checked configuration, the store, the clock.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use worker::js_sys::{JSON, Object, Reflect};
+use worker::wasm_bindgen::JsValue;
 use worker::{Date, Env};
 
 use crate::config::{Config, ConfigError};
@@ -10,23 +15,44 @@ use crate::store::layout::Reservations;
 
 pub struct Context {
     pub env: Env,
-    pub config: Result<Config, ConfigError>,
+    pub config: Rc<Result<Config, ConfigError>>,
+}
+
+thread_local! {
+    /// The configuration read from the `env` it came from. An isolate's `env` is one object
+    /// that lives as long as the isolate, and a new deployment (new vars or secrets) runs in new
+    /// isolates, so the configuration is read and checked once per isolate, not on every
+    /// request: that was about a dozen crossings into JavaScript per request, two per unset
+    /// variable. The `env` is compared by identity, so a runtime that passes a new `env` gets
+    /// its configuration read again.
+    static CONFIG: RefCell<Option<(Env, Rc<Result<Config, ConfigError>>)>> = const { RefCell::new(None) };
+}
+
+/// A variable as text. A var written as a TOML table or array in wrangler.toml arrives as an
+/// object: it is read as its JSON text.
+fn var(env: &Env, name: &str) -> Option<String> {
+    let value = Reflect::get(env, &JsValue::from_str(name)).ok()?;
+    if value.is_undefined() || value.is_null() {
+        return None;
+    }
+    value.as_string().or_else(|| JSON::stringify(&value).ok().and_then(|text| text.as_string()))
 }
 
 impl Context {
     pub fn new(env: Env) -> Context {
-        // A var may be text or, written as a TOML table or array in wrangler.toml, JSON.
-        let config = Config::from_lookup(|name| {
-            env.var(name)
-                .ok()
-                .map(|value| value.to_string())
-                .or_else(|| env.object_var::<serde_json::Value>(name).ok().map(|value| value.to_string()))
+        let config = CONFIG.with_borrow_mut(|cached| match cached {
+            Some((seen, config)) if Object::is(seen, &env) => Rc::clone(config),
+            _ => {
+                let config = Rc::new(Config::from_lookup(|name| var(&env, name)));
+                *cached = Some((env.clone(), Rc::clone(&config)));
+                config
+            }
         });
         Context { env, config }
     }
 
     pub fn config(&self) -> Result<&Config, ApiError> {
-        self.config.as_ref().map_err(|error| ApiError::Config(error.clone()))
+        self.config.as_ref().as_ref().map_err(|error| ApiError::Config(error.clone()))
     }
 
     pub fn store(&self) -> Result<Reservations<WorkersKv>, ApiError> {

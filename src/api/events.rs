@@ -1,9 +1,10 @@
 //! `POST /events`: reads the signed form, runs the event flow, answers `204`; the second look
 //! at the event's write runs after the answer, in `waitUntil`.
 
-use worker::{Context as WorkerContext, Request, console_log};
+use worker::{Context as WorkerContext, console_log};
 
-use super::{Context, request};
+use super::Context;
+use super::request::{self, Incoming};
 use crate::error::ApiError;
 use crate::flows::events::{self, Confirmed, Recheck};
 use crate::http::Reply;
@@ -15,13 +16,13 @@ use crate::store::layout::Reservations;
 use crate::twilio::{EventEffect, TaskRouterEvent};
 
 pub async fn handle(
-    mut req: Request,
+    req: &Incoming,
     ctx: &Context,
     worker_ctx: &WorkerContext,
     log: &mut RequestLog,
 ) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
-    let event = TaskRouterEvent::from_params(request::twilio_form(&mut req, config).await?)?;
+    let event = TaskRouterEvent::from_params(request::twilio_form(req, config).await?)?;
     if let EventEffect::Reservation { reservation, .. } = &event.effect {
         log.reservation_sid = Some(reservation.reservation_sid.clone());
     }

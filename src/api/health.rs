@@ -9,7 +9,7 @@ use crate::store::kv::BINDING;
 
 pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
     let configured = |present: bool| if present { "set" } else { "missing" };
-    let configuration = match &ctx.config {
+    let configuration = match &*ctx.config {
         Ok(config) => json!({
             "ok": config.assignment_policy.is_ok(),
             "TWILIO_AUTH_TOKEN": configured(config.twilio_auth_token.is_some()),
@@ -25,7 +25,7 @@ pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
         Err(problem) => json!({ "ok": false, "problem": problem.to_string() }),
     };
     let store_bound = ctx.env.kv(BINDING).is_ok();
-    let healthy = store_bound && ctx.config.as_ref().is_ok_and(|config| config.assignment_policy.is_ok());
+    let healthy = store_bound && ctx.config.as_ref().as_ref().is_ok_and(|config| config.assignment_policy.is_ok());
     log.outcome = if healthy { "healthy" } else { "unhealthy" };
     Reply::json(
         200,

@@ -1,17 +1,16 @@
 //! `GET /reservations/{sid}`: the whole record, with its status as of now.
 
-use worker::Request;
-
 use super::sid_from_path;
-use crate::api::{Context, request};
+use crate::api::Context;
+use crate::api::request::{self, Incoming};
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::request_log::RequestLog;
 use crate::store::Kv;
 
-pub async fn handle(req: Request, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
+pub async fn handle(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
-    request::operator(&req, config)?;
+    request::operator(req, config)?;
     let sid = sid_from_path(raw_sid)?;
     log.reservation_sid = Some(sid.clone());
     let store = ctx.store()?;

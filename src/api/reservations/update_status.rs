@@ -1,17 +1,16 @@
 //! `POST /reservations/{sid}/status` with `{"status":"accepted"}`: records what Twilio answered
 //! the operator, within the status model's rules.
 
-use serde::Deserialize;
-use worker::Request;
-
 use super::sid_from_path;
-use crate::api::{Context, request};
+use crate::api::Context;
+use crate::api::request::{self, Incoming};
 use crate::error::ApiError;
 use crate::flows::operator;
 use crate::http::{JSON, Reply};
 use crate::models::Status;
 use crate::request_log::RequestLog;
 use crate::store::Kv;
+use serde::Deserialize;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,17 +19,17 @@ struct StatusUpdate {
 }
 
 pub async fn handle(
-    mut req: Request,
+    req: &Incoming,
     raw_sid: &str,
     ctx: &Context,
     worker_ctx: &worker::Context,
     log: &mut RequestLog,
 ) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
-    request::operator(&req, config)?;
+    request::operator(req, config)?;
     let sid = sid_from_path(raw_sid)?;
     log.reservation_sid = Some(sid.clone());
-    let body = request::body(&mut req, JSON).await?;
+    let body = req.body(JSON).await?;
     let update: StatusUpdate = serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     let next: Status = update.status.parse()?;
     let now = ctx.now();
