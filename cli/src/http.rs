@@ -1,21 +1,11 @@
-//! Sending a request with bounded retries, with exponential backoff (honouring `Retry-After`).
-//!
-//! One retry rule, two kinds of request. A read ([`Repeat::Freely`]) is tried again after a
-//! `429`, a `5xx`, a refused or dropped connection or a timeout: reading twice does no harm. An
-//! update ([`Repeat::IfUnsent`]) is tried again only when it surely did not happen: after a `429`
-//! or a connection refused before anything was sent. A `5xx`, a timeout or a connection dropped
-//! after sending leaves it unknown whether Twilio applied the update; the caller reads the
-//! resource back before deciding anything.
+//! Sending a request with bounded retries, by the project's one retry rule
+//! ([`taskrouter_edge::twilio::rest`]), which the worker follows too.
 
 use std::time::Duration;
 
-use reqwest::{RequestBuilder, Response, StatusCode};
-
-/// Attempts in all, and the first delay (doubled after each attempt).
-pub const ATTEMPTS: u32 = 4;
-const FIRST_DELAY: Duration = Duration::from_millis(250);
-/// The longest `Retry-After` honoured; a longer one is capped.
-const MAX_DELAY: Duration = Duration::from_secs(5);
+use reqwest::{RequestBuilder, Response};
+pub use taskrouter_edge::twilio::rest::{ATTEMPTS, Repeat};
+use taskrouter_edge::twilio::rest::{is_retried, retry_delay_ms};
 
 /// A service could not be reached at all, even after retries: exit code 3.
 #[derive(Debug, thiserror::Error)]
@@ -24,15 +14,6 @@ pub struct Unreachable {
     pub service: &'static str,
     pub url: String,
     pub reason: String,
-}
-
-/// Whether a request may be sent again as it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Repeat {
-    /// A read: any failure that may pass is retried.
-    Freely,
-    /// An update: retried only when it was surely not applied.
-    IfUnsent,
 }
 
 /// An update was sent and its answer lost: it may or may not have been applied.
@@ -51,16 +32,10 @@ pub enum SendError {
     AnswerLost(#[from] AnswerLost),
 }
 
-fn is_retried(status: StatusCode, repeat: Repeat) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || (repeat == Repeat::Freely && status.is_server_error())
-}
-
 fn delay(attempt: u32, response: Option<&Response>) -> Duration {
-    let retry_after = response
-        .and_then(|r| r.headers().get(reqwest::header::RETRY_AFTER))
-        .and_then(|value| value.to_str().ok()?.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    retry_after.unwrap_or(FIRST_DELAY * 2u32.pow(attempt - 1)).min(MAX_DELAY)
+    let retry_after =
+        response.and_then(|r| r.headers().get(reqwest::header::RETRY_AFTER)).and_then(|value| value.to_str().ok());
+    Duration::from_millis(retry_delay_ms(attempt, retry_after))
 }
 
 /// Sends the request `build` makes, again while `repeat` allows it. The last answer is returned
@@ -73,7 +48,7 @@ pub async fn send(
     let mut attempt = 1;
     loop {
         match build().send().await {
-            Ok(response) if is_retried(response.status(), repeat) && attempt < ATTEMPTS => {
+            Ok(response) if is_retried(response.status().as_u16(), repeat) && attempt < ATTEMPTS => {
                 tokio::time::sleep(delay(attempt, Some(&response))).await;
             }
             Ok(response) => return Ok(response),
@@ -143,35 +118,5 @@ fn reason_of(error: &reqwest::Error) -> String {
             source = cause.source();
         }
         reason
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_retry_rate_limits_and_server_errors_only() {
-        assert!(is_retried(StatusCode::TOO_MANY_REQUESTS, Repeat::Freely));
-        assert!(is_retried(StatusCode::SERVICE_UNAVAILABLE, Repeat::Freely));
-        assert!(is_retried(StatusCode::INTERNAL_SERVER_ERROR, Repeat::Freely));
-        assert!(!is_retried(StatusCode::BAD_REQUEST, Repeat::Freely));
-        assert!(!is_retried(StatusCode::UNAUTHORIZED, Repeat::Freely));
-        assert!(!is_retried(StatusCode::NOT_FOUND, Repeat::Freely));
-    }
-
-    #[test]
-    fn updates_retry_only_what_surely_did_not_happen() {
-        assert!(is_retried(StatusCode::TOO_MANY_REQUESTS, Repeat::IfUnsent));
-        assert!(!is_retried(StatusCode::SERVICE_UNAVAILABLE, Repeat::IfUnsent));
-        assert!(!is_retried(StatusCode::INTERNAL_SERVER_ERROR, Repeat::IfUnsent));
-    }
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        assert_eq!(delay(1, None), Duration::from_millis(250));
-        assert_eq!(delay(2, None), Duration::from_millis(500));
-        assert_eq!(delay(3, None), Duration::from_millis(1000));
-        assert_eq!(delay(10, None), MAX_DELAY);
     }
 }

@@ -3,9 +3,12 @@
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use taskrouter_edge::flows::decide::{Failure, ReservationAtTwilio};
 use taskrouter_edge::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkflowSid, WorkspaceSid};
+pub use taskrouter_edge::twilio::rest::{TwilioErrorBody, TwilioReservation};
+use taskrouter_edge::twilio::rest::{describe, reservation_path, update_form};
 
-use crate::http::{self, ATTEMPTS, AnswerError, AnswerLost, Repeat, SendError, Unreachable};
+use crate::http::{self, AnswerError, AnswerLost, Repeat, SendError, Unreachable};
 use crate::output;
 
 /// How the CLI signs in to Twilio: HTTP Basic with the Account SID and Auth Token, or with an
@@ -23,17 +26,9 @@ pub struct TaskRouter {
     credentials: Credentials,
 }
 
-/// Twilio's JSON error body.
-#[derive(Debug, Clone, Deserialize, Default)]
-pub struct TwilioErrorBody {
-    pub code: Option<u64>,
-    pub message: Option<String>,
-    pub more_info: Option<String>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum TwilioError {
-    #[error("{}", describe(*.status, .body, *.retried))]
+    #[error("{}", output::printable(&describe(status.as_u16(), body, *retried)))]
     Refused { status: StatusCode, body: TwilioErrorBody, retried: bool },
     #[error(transparent)]
     Unreachable(#[from] Unreachable),
@@ -73,34 +68,6 @@ impl TwilioError {
     }
 }
 
-fn describe(status: StatusCode, body: &TwilioErrorBody, retried: bool) -> String {
-    let what = match status.as_u16() {
-        401 => "Twilio rejected the credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)".to_owned(),
-        404 => "Twilio does not know this resource (wrong Workspace, Task or Reservation SID, or another account)".to_owned(),
-        429 => format!("Twilio is rate-limiting these requests; gave up after {ATTEMPTS} attempts"),
-        500..=599 if retried => format!("Twilio failed with {status}; gave up after {ATTEMPTS} attempts"),
-        500..=599 => format!("Twilio failed with {status}"),
-        _ => format!("Twilio refused the request ({status})"),
-    };
-    let code = body.code.map(|code| format!(" [error {code}]")).unwrap_or_default();
-    let message = body.message.as_deref().map(|m| format!(": {}", output::printable(m))).unwrap_or_default();
-    let more = body.more_info.as_deref().map(|m| format!(" (see {})", output::printable(m))).unwrap_or_default();
-    format!("{what}{code}{message}{more}")
-}
-
-/// The fields of Twilio's Reservation resource the CLI reads.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TwilioReservation {
-    pub sid: String,
-    pub reservation_status: String,
-}
-
-impl TwilioReservation {
-    pub fn status(&self) -> Option<Status> {
-        self.reservation_status.parse().ok()
-    }
-}
-
 /// The fields of a Workspace that `connect` reads before changing them.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TwilioWorkspace {
@@ -126,7 +93,7 @@ impl TaskRouter {
     }
 
     fn reservation_url(&self, workspace: &WorkspaceSid, task: &TaskSid, reservation: &ReservationSid) -> String {
-        format!("{}/v1/Workspaces/{workspace}/Tasks/{task}/Reservations/{reservation}", self.base_url)
+        format!("{}{}", self.base_url, reservation_path(workspace, task, reservation))
     }
 
     /// An update: sent again only when it surely was not applied (see [`Repeat::IfUnsent`]).
@@ -160,10 +127,7 @@ impl TaskRouter {
         status: Status,
         activity: Option<&ActivitySid>,
     ) -> Result<(), TwilioError> {
-        let mut form = vec![("ReservationStatus", status.to_string())];
-        if let Some(activity) = activity {
-            form.push(("WorkerActivitySid", activity.to_string()));
-        }
+        let form = update_form(status, activity);
         self.post(&self.reservation_url(workspace, task, reservation), &form).await.map(drop)
     }
 
@@ -233,26 +197,32 @@ async fn ok_or_refused(response: reqwest::Response) -> Result<reqwest::Response,
     Err(TwilioError::Refused { status, body, retried })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn body(code: u64, message: &str) -> TwilioErrorBody {
-        TwilioErrorBody {
-            code: Some(code),
-            message: Some(message.into()),
-            more_info: Some(format!("https://www.twilio.com/docs/errors/{code}")),
-        }
+impl Failure for TwilioError {
+    fn bad_request(&self) -> bool {
+        self.status() == Some(StatusCode::BAD_REQUEST)
     }
 
-    #[test]
-    fn twilio_errors_read_as_plain_words() {
-        let unauthorized = describe(StatusCode::UNAUTHORIZED, &body(20003, "Authenticate"), false);
-        assert_eq!(
-            unauthorized,
-            "Twilio rejected the credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET) [error 20003]: Authenticate (see https://www.twilio.com/docs/errors/20003)"
-        );
-        let unavailable = describe(StatusCode::SERVICE_UNAVAILABLE, &TwilioErrorBody::default(), true);
-        assert_eq!(unavailable, "Twilio failed with 503 Service Unavailable; gave up after 4 attempts");
+    fn outcome_unknown(&self) -> bool {
+        TwilioError::outcome_unknown(self)
+    }
+}
+
+/// One reservation at Twilio, for the shared decision flow.
+pub struct At<'a> {
+    pub twilio: &'a TaskRouter,
+    pub workspace: &'a WorkspaceSid,
+    pub task: &'a TaskSid,
+    pub reservation: &'a ReservationSid,
+}
+
+impl ReservationAtTwilio for At<'_> {
+    type Error = TwilioError;
+
+    async fn update(&self, status: Status, activity: Option<&ActivitySid>) -> Result<(), TwilioError> {
+        self.twilio.update_reservation(self.workspace, self.task, self.reservation, status, activity).await
+    }
+
+    async fn status(&self) -> Result<Option<Status>, TwilioError> {
+        Ok(self.twilio.fetch_reservation(self.workspace, self.task, self.reservation).await?.status())
     }
 }

@@ -6,6 +6,7 @@
 //! [`ReservationStore`]: crate::store::ReservationStore
 
 pub mod callback;
+pub mod decide;
 pub mod events;
 pub mod operator;
 pub mod record;

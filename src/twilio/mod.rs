@@ -1,8 +1,10 @@
-//! What TaskRouter sends: form bodies, their signature, reservation parameters and events.
+//! What TaskRouter sends (form bodies, their signature, reservation parameters and events), and
+//! what its REST API is asked (`rest`).
 
 pub mod event;
 pub mod form;
 pub mod reservation_params;
+pub mod rest;
 pub mod signature;
 pub mod signed_url;
 

@@ -6,13 +6,13 @@ use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::{Client, StatusCode};
 use serde::Serialize;
+use taskrouter_edge::flows::decide::{Verdict as TwilioVerdict, decide};
 use taskrouter_edge::models::{ActivitySid, ReportedStatus, ReservationSid, Status, Summary, TaskSid, WorkspaceSid};
 
 use crate::exit;
-use crate::http;
 use crate::output;
 use crate::settings::Settings;
-use crate::twilio::{TaskRouter, TwilioError};
+use crate::twilio::{At, TaskRouter, TwilioError};
 use crate::worker::{Worker, WorkerError};
 
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -95,47 +95,23 @@ fn failed(target: &Target, error: &TwilioError) -> Outcome {
     Outcome { reservation_sid: target.reservation.clone(), result, twilio_status: None, message: error.to_string() }
 }
 
-/// Asks Twilio to apply `decision` to one reservation and records the outcome in the worker.
-///
-/// An update is never sent again blindly. When Twilio refuses it (`400`) or its answer is lost
-/// (`5xx`, a timeout, a connection dropped after sending), the reservation is read back from
-/// Twilio: if it already has the status asked for, that is success (an earlier send went
-/// through); if it is still pending after a lost answer, the update is sent again, a bounded
-/// number of times; any other status is recorded as Twilio's truth.
+/// Asks Twilio to apply `decision` to one reservation (by the shared flow: see
+/// [`taskrouter_edge::flows::decide`]) and records the outcome in the worker.
 pub async fn decide_one(twilio: &TaskRouter, worker: &Worker, decision: &Decision, target: Target) -> Outcome {
     let wanted = decision.status();
-    let mut sent = 0;
-    loop {
-        sent += 1;
-        let answer = twilio
-            .update_reservation(&target.workspace, &target.task, &target.reservation, wanted, decision.activity())
-            .await;
-        let refusal = match answer {
-            Ok(()) => {
-                let said = format!("{wanted} (task {})", target.task);
-                return done(worker, target, wanted, said).await;
-            }
-            Err(error) if error.status() == Some(StatusCode::BAD_REQUEST) || error.outcome_unknown() => error,
-            Err(error) => return failed(&target, &error),
-        };
-        let current = match twilio.fetch_reservation(&target.workspace, &target.task, &target.reservation).await {
-            Ok(current) => current.status(),
-            Err(read_error) => return unknown(&target, &refusal, &read_error),
-        };
-        match current {
-            Some(status) if status == wanted => {
-                let how = if refusal.outcome_unknown() {
-                    "its answer was lost; read back from Twilio"
-                } else {
-                    "already so at Twilio"
-                };
-                let said = format!("{wanted} ({how}; task {})", target.task);
-                return done(worker, target, wanted, said).await;
-            }
-            Some(Status::Pending) if refusal.outcome_unknown() && sent < http::ATTEMPTS => continue,
-            Some(status) if status != Status::Pending => return no_longer_pending(worker, target, status).await,
-            _ => return failed(&target, &refusal),
+    let at = At { twilio, workspace: &target.workspace, task: &target.task, reservation: &target.reservation };
+    match decide(&at, wanted, decision.activity()).await {
+        TwilioVerdict::Applied(how) => {
+            let how = match how.describe() {
+                "" => String::new(),
+                how => format!("{how}; "),
+            };
+            let said = format!("{wanted} ({how}task {})", target.task);
+            done(worker, target, wanted, said).await
         }
+        TwilioVerdict::NoLongerPending(status) => no_longer_pending(worker, target, status).await,
+        TwilioVerdict::Refused(error) => failed(&target, &error),
+        TwilioVerdict::Unknown { refusal, read_error } => unknown(&target, &refusal, &read_error),
     }
 }
 

@@ -1,0 +1,189 @@
+//! Accepting or rejecting a reservation at Twilio, for both clients (the CLI, and the worker's
+//! `POST /reservations/{sid}/accept|reject`): what to believe when Twilio refuses or its answer
+//! is lost. The caller records the verdict; nothing is recorded as done unless Twilio said so.
+//!
+//! An update is never sent again blindly. When Twilio refuses it (`400`) or its answer is lost
+//! (`5xx`, a timeout, a connection dropped after sending), the reservation is read back from
+//! Twilio: if it already has the status asked for, that is success (an earlier send went
+//! through); if it is still pending after a lost answer, the update is sent again, a bounded
+//! number of times; any other status is Twilio's truth, to be recorded as it is.
+
+use crate::models::{ActivitySid, Status};
+use crate::twilio::rest::ATTEMPTS;
+
+/// How a failed call to Twilio reads to the flow.
+pub trait Failure {
+    /// Twilio refused the update as invalid (`400`): often because the reservation already left
+    /// `pending`.
+    fn bad_request(&self) -> bool;
+    /// The update may have been applied although it was not confirmed (`5xx`, answer lost).
+    fn outcome_unknown(&self) -> bool;
+}
+
+/// One reservation at Twilio. Not `Send`: a Worker runs on one thread.
+#[allow(async_fn_in_trait)]
+pub trait ReservationAtTwilio {
+    type Error: Failure;
+    /// `POST …/Reservations/{WR}` with `ReservationStatus` (and `WorkerActivitySid`).
+    async fn update(&self, status: Status, activity: Option<&ActivitySid>) -> Result<(), Self::Error>;
+    /// `GET …/Reservations/{WR}`: its status now (`None`: one this project does not model).
+    async fn status(&self) -> Result<Option<Status>, Self::Error>;
+}
+
+/// How Twilio came to apply the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Twilio answered the update with success.
+    Directly,
+    /// Twilio refused the update, and the reservation already had the status asked for.
+    AlreadySo,
+    /// The update's answer was lost, and reading the reservation back showed it applied.
+    ReadBack,
+}
+
+impl Applied {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Applied::Directly => "",
+            Applied::AlreadySo => "already so at Twilio",
+            Applied::ReadBack => "its answer was lost; read back from Twilio",
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict<E> {
+    Applied(Applied),
+    /// Twilio says the reservation already left `pending`, for this status.
+    NoLongerPending(Status),
+    /// Twilio refused, and reading back did not show it applied.
+    Refused(E),
+    /// The answer was lost and reading the reservation back failed too: nothing is known.
+    Unknown {
+        refusal: E,
+        read_error: E,
+    },
+}
+
+/// Asks Twilio to move the reservation to `wanted` (accepted or rejected).
+pub async fn decide<T: ReservationAtTwilio>(
+    twilio: &T,
+    wanted: Status,
+    activity: Option<&ActivitySid>,
+) -> Verdict<T::Error> {
+    let mut sent = 0;
+    loop {
+        sent += 1;
+        let refusal = match twilio.update(wanted, activity).await {
+            Ok(()) => return Verdict::Applied(Applied::Directly),
+            Err(error) if error.bad_request() || error.outcome_unknown() => error,
+            Err(error) => return Verdict::Refused(error),
+        };
+        let current = match twilio.status().await {
+            Ok(current) => current,
+            Err(read_error) => return Verdict::Unknown { refusal, read_error },
+        };
+        match current {
+            Some(status) if status == wanted => {
+                let how = if refusal.outcome_unknown() { Applied::ReadBack } else { Applied::AlreadySo };
+                return Verdict::Applied(how);
+            }
+            Some(Status::Pending) if refusal.outcome_unknown() && sent < ATTEMPTS => continue,
+            Some(status) if status != Status::Pending => return Verdict::NoLongerPending(status),
+            _ => return Verdict::Refused(refusal),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    use super::*;
+    use crate::flows::finish;
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Fail {
+        BadRequest,
+        Lost,
+        Forbidden,
+    }
+
+    impl Failure for Fail {
+        fn bad_request(&self) -> bool {
+            *self == Fail::BadRequest
+        }
+        fn outcome_unknown(&self) -> bool {
+            *self == Fail::Lost
+        }
+    }
+
+    /// Twilio as a script: each update and each read takes the next answer.
+    #[derive(Default)]
+    struct Script {
+        updates: RefCell<VecDeque<Result<(), Fail>>>,
+        reads: RefCell<VecDeque<Result<Option<Status>, Fail>>>,
+        sent: RefCell<u32>,
+    }
+
+    impl ReservationAtTwilio for Script {
+        type Error = Fail;
+        async fn update(&self, _: Status, _: Option<&ActivitySid>) -> Result<(), Fail> {
+            *self.sent.borrow_mut() += 1;
+            self.updates.borrow_mut().pop_front().expect("an update the script did not expect")
+        }
+        async fn status(&self) -> Result<Option<Status>, Fail> {
+            self.reads.borrow_mut().pop_front().expect("a read the script did not expect")
+        }
+    }
+
+    fn script(updates: Vec<Result<(), Fail>>, reads: Vec<Result<Option<Status>, Fail>>) -> Script {
+        Script { updates: RefCell::new(updates.into()), reads: RefCell::new(reads.into()), ..Script::default() }
+    }
+
+    fn run(twilio: &Script) -> Verdict<Fail> {
+        finish(decide(twilio, Status::Accepted, None))
+    }
+
+    #[test]
+    fn success_is_believed_at_once() {
+        assert_eq!(run(&script(vec![Ok(())], vec![])), Verdict::Applied(Applied::Directly));
+    }
+
+    #[test]
+    fn a_refusal_reads_the_reservation_back() {
+        let already = script(vec![Err(Fail::BadRequest)], vec![Ok(Some(Status::Accepted))]);
+        assert_eq!(run(&already), Verdict::Applied(Applied::AlreadySo));
+        let gone = script(vec![Err(Fail::BadRequest)], vec![Ok(Some(Status::Timeout))]);
+        assert_eq!(run(&gone), Verdict::NoLongerPending(Status::Timeout));
+        let still = script(vec![Err(Fail::BadRequest)], vec![Ok(Some(Status::Pending))]);
+        assert_eq!(run(&still), Verdict::Refused(Fail::BadRequest));
+    }
+
+    #[test]
+    fn a_lost_answer_is_read_back_and_sent_again_only_while_pending() {
+        let applied = script(vec![Err(Fail::Lost)], vec![Ok(Some(Status::Accepted))]);
+        assert_eq!(run(&applied), Verdict::Applied(Applied::ReadBack));
+        let again = script(vec![Err(Fail::Lost), Ok(())], vec![Ok(Some(Status::Pending))]);
+        assert_eq!(run(&again), Verdict::Applied(Applied::Directly));
+        let lost = Script {
+            updates: RefCell::new((0..ATTEMPTS).map(|_| Err(Fail::Lost)).collect()),
+            reads: RefCell::new((0..ATTEMPTS).map(|_| Ok(Some(Status::Pending))).collect()),
+            ..Script::default()
+        };
+        assert_eq!(run(&lost), Verdict::Refused(Fail::Lost));
+        assert_eq!(*lost.sent.borrow(), ATTEMPTS, "bounded");
+    }
+
+    #[test]
+    fn nothing_is_known_when_the_read_back_fails_too() {
+        let unknown = script(vec![Err(Fail::Lost)], vec![Err(Fail::Lost)]);
+        assert_eq!(run(&unknown), Verdict::Unknown { refusal: Fail::Lost, read_error: Fail::Lost });
+    }
+
+    #[test]
+    fn any_other_refusal_is_final_and_read_nothing() {
+        assert_eq!(run(&script(vec![Err(Fail::Forbidden)], vec![])), Verdict::Refused(Fail::Forbidden));
+    }
+}
