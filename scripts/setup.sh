@@ -58,6 +58,19 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$lock_sum" ]; then
   installed=1
 fi
 
+# The console's browser test drives a real Chromium (puppeteer-core downloads none). Debian's
+# package where apt-get is available; elsewhere CHROME_PATH names a browser, or that test says
+# loudly that it did not run.
+if [ -z "${CHROME_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    say "installing Debian's chromium for the console's browser test (about 30 s)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    installed=1
+  else
+    say "no chromium, no apt-get as root, and no CHROME_PATH: the console's browser test will be SKIPPED"
+  fi
+fi
+
 if [ "$installed" = 0 ]; then
   say "everything is installed"
 fi

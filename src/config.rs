@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use base64::Engine;
+
 use crate::instructions::Policy;
-use crate::models::{ReservationTimeouts, WorkflowSid};
+use crate::models::{AccountSid, ReservationTimeouts, WorkflowSid};
 
 /// A secret value: never printed, compared only in constant time.
 #[derive(Clone, PartialEq, Eq)]
@@ -36,6 +38,8 @@ impl fmt::Debug for Secret {
 pub const DEFAULT_TTL_SECONDS: u64 = 86_400;
 pub const MIN_TTL_SECONDS: u64 = 60;
 pub const DEFAULT_TIMEOUT_SECONDS: u64 = 120;
+/// Where TaskRouter's REST API lives; `TWILIO_TASKROUTER_URL` points elsewhere (a mock).
+pub const TASKROUTER_URL: &str = "https://taskrouter.twilio.com";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -50,6 +54,13 @@ pub struct Config {
     pub reservation_ttl_seconds: u64,
     /// `RESERVATION_TIMEOUT_SECONDS`, and each Workflow's own from `WORKFLOW_TIMEOUTS`.
     pub reservation_timeouts: ReservationTimeouts,
+    /// TaskRouter's REST API, `scheme://host[:port]`, for accept and reject at the edge.
+    pub taskrouter_url: String,
+    /// Whom the worker signs in to Twilio's REST API as. Without `TWILIO_ACCOUNT_SID`, the
+    /// Account SID that came with the reservation's own callback is used.
+    pub twilio_account_sid: Option<AccountSid>,
+    /// An API key pair, preferred to the Auth Token when both halves are set.
+    pub twilio_api_key: Option<(String, Secret)>,
     /// What the assignment callback answers. Kept apart so that a bad value stops only the
     /// callback (503 naming it), not the operator API.
     pub assignment_policy: Result<Policy, ConfigError>,
@@ -77,7 +88,24 @@ impl Config {
             twilio_auth_token: secret("TWILIO_AUTH_TOKEN"),
             allow_unsigned_callbacks: flag(get("ALLOW_UNSIGNED_CALLBACKS"), "ALLOW_UNSIGNED_CALLBACKS")?,
             reservations_api_token: secret("RESERVATIONS_API_TOKEN"),
-            public_url: get("PUBLIC_URL").map(|url| origin(&url)).transpose()?,
+            public_url: get("PUBLIC_URL").map(|url| origin("PUBLIC_URL", &url)).transpose()?,
+            taskrouter_url: origin(
+                "TWILIO_TASKROUTER_URL",
+                &get("TWILIO_TASKROUTER_URL").unwrap_or(TASKROUTER_URL.into()),
+            )?,
+            twilio_account_sid: get("TWILIO_ACCOUNT_SID")
+                .map(|sid| {
+                    sid.trim()
+                        .parse()
+                        .map_err(|e: crate::models::SidError| invalid("TWILIO_ACCOUNT_SID", e.to_string()))
+                })
+                .transpose()?,
+            twilio_api_key: match (get("TWILIO_API_KEY"), secret("TWILIO_API_SECRET")) {
+                (Some(key), Some(secret)) => Some((key.trim().to_owned(), secret)),
+                (None, None) => None,
+                (Some(_), None) => return Err(invalid("TWILIO_API_SECRET", "unset while TWILIO_API_KEY is set")),
+                (None, Some(_)) => return Err(invalid("TWILIO_API_KEY", "unset while TWILIO_API_SECRET is set")),
+            },
             reservation_ttl_seconds: seconds(
                 get("RESERVATION_TTL_SECONDS"),
                 "RESERVATION_TTL_SECONDS",
@@ -96,6 +124,22 @@ impl Config {
             assignment_policy: Policy::parse(get("ASSIGNMENT_INSTRUCTION").as_deref())
                 .map_err(|problem| invalid("ASSIGNMENT_INSTRUCTION", problem)),
         })
+    }
+
+    /// `Authorization: Basic …` for Twilio's REST API: the API key pair when set, otherwise the
+    /// Account SID (`TWILIO_ACCOUNT_SID`, else `account` from the reservation's callback) with
+    /// `TWILIO_AUTH_TOKEN`. `Err` names what is missing.
+    pub fn rest_authorization(&self, account: Option<&AccountSid>) -> Result<Secret, &'static str> {
+        let (user, password) = match &self.twilio_api_key {
+            Some((key, secret)) => (key.clone(), secret.expose()),
+            None => {
+                let token = self.twilio_auth_token.as_ref().ok_or("TWILIO_AUTH_TOKEN")?;
+                let account = self.twilio_account_sid.as_ref().or(account).ok_or("TWILIO_ACCOUNT_SID")?;
+                (account.to_string(), token.expose())
+            }
+        };
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        Ok(Secret::new(format!("Basic {encoded}")))
     }
 
     pub fn assignment_policy(&self) -> Result<&Policy, ConfigError> {
@@ -156,14 +200,14 @@ fn flag(value: Option<String>, name: &'static str) -> Result<bool, ConfigError> 
     }
 }
 
-fn origin(url: &str) -> Result<String, ConfigError> {
+fn origin(name: &'static str, url: &str) -> Result<String, ConfigError> {
     let trimmed = url.trim().trim_end_matches('/');
     let rest = trimmed
         .strip_prefix("https://")
         .or_else(|| trimmed.strip_prefix("http://"))
-        .ok_or_else(|| invalid("PUBLIC_URL", format!("{url:?}: it must start with https:// (or http://)")))?;
+        .ok_or_else(|| invalid(name, format!("{url:?}: it must start with https:// (or http://)")))?;
     if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
-        return Err(invalid("PUBLIC_URL", format!("{url:?}: give only scheme://host[:port], without a path")));
+        return Err(invalid(name, format!("{url:?}: give only scheme://host[:port], without a path")));
     }
     Ok(trimmed.to_owned())
 }
@@ -285,5 +329,38 @@ mod tests {
             "https://abc.ngrok.app/assignment_callback?x=1"
         );
         assert_eq!(public.signed_url("http://127.0.0.1:8787"), "https://abc.ngrok.app/");
+    }
+
+    #[test]
+    fn twilio_rest_credentials_prefer_the_api_key_and_name_what_is_missing() {
+        let basic = |user_pass: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(user_pass));
+        let from_callback: AccountSid = format!("AC{}", "c".repeat(32)).parse().unwrap();
+        let token_only = config(&[("TWILIO_AUTH_TOKEN", "tok")]).unwrap();
+        assert_eq!(token_only.rest_authorization(None).unwrap_err(), "TWILIO_ACCOUNT_SID");
+        assert_eq!(
+            token_only.rest_authorization(Some(&from_callback)).unwrap().expose(),
+            basic(&format!("{from_callback}:tok"))
+        );
+        let account = format!("AC{}", "a".repeat(32));
+        let with_account = config(&[("TWILIO_AUTH_TOKEN", "tok"), ("TWILIO_ACCOUNT_SID", &account)]).unwrap();
+        assert_eq!(
+            with_account.rest_authorization(Some(&from_callback)).unwrap().expose(),
+            basic(&format!("{account}:tok"))
+        );
+        let key = config(&[("TWILIO_API_KEY", "SKkey"), ("TWILIO_API_SECRET", " sec\n")]).unwrap();
+        assert_eq!(key.rest_authorization(None).unwrap().expose(), basic("SKkey:sec"));
+        assert_eq!(config(&[]).unwrap().rest_authorization(Some(&from_callback)).unwrap_err(), "TWILIO_AUTH_TOKEN");
+        assert_eq!(config(&[("TWILIO_API_KEY", "SKkey")]).unwrap_err().name, "TWILIO_API_SECRET");
+        assert_eq!(config(&[("TWILIO_ACCOUNT_SID", "nope")]).unwrap_err().name, "TWILIO_ACCOUNT_SID");
+    }
+
+    #[test]
+    fn the_taskrouter_url_defaults_to_twilio_and_takes_an_origin() {
+        assert_eq!(config(&[]).unwrap().taskrouter_url, TASKROUTER_URL);
+        assert_eq!(
+            config(&[("TWILIO_TASKROUTER_URL", "http://127.0.0.1:4010/")]).unwrap().taskrouter_url,
+            "http://127.0.0.1:4010"
+        );
+        assert_eq!(config(&[("TWILIO_TASKROUTER_URL", "ftp://x")]).unwrap_err().name, "TWILIO_TASKROUTER_URL");
     }
 }

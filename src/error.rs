@@ -4,9 +4,10 @@
 use serde_json::json;
 
 use crate::config::ConfigError;
-use crate::models::{ReservationSid, SidError, TransitionError, UnknownStatus};
+use crate::models::{ReservationSid, SidError, Status, TransitionError, UnknownStatus};
 use crate::store::StoreError;
 use crate::store::listing::ListQueryError;
+use crate::twilio::rest::RestError;
 use crate::twilio::{FormError, ParamsError};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -29,6 +30,8 @@ pub enum ApiError {
     InvalidSid(#[from] SidError),
     #[error(transparent)]
     ListQuery(#[from] ListQueryError),
+    #[error("{0}")]
+    InvalidQuery(String),
     #[error("the body is not valid JSON: {0}")]
     InvalidJson(String),
     #[error(transparent)]
@@ -53,6 +56,18 @@ pub enum ApiError {
     Config(#[from] ConfigError),
     #[error("the reservation store is unavailable: {0}")]
     Store(String),
+    #[error("{0}")]
+    Twilio(Box<RestError>),
+    #[error("{refusal}; reading the reservation back to learn its status failed too: {read_error}")]
+    TwilioOutcomeUnknown { refusal: Box<RestError>, read_error: Box<RestError> },
+    #[error("Twilio says {sid} is {status}, no longer pending: {recorded}")]
+    NoLongerPending { sid: ReservationSid, status: Status, recorded: String },
+}
+
+impl From<RestError> for ApiError {
+    fn from(error: RestError) -> Self {
+        ApiError::Twilio(Box::new(error))
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -69,16 +84,19 @@ impl ApiError {
             | ApiError::Callback(_)
             | ApiError::InvalidSid(_)
             | ApiError::ListQuery(_)
+            | ApiError::InvalidQuery(_)
             | ApiError::InvalidJson(_)
             | ApiError::UnknownStatus(_) => 400,
             ApiError::Unauthorized => 401,
             ApiError::MissingSignature | ApiError::InvalidSignature => 403,
             ApiError::NotFound { .. } | ApiError::ReservationNotFound(_) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::Transition(_) => 409,
+            ApiError::Transition(_) | ApiError::NoLongerPending { .. } => 409,
             ApiError::BodyTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::MissingSecret(_) | ApiError::Config(_) | ApiError::Store(_) => 503,
+            ApiError::Twilio(_) => 502,
+            ApiError::TwilioOutcomeUnknown { .. } => 504,
         }
     }
 
@@ -93,7 +111,7 @@ impl ApiError {
             ApiError::Form(_) => "malformed_body",
             ApiError::Callback(ParamsError::Missing(_)) => "missing_parameter",
             ApiError::Callback(ParamsError::InvalidSid(_)) | ApiError::InvalidSid(_) => "invalid_sid",
-            ApiError::ListQuery(_) => "invalid_query",
+            ApiError::ListQuery(_) | ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::InvalidJson(_) => "invalid_json",
             ApiError::UnknownStatus(_) => "unknown_status",
             ApiError::Unauthorized => "unauthorized",
@@ -104,6 +122,13 @@ impl ApiError {
             ApiError::MissingSecret(_) => "not_configured",
             ApiError::Config(_) => "invalid_configuration",
             ApiError::Store(_) => "store_unavailable",
+            ApiError::Twilio(error) => match **error {
+                RestError::Refused { .. } => "twilio_refused",
+                RestError::Lost(_) | RestError::Unreachable(_) => "twilio_unreachable",
+                RestError::Unexpected(_) => "twilio_unexpected_answer",
+            },
+            ApiError::TwilioOutcomeUnknown { .. } => "twilio_outcome_unknown",
+            ApiError::NoLongerPending { .. } => "no_longer_pending",
         }
     }
 
@@ -116,7 +141,19 @@ impl ApiError {
     }
 
     pub fn body(&self) -> String {
-        json!({ "error": { "code": self.code(), "message": self.to_string() } }).to_string()
+        let mut error = json!({ "code": self.code(), "message": self.to_string() });
+        // What Twilio said, for a client that shows it: its status and error code, and the
+        // reservation's real status when it is no longer pending.
+        match self {
+            ApiError::Twilio(twilio) => {
+                if let RestError::Refused { status, body, .. } = &**twilio {
+                    error["twilio"] = json!({ "status": status, "code": body.code, "more_info": body.more_info });
+                }
+            }
+            ApiError::NoLongerPending { status, .. } => error["twilio_status"] = json!(status),
+            _ => {}
+        }
+        json!({ "error": error }).to_string()
     }
 }
 

@@ -79,33 +79,47 @@ pub fn require_bearer(header: Option<&str>, token: Option<&Secret>) -> Result<()
     if token.matches(presented) { Ok(()) } else { Err(ApiError::Unauthorized) }
 }
 
-/// What a handler answers: always JSON.
+/// The `Content-Security-Policy` of every answer that is not the console: nothing may load,
+/// run or frame it.
+pub const CSP_NONE: &str = "default-src 'none'; frame-ancestors 'none'";
+/// The console's: its own script and style only, no inline script or style, requests to this
+/// origin only, never framed (clickjacking), no `<base>` or form posts elsewhere.
+pub const CSP_CONSOLE: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// What a handler answers: JSON, except the console's files.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub status: u16,
     pub body: String,
     /// The `Allow` header of a 405.
     pub allow: Option<&'static str>,
+    pub content_type: &'static str,
+    pub csp: &'static str,
 }
 
 impl Reply {
     pub fn json<T: Serialize>(status: u16, value: &T) -> Reply {
-        Reply { status, body: serde_json::to_string(value).unwrap_or_else(|_| "{}".into()), allow: None }
+        Reply::raw_json(status, serde_json::to_string(value).unwrap_or_else(|_| "{}".into()))
+    }
+
+    /// A body that is JSON already.
+    pub fn raw_json(status: u16, body: String) -> Reply {
+        Reply { status, body, allow: None, content_type: JSON, csp: CSP_NONE }
     }
 
     /// What TaskRouter's event reference asks of an event callback: `204 No Content` (with
     /// `Content-Type: application/json`).
     pub fn no_content() -> Reply {
-        Reply { status: 204, body: String::new(), allow: None }
+        Reply::raw_json(204, String::new())
     }
 
     /// TaskRouter's "do nothing now" answer.
     pub fn empty_object() -> Reply {
-        Reply { status: 200, body: "{}".into(), allow: None }
+        Reply::raw_json(200, "{}".into())
     }
 
     pub fn error(error: &ApiError) -> Reply {
-        Reply { status: error.status(), body: error.body(), allow: error.allow() }
+        Reply { allow: error.allow(), ..Reply::raw_json(error.status(), error.body()) }
     }
 }
 

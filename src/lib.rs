@@ -24,7 +24,7 @@ mod entry {
     use worker::{Context as WorkerContext, Date, Env, console_log, event};
 
     use crate::api::request::Incoming;
-    use crate::api::{Context, assignment_callback, events, health, reservations};
+    use crate::api::{Context, activities, assignment_callback, console, events, health, reservations};
     use crate::http::Reply;
     use crate::request_log::RequestLog;
     use crate::routes::{self, Route};
@@ -37,7 +37,7 @@ mod entry {
         let method = req.method();
         let path = req.path();
         let ctx = Context::new(env);
-        let route = routes::resolve(&method, &path);
+        let route = routes::resolve(&method, path);
         let pattern: &str = match &route {
             Ok(route) => route.pattern(),
             Err(_) => path,
@@ -52,7 +52,12 @@ mod entry {
             Ok(Route::UpdateStatus(sid)) => {
                 reservations::update_status::handle(&req, &sid, &ctx, &worker_ctx, &mut log).await
             }
+            Ok(Route::Decide(sid, decision)) => {
+                reservations::decide::handle(&req, &sid, decision, &ctx, &worker_ctx, &mut log).await
+            }
+            Ok(Route::Activities) => activities::handle(&req, &ctx, &mut log).await,
             Ok(Route::Health) => Ok(health::handle(&ctx, &mut log)),
+            Ok(Route::Console(asset)) => Ok(console::handle(asset)),
             Err(error) => Err(error),
         };
         let reply = answer.unwrap_or_else(|error| {
@@ -68,7 +73,10 @@ mod entry {
 
     fn respond(reply: Reply) -> worker::Result<Response> {
         let headers = Headers::new()?;
-        headers.set("content-type", "application/json")?;
+        headers.set("content-type", reply.content_type)?;
+        headers.set("content-security-policy", reply.csp)?;
+        headers.set("x-content-type-options", "nosniff")?;
+        headers.set("referrer-policy", "no-referrer")?;
         if let Some(allow) = reply.allow {
             headers.set("allow", allow)?;
         }

@@ -10,7 +10,26 @@ pub enum Route {
     /// The SID as it appeared in the path; the handler checks its shape.
     ShowReservation(String),
     UpdateStatus(String),
+    /// Accept (`true`) or reject at Twilio, from the edge.
+    Decide(String, Decision),
+    Activities,
     Health,
+    /// The operator console's page and its two files.
+    Console(Asset),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Accept,
+    Reject,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asset {
+    Page,
+    Script,
+    Style,
+    Icon,
 }
 
 /// Paths, the method each takes, and the route it reaches.
@@ -23,7 +42,14 @@ impl Route {
             Route::ListReservations => "/reservations",
             Route::ShowReservation(_) => "/reservations/{sid}",
             Route::UpdateStatus(_) => "/reservations/{sid}/status",
+            Route::Decide(_, Decision::Accept) => "/reservations/{sid}/accept",
+            Route::Decide(_, Decision::Reject) => "/reservations/{sid}/reject",
+            Route::Activities => "/activities",
             Route::Health => "/health",
+            Route::Console(Asset::Page) => "/",
+            Route::Console(Asset::Script) => "/console.js",
+            Route::Console(Asset::Style) => "/console.css",
+            Route::Console(Asset::Icon) => "/console.svg",
         }
     }
 }
@@ -42,6 +68,17 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
         ["reservations"] => ("GET", Route::ListReservations),
         ["reservations", sid] if !sid.is_empty() => ("GET", Route::ShowReservation((*sid).to_owned())),
         ["reservations", sid, "status"] if !sid.is_empty() => ("POST", Route::UpdateStatus((*sid).to_owned())),
+        ["reservations", sid, "accept"] if !sid.is_empty() => {
+            ("POST", Route::Decide((*sid).to_owned(), Decision::Accept))
+        }
+        ["reservations", sid, "reject"] if !sid.is_empty() => {
+            ("POST", Route::Decide((*sid).to_owned(), Decision::Reject))
+        }
+        ["activities"] => ("GET", Route::Activities),
+        [""] => ("GET", Route::Console(Asset::Page)),
+        ["console.js"] => ("GET", Route::Console(Asset::Script)),
+        ["console.css"] => ("GET", Route::Console(Asset::Style)),
+        ["console.svg"] => ("GET", Route::Console(Asset::Icon)),
         _ => return Err(ApiError::NotFound { path: path.to_owned() }),
     };
     if method == allow { Ok(route) } else { Err(ApiError::MethodNotAllowed { method: method.to_owned(), allow }) }
@@ -59,6 +96,12 @@ mod tests {
         assert_eq!(resolve("GET", "/reservations"), Ok(Route::ListReservations));
         assert_eq!(resolve("GET", "/reservations/WR1"), Ok(Route::ShowReservation("WR1".into())));
         assert_eq!(resolve("POST", "/reservations/WR1/status"), Ok(Route::UpdateStatus("WR1".into())));
+        assert_eq!(resolve("POST", "/reservations/WR1/accept"), Ok(Route::Decide("WR1".into(), Decision::Accept)));
+        assert_eq!(resolve("POST", "/reservations/WR1/reject"), Ok(Route::Decide("WR1".into(), Decision::Reject)));
+        assert_eq!(resolve("GET", "/activities"), Ok(Route::Activities));
+        assert_eq!(resolve("GET", "/"), Ok(Route::Console(Asset::Page)));
+        assert_eq!(resolve("GET", "/console.js"), Ok(Route::Console(Asset::Script)));
+        assert_eq!(resolve("GET", "/console.css"), Ok(Route::Console(Asset::Style)));
     }
 
     #[test]
@@ -71,7 +114,10 @@ mod tests {
     #[test]
     fn anything_else_is_not_found() {
         for path in [
-            "/",
+            "",
+            "//",
+            "/index.html",
+            "/reservations/WR1/accept/",
             "/assignment_callback/",
             "/reservations/",
             "/reservations//status",

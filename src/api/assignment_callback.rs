@@ -28,5 +28,5 @@ pub async fn handle(
     super::events::confirm_later(worker_ctx, store, recheck, "/assignment_callback");
     log.instruction = decision.answered.instruction;
     log.outcome = "stored";
-    Ok(Reply { status: 200, body: decision.body, allow: None })
+    Ok(Reply::raw_json(200, decision.body))
 }

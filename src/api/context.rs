@@ -13,9 +13,12 @@ use crate::models::Timestamp;
 use crate::store::kv::WorkersKv;
 use crate::store::layout::Reservations;
 
+/// The configuration, or why it is unusable; one per isolate.
+type Checked = Rc<Result<Config, ConfigError>>;
+
 pub struct Context {
     pub env: Env,
-    pub config: Rc<Result<Config, ConfigError>>,
+    pub config: Checked,
 }
 
 thread_local! {
@@ -25,7 +28,7 @@ thread_local! {
     /// request: that was about a dozen crossings into JavaScript per request, two per unset
     /// variable. The `env` is compared by identity, so a runtime that passes a new `env` gets
     /// its configuration read again.
-    static CONFIG: RefCell<Option<(Env, Rc<Result<Config, ConfigError>>)>> = const { RefCell::new(None) };
+    static CONFIG: RefCell<Option<(Env, Checked)>> = const { RefCell::new(None) };
 }
 
 /// A variable as text. A var written as a TOML table or array in wrangler.toml arrives as an

@@ -1,10 +1,64 @@
-//! The operator's status update: records what Twilio answered, within the status model.
+//! The operator's status update: records what Twilio answered, within the status model; and the
+//! decision taken at the edge, which asks Twilio first (`POST /reservations/{sid}/accept|reject`).
 
+use super::decide::{Applied, ReservationAtTwilio, Verdict, decide};
 use super::events::Recheck;
 use crate::error::ApiError;
-use crate::models::{Moved, Reservation, ReservationSid, Status, StatusSource, Timestamp};
+use crate::models::{ActivitySid, Moved, Reservation, ReservationSid, Status, StatusSource, Timestamp};
 use crate::store::Kv;
 use crate::store::layout::Reservations;
+use crate::twilio::rest::RestError;
+
+/// Twilio applied the decision; what the worker made of it.
+#[derive(Debug)]
+pub struct Decided {
+    pub status: Status,
+    pub how: Applied,
+    /// The record as now stored, when recording it worked.
+    pub record: Option<Reservation>,
+    /// Why it was not recorded, when it was not.
+    pub not_recorded: Option<String>,
+    pub recheck: Recheck,
+}
+
+/// Asks Twilio to move the reservation to `wanted` and records Twilio's answer, never more:
+/// nothing is recorded unless Twilio applied it, and a reservation Twilio says left `pending` is
+/// recorded with its real status and answered `409 no_longer_pending`.
+pub async fn decide_at_twilio<K: Kv, T: ReservationAtTwilio<Error = RestError>>(
+    store: &Reservations<K>,
+    twilio: &T,
+    sid: ReservationSid,
+    wanted: Status,
+    activity: Option<&ActivitySid>,
+    now: Timestamp,
+) -> Result<Decided, ApiError> {
+    match decide(twilio, wanted, activity).await {
+        Verdict::Applied(how) => Ok(match update_status(store, sid, wanted, now).await {
+            Ok((record, _, recheck)) => {
+                Decided { status: wanted, how, record: Some(record), not_recorded: None, recheck }
+            }
+            Err(error) => Decided {
+                status: wanted,
+                how,
+                record: None,
+                not_recorded: Some(error.to_string()),
+                recheck: Recheck::default(),
+            },
+        }),
+        Verdict::NoLongerPending(status) => {
+            let recorded = match update_status(store, sid.clone(), status, now).await {
+                Ok(_) => "recorded".to_owned(),
+                Err(ApiError::Transition(_)) => "the worker already had a later status".to_owned(),
+                Err(error) => format!("not recorded: {error}"),
+            };
+            Err(ApiError::NoLongerPending { sid, status, recorded })
+        }
+        Verdict::Refused(error) => Err(error.into()),
+        Verdict::Unknown { refusal, read_error } => {
+            Err(ApiError::TwilioOutcomeUnknown { refusal: Box::new(refusal), read_error: Box::new(read_error) })
+        }
+    }
+}
 
 /// Moves the reservation to `next`; returns the record, the log's outcome word, and what to check
 /// again once a racing callback's write has landed.
@@ -69,5 +123,50 @@ mod tests {
         assert_eq!(status(&store, &params.reservation_sid), Status::Pending, "lost, for now");
         assert_eq!(finish(confirm(&store, &recheck, store.kv().now())), Confirmed::Restored(1));
         assert_eq!(status(&store, &params.reservation_sid), Status::Accepted);
+    }
+
+    /// Twilio as a script, for the edge's decision.
+    struct Twilio {
+        update: Result<(), RestError>,
+        now: Option<Status>,
+    }
+
+    impl ReservationAtTwilio for Twilio {
+        type Error = RestError;
+        async fn update(&self, _: Status, _: Option<&ActivitySid>) -> Result<(), RestError> {
+            self.update.clone()
+        }
+        async fn status(&self) -> Result<Option<Status>, RestError> {
+            Ok(self.now)
+        }
+    }
+
+    #[test]
+    fn a_decision_at_the_edge_records_only_what_twilio_applied() {
+        let store = store();
+        let params = callback(9);
+        let now = store.kv().now();
+        finish(callback::assignment_callback(&store, &params, &Policy::Defer, now)).unwrap();
+        let sid = params.reservation_sid.clone();
+        let not_pending = crate::twilio::rest::refused(400, br#"{"code":20001,"message":"not in expected state"}"#);
+
+        let refused = Twilio { update: Err(crate::twilio::rest::refused(401, b"{}")), now: None };
+        let error = finish(decide_at_twilio(&store, &refused, sid.clone(), Status::Accepted, None, now)).unwrap_err();
+        assert_eq!((error.status(), error.code()), (502, "twilio_refused"));
+        assert_eq!(status(&store, &sid), Status::Pending, "nothing recorded");
+
+        let gone = Twilio { update: Err(not_pending.clone()), now: Some(Status::Timeout) };
+        let error = finish(decide_at_twilio(&store, &gone, sid.clone(), Status::Accepted, None, now)).unwrap_err();
+        assert_eq!((error.status(), error.code()), (409, "no_longer_pending"));
+        assert_eq!(status(&store, &sid), Status::Timeout, "Twilio's real status recorded");
+
+        let other = callback(10);
+        finish(callback::assignment_callback(&store, &other, &Policy::Defer, now)).unwrap();
+        let applied = Twilio { update: Err(not_pending), now: Some(Status::Rejected) };
+        let decided =
+            finish(decide_at_twilio(&store, &applied, other.reservation_sid.clone(), Status::Rejected, None, now))
+                .unwrap();
+        assert_eq!((decided.status, decided.how, decided.not_recorded), (Status::Rejected, Applied::AlreadySo, None));
+        assert_eq!(status(&store, &other.reservation_sid), Status::Rejected);
     }
 }

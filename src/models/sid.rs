@@ -91,6 +91,11 @@ sid_type!(
     "WK"
 );
 sid_type!(
+    /// A Twilio Account (`AC…`).
+    AccountSid,
+    "AC"
+);
+sid_type!(
     /// A TaskRouter Activity (`WA…`).
     ActivitySid,
     "WA"

@@ -27,6 +27,10 @@ pub struct Summary<S = Status> {
     pub status_updated_at: Timestamp,
     /// A short `key=value` rendering of the task attributes.
     pub task: String,
+    /// While pending: how long until TaskRouter times the reservation out, as of the answer.
+    /// Shown to operators only (the console counts it down), never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_ms: Option<u64>,
 }
 
 impl Reservation {
@@ -42,6 +46,7 @@ impl Reservation {
             received_at: self.received_at,
             status_updated_at: self.status_updated_at,
             task: self.task_attributes.as_ref().map(summarize).unwrap_or_default(),
+            expires_in_ms: None,
         }
     }
 }
@@ -50,8 +55,12 @@ impl Summary {
     /// The summary as an operator should see it at `now`.
     pub fn reported(&self, now: Timestamp, timeouts: &ReservationTimeouts) -> Summary<ReportedStatus> {
         let timeout_secs = timeouts.seconds_for(self.workflow_sid.as_ref());
+        let status = ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs);
+        let expires_in_ms = (status == ReportedStatus::Stored(Status::Pending))
+            .then(|| timeout_secs.saturating_mul(1000).saturating_sub(self.received_at.age_ms(now)));
         Summary {
-            status: ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs),
+            status,
+            expires_in_ms,
             reservation_sid: self.reservation_sid.clone(),
             task_sid: self.task_sid.clone(),
             workspace_sid: self.workspace_sid.clone(),

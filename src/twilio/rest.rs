@@ -11,6 +11,7 @@
 
 use serde::Deserialize;
 
+use crate::flows::decide::Failure;
 use crate::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
 
 /// Attempts in all, and the first delay (doubled after each attempt).
@@ -92,6 +93,55 @@ pub fn describe(status: u16, body: &TwilioErrorBody, retried: bool) -> String {
     format!("{what}{code}{message}{more}")
 }
 
+/// What went wrong asking Twilio, for the worker (the CLI has its own, with reqwest's causes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestError {
+    #[error("{}", describe(*.status, .body, *.retried))]
+    Refused { status: u16, body: TwilioErrorBody, retried: bool },
+    /// An update was sent and no answer came back: it may or may not have been applied.
+    #[error("the answer from Twilio was lost ({0})")]
+    Lost(String),
+    /// A read failed at every attempt without any answer.
+    #[error("could not reach Twilio after {ATTEMPTS} attempts: {0}")]
+    Unreachable(String),
+    #[error("Twilio answered something unexpected: {0}")]
+    Unexpected(String),
+}
+
+impl Failure for RestError {
+    fn bad_request(&self) -> bool {
+        matches!(self, RestError::Refused { status: 400, .. })
+    }
+
+    fn outcome_unknown(&self) -> bool {
+        match self {
+            RestError::Refused { status, .. } => (500..600).contains(status),
+            RestError::Lost(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Twilio's answer to a request that was not a success, as a [`RestError`].
+pub fn refused(status: u16, body: &[u8]) -> RestError {
+    let body = serde_json::from_slice(body).unwrap_or_default();
+    RestError::Refused { status, body, retried: status == 429 || (500..600).contains(&status) }
+}
+
+/// One of a Workspace's activities, for the reject menu.
+#[derive(Debug, Clone, serde::Serialize, Deserialize, PartialEq, Eq)]
+pub struct Activity {
+    pub sid: ActivitySid,
+    pub friendly_name: String,
+    pub available: bool,
+}
+
+/// A page of `GET /v1/Workspaces/{WS}/Activities`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ActivityPage {
+    pub activities: Vec<Activity>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +189,20 @@ mod tests {
             describe(503, &TwilioErrorBody::default(), true),
             "Twilio failed with 503; gave up after 4 attempts"
         );
+    }
+
+    #[test]
+    fn a_refusal_keeps_twilios_words_and_says_whether_it_may_have_applied() {
+        let body = br#"{"code":20001,"message":"Reservation is not in expected state [pending]","more_info":"https://www.twilio.com/docs/errors/20001","status":400}"#;
+        let not_pending = refused(400, body);
+        assert!(not_pending.bad_request() && !not_pending.outcome_unknown());
+        assert_eq!(
+            not_pending.to_string(),
+            "Twilio refused the request (400) [error 20001]: Reservation is not in expected state [pending] (see https://www.twilio.com/docs/errors/20001)"
+        );
+        assert!(refused(502, b"<html>").outcome_unknown());
+        assert!(RestError::Lost("timed out".into()).outcome_unknown());
+        assert!(!refused(401, b"{}").outcome_unknown());
     }
 
     #[test]

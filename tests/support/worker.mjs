@@ -168,3 +168,30 @@ async function dispose() {
   miniflare = undefined;
   if (running) await running.dispose();
 }
+
+/**
+ * A worker of its own, on its own port, with `bindings` (for tests that need a variable only
+ * known at run time, such as a mock's URL). Stopped with the file. `fetch` reaches it in-process
+ * (as `http://localhost/…`, the URL tests sign), `url` over HTTP (for a browser).
+ */
+export async function ownWorker(bindings) {
+  const mf = new Miniflare({
+    host: '127.0.0.1',
+    port: 0,
+    cf: false,
+    modules: true,
+    scriptPath: SCRIPT,
+    modulesRoot: path.dirname(SCRIPT),
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
+    compatibilityDate: '2026-04-01',
+    kvNamespaces: ['RESERVATIONS'],
+    bindings,
+    handleRuntimeStdio: (stdout, stderr) => {
+      stdout.resume();
+      stderr.resume();
+    },
+  });
+  onStop(() => mf.dispose());
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  return { url, fetch: (target, init) => mf.dispatchFetch(target, init) };
+}

@@ -12,7 +12,7 @@ use crate::store::listing::ListQuery;
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     request::operator(req, config)?;
-    let query = ListQuery::parse(&req.query())?;
+    let query = ListQuery::parse(req.query())?;
     let store = ctx.store()?;
     let page = store.page(&query, ctx.now(), &config.reservation_timeouts).await?;
     log.kv = Some(store.kv().operations());

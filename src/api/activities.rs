@@ -1,0 +1,37 @@
+//! `GET /activities?reservation_sid=WR…`: the activities of that reservation's Workspace, for
+//! the console's reject menu. The stored reservation names the Workspace and the Account the
+//! worker signs in to Twilio as, the same way accept and reject do.
+
+use serde_json::json;
+
+use super::Context;
+use super::request::{self, Incoming};
+use super::reservations::decide::taskrouter_for;
+use crate::error::ApiError;
+use crate::http::Reply;
+use crate::models::ReservationSid;
+use crate::request_log::RequestLog;
+use crate::store::Kv;
+
+pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
+    request::operator(req, ctx.config()?)?;
+    let mut sid = None;
+    for (name, value) in form_urlencoded::parse(req.query().as_bytes()) {
+        match name.as_ref() {
+            "reservation_sid" => sid = Some(value.parse::<ReservationSid>()?),
+            other => {
+                return Err(ApiError::InvalidQuery(format!("unknown query parameter {other:?}: use reservation_sid")));
+            }
+        }
+    }
+    let sid = sid.ok_or_else(|| {
+        ApiError::InvalidQuery("reservation_sid is missing: the reservation names the Workspace and the Account".into())
+    })?;
+    let store = ctx.store()?;
+    let found = store.get(&sid).await;
+    log.kv = Some(store.kv().operations());
+    let record = found?.ok_or(ApiError::ReservationNotFound(sid))?.record;
+    let activities = taskrouter_for(ctx, &record)?.activities(&record.workspace_sid).await?;
+    log.outcome = "listed";
+    Ok(Reply::json(200, &json!({ "workspace_sid": record.workspace_sid, "activities": activities })))
+}

@@ -1,0 +1,21 @@
+//! `GET /`, `/console.js`, `/console.css`, `/console.svg`: the operator console, embedded in the bundle (see the
+//! README for why not Workers Static Assets). Served to anyone: it holds no data and no secret;
+//! everything it shows comes from the operator API, behind the bearer token.
+
+use crate::http::{CSP_CONSOLE, Reply};
+use crate::routes::Asset;
+
+const PAGE: &str = include_str!("../console/index.html");
+const SCRIPT: &str = include_str!("../console/console.js");
+const STYLE: &str = include_str!("../console/console.css");
+const ICON: &str = include_str!("../console/icon.svg");
+
+pub fn handle(asset: Asset) -> Reply {
+    let (content_type, body) = match asset {
+        Asset::Page => ("text/html; charset=utf-8", PAGE),
+        Asset::Script => ("text/javascript; charset=utf-8", SCRIPT),
+        Asset::Style => ("text/css; charset=utf-8", STYLE),
+        Asset::Icon => ("image/svg+xml", ICON),
+    };
+    Reply { content_type, csp: CSP_CONSOLE, ..Reply::raw_json(200, body.to_owned()) }
+}

@@ -1,0 +1,257 @@
+// The operator console and the decisions it takes at the edge: POST /reservations/{sid}/accept
+// and …/reject, GET /activities, against Prism serving Twilio's description (and the error fake
+// for what Prism cannot do), then the page itself in a real Chromium driven by puppeteer-core.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import puppeteer from 'puppeteer-core';
+
+import { startFakeTwilio } from './support/fake_twilio.mjs';
+import { assertError } from './support/http.mjs';
+import { onStop } from './support/lifecycle.mjs';
+import { prismRequests, startedPrism } from './support/prism.mjs';
+import { BASE, assignmentParams, sid, signedPost } from './support/twilio.mjs';
+import { API_TOKEN, AUTH_TOKEN, ownWorker } from './support/worker.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SCREENSHOTS = path.join(root, 'target/console');
+const XSS = '<img src=x onerror=alert(1)>';
+
+function chromePath() {
+  if (process.env.CHROME_PATH) return process.env.CHROME_PATH;
+  try {
+    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+const bindings = (taskrouterUrl) => ({
+  TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+  RESERVATIONS_API_TOKEN: API_TOKEN,
+  PUBLIC_URL: BASE,
+  TWILIO_TASKROUTER_URL: taskrouterUrl,
+});
+
+async function callback(edge, overrides = {}) {
+  const params = assignmentParams(overrides);
+  const response = await signedPost(edge.fetch, '/assignment_callback', params);
+  assert.equal(response.status, 200, await response.clone().text());
+  return params;
+}
+
+function decide(edge, reservationSid, decision, body = {}, token = API_TOKEN) {
+  return edge.fetch(`${BASE}/reservations/${reservationSid}/${decision}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+async function storedStatus(edge, reservationSid) {
+  const response = await edge.fetch(`${BASE}/reservations/${reservationSid}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+  return (await response.json()).status;
+}
+
+let prism;
+let fake;
+let viaPrism;
+let viaFake;
+
+before(async () => {
+  prism = await startedPrism();
+  fake = await startFakeTwilio();
+  viaPrism = await ownWorker(bindings(prism.url));
+  viaFake = await ownWorker(bindings(fake.url));
+});
+
+describe('accept and reject at the edge', () => {
+  test('accept sends Twilio a valid update with Basic auth as the callback\'s account, then records it', async () => {
+    const params = await callback(viaFake);
+    const response = await decide(viaFake, params.ReservationSid, 'accept');
+    assert.equal(response.status, 200, await response.clone().text());
+    const answer = await response.json();
+    assert.deepEqual([answer.twilio_status, answer.recorded, answer.reservation.status], ['accepted', true, 'accepted']);
+    const [sent] = fake.requestsFor(params.ReservationSid);
+    assert.equal(sent.path, `/v1/Workspaces/${params.WorkspaceSid}/Tasks/${params.TaskSid}/Reservations/${params.ReservationSid}`);
+    assert.deepEqual(sent.form, { ReservationStatus: 'accepted' });
+    assert.equal(sent.authorization, `Basic ${Buffer.from(`${params.AccountSid}:${AUTH_TOKEN}`).toString('base64')}`);
+    assert.equal(await storedStatus(viaFake, params.ReservationSid), 'accepted');
+  });
+
+  test('Prism, serving Twilio\'s description, finds the accept and the reject with an activity valid', async () => {
+    const accepted = await callback(viaPrism);
+    const rejected = await callback(viaPrism);
+    const mark = prism.mark();
+    assert.equal((await decide(viaPrism, accepted.ReservationSid, 'accept')).status, 200);
+    const activity = sid('WA');
+    assert.equal((await decide(viaPrism, rejected.ReservationSid, 'reject', { activity_sid: activity })).status, 200);
+    const seen = prismRequests(prism.logSince(mark)).filter((r) => r.method === 'POST');
+    assert.equal(seen.length, 2, prism.logSince(mark));
+    assert.ok(seen.every((r) => r.valid === true), prism.logSince(mark));
+    assert.equal(await storedStatus(viaPrism, rejected.ReservationSid), 'rejected');
+  });
+
+  test('a reservation no longer pending at Twilio is recorded with its real status: 409', async () => {
+    const params = await callback(viaFake);
+    fake.behave(params.ReservationSid, 'no_longer_pending');
+    const response = await decide(viaFake, params.ReservationSid, 'accept');
+    const body = await assertError(response, 409, 'no_longer_pending');
+    assert.equal(body.error.twilio_status, 'timeout');
+    assert.equal(await storedStatus(viaFake, params.ReservationSid), 'timeout');
+  });
+
+  test('429 is retried within the request; Twilio\'s refusals are named; nothing is recorded', async () => {
+    const limited = await callback(viaFake);
+    fake.behave(limited.ReservationSid, 'rate_limited');
+    assert.equal((await decide(viaFake, limited.ReservationSid, 'accept')).status, 200);
+    assert.equal(fake.requestsFor(limited.ReservationSid).length, 3);
+
+    const unauthorized = await callback(viaFake);
+    fake.behave(unauthorized.ReservationSid, 'unauthorized');
+    const body = await assertError(await decide(viaFake, unauthorized.ReservationSid, 'accept'), 502, 'twilio_refused');
+    assert.match(body.error.message, /Twilio rejected the credentials.*\[error 20003\]: Authenticate/);
+    assert.equal(body.error.twilio.code, 20003);
+    assert.equal(await storedStatus(viaFake, unauthorized.ReservationSid), 'pending');
+    assert.ok(!JSON.stringify(body).includes(AUTH_TOKEN));
+  });
+
+  test('bad requests: no token, unknown reservation, activity on accept, malformed activity', async () => {
+    const params = await callback(viaFake);
+    await assertError(await decide(viaFake, params.ReservationSid, 'accept', {}, 'wrong'), 401, 'unauthorized');
+    await assertError(await decide(viaFake, sid('WR'), 'accept'), 404, 'reservation_not_found');
+    await assertError(await decide(viaFake, params.ReservationSid, 'accept', { activity_sid: sid('WA') }), 400, 'invalid_json');
+    await assertError(await decide(viaFake, params.ReservationSid, 'reject', { activity_sid: 'WAnope' }), 400, 'invalid_sid');
+    await assertError(await decide(viaFake, params.ReservationSid, 'reject', { status: 'x' }), 400, 'invalid_json');
+    assert.equal(fake.requestsFor(params.ReservationSid).length, 0, 'Twilio was never asked');
+  });
+
+  test('GET /activities lists the reservation\'s Workspace\'s activities from Twilio', async () => {
+    const params = await callback(viaPrism);
+    const mark = prism.mark();
+    const response = await viaPrism.fetch(`${BASE}/activities?reservation_sid=${params.ReservationSid}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+    assert.equal(response.status, 200, await response.clone().text());
+    const body = await response.json();
+    assert.equal(body.workspace_sid, params.WorkspaceSid);
+    assert.ok(body.activities.length > 0 && body.activities.every((a) => /^WA[0-9a-f]{32}$/i.test(a.sid) && typeof a.friendly_name === 'string'));
+    const [seen] = prismRequests(prism.logSince(mark));
+    assert.equal(seen.path.split('?')[0], `/v1/Workspaces/${params.WorkspaceSid}/Activities`);
+    assert.equal(seen.valid, true);
+    await assertError(await viaPrism.fetch(`${BASE}/activities`, { headers: { authorization: `Bearer ${API_TOKEN}` } }), 400, 'invalid_query');
+  });
+});
+
+describe('the console page', () => {
+  const executablePath = chromePath();
+  let browser;
+
+  before(async () => {
+    if (!executablePath) return;
+    browser = await puppeteer.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    onStop(() => browser.close());
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+  after(() => browser?.close());
+
+  /** A fresh tab (its own sessionStorage) on `edge`'s page, with dialogs and errors recorded. */
+  async function open(edge, { width = 1100, height = 720 } = {}) {
+    const context = await browser.createBrowserContext();
+    const page = await context.newPage();
+    await page.setViewport({ width, height });
+    const seen = { dialogs: [], errors: [] };
+    page.on('dialog', async (dialog) => {
+      seen.dialogs.push(dialog.message());
+      await dialog.dismiss();
+    });
+    page.on('pageerror', (error) => seen.errors.push(error.message));
+    page.on('console', (message) => message.type() === 'error' && seen.errors.push(message.text()));
+    const response = await page.goto(`${edge.url}/`);
+    return { page, seen, response, context };
+  }
+
+  async function signIn(page, token) {
+    await page.waitForSelector('#token', { visible: true });
+    await page.type('#token', token);
+    await page.keyboard.press('Enter');
+  }
+
+  const row = (reservationSid) => `li[data-sid="${reservationSid}"]`;
+
+  test('browser', { skip: !executablePath && 'NO BROWSER: install chromium or set CHROME_PATH; the console was NOT tested in a browser' }, async (t) => {
+    await t.test('is served with a strict CSP and runs no inline script', async () => {
+      const { response, seen, context } = await open(viaPrism);
+      const headers = response.headers();
+      const csp = headers['content-security-policy'];
+      for (const directive of ["script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", "default-src 'none'"]) assert.ok(csp.includes(directive), csp);
+      assert.ok(!csp.includes('unsafe'), csp);
+      assert.equal(headers['x-content-type-options'], 'nosniff');
+      assert.deepEqual(seen.errors, []);
+      await context.close();
+    });
+
+    await t.test('token → a callback appears within 2 s → accept by keyboard → Prism saw it → the row says accepted', async () => {
+      const { page, seen, context } = await open(viaPrism);
+      await signIn(page, API_TOKEN);
+      await page.waitForSelector('#board', { visible: true });
+      assert.equal(await page.evaluate(() => document.cookie), '');
+      assert.ok(!page.url().includes(API_TOKEN));
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('taskrouter-edge:operator-token')), API_TOKEN);
+
+      await callback(viaPrism, { TaskAttributes: JSON.stringify({ type: 'sales', from: '+14155550111', language: 'es' }) });
+      const params = await callback(viaPrism, { TaskAttributes: JSON.stringify({ type: 'support', name: XSS, language: 'en' }) });
+      await page.waitForSelector(row(params.ReservationSid), { timeout: 2000 });
+
+      const task = await page.$eval(`${row(params.ReservationSid)} .task`, (node) => node.textContent);
+      assert.ok(task.includes(XSS), task);
+      assert.equal(await page.$$eval('#reservations img', (images) => images.length), 0);
+      assert.match(await page.$eval(`${row(params.ReservationSid)} .countdown`, (node) => node.textContent), /^\d+:\d\d left$/);
+      const order = await page.$$eval('#reservations li', (items) => items.map((item) => item.dataset.sid));
+      assert.equal(order[0], params.ReservationSid, 'newest first');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'console-desktop.png') });
+
+      const mark = prism.mark();
+      await page.focus(`${row(params.ReservationSid)} .accept`);
+      await page.keyboard.press('Enter');
+      await page.waitForFunction((selector) => /accepted/.test(document.querySelector(`${selector} .outcome`)?.textContent ?? ''), { timeout: 10_000 }, row(params.ReservationSid));
+      assert.ok(await page.$eval(row(params.ReservationSid), (node) => node.classList.contains('done')));
+      const posted = prismRequests(prism.logSince(mark)).filter((r) => r.method === 'POST');
+      assert.deepEqual(posted.map((r) => [r.path, r.valid]), [[`/v1/Workspaces/${params.WorkspaceSid}/Tasks/${params.TaskSid}/Reservations/${params.ReservationSid}`, true]]);
+      assert.equal(await storedStatus(viaPrism, params.ReservationSid), 'accepted');
+      assert.deepEqual(seen.dialogs, [], 'the attribute ran nothing');
+      assert.deepEqual(seen.errors, []);
+
+      await page.setViewport({ width: 360, height: 740 });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'console-360.png'), fullPage: true });
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no sideways scrolling at 360 px');
+      await context.close();
+    });
+
+    await t.test('a wrong token is told, and the token is asked again', async () => {
+      const { page, context } = await open(viaPrism);
+      await signIn(page, 'not-the-token');
+      await page.waitForFunction(() => /refused this operator token \(401\)/.test(document.querySelector('#problem').textContent), { timeout: 5000 });
+      assert.ok(await page.$eval('#sign-in', (form) => !form.hidden));
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('taskrouter-edge:operator-token')), null);
+      await context.close();
+    });
+
+    await t.test('Twilio\'s 400 not-pending shows the real status; an unreachable worker is told', async () => {
+      const { page, context } = await open(viaFake, { width: 360, height: 740 });
+      await signIn(page, API_TOKEN);
+      const params = await callback(viaFake);
+      fake.behave(params.ReservationSid, 'no_longer_pending');
+      await page.waitForSelector(row(params.ReservationSid), { timeout: 2000 });
+      await page.click(`${row(params.ReservationSid)} .accept`);
+      await page.waitForFunction((selector) => /No longer pending: Twilio says it is timeout/.test(document.querySelector(`${selector} .outcome`)?.textContent ?? ''), { timeout: 10_000 }, row(params.ReservationSid));
+
+      await page.setRequestInterception(true);
+      page.on('request', (request) => (request.url().includes('/reservations?') ? request.abort('connectionrefused') : request.continue()));
+      await page.waitForFunction(() => /cannot reach the worker/.test(document.querySelector('#problem').textContent), { timeout: 5000 });
+      await context.close();
+    });
+  });
+});
