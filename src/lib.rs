@@ -71,18 +71,37 @@ mod entry {
         respond(reply)
     }
 
-    fn respond(reply: Reply) -> worker::Result<Response> {
+    /// The headers of each kind of answer (they are all `&'static str`), made once per isolate:
+    /// a `Response` copies the headers it is given, so one `Headers` serves every answer of its
+    /// kind, and an answer costs no crossing into JavaScript per header.
+    type HeaderKind = (&'static str, &'static str, Option<&'static str>);
+
+    thread_local! {
+        static HEADERS: std::cell::RefCell<Vec<(HeaderKind, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    fn headers_for(kind: HeaderKind) -> worker::Result<JsValue> {
+        if let Some(found) = HEADERS.with_borrow(|made| made.iter().find(|(k, _)| *k == kind).map(|(_, h)| h.clone())) {
+            return Ok(found);
+        }
+        let (content_type, csp, allow) = kind;
         let headers = Headers::new()?;
-        headers.set("content-type", reply.content_type)?;
-        headers.set("content-security-policy", reply.csp)?;
+        headers.set("content-type", content_type)?;
+        headers.set("content-security-policy", csp)?;
         headers.set("x-content-type-options", "nosniff")?;
         headers.set("referrer-policy", "no-referrer")?;
-        if let Some(allow) = reply.allow {
+        if let Some(allow) = allow {
             headers.set("allow", allow)?;
         }
+        let headers = JsValue::from(headers);
+        HEADERS.with_borrow_mut(|made| made.push((kind, headers.clone())));
+        Ok(headers)
+    }
+
+    fn respond(reply: Reply) -> worker::Result<Response> {
         let init = ResponseInit::new();
         init.set_status(reply.status);
-        init.set_headers(&JsValue::from(headers));
+        init.set_headers(&headers_for((reply.content_type, reply.csp, reply.allow))?);
         // A 204 may carry no body at all, not even an empty one.
         let body = (!reply.body.is_empty()).then_some(reply.body.as_str());
         Ok(Response::new_with_opt_str_and_init(body, &init)?)

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::Context;
 use crate::http::Reply;
 use crate::request_log::RequestLog;
-use crate::store::kv::BINDING;
+use crate::store::kv::WorkersKv;
 
 pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
     let configured = |present: bool| if present { "set" } else { "missing" };
@@ -24,7 +24,7 @@ pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
         }),
         Err(problem) => json!({ "ok": false, "problem": problem.to_string() }),
     };
-    let store_bound = ctx.env.kv(BINDING).is_ok();
+    let store_bound = WorkersKv::open(&ctx.env).is_ok();
     let healthy = store_bound && ctx.config.as_ref().as_ref().is_ok_and(|config| config.assignment_policy.is_ok());
     log.outcome = if healthy { "healthy" } else { "unhealthy" };
     Reply::json(

@@ -19,6 +19,8 @@ use crate::twilio::{FormParams, signature};
 
 pub struct Incoming {
     raw: web_sys::Request,
+    /// Fetched from the request once: each `headers()` is a crossing of its own.
+    headers: web_sys::Headers,
     /// As the runtime serialized it. Kept as text: parsing it with the `url` crate would bring
     /// IDNA's Unicode tables into the bundle for nothing.
     url: String,
@@ -27,7 +29,8 @@ pub struct Incoming {
 impl Incoming {
     pub fn new(raw: web_sys::Request) -> Incoming {
         let url = raw.url();
-        Incoming { raw, url }
+        let headers = raw.headers();
+        Incoming { raw, headers, url }
     }
 
     pub fn method(&self) -> String {
@@ -47,7 +50,7 @@ impl Incoming {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.raw.headers().get(name).ok().flatten()
+        self.headers.get(name).ok().flatten()
     }
 
     /// The body, if it has the expected media type and fits the limit. A body that declares its

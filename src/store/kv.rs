@@ -1,8 +1,19 @@
 //! Workers KV behind the [`Kv`] interface: the only code that talks to KV.
+//!
+//! The binding is called directly, not through `worker::kv::KvStore`: that wrapper looks up its
+//! five methods on every `env.kv()` (six crossings into JavaScript per request) and converts
+//! options, metadata and listings field by field with `serde_wasm_bindgen` (a crossing per
+//! field, and about 20 KB of wasm). Here options and metadata cross as one JSON text each
+//! (`JSON.parse` on the JavaScript side), a listing comes back as one JSON text
+//! (`JSON.stringify`), and values as bytes.
 
 use std::time::Duration;
 
-use worker::kv::KvStore;
+use serde::Deserialize;
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::js_sys::{self, JSON, Promise, Reflect, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Delay, Env};
 
 use super::{Kv, ListedKey, ListedPage, OperationCounter, Operations, StoreError};
@@ -11,31 +22,83 @@ use crate::models::Summary;
 /// The KV binding's name in wrangler.toml.
 pub const BINDING: &str = "RESERVATIONS";
 
+#[wasm_bindgen]
+extern "C" {
+    /// A Workers KV namespace binding, as the runtime gives it.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type KvNamespace;
+
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &KvNamespace, key: &str, kind: &str) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn put(this: &KvNamespace, key: &str, value: &Uint8Array, options: &JsValue) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn delete(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn list(this: &KvNamespace, options: &JsValue) -> Result<Promise, JsValue>;
+}
+
 pub struct WorkersKv {
-    kv: KvStore,
+    kv: KvNamespace,
     /// What this request has cost so far, for its log line.
     operations: OperationCounter,
 }
 
-fn failed(action: &str, error: impl std::fmt::Display) -> StoreError {
-    StoreError(format!("{action}: {error}"))
+fn failed(action: &str, error: JsValue) -> StoreError {
+    let reason = error
+        .dyn_ref::<js_sys::Error>()
+        .map(|error| String::from(error.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "an error without a message".to_owned());
+    StoreError(format!("{action}: {reason}"))
+}
+
+async fn settle(action: &str, call: Result<Promise, JsValue>) -> Result<JsValue, StoreError> {
+    let promise = call.map_err(|error| failed(action, error))?;
+    JsFuture::from(promise).await.map_err(|error| failed(action, error))
+}
+
+/// A JSON text as the JavaScript value it describes.
+fn parsed(json: &str) -> Result<JsValue, StoreError> {
+    JSON::parse(json).map_err(|error| failed("preparing a store call", error))
+}
+
+/// What `list` answers, as JSON.
+#[derive(Deserialize)]
+struct Listing {
+    keys: Vec<ListingKey>,
+    list_complete: bool,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListingKey {
+    name: String,
+    #[serde(default)]
+    metadata: Option<serde_json::Value>,
 }
 
 impl WorkersKv {
     pub fn open(env: &Env) -> Result<WorkersKv, StoreError> {
-        let kv = env
-            .kv(BINDING)
-            .map_err(|_| StoreError(format!("the {BINDING} KV binding is missing: add it to wrangler.toml")))?;
-        Ok(WorkersKv { kv, operations: OperationCounter::default() })
+        let binding = Reflect::get(env, &JsValue::from_str(BINDING)).unwrap_or(JsValue::UNDEFINED);
+        if !binding.is_object() {
+            return Err(StoreError(format!("the {BINDING} KV binding is missing: add it to wrangler.toml")));
+        }
+        Ok(WorkersKv { kv: binding.unchecked_into(), operations: OperationCounter::default() })
     }
 }
 
 impl Kv for WorkersKv {
     /// As bytes, parsed by the caller: KV's own `json()` goes through JavaScript's `JSON.parse`,
-    /// which rounds every number to a double (and costs a conversion per field).
+    /// which rounds every number to a double.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.operations.count(|o| o.reads += 1);
-        self.kv.get(key).bytes().await.map_err(|e| failed("reading the store", e))
+        let value = settle("reading the store", self.kv.get(key, "arrayBuffer")).await?;
+        Ok((!value.is_null() && !value.is_undefined()).then(|| Uint8Array::new(&value).to_vec()))
     }
 
     async fn put_once(
@@ -46,28 +109,34 @@ impl Kv for WorkersKv {
         expires_at_secs: u64,
     ) -> Result<(), StoreError> {
         self.operations.count(|o| o.writes += 1);
-        // Bytes, not `put(&str)`: that goes through serde_wasm_bindgen and float formatting.
-        let mut put = self.kv.put_bytes(key, value).map_err(|e| failed("preparing a write", e))?;
-        if let Some(metadata) = metadata {
-            put = put.metadata(metadata).map_err(|e| failed("preparing a write", e))?;
-        }
-        put.expiration(expires_at_secs).execute().await.map_err(|e| failed("writing the store", e))
+        let options = match metadata {
+            Some(summary) => {
+                let metadata = serde_json::to_string(summary).map_err(|e| StoreError(e.to_string()))?;
+                format!(r#"{{"expiration":{expires_at_secs},"metadata":{metadata}}}"#)
+            }
+            None => format!(r#"{{"expiration":{expires_at_secs}}}"#),
+        };
+        let options = parsed(&options)?;
+        settle("writing the store", self.kv.put(key, &Uint8Array::from(value), &options)).await.map(drop)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.operations.count(|o| o.writes += 1);
-        self.kv.delete(key).await.map_err(|e| failed("deleting from the store", e))
+        settle("deleting from the store", self.kv.delete(key)).await.map(drop)
     }
 
     async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError> {
         self.operations.count(|o| o.lists += 1);
-        let mut list = self.kv.list().prefix(prefix.to_owned()).limit(limit as u64);
+        let mut options = serde_json::json!({ "prefix": prefix, "limit": limit });
         if let Some(cursor) = cursor {
-            list = list.cursor(cursor.to_owned());
+            options["cursor"] = cursor.into();
         }
-        let page = list.execute().await.map_err(|e| failed("listing the store", e))?;
-        let keys = page.keys.into_iter().map(|key| ListedKey { name: key.name, metadata: key.metadata }).collect();
-        Ok(ListedPage { keys, cursor: page.cursor.filter(|_| !page.list_complete) })
+        let answer = settle("listing the store", self.kv.list(&parsed(&options.to_string())?)).await?;
+        let text = JSON::stringify(&answer).map_err(|error| failed("reading a listing", error))?;
+        let listing: Listing = serde_json::from_str(&String::from(text))
+            .map_err(|error| StoreError(format!("reading a listing: {error}")))?;
+        let keys = listing.keys.into_iter().map(|key| ListedKey { name: key.name, metadata: key.metadata }).collect();
+        Ok(ListedPage { keys, cursor: listing.cursor.filter(|_| !listing.list_complete) })
     }
 
     async fn pause(&self, ms: u64) {
