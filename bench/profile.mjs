@@ -15,7 +15,7 @@ import { startWorker } from './cpu.mjs';
 import { signedCallbacks } from './requests.mjs';
 
 const REQUESTS = Number(process.env.BENCH_PROFILE_REQUESTS ?? 3000);
-const TOP = 15;
+const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 15);
 
 /** A DevTools-protocol session over a WebSocket. */
 async function devtools(url) {

@@ -61,12 +61,15 @@ let prism;
 let fake;
 let viaPrism;
 let viaFake;
+let quickTimeout;
 
 before(async () => {
   prism = await startedPrism();
   fake = await startFakeTwilio();
   viaPrism = await ownWorker(bindings(prism.url));
   viaFake = await ownWorker(bindings(fake.url));
+  // Reservations that TaskRouter would time out after 3 s.
+  quickTimeout = await ownWorker({ ...bindings(fake.url), RESERVATION_TIMEOUT_SECONDS: '3' });
 });
 
 describe('accept and reject at the edge', () => {
@@ -227,6 +230,44 @@ describe('the console page', () => {
       await page.setViewport({ width: 360, height: 740 });
       await page.screenshot({ path: path.join(SCREENSHOTS, 'console-360.png'), fullPage: true });
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no sideways scrolling at 360 px');
+      await context.close();
+    });
+
+    await t.test('reject offers the Workspace\'s activities, and sends the one chosen by keyboard', async () => {
+      const { page, seen, context } = await open(viaPrism);
+      await signIn(page, API_TOKEN);
+      const params = await callback(viaPrism);
+      await page.waitForSelector(row(params.ReservationSid), { timeout: 2000 });
+      await page.focus(`${row(params.ReservationSid)} .reject`);
+      await page.keyboard.press('Enter');
+      const select = `${row(params.ReservationSid)} .activity select`;
+      await page.waitForFunction((selector) => document.querySelector(selector)?.options.length > 1, { timeout: 5000 }, select);
+      const chosen = await page.$eval(select, (node) => node.options[1].value);
+      assert.match(chosen, /^WA[0-9a-f]{32}$/i);
+      assert.equal(await page.evaluate(() => document.activeElement.tagName), 'SELECT', 'the menu has the focus');
+      await page.keyboard.press('ArrowDown');
+      assert.equal(await page.$eval(select, (node) => node.value), chosen);
+      const mark = prism.mark();
+      await page.focus(`${row(params.ReservationSid)} .reject`);
+      await page.keyboard.press('Enter');
+      await page.waitForFunction((selector) => /rejected by Twilio/.test(document.querySelector(`${selector} .outcome`)?.textContent ?? ''), { timeout: 10_000 }, row(params.ReservationSid));
+      const posted = prismRequests(prism.logSince(mark)).filter((r) => r.method === 'POST');
+      assert.deepEqual(posted.map((r) => r.valid), [true]);
+      assert.equal(await storedStatus(viaPrism, params.ReservationSid), 'rejected');
+      assert.deepEqual(seen.errors, []);
+      await context.close();
+    });
+
+    await t.test('a reservation past its timeout is greyed out as expired, without a reload', async () => {
+      const { page, context } = await open(quickTimeout);
+      await signIn(page, API_TOKEN);
+      const params = await callback(quickTimeout);
+      await page.waitForSelector(row(params.ReservationSid), { timeout: 2000 });
+      await page.waitForFunction((selector) => {
+        const node = document.querySelector(selector);
+        return node?.classList.contains('done') && /Expired|No longer pending/.test(node.querySelector('.outcome').textContent);
+      }, { timeout: 8000 }, row(params.ReservationSid));
+      assert.ok(await page.$eval(`${row(params.ReservationSid)} .accept`, (button) => button.disabled));
       await context.close();
     });
 
