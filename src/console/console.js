@@ -4,6 +4,7 @@
 'use strict';
 
 const TOKEN_KEY = 'taskrouter-edge:operator-token';
+// Each poll is one KV list (see the README's free-plan arithmetic), so a hidden tab does not poll.
 const POLL_MS = 1000;
 const ENDED_KEPT_MS = 30_000;
 
@@ -190,7 +191,12 @@ async function poll() {
     say('problem', error.status === 0 ? `${error.message}. Retrying every second.` : `The worker answered ${error.status}: ${error.message}`);
     $('connection').textContent = 'Connection problem';
   }
-  timer = setTimeout(poll, POLL_MS);
+  schedule();
+}
+
+function schedule() {
+  clearTimeout(timer);
+  timer = document.hidden ? null : setTimeout(poll, POLL_MS);
 }
 
 function open() {
@@ -211,6 +217,12 @@ document.addEventListener('DOMContentLoaded', () => {
     open();
   });
   $('sign-out').addEventListener('click', () => signIn(''));
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && token() && !$('board').hidden) {
+      clearTimeout(timer);
+      poll();
+    }
+  });
   setInterval(tick, 250);
   if (token()) open();
   else signIn('');
