@@ -133,6 +133,13 @@ describe('accept and reject at the edge', () => {
     assert.equal(fake.requestsFor(params.ReservationSid).length, 0, 'Twilio was never asked');
   });
 
+  test('/health says how accept and reject sign in to TaskRouter, and where, without a secret', async () => {
+    const health = await (await viaFake.fetch(`${BASE}/health`)).json();
+    assert.equal(health.configuration.accept_at_the_edge, "each reservation's AccountSid and TWILIO_AUTH_TOKEN");
+    assert.equal(health.configuration.TWILIO_TASKROUTER_URL, fake.url);
+    assert.ok(!JSON.stringify(health).includes(AUTH_TOKEN));
+  });
+
   test('GET /activities lists the reservation\'s Workspace\'s activities from Twilio', async () => {
     const params = await callback(viaPrism);
     const mark = prism.mark();
