@@ -14,7 +14,7 @@ use worker::web_sys;
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::http::{self, FORM};
+use crate::http::{self, FORM, JSON};
 use crate::twilio::{FormParams, signature};
 
 pub struct Incoming {
@@ -78,6 +78,11 @@ impl Incoming {
             limited.push(&chunk.to_vec())?;
         }
         Ok(limited.into_bytes())
+    }
+
+    /// An operator's JSON body, parsed as `T` (whose unknown fields are refused).
+    pub async fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body(JSON).await?).map_err(|e| ApiError::InvalidJson(e.to_string()))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::api::request::{self, Incoming};
 use crate::api::taskrouter::TaskRouter;
 use crate::error::ApiError;
 use crate::flows::operator;
-use crate::http::{JSON, Reply};
+use crate::http::Reply;
 use crate::models::{AccountSid, ActivitySid, Reservation, Status};
 use crate::request_log::RequestLog;
 use crate::routes::Decision;
@@ -44,8 +44,7 @@ pub async fn handle(
     request::operator(req, config)?;
     let sid = sid_from_path(raw_sid)?;
     log.reservation_sid = Some(sid.clone());
-    let asked: Asked =
-        serde_json::from_slice(&req.body(JSON).await?).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let asked: Asked = req.json().await?;
     let (wanted, activity) = match (decision, asked.activity_sid) {
         (Decision::Accept, Some(_)) => {
             return Err(ApiError::InvalidJson("activity_sid goes with reject only".into()));

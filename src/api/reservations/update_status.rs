@@ -6,7 +6,7 @@ use crate::api::Context;
 use crate::api::request::{self, Incoming};
 use crate::error::ApiError;
 use crate::flows::operator;
-use crate::http::{JSON, Reply};
+use crate::http::Reply;
 use crate::models::Status;
 use crate::request_log::RequestLog;
 use crate::store::Kv;
@@ -29,8 +29,7 @@ pub async fn handle(
     request::operator(req, config)?;
     let sid = sid_from_path(raw_sid)?;
     log.reservation_sid = Some(sid.clone());
-    let body = req.body(JSON).await?;
-    let update: StatusUpdate = serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let update: StatusUpdate = req.json().await?;
     let next: Status = update.status.parse()?;
     let now = ctx.now();
     let store = ctx.store()?;
