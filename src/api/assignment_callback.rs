@@ -25,7 +25,7 @@ pub async fn handle(
     log.kv = Some(store.kv().operations());
     // Another callback for the same new reservation at the same moment may have written a key
     // of its own: one of the two is removed a moment later.
-    super::events::confirm_later(worker_ctx, store, recheck, "/assignment_callback");
+    super::events::confirm_later(worker_ctx, store, recheck, log);
     log.instruction = decision.answered.instruction;
     log.outcome = "stored";
     Ok(Reply::raw_json(200, decision.body))

@@ -30,21 +30,17 @@ pub async fn handle(
     let applied = events::apply(&store, &event, ctx.now()).await?;
     log.outcome = applied.outcome;
     log.kv = Some(store.kv().operations());
-    confirm_later(worker_ctx, store, applied.recheck, "/events");
+    confirm_later(worker_ctx, store, applied.recheck, log);
     Ok(Reply::no_content())
 }
 
 /// After the answer, in `waitUntil`: the second look at a write that moved a status. Logs a line
-/// only when it had something to do.
-pub fn confirm_later(
-    worker_ctx: &WorkerContext,
-    store: Reservations<WorkersKv>,
-    recheck: Recheck,
-    route: &'static str,
-) {
+/// (under the request's route) only when it had something to do.
+pub fn confirm_later(worker_ctx: &WorkerContext, store: Reservations<WorkersKv>, recheck: Recheck, log: &RequestLog) {
     if recheck.is_empty() {
         return;
     }
+    let route = log.route.clone();
     worker_ctx.wait_until(async move {
         let now = Timestamp::from_millis(worker::Date::now().as_millis());
         let (outcome, error) = match events::confirm(&store, &recheck, now).await {

@@ -68,11 +68,7 @@ pub async fn handle(
         (None, how) => format!("{wanted} by Twilio ({how})"),
     };
     let record = decided.record.map(|record| record.reported(now, &config.reservation_timeouts));
-    let route = match decision {
-        Decision::Accept => "/reservations/{sid}/accept",
-        Decision::Reject => "/reservations/{sid}/reject",
-    };
-    crate::api::events::confirm_later(worker_ctx, store, decided.recheck, route);
+    crate::api::events::confirm_later(worker_ctx, store, decided.recheck, log);
     Ok(Reply::json(
         200,
         &json!({ "twilio_status": decided.status, "recorded": decided.not_recorded.is_none(), "message": message, "reservation": record }),

@@ -37,6 +37,6 @@ pub async fn handle(
     log.outcome = outcome;
     log.kv = Some(store.kv().operations());
     // A repeated callback that read the record before this update may land after it.
-    crate::api::events::confirm_later(worker_ctx, store, recheck, "/reservations/{sid}/status");
+    crate::api::events::confirm_later(worker_ctx, store, recheck, log);
     Ok(Reply::json(200, &record.reported(now, &config.reservation_timeouts)))
 }
