@@ -66,6 +66,32 @@ pub struct Config {
     pub assignment_policy: Result<Policy, ConfigError>,
 }
 
+/// Where the credentials for Twilio's REST API come from (accept and reject at the edge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestSignIn<'a> {
+    /// `TWILIO_API_KEY` and `TWILIO_API_SECRET`.
+    ApiKey(&'a str, &'a Secret),
+    /// `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN`.
+    ConfiguredAccount(&'a AccountSid, &'a Secret),
+    /// The reservation's callback's Account SID and `TWILIO_AUTH_TOKEN`.
+    CallbackAccount(&'a Secret),
+    NotConfigured,
+}
+
+impl RestSignIn<'_> {
+    /// For `/health`: the variables it uses, never their values.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RestSignIn::ApiKey(..) => "TWILIO_API_KEY and TWILIO_API_SECRET",
+            RestSignIn::ConfiguredAccount(..) => "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
+            RestSignIn::CallbackAccount(_) => "each reservation's AccountSid and TWILIO_AUTH_TOKEN",
+            RestSignIn::NotConfigured => {
+                "not configured: set TWILIO_AUTH_TOKEN, or TWILIO_API_KEY and TWILIO_API_SECRET"
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{name} is {problem}")]
 pub struct ConfigError {
@@ -126,18 +152,28 @@ impl Config {
         })
     }
 
-    /// `Authorization: Basic …` for Twilio's REST API: the API key pair when set, otherwise the
-    /// Account SID (`TWILIO_ACCOUNT_SID`, else `account` from the reservation's callback) with
-    /// `TWILIO_AUTH_TOKEN`. `Err` names what is missing.
+    /// How the worker signs in to Twilio's REST API: the API key pair when set, otherwise the
+    /// Account SID (`TWILIO_ACCOUNT_SID`, else the reservation's callback's) with
+    /// `TWILIO_AUTH_TOKEN`.
+    pub fn rest_sign_in(&self) -> RestSignIn<'_> {
+        match (&self.twilio_api_key, &self.twilio_auth_token, &self.twilio_account_sid) {
+            (Some((key, secret)), _, _) => RestSignIn::ApiKey(key, secret),
+            (None, Some(token), Some(account)) => RestSignIn::ConfiguredAccount(account, token),
+            (None, Some(token), None) => RestSignIn::CallbackAccount(token),
+            (None, None, _) => RestSignIn::NotConfigured,
+        }
+    }
+
+    /// `Authorization: Basic …` for Twilio's REST API, by [`Config::rest_sign_in`]; `account` is
+    /// the Account SID the reservation's callback carried. `Err` names what is missing.
     pub fn rest_authorization(&self, account: Option<&AccountSid>) -> Result<Secret, &'static str> {
-        let (user, password) = match &self.twilio_api_key {
-            Some((key, secret)) => (key.clone(), secret.expose()),
-            None => {
-                let token = self.twilio_auth_token.as_ref().ok_or("TWILIO_AUTH_TOKEN")?;
-                let account = self.twilio_account_sid.as_ref().or(account).ok_or("TWILIO_ACCOUNT_SID")?;
-                (account.to_string(), token.expose())
-            }
+        let (user, password) = match self.rest_sign_in() {
+            RestSignIn::ApiKey(key, secret) => (key.to_owned(), secret),
+            RestSignIn::ConfiguredAccount(account, token) => (account.to_string(), token),
+            RestSignIn::CallbackAccount(token) => (account.ok_or("TWILIO_ACCOUNT_SID")?.to_string(), token),
+            RestSignIn::NotConfigured => return Err("TWILIO_AUTH_TOKEN"),
         };
+        let password = password.expose();
         let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
         Ok(Secret::new(format!("Basic {encoded}")))
     }

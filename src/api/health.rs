@@ -16,12 +16,7 @@ pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
             "RESERVATIONS_API_TOKEN": configured(config.reservations_api_token.is_some()),
             "signatures_checked": config.twilio_auth_token.is_some(),
             // How accept and reject at the edge sign in to TaskRouter's REST API.
-            "accept_at_the_edge": match (&config.twilio_api_key, &config.twilio_auth_token, &config.twilio_account_sid) {
-                (Some(_), _, _) => "TWILIO_API_KEY and TWILIO_API_SECRET",
-                (None, Some(_), Some(_)) => "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
-                (None, Some(_), None) => "each reservation's AccountSid and TWILIO_AUTH_TOKEN",
-                (None, None, _) => "not configured: set TWILIO_AUTH_TOKEN, or TWILIO_API_KEY and TWILIO_API_SECRET",
-            },
+            "accept_at_the_edge": config.rest_sign_in().describe(),
             "TWILIO_TASKROUTER_URL": config.taskrouter_url,
             "RESERVATION_TIMEOUT_SECONDS": config.reservation_timeouts.default_seconds,
             "WORKFLOW_TIMEOUTS": config.reservation_timeouts.per_workflow,
