@@ -102,6 +102,11 @@ impl Reply {
         Reply::raw_json(status, serde_json::to_string(value).unwrap_or_else(|_| "{}".into()))
     }
 
+    /// One of the console's files, under the console's policy.
+    pub fn console_file(content_type: &'static str, body: &str) -> Reply {
+        Reply { content_type, csp: CSP_CONSOLE, ..Reply::raw_json(200, body.to_owned()) }
+    }
+
     /// A body that is JSON already.
     pub fn raw_json(status: u16, body: String) -> Reply {
         Reply { status, body, allow: None, content_type: JSON, csp: CSP_NONE }

@@ -2,7 +2,7 @@
 //! README for why not Workers Static Assets). Served to anyone: it holds no data and no secret;
 //! everything it shows comes from the operator API, behind the bearer token.
 
-use crate::http::{CSP_CONSOLE, Reply};
+use crate::http::Reply;
 use crate::routes::Asset;
 
 const PAGE: &str = include_str!("../console/index.html");
@@ -17,5 +17,5 @@ pub fn handle(asset: Asset) -> Reply {
         Asset::Style => ("text/css; charset=utf-8", STYLE),
         Asset::Icon => ("image/svg+xml", ICON),
     };
-    Reply { content_type, csp: CSP_CONSOLE, ..Reply::raw_json(200, body.to_owned()) }
+    Reply::console_file(content_type, body)
 }
