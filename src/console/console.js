@@ -79,12 +79,10 @@ function tick() {
 function end(row, message, kind = '') {
   row.state = row.state === 'done' ? 'done' : 'ended';
   row.node.classList.add('done');
-  for (const button of row.node.querySelectorAll('button')) button.disabled = true;
+  enable(row, false);
   row.node.querySelector('.activity').hidden = true;
   row.node.querySelector('.countdown').textContent = '';
-  const outcome = row.node.querySelector('.outcome');
-  outcome.textContent = message;
-  outcome.className = `outcome ${kind}`;
+  outcome(row, message, kind);
   setTimeout(() => {
     row.node.remove();
     rows.delete(row.sid);
@@ -94,6 +92,10 @@ function end(row, message, kind = '') {
 
 function showEmpty() {
   $('empty').hidden = [...rows.values()].some((row) => row.state !== 'ended');
+}
+
+function enable(row, enabled) {
+  for (const button of row.node.querySelectorAll('button')) button.disabled = !enabled;
 }
 
 function outcome(row, text, kind) {
@@ -111,7 +113,7 @@ async function decide(row, decision) {
     if (chosen) body.activity_sid = chosen;
   }
   row.state = 'busy';
-  for (const button of row.node.querySelectorAll('button')) button.disabled = true;
+  enable(row, false);
   outcome(row, 'Asking Twilio…', '');
   try {
     const answer = await api(`/reservations/${encodeURIComponent(row.sid)}/${decision}`, { method: 'POST', body: JSON.stringify(body) });
@@ -124,7 +126,7 @@ async function decide(row, decision) {
       return end(row, `No longer pending: Twilio says it is ${error.body.error.twilio_status}. ${error.message}`, 'bad');
     }
     row.state = 'pending';
-    for (const button of row.node.querySelectorAll('button')) button.disabled = false;
+    enable(row, true);
     outcome(row, `Not done: ${error.message}`, 'bad');
   }
 }
