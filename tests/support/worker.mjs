@@ -11,6 +11,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 // The built worker; TEST_WORKER_SCRIPT replaces it only to prove that a worker that does not
 // start fails the run at once (tests/harness.test.mjs).
 const SCRIPT = process.env.TEST_WORKER_SCRIPT ?? path.join(root, 'build/index.js');
+/** Miniflare's options for the built worker, whatever its bindings. */
+const BUILT_WORKER = {
+  modules: true,
+  scriptPath: SCRIPT,
+  modulesRoot: path.dirname(SCRIPT),
+  modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
+  compatibilityDate: '2026-04-01',
+};
 
 export const AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
 export const API_TOKEN = 'test-operator-token-fedcba9876543210';
@@ -99,11 +107,7 @@ function start() {
     },
     workers: Object.entries(CONFIGURATIONS).map(([name, bindings]) => ({
       name,
-      modules: true,
-      scriptPath: SCRIPT,
-      modulesRoot: path.dirname(SCRIPT),
-      modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
-      compatibilityDate: '2026-04-01',
+      ...BUILT_WORKER,
       kvNamespaces: { RESERVATIONS: `kv-${name}` },
       bindings,
     })),
@@ -179,11 +183,7 @@ export async function ownWorker(bindings) {
     host: '127.0.0.1',
     port: 0,
     cf: false,
-    modules: true,
-    scriptPath: SCRIPT,
-    modulesRoot: path.dirname(SCRIPT),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
-    compatibilityDate: '2026-04-01',
+    ...BUILT_WORKER,
     kvNamespaces: ['RESERVATIONS'],
     bindings,
     handleRuntimeStdio: (stdout, stderr) => {
