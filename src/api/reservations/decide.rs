@@ -5,9 +5,9 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::sid_from_path;
+use super::one_reservation;
 use crate::api::Context;
-use crate::api::request::{self, Incoming};
+use crate::api::request::Incoming;
 use crate::api::taskrouter::TaskRouter;
 use crate::error::ApiError;
 use crate::flows::operator;
@@ -40,10 +40,7 @@ pub async fn handle(
     worker_ctx: &worker::Context,
     log: &mut RequestLog,
 ) -> Result<Reply, ApiError> {
-    let config = ctx.config()?;
-    request::operator(req, config)?;
-    let sid = sid_from_path(raw_sid)?;
-    log.reservation_sid = Some(sid.clone());
+    let (config, sid) = one_reservation(req, raw_sid, ctx, log)?;
     let asked: Asked = req.json().await?;
     let (wanted, activity) = match (decision, asked.activity_sid) {
         (Decision::Accept, Some(_)) => {

@@ -5,9 +5,24 @@ pub mod list;
 pub mod show;
 pub mod update_status;
 
+use super::Context;
+use super::request::{self, Incoming};
+use crate::config::Config;
 use crate::error::ApiError;
 use crate::models::ReservationSid;
+use crate::request_log::RequestLog;
 
-fn sid_from_path(raw: &str) -> Result<ReservationSid, ApiError> {
-    Ok(raw.parse()?)
+/// What every route on one reservation does first: the operator's token checked, then the SID
+/// from the path parsed and put on the log line.
+fn one_reservation<'a>(
+    req: &Incoming,
+    raw_sid: &str,
+    ctx: &'a Context,
+    log: &mut RequestLog,
+) -> Result<(&'a Config, ReservationSid), ApiError> {
+    let config = ctx.config()?;
+    request::operator(req, config)?;
+    let sid: ReservationSid = raw_sid.parse()?;
+    log.reservation_sid = Some(sid.clone());
+    Ok((config, sid))
 }

@@ -1,18 +1,15 @@
 //! `GET /reservations/{sid}`: the whole record, with its status as of now.
 
-use super::sid_from_path;
+use super::one_reservation;
 use crate::api::Context;
-use crate::api::request::{self, Incoming};
+use crate::api::request::Incoming;
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::request_log::RequestLog;
 use crate::store::Kv;
 
 pub async fn handle(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
-    let config = ctx.config()?;
-    request::operator(req, config)?;
-    let sid = sid_from_path(raw_sid)?;
-    log.reservation_sid = Some(sid.clone());
+    let (config, sid) = one_reservation(req, raw_sid, ctx, log)?;
     let store = ctx.store()?;
     let found = store.get(&sid).await?;
     log.kv = Some(store.kv().operations());

@@ -1,9 +1,9 @@
 //! `POST /reservations/{sid}/status` with `{"status":"accepted"}`: records what Twilio answered
 //! the operator, within the status model's rules.
 
-use super::sid_from_path;
+use super::one_reservation;
 use crate::api::Context;
-use crate::api::request::{self, Incoming};
+use crate::api::request::Incoming;
 use crate::error::ApiError;
 use crate::flows::operator;
 use crate::http::Reply;
@@ -25,10 +25,7 @@ pub async fn handle(
     worker_ctx: &worker::Context,
     log: &mut RequestLog,
 ) -> Result<Reply, ApiError> {
-    let config = ctx.config()?;
-    request::operator(req, config)?;
-    let sid = sid_from_path(raw_sid)?;
-    log.reservation_sid = Some(sid.clone());
+    let (config, sid) = one_reservation(req, raw_sid, ctx, log)?;
     let update: StatusUpdate = req.json().await?;
     let next: Status = update.status.parse()?;
     let now = ctx.now();
