@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use taskrouter_edge::flows::decide::{Failure, ReservationAtTwilio};
 use taskrouter_edge::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkflowSid, WorkspaceSid};
 pub use taskrouter_edge::twilio::rest::{TwilioErrorBody, TwilioReservation};
-use taskrouter_edge::twilio::rest::{describe, reservation_path, update_form};
+use taskrouter_edge::twilio::rest::{describe, is_retried, reservation_path, update_form};
 
 use crate::http::{self, AnswerError, AnswerLost, Repeat, SendError, Unreachable};
 use crate::output;
@@ -102,7 +102,7 @@ impl TaskRouter {
             self.client.post(url).basic_auth(&self.credentials.username, Some(&self.credentials.password)).form(form)
         })
         .await?;
-        ok_or_refused(response).await
+        ok_or_refused(response, Repeat::IfUnsent).await
     }
 
     /// A read, retried freely, parsed as `T`.
@@ -111,7 +111,7 @@ impl TaskRouter {
             self.client.get(url).basic_auth(&self.credentials.username, Some(&self.credentials.password))
         })
         .await?;
-        let bytes = http::body("Twilio", ok_or_refused(response).await?).await?;
+        let bytes = http::body("Twilio", ok_or_refused(response, Repeat::Freely).await?).await?;
         output::parse_json(&bytes).map_err(|error| {
             let start: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
             TwilioError::UnexpectedAnswer(format!("{error}: {start}"))
@@ -184,7 +184,9 @@ impl TaskRouter {
     }
 }
 
-async fn ok_or_refused(response: reqwest::Response) -> Result<reqwest::Response, TwilioError> {
+/// The answer if it is a success; otherwise Twilio's refusal, saying whether the request was
+/// sent as many times as the retry rule allows for its kind (`repeat`).
+async fn ok_or_refused(response: reqwest::Response, repeat: Repeat) -> Result<reqwest::Response, TwilioError> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);
@@ -193,7 +195,7 @@ async fn ok_or_refused(response: reqwest::Response) -> Result<reqwest::Response,
         Ok(bytes) => output::parse_json::<TwilioErrorBody>(&bytes).unwrap_or_default(),
         Err(_) => TwilioErrorBody::default(),
     };
-    let retried = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+    let retried = is_retried(status.as_u16(), repeat);
     Err(TwilioError::Refused { status, body, retried })
 }
 

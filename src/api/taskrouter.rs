@@ -75,7 +75,7 @@ impl TaskRouter {
             let retry_after = match self.attempt(method.clone(), path, form).await {
                 Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer.body),
                 Ok(answer) if is_retried(answer.status, repeat) && attempt < ATTEMPTS => answer.retry_after,
-                Ok(answer) => return Err(refused(answer.status, &answer.body)),
+                Ok(answer) => return Err(refused(answer.status, &answer.body, repeat)),
                 // The runtime's fetch does not tell a refused connection from a dropped one.
                 Err(reason) if repeat == Repeat::IfUnsent => return Err(RestError::Lost(reason)),
                 Err(_) if attempt < ATTEMPTS => None,

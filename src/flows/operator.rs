@@ -148,9 +148,16 @@ mod tests {
         let now = store.kv().now();
         finish(callback::assignment_callback(&store, &params, &Policy::Defer, now)).unwrap();
         let sid = params.reservation_sid.clone();
-        let not_pending = crate::twilio::rest::refused(400, br#"{"code":20001,"message":"not in expected state"}"#);
+        let not_pending = crate::twilio::rest::refused(
+            400,
+            br#"{"code":20001,"message":"not in expected state"}"#,
+            crate::twilio::rest::Repeat::IfUnsent,
+        );
 
-        let refused = Twilio { update: Err(crate::twilio::rest::refused(401, b"{}")), now: None };
+        let refused = Twilio {
+            update: Err(crate::twilio::rest::refused(401, b"{}", crate::twilio::rest::Repeat::IfUnsent)),
+            now: None,
+        };
         let error = finish(decide_at_twilio(&store, &refused, sid.clone(), Status::Accepted, None, now)).unwrap_err();
         assert_eq!((error.status(), error.code()), (502, "twilio_refused"));
         assert_eq!(status(&store, &sid), Status::Pending, "nothing recorded");

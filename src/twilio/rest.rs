@@ -122,10 +122,12 @@ impl Failure for RestError {
     }
 }
 
-/// Twilio's answer to a request that was not a success, as a [`RestError`].
-pub fn refused(status: u16, body: &[u8]) -> RestError {
+/// Twilio's answer to a request that was not a success, as a [`RestError`]. Whether it came
+/// after every attempt follows the retry rule for the request's kind: an update that met a `5xx`
+/// was sent once.
+pub fn refused(status: u16, body: &[u8], repeat: Repeat) -> RestError {
     let body = serde_json::from_slice(body).unwrap_or_default();
-    RestError::Refused { status, body, retried: status == 429 || (500..600).contains(&status) }
+    RestError::Refused { status, body, retried: is_retried(status, repeat) }
 }
 
 /// One of a Workspace's activities, for the reject menu.
@@ -194,15 +196,26 @@ mod tests {
     #[test]
     fn a_refusal_keeps_twilios_words_and_says_whether_it_may_have_applied() {
         let body = br#"{"code":20001,"message":"Reservation is not in expected state [pending]","more_info":"https://www.twilio.com/docs/errors/20001","status":400}"#;
-        let not_pending = refused(400, body);
+        let not_pending = refused(400, body, Repeat::IfUnsent);
         assert!(not_pending.bad_request() && !not_pending.outcome_unknown());
         assert_eq!(
             not_pending.to_string(),
             "Twilio refused the request (400) [error 20001]: Reservation is not in expected state [pending] (see https://www.twilio.com/docs/errors/20001)"
         );
-        assert!(refused(502, b"<html>").outcome_unknown());
+        assert!(refused(502, b"<html>", Repeat::IfUnsent).outcome_unknown());
         assert!(RestError::Lost("timed out".into()).outcome_unknown());
-        assert!(!refused(401, b"{}").outcome_unknown());
+        assert!(!refused(401, b"{}", Repeat::Freely).outcome_unknown());
+    }
+
+    #[test]
+    fn only_a_request_that_was_retried_says_it_gave_up() {
+        // An update is never sent again after a 5xx (it may have been applied); a read is.
+        assert_eq!(refused(503, b"", Repeat::IfUnsent).to_string(), "Twilio failed with 503");
+        assert_eq!(refused(503, b"", Repeat::Freely).to_string(), "Twilio failed with 503; gave up after 4 attempts");
+        assert_eq!(
+            refused(429, b"", Repeat::IfUnsent).to_string(),
+            "Twilio is rate-limiting these requests; gave up after 4 attempts"
+        );
     }
 
     #[test]
