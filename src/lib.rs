@@ -29,6 +29,12 @@ mod entry {
     use crate::request_log::RequestLog;
     use crate::routes::{self, Route};
 
+    /// Once per isolate, before its first request: see `api::executor`.
+    #[event(start)]
+    fn start() {
+        crate::api::executor::schedule_with_promises();
+    }
+
     /// Takes the runtime's own `Request` rather than `worker::Request`: see `api::request`.
     #[event(fetch)]
     async fn fetch(raw: web_sys::Request, env: Env, worker_ctx: WorkerContext) -> worker::Result<Response> {

@@ -6,6 +6,7 @@ pub mod assignment_callback;
 pub mod console;
 pub mod context;
 pub mod events;
+pub mod executor;
 pub mod health;
 pub mod request;
 pub mod reservations;

@@ -175,11 +175,13 @@ async function dispose() {
 
 /**
  * A worker of its own, on its own port, with `bindings` (for tests that need a variable only
- * known at run time, such as a mock's URL). Stopped with the file. `fetch` reaches it in-process
- * (as `http://localhost/…`, the URL tests sign), `url` over HTTP (for a browser).
+ * known at run time, such as a mock's URL) and any other Miniflare `options` (such as an
+ * `inspectorPort`). Stopped with the file. `fetch` reaches it in-process (as
+ * `http://localhost/…`, the URL tests sign), `url` over HTTP (for a browser).
  */
-export async function ownWorker(bindings) {
+export async function ownWorker(bindings, options = {}) {
   const mf = new Miniflare({
+    ...options,
     host: '127.0.0.1',
     port: 0,
     cf: false,
