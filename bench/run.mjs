@@ -13,6 +13,7 @@ import autocannon from 'autocannon';
 import { Miniflare } from 'miniflare';
 
 import { freePort, startedPrism } from '../tests/support/prism.mjs';
+import { boundary, boundaryTable } from './boundary.mjs';
 import { latencyChart } from './chart.mjs';
 import { cpu, cpuTable } from './cpu.mjs';
 import { AUTH_TOKEN, signedCallback } from './requests.mjs';
@@ -276,6 +277,7 @@ function markdown(results) {
   lines.push('', '| `GET /reservations?status=pending` | p50 ms | p99 ms | mean ms |', '| --- | --- | --- | --- |');
   for (const size of LISTING_SIZES) lines.push(`| ${size} stored | ${list[size].latency_p50_ms} | ${list[size].latency_p99_ms} | ${list[size].latency_mean_ms} |`);
   if (results.cpu) lines.push('', cpuTable(results.cpu));
+  if (results.boundary) lines.push('', boundaryTable(results.boundary));
   if (results.scale) lines.push('', scaleTable(results.scale));
   lines.push(
     '',
@@ -303,7 +305,7 @@ if (process.env.BENCH_WORKERS) {
   for (const name of Object.keys(WORKERS)) if (!process.env.BENCH_WORKERS.split(',').includes(name)) delete WORKERS[name];
 }
 if (only) {
-  const sections = { callback: callbackThroughput, cpu, listing, scale, bundle, cli, hot_path: hotPath };
+  const sections = { callback: callbackThroughput, cpu, boundary, listing, scale, bundle, cli, hot_path: hotPath };
   console.log(JSON.stringify(await sections[only](), null, 2));
   process.exit(0);
 }
@@ -312,6 +314,7 @@ const results = { machine: machine() };
 log('machine:', JSON.stringify(results.machine));
 results.callback = await callbackThroughput();
 results.cpu = await cpu();
+results.boundary = await boundary();
 results.listing = await listing();
 results.scale = await scale();
 results.bundle = await bundle();

@@ -1,14 +1,25 @@
 //! Reads the body and answers `{}`, through the same entry point and request type as the
 //! project's worker (`web_sys::Request`, no `cf` read).
+//!
+//! With `?awaits=N` it first awaits N promises that the runtime has already resolved, one after
+//! another: `bench/boundary.mjs` compares what one such await costs here (wasm-bindgen-futures'
+//! `JsFuture` and js-sys's executor) with what it costs in JavaScript (`bench/floor`).
 
-use worker::js_sys::Uint8Array;
+use worker::js_sys::{Promise, Uint8Array};
 use worker::wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Request, Response, ResponseInit};
 use worker::{Context, Env, event};
 
+fn awaits_asked(url: &str) -> usize {
+    url.split_once("awaits=").and_then(|(_, n)| n.split('&').next()?.parse().ok()).unwrap_or(0)
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, _env: Env, _ctx: Context) -> worker::Result<Response> {
+    for _ in 0..awaits_asked(&req.url()) {
+        JsFuture::from(Promise::resolve(&JsValue::NULL)).await?;
+    }
     let body = JsFuture::from(req.array_buffer()?).await?;
     let _bytes = Uint8Array::new(&body).to_vec();
     let headers = worker::web_sys::Headers::new()?;
