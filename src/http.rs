@@ -29,6 +29,13 @@ pub fn query_of(url: &str) -> &str {
     without_fragment.split_once('?').map_or("", |(_, query)| query)
 }
 
+/// What an answer that could not be read as expected said: the reason, then the answer's first
+/// 200 characters. Used by every client the project has (the worker's and the CLI's).
+pub fn unexpected_answer(error: impl std::fmt::Display, body: &[u8]) -> String {
+    let start: String = String::from_utf8_lossy(body).chars().take(200).collect();
+    format!("{error}: {start}")
+}
+
 /// Checks a `Content-Type` header's media type, ignoring parameters such as `charset`.
 pub fn require_media_type(header: Option<&str>, expected: &'static str) -> Result<(), ApiError> {
     let media_type = header.map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase());

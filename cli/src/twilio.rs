@@ -4,6 +4,7 @@ use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use taskrouter_edge::flows::decide::{Failure, ReservationAtTwilio};
+use taskrouter_edge::http::unexpected_answer;
 use taskrouter_edge::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkflowSid, WorkspaceSid};
 pub use taskrouter_edge::twilio::rest::{TwilioErrorBody, TwilioReservation};
 use taskrouter_edge::twilio::rest::{describe, is_retried, reservation_path, update_form};
@@ -112,10 +113,7 @@ impl TaskRouter {
         })
         .await?;
         let bytes = http::body("Twilio", ok_or_refused(response, Repeat::Freely).await?).await?;
-        output::parse_json(&bytes).map_err(|error| {
-            let start: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
-            TwilioError::UnexpectedAnswer(format!("{error}: {start}"))
-        })
+        output::parse_json(&bytes).map_err(|error| TwilioError::UnexpectedAnswer(unexpected_answer(error, &bytes)))
     }
 
     /// `POST …/Reservations/{WR}` with `ReservationStatus` (and `WorkerActivitySid` on reject).
@@ -139,10 +137,7 @@ impl TaskRouter {
         reservation: &ReservationSid,
     ) -> Result<TwilioReservation, TwilioError> {
         let found: TwilioReservation = self.get(&self.reservation_url(workspace, task, reservation)).await?;
-        if found.sid != reservation.as_str() {
-            let sid = output::printable(&found.sid);
-            return Err(TwilioError::UnexpectedAnswer(format!("reservation {sid} when {reservation} was asked for")));
-        }
+        found.check_is(reservation).map_err(|problem| TwilioError::UnexpectedAnswer(output::printable(&problem)))?;
         Ok(found)
     }
 

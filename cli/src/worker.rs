@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
+use taskrouter_edge::http::unexpected_answer;
 use taskrouter_edge::models::{ReportedStatus, Reservation, ReservationSid, Status, Summary};
 use taskrouter_edge::store::listing::{MAX_LIMIT, Page};
 
@@ -67,10 +68,7 @@ impl Worker {
             let body: ErrorBody = output::parse_json(&bytes).unwrap_or_default();
             return Err(WorkerError::Refused { status, code: body.error.code, message: body.error.message });
         }
-        output::parse_json(&bytes).map_err(|error| {
-            let start: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
-            WorkerError::UnexpectedAnswer(format!("{error}: {start}"))
-        })
+        output::parse_json(&bytes).map_err(|error| WorkerError::UnexpectedAnswer(unexpected_answer(error, &bytes)))
     }
 
     /// Every stored reservation with `status` (`all`, `pending`, …), newest first, all pages.

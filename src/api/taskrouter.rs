@@ -10,6 +10,7 @@ use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
 
 use crate::config::Secret;
 use crate::flows::decide::ReservationAtTwilio;
+use crate::http::unexpected_answer;
 use crate::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
 use crate::twilio::rest::{
     ATTEMPTS, Activity, ActivityPage, Repeat, RestError, TwilioReservation, is_retried, refused, reservation_path,
@@ -88,10 +89,7 @@ impl TaskRouter {
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, RestError> {
         let body = self.send(Method::Get, path, None).await?;
-        serde_json::from_slice(&body).map_err(|error| {
-            let start: String = String::from_utf8_lossy(&body).chars().take(200).collect();
-            RestError::Unexpected(format!("{error}: {start}"))
-        })
+        serde_json::from_slice(&body).map_err(|error| RestError::Unexpected(unexpected_answer(error, &body)))
     }
 
     /// The Workspace's activities, first page (TaskRouter's largest: 1,000).
@@ -127,9 +125,7 @@ impl ReservationAtTwilio for At<'_> {
 
     async fn status(&self) -> Result<Option<Status>, RestError> {
         let found: TwilioReservation = self.twilio.get(&self.path).await?;
-        if found.sid != self.sid.as_str() {
-            return Err(RestError::Unexpected(format!("reservation {} when {} was asked for", found.sid, self.sid)));
-        }
+        found.check_is(self.sid).map_err(RestError::Unexpected)?;
         Ok(found.status())
     }
 }

@@ -66,6 +66,16 @@ impl TwilioReservation {
     pub fn status(&self) -> Option<Status> {
         self.reservation_status.parse().ok()
     }
+
+    /// Twilio's answer must be about the reservation asked for: a record about another SID is
+    /// an unexpected answer, never a status to believe.
+    pub fn check_is(&self, asked: &ReservationSid) -> Result<(), String> {
+        if self.sid == asked.as_str() {
+            Ok(())
+        } else {
+            Err(format!("reservation {} when {asked} was asked for", self.sid))
+        }
+    }
 }
 
 /// Twilio's JSON error body.
