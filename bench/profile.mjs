@@ -2,43 +2,19 @@
 // DevTools protocol's Profiler.start/stop), while the worker answers N requests. Prints the
 // functions with the most self time, in µs per request.
 //
-//   node --experimental-websocket bench/profile.mjs [rust|baseline-js] [refused|stored]
-//
-// Node 20 has a WebSocket client only behind that flag; the benchmark runs it so.
+//   node bench/profile.mjs [rust|baseline-js] [refused|stored]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
 
+import { devtools, workerTarget } from '../tests/support/devtools.mjs';
 import { freePort } from '../tests/support/prism.mjs';
 import { startWorker } from './cpu.mjs';
 import { signedCallbacks } from './requests.mjs';
 
 const REQUESTS = Number(process.env.BENCH_PROFILE_REQUESTS ?? 3000);
 const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 15);
-
-/** A DevTools-protocol session over a WebSocket. */
-async function devtools(url) {
-  const socket = new WebSocket(url);
-  await new Promise((resolve, reject) => {
-    socket.addEventListener('open', resolve, { once: true });
-    socket.addEventListener('error', reject, { once: true });
-  });
-  let id = 0;
-  const waiting = new Map();
-  socket.addEventListener('message', (event) => {
-    const message = JSON.parse(event.data);
-    waiting.get(message.id)?.(message);
-  });
-  return {
-    send: (method, params = {}) => new Promise((resolve, reject) => {
-      id += 1;
-      waiting.set(id, (message) => (message.error ? reject(new Error(`${method}: ${message.error.message}`)) : resolve(message.result)));
-      socket.send(JSON.stringify({ id, method, params }));
-    }),
-    close: () => socket.close(),
-  };
-}
 
 /** Self time per function, in µs per request, most first. */
 function selfTimes(profile, requests) {
@@ -57,8 +33,7 @@ export async function profileWorker(name, pathName) {
   const inspectorPort = await freePort();
   const { mf, url } = await startWorker(name, { inspectorPort });
   try {
-    const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
-    const session = await devtools(targets[0].webSocketDebuggerUrl);
+    const session = await devtools(await workerTarget(inspectorPort));
     const requests = signedCallbacks(`${url}/assignment_callback`, REQUESTS, { forged: pathName === 'refused' });
     const load = (amount) => {
       let next = 0;

@@ -6,40 +6,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import WebSocket from 'ws';
-
+import { devtools, workerTarget } from './support/devtools.mjs';
 import { freePort } from './support/prism.mjs';
 import { BASE, assignmentParams, signedPost } from './support/twilio.mjs';
 import { API_TOKEN, AUTH_TOKEN, ownWorker } from './support/worker.mjs';
 
-/** `Runtime.evaluate` in the isolate behind one inspector target. */
-async function evaluator(webSocketUrl) {
-  const socket = new WebSocket(webSocketUrl);
-  await new Promise((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-  });
-  let id = 0;
-  const waiting = new Map();
-  let contextId;
-  socket.on('message', (data) => {
-    const message = JSON.parse(data.toString());
-    // workerd has no default context to evaluate in: each is announced once `Runtime` is on.
-    if (message.method === 'Runtime.executionContextCreated') contextId = message.params.context.id;
-    waiting.get(message.id)?.(message);
-  });
-  const send = (method, params) => new Promise((resolve, reject) => {
-    id += 1;
-    waiting.set(id, ({ result, error }) => {
-      if (error || result.exceptionDetails) reject(new Error(`${method} ${JSON.stringify(params)}: ${JSON.stringify(error ?? result.exceptionDetails)}`));
-      else resolve(result);
-    });
-    socket.send(JSON.stringify({ id, method, params }));
-  });
-  await send('Runtime.enable', {});
-  assert.ok(contextId, 'workerd announced no execution context');
-  const evaluate = async (expression) => (await send('Runtime.evaluate', { expression, contextId, returnByValue: true, awaitPromise: true })).result.value;
-  return { evaluate, close: () => socket.close() };
+/** `Runtime.evaluate` in the worker's isolate. workerd has no default context to evaluate in:
+ * each is announced once `Runtime` is on. */
+async function evaluator(session) {
+  await session.send('Runtime.enable');
+  const created = session.events.find((event) => event.method === 'Runtime.executionContextCreated');
+  assert.ok(created, 'workerd announced no execution context');
+  const contextId = created.params.context.id;
+  const evaluate = async (expression) => {
+    const { result, exceptionDetails } = await session.send('Runtime.evaluate', { expression, contextId, returnByValue: true, awaitPromise: true });
+    if (exceptionDetails) throw new Error(`${expression}: ${JSON.stringify(exceptionDetails)}`);
+    return result.value;
+  };
+  return { evaluate, close: session.close };
 }
 
 let worker;
@@ -48,12 +32,7 @@ let isolate;
 before(async () => {
   const inspectorPort = await freePort();
   worker = await ownWorker({ TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, PUBLIC_URL: BASE }, { inspectorPort });
-  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
-  // Miniflare runs workers of its own beside this one (KV, cache, its entry); the project's
-  // worker is the unnamed user worker.
-  const target = targets.find((t) => t.title.endsWith('core:user:'));
-  assert.ok(target, `no inspector target is the worker: ${targets.map((t) => t.title).join(', ')}`);
-  isolate = await evaluator(target.webSocketDebuggerUrl);
+  isolate = await evaluator(await devtools(await workerTarget(inspectorPort)));
   assert.equal(await isolate.evaluate('typeof globalThis.__worker_init_state'), 'object', 'the target runs workers-rs');
 });
 
