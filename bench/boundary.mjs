@@ -8,12 +8,12 @@
 //
 //   node bench/boundary.mjs
 import { startWorker, workerdCpuMs, workerdPid } from './cpu.mjs';
+import { median } from './stats.mjs';
 
 const AWAITS = 100;
 const REQUESTS = Number(process.env.BENCH_BOUNDARY_REQUESTS ?? 600);
 const ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 5);
 const CONCURRENCY = 8;
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function cpuPerRequest(url, pid, awaits) {
   const before = workerdCpuMs(pid);

@@ -16,6 +16,7 @@ import { Miniflare } from 'miniflare';
 
 import { freePort } from '../tests/support/prism.mjs';
 import { AUTH_TOKEN, signedCallbacks } from './requests.mjs';
+import { median } from './stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 5);
@@ -37,7 +38,6 @@ const ALL_PATHS = { stored: ['rust', 'baseline-js', 'kv-floor'], refused: ['rust
 const PATHS = Object.fromEntries(Object.entries(ALL_PATHS).filter(([name]) => (process.env.BENCH_CPU_PATHS ?? name).split(',').includes(name)));
 
 const log = (...args) => console.error('bench:', ...args);
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** The workerd process serving `port`. */
 export function workerdPid(port) {

@@ -18,6 +18,7 @@ import { latencyChart } from './chart.mjs';
 import { cpu, cpuTable } from './cpu.mjs';
 import { AUTH_TOKEN, signedCallback } from './requests.mjs';
 import { scale, scaleTable } from './scale.mjs';
+import { median } from './stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -29,7 +30,6 @@ const COMPATIBILITY_DATE = '2026-04-01';
 
 const log = (...args) => console.error('bench:', ...args);
 const sid = (prefix) => prefix + randomBytes(16).toString('hex');
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const round = (value, digits = 2) => Number(value.toFixed(digits));
 
 // The worker scripts measured, all on the same workerd.

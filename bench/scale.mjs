@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 
 import { freePort } from '../tests/support/prism.mjs';
+import { median } from './stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const AUTH_TOKEN = 'bench-auth-token';
@@ -21,7 +22,6 @@ const DAY_MS = 86_400_000;
 
 const log = (...args) => console.error('bench:', ...args);
 const hex = () => randomBytes(16).toString('hex');
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 function sign(url, params) {
   const data = Object.keys(params).sort().reduce((text, key) => text + key + params[key], url);
