@@ -10,11 +10,11 @@ pub enum Route {
     /// The SID as it appeared in the path; the handler checks its shape.
     ShowReservation(String),
     UpdateStatus(String),
-    /// Accept (`true`) or reject at Twilio, from the edge.
+    /// Accept or reject at Twilio, from the edge.
     Decide(String, Decision),
     Activities,
     Health,
-    /// The operator console's page and its two files.
+    /// The operator console's page and its script, style and icon.
     Console(Asset),
 }
 

@@ -1,6 +1,8 @@
 //! `POST /reservations/{sid}/status` with `{"status":"accepted"}`: records what Twilio answered
 //! the operator, within the status model's rules.
 
+use serde::Deserialize;
+
 use super::one_reservation;
 use crate::api::Context;
 use crate::api::request::Incoming;
@@ -10,7 +12,6 @@ use crate::http::Reply;
 use crate::models::Status;
 use crate::request_log::RequestLog;
 use crate::store::Kv;
-use serde::Deserialize;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
