@@ -13,7 +13,7 @@ import puppeteer from 'puppeteer-core';
 import { startFakeTwilio } from './support/fake_twilio.mjs';
 import { assertError } from './support/http.mjs';
 import { onStop } from './support/lifecycle.mjs';
-import { prismRequests, startedPrism } from './support/prism.mjs';
+import { freePort, prismRequests, startedPrism } from './support/prism.mjs';
 import { BASE, assignmentParams, sid, signedPost } from './support/twilio.mjs';
 import { API_TOKEN, AUTH_TOKEN, ownWorker } from './support/worker.mjs';
 
@@ -121,6 +121,28 @@ describe('accept and reject at the edge', () => {
     assert.equal(body.error.twilio.code, 20003);
     assert.equal(await storedStatus(viaFake, unauthorized.ReservationSid), 'pending');
     assert.ok(!JSON.stringify(body).includes(AUTH_TOKEN));
+  });
+
+  for (const behaviour of ['lost_answer', 'dropped']) {
+    test(`an update applied whose answer was lost (${behaviour}) is read back, not sent again: recorded accepted`, async () => {
+      const params = await callback(viaFake);
+      fake.behave(params.ReservationSid, behaviour);
+      const response = await decide(viaFake, params.ReservationSid, 'accept');
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.equal((await response.json()).twilio_status, 'accepted');
+      assert.deepEqual(fake.requestsFor(params.ReservationSid).map((r) => r.method), ['POST', 'GET']);
+      assert.equal(await storedStatus(viaFake, params.ReservationSid), 'accepted');
+    });
+  }
+
+  test('an unreachable TaskRouter: 504 naming the runtime\'s own reason, after retrying the read only; nothing recorded', async () => {
+    const closed = await ownWorker(bindings(`http://127.0.0.1:${await freePort()}`));
+    const params = await callback(closed);
+    const body = await assertError(await decide(closed, params.ReservationSid, 'accept'), 504, 'twilio_outcome_unknown');
+    // The runtime's words for a refused connection reach the operator, not a placeholder.
+    assert.doesNotMatch(body.error.message, /without a message/);
+    assert.match(body.error.message, /reading the reservation back.*could not reach Twilio.* after 4 attempts: \S/);
+    assert.equal(await storedStatus(closed, params.ReservationSid), 'pending');
   });
 
   test('bad requests: no token, unknown reservation, activity on accept, malformed activity', async () => {

@@ -5,9 +5,13 @@
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
-use worker::wasm_bindgen::JsValue;
-use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::Delay;
+use worker::js_sys::{self, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::{Headers, RequestInit, Response, WorkerGlobalScope};
 
+use super::thrown;
 use crate::config::Secret;
 use crate::flows::decide::ReservationAtTwilio;
 use crate::http::unexpected_answer;
@@ -39,26 +43,36 @@ impl TaskRouter {
         TaskRouter { base_url: base_url.to_owned(), authorization }
     }
 
-    async fn attempt(&self, method: Method, path: &str, form: Option<&str>) -> Result<Answer, String> {
-        let headers = Headers::new();
-        headers.set("authorization", self.authorization.expose()).map_err(|e| e.to_string())?;
-        headers.set("accept", "application/json").map_err(|e| e.to_string())?;
+    /// Calls the runtime's `fetch` through `web_sys`, not `worker::Fetch`: every failure of
+    /// `worker`'s wrappers is a `worker::Error`, and formatting one links the messages of every
+    /// error workers-rs can make (see the entry point in `lib.rs`).
+    async fn attempt(&self, method: &str, path: &str, form: Option<&str>) -> Result<Answer, String> {
+        let reason = |thrown: JsValue| thrown::message(&thrown);
+        let headers = Headers::new().map_err(reason)?;
+        headers.set("authorization", self.authorization.expose()).map_err(reason)?;
+        headers.set("accept", "application/json").map_err(reason)?;
         if form.is_some() {
-            headers.set("content-type", "application/x-www-form-urlencoded").map_err(|e| e.to_string())?;
+            headers.set("content-type", "application/x-www-form-urlencoded").map_err(reason)?;
         }
-        let mut init = RequestInit::new();
-        init.with_method(method).with_headers(headers).with_body(form.map(JsValue::from_str));
-        let request = Request::new_with_init(&format!("{}{path}", self.base_url), &init).map_err(|e| e.to_string())?;
+        let init = RequestInit::new();
+        init.set_method(method);
+        init.set_headers(&headers);
+        if let Some(form) = form {
+            init.set_body(&JsValue::from_str(form));
+        }
+        let url = format!("{}{path}", self.base_url);
         let exchange = async {
-            let mut response = Fetch::Request(request).send().await.map_err(|e| e.to_string())?;
-            let status = response.status_code();
+            let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
+            let sent = JsFuture::from(scope.fetch_with_str_and_init(&url, &init)).await;
+            let response: Response = sent.map_err(reason)?.unchecked_into();
+            let status = response.status();
             let retry_after = response.headers().get("retry-after").ok().flatten();
             let length = response.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
             if length.is_some_and(|length| length > MAX_ANSWER_BYTES) {
                 return Err(format!("an answer of {} bytes, over the limit", length.unwrap_or_default()));
             }
-            let body = response.bytes().await.map_err(|e| e.to_string())?;
-            Ok(Answer { status, retry_after, body })
+            let body = JsFuture::from(response.array_buffer().map_err(reason)?).await.map_err(reason)?;
+            Ok(Answer { status, retry_after, body: Uint8Array::new(&body).to_vec() })
         };
         let timeout = Delay::from(ANSWER_TIMEOUT);
         match select(std::pin::pin!(exchange), std::pin::pin!(timeout)).await {
@@ -69,11 +83,11 @@ impl TaskRouter {
 
     /// Sends until the rule says stop. A failure without an answer is `Lost` for an update (it
     /// may have been applied) and `Unreachable` for a read.
-    async fn send(&self, method: Method, path: &str, form: Option<&str>) -> Result<Vec<u8>, RestError> {
+    async fn send(&self, method: &str, path: &str, form: Option<&str>) -> Result<Vec<u8>, RestError> {
         let repeat = if form.is_some() { Repeat::IfUnsent } else { Repeat::Freely };
         let mut attempt = 1;
         loop {
-            let retry_after = match self.attempt(method.clone(), path, form).await {
+            let retry_after = match self.attempt(method, path, form).await {
                 Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer.body),
                 Ok(answer) if is_retried(answer.status, repeat) && attempt < ATTEMPTS => answer.retry_after,
                 Ok(answer) => return Err(refused(answer.status, &answer.body, repeat)),
@@ -88,7 +102,7 @@ impl TaskRouter {
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, RestError> {
-        let body = self.send(Method::Get, path, None).await?;
+        let body = self.send("GET", path, None).await?;
         serde_json::from_slice(&body).map_err(|error| RestError::Unexpected(unexpected_answer(error, &body)))
     }
 
@@ -120,7 +134,7 @@ impl ReservationAtTwilio for At<'_> {
 
     async fn update(&self, status: Status, activity: Option<&ActivitySid>) -> Result<(), RestError> {
         let form = form_urlencoded::Serializer::new(String::new()).extend_pairs(update_form(status, activity)).finish();
-        self.twilio.send(Method::Post, &self.path, Some(&form)).await.map(drop)
+        self.twilio.send("POST", &self.path, Some(&form)).await.map(drop)
     }
 
     async fn status(&self) -> Result<Option<Status>, RestError> {

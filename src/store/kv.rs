@@ -17,6 +17,7 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Delay, Env};
 
 use super::{Kv, ListedKey, ListedPage, OperationCounter, Operations, StoreError};
+use crate::api::thrown;
 use crate::models::Summary;
 
 /// The KV binding's name in wrangler.toml.
@@ -48,12 +49,7 @@ pub struct WorkersKv {
 }
 
 fn failed(action: &str, error: JsValue) -> StoreError {
-    let reason = error
-        .dyn_ref::<js_sys::Error>()
-        .map(|error| String::from(error.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "an error without a message".to_owned());
-    StoreError(format!("{action}: {reason}"))
+    StoreError(format!("{action}: {}", thrown::message(&error)))
 }
 
 async fn settle(action: &str, call: Result<Promise, JsValue>) -> Result<JsValue, StoreError> {
