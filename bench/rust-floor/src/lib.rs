@@ -1,5 +1,7 @@
-//! Reads the body and answers `{}`, through the same entry point and request type as the
-//! project's worker (`web_sys::Request`, no `cf` read).
+//! Reads the body and answers `{}`, with the same request type as the project's worker
+//! (`web_sys::Request`, no `cf` read) and workers-rs's own `#[event(fetch)]`: what a Rust worker
+//! pays as workers-rs comes. (The project's worker exports `fetch` with `wasm_bindgen` itself,
+//! for size: see `src/lib.rs`.)
 //!
 //! With `?awaits=N` it first awaits N promises that the runtime has already resolved, one after
 //! another: `bench/boundary.mjs` compares what one such await costs here (wasm-bindgen-futures'
