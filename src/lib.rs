@@ -16,6 +16,8 @@ pub mod twilio;
 
 #[cfg(target_arch = "wasm32")]
 mod api;
+#[cfg(target_arch = "wasm32")]
+mod thrown;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {

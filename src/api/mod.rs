@@ -11,6 +11,5 @@ pub mod health;
 pub mod request;
 pub mod reservations;
 pub mod taskrouter;
-pub mod thrown;
 
 pub use context::Context;

@@ -11,11 +11,11 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Headers, RequestInit, Response, WorkerGlobalScope};
 
-use super::thrown;
 use crate::config::Secret;
 use crate::flows::decide::ReservationAtTwilio;
 use crate::http::unexpected_answer;
 use crate::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
+use crate::thrown;
 use crate::twilio::rest::{
     ATTEMPTS, Activity, ActivityPage, Repeat, RestError, TwilioReservation, is_retried, refused, reservation_path,
     retry_delay_ms, update_form,
@@ -47,12 +47,11 @@ impl TaskRouter {
     /// `worker`'s wrappers is a `worker::Error`, and formatting one links the messages of every
     /// error workers-rs can make (see the entry point in `lib.rs`).
     async fn attempt(&self, method: &str, path: &str, form: Option<&str>) -> Result<Answer, String> {
-        let reason = |thrown: JsValue| thrown::message(&thrown);
-        let headers = Headers::new().map_err(reason)?;
-        headers.set("authorization", self.authorization.expose()).map_err(reason)?;
-        headers.set("accept", "application/json").map_err(reason)?;
+        let headers = Headers::new().map_err(thrown::message)?;
+        headers.set("authorization", self.authorization.expose()).map_err(thrown::message)?;
+        headers.set("accept", "application/json").map_err(thrown::message)?;
         if form.is_some() {
-            headers.set("content-type", "application/x-www-form-urlencoded").map_err(reason)?;
+            headers.set("content-type", "application/x-www-form-urlencoded").map_err(thrown::message)?;
         }
         let init = RequestInit::new();
         init.set_method(method);
@@ -64,14 +63,15 @@ impl TaskRouter {
         let exchange = async {
             let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
             let sent = JsFuture::from(scope.fetch_with_str_and_init(&url, &init)).await;
-            let response: Response = sent.map_err(reason)?.unchecked_into();
+            let response: Response = sent.map_err(thrown::message)?.unchecked_into();
             let status = response.status();
             let retry_after = response.headers().get("retry-after").ok().flatten();
             let length = response.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
             if length.is_some_and(|length| length > MAX_ANSWER_BYTES) {
                 return Err(format!("an answer of {} bytes, over the limit", length.unwrap_or_default()));
             }
-            let body = JsFuture::from(response.array_buffer().map_err(reason)?).await.map_err(reason)?;
+            let body =
+                JsFuture::from(response.array_buffer().map_err(thrown::message)?).await.map_err(thrown::message)?;
             Ok(Answer { status, retry_after, body: Uint8Array::new(&body).to_vec() })
         };
         let timeout = Delay::from(ANSWER_TIMEOUT);

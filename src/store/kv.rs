@@ -17,8 +17,8 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Delay, Env};
 
 use super::{Kv, ListedKey, ListedPage, OperationCounter, Operations, StoreError};
-use crate::api::thrown;
 use crate::models::Summary;
+use crate::thrown;
 
 /// The KV binding's name in wrangler.toml.
 pub const BINDING: &str = "RESERVATIONS";
@@ -49,7 +49,7 @@ pub struct WorkersKv {
 }
 
 fn failed(action: &str, error: JsValue) -> StoreError {
-    StoreError(format!("{action}: {}", thrown::message(&error)))
+    StoreError(format!("{action}: {}", thrown::message(error)))
 }
 
 async fn settle(action: &str, call: Result<Promise, JsValue>) -> Result<JsValue, StoreError> {
