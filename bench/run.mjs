@@ -16,6 +16,7 @@ import { freePort, startedPrism } from '../tests/support/prism.mjs';
 import { boundary, boundaryTable } from './boundary.mjs';
 import { latencyChart } from './chart.mjs';
 import { cpu, cpuTable } from './cpu.mjs';
+import { jsonShare, jsonShareTable } from './json-share.mjs';
 import { AUTH_TOKEN, signedCallback } from './requests.mjs';
 import { scale, scaleTable } from './scale.mjs';
 import { median } from './stats.mjs';
@@ -288,6 +289,7 @@ function markdown(results) {
     `| runtime start to ready (median of 5) | ${b.runtime_ready_ms} ms |`,
     `| first answer after ready | ${b.first_answer_after_ready_ms} ms |`,
     '',
+    ...(results.json_share ? [jsonShareTable(results.json_share), ''] : []),
     `| CLI, ${CLI_RESERVATIONS} pending reservations against Prism | seconds | reservations/s |`,
     '| --- | --- | --- |',
   );
@@ -305,7 +307,7 @@ if (process.env.BENCH_WORKERS) {
   for (const name of Object.keys(WORKERS)) if (!process.env.BENCH_WORKERS.split(',').includes(name)) delete WORKERS[name];
 }
 if (only) {
-  const sections = { callback: callbackThroughput, cpu, boundary, listing, scale, bundle, cli, hot_path: hotPath };
+  const sections = { callback: callbackThroughput, cpu, boundary, listing, scale, bundle, json_share: jsonShare, cli, hot_path: hotPath };
   console.log(JSON.stringify(await sections[only](), null, 2));
   process.exit(0);
 }
@@ -319,6 +321,7 @@ results.listing = await listing();
 results.scale = await scale();
 results.bundle = await bundle();
 log('bundle:', JSON.stringify(results.bundle));
+results.json_share = jsonShare();
 results.cli = await cli();
 results.hot_path = hotPath();
 log('hot path:', JSON.stringify(results.hot_path));
