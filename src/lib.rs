@@ -27,7 +27,7 @@ mod entry {
     use worker::{Context as WorkerContext, Date, Env, console_log, event, worker_sys};
 
     use crate::api::request::Incoming;
-    use crate::api::{Context, activities, assignment_callback, console, events, health, reservations};
+    use crate::api::{Context, activities, apart, assignment_callback, console, events, health, reservations};
     use crate::http::Reply;
     use crate::request_log::RequestLog;
     use crate::routes::{self, Route};
@@ -63,18 +63,21 @@ mod entry {
         };
         let mut log = RequestLog::new(&method, pattern);
 
+        // Each route apart: see `api::apart`.
         let answer = match route {
-            Ok(Route::AssignmentCallback) => assignment_callback::handle(&req, &ctx, &worker_ctx, &mut log).await,
-            Ok(Route::Events) => events::handle(&req, &ctx, &worker_ctx, &mut log).await,
-            Ok(Route::ListReservations) => reservations::list::handle(&req, &ctx, &mut log).await,
-            Ok(Route::ShowReservation(sid)) => reservations::show::handle(&req, &sid, &ctx, &mut log).await,
+            Ok(Route::AssignmentCallback) => {
+                apart(assignment_callback::handle(&req, &ctx, &worker_ctx, &mut log)).await
+            }
+            Ok(Route::Events) => apart(events::handle(&req, &ctx, &worker_ctx, &mut log)).await,
+            Ok(Route::ListReservations) => apart(reservations::list::handle(&req, &ctx, &mut log)).await,
+            Ok(Route::ShowReservation(sid)) => apart(reservations::show::handle(&req, &sid, &ctx, &mut log)).await,
             Ok(Route::UpdateStatus(sid)) => {
-                reservations::update_status::handle(&req, &sid, &ctx, &worker_ctx, &mut log).await
+                apart(reservations::update_status::handle(&req, &sid, &ctx, &worker_ctx, &mut log)).await
             }
             Ok(Route::Decide(sid, decision)) => {
-                reservations::decide::handle(&req, &sid, decision, &ctx, &worker_ctx, &mut log).await
+                apart(reservations::decide::handle(&req, &sid, decision, &ctx, &worker_ctx, &mut log)).await
             }
-            Ok(Route::Activities) => activities::handle(&req, &ctx, &mut log).await,
+            Ok(Route::Activities) => apart(activities::handle(&req, &ctx, &mut log)).await,
             Ok(Route::Health) => Ok(health::handle(&ctx, &mut log)),
             Ok(Route::Console(asset)) => Ok(console::handle(asset)),
             Err(error) => Err(error),

@@ -1,8 +1,8 @@
 //! `POST /assignment_callback`: reads the signed form, runs the callback flow, answers TaskRouter
 //! with `{}` or the instruction the policy gave.
 
-use super::Context;
 use super::request::{self, Incoming};
+use super::{Context, apart};
 use crate::error::ApiError;
 use crate::flows::callback;
 use crate::http::Reply;
@@ -21,7 +21,9 @@ pub async fn handle(
     let params = ReservationParams::from_params(request::twilio_form(req, config).await?)?;
     log.reservation_sid = Some(params.reservation_sid.clone());
     let store = ctx.store()?;
-    let (decision, recheck) = callback::assignment_callback(&store, &params, policy, ctx.now()).await?;
+    // Apart (see `super::apart`): a refused callback never runs the store's code, so it need not
+    // be compiled for one.
+    let (decision, recheck) = apart(callback::assignment_callback(&store, &params, policy, ctx.now())).await?;
     log.kv = Some(store.kv().operations());
     // Another callback for the same new reservation at the same moment may have written a key
     // of its own: one of the two is removed a moment later.

@@ -27,7 +27,7 @@ pub async fn handle(
         log.reservation_sid = Some(reservation.reservation_sid.clone());
     }
     let store = ctx.store()?;
-    let applied = events::apply(&store, &event, ctx.now()).await?;
+    let applied = super::apart(events::apply(&store, &event, ctx.now())).await?;
     log.outcome = applied.outcome;
     log.kv = Some(store.kv().operations());
     confirm_later(worker_ctx, store, applied.recheck, log);
