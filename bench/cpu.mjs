@@ -58,7 +58,8 @@ export function workerdCpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
-async function send(url, requests, count) {
+/** `count` signed callbacks from `requests`, in turn, at CONNECTIONS connections (autocannon's result). */
+export async function sendCallbacks(url, requests, count) {
   let next = 0;
   const result = await autocannon({
     url, connections: CONNECTIONS, amount: count, pipelining: 1,
@@ -95,9 +96,9 @@ async function oneRound(name, pathName) {
   try {
     const pid = workerdPid(port);
     const requests = signedCallbacks(`${url}/assignment_callback`, REQUESTS + 300, { forged: pathName === 'refused' });
-    await send(url, requests.slice(REQUESTS), 300);
+    await sendCallbacks(url, requests.slice(REQUESTS), 300);
     const before = workerdCpuMs(pid);
-    const result = await send(url, requests.slice(0, REQUESTS), REQUESTS);
+    const result = await sendCallbacks(url, requests.slice(0, REQUESTS), REQUESTS);
     // Both workers look at a new reservation again 1.1 s and 2.5 s after answering, in
     // `waitUntil`; that CPU is billed to the request too, so it is waited for.
     if (pathName === 'stored') await new Promise((resolve) => setTimeout(resolve, SECOND_LOOK_MS));

@@ -20,6 +20,7 @@ import { jsonShare, jsonShareTable } from './json-share.mjs';
 import { AUTH_TOKEN, signedCallback } from './requests.mjs';
 import { scale, scaleTable } from './scale.mjs';
 import { median } from './stats.mjs';
+import { warmup, warmupTable } from './warmup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -278,6 +279,7 @@ function markdown(results) {
   lines.push('', '| `GET /reservations?status=pending` | p50 ms | p99 ms | mean ms |', '| --- | --- | --- | --- |');
   for (const size of LISTING_SIZES) lines.push(`| ${size} stored | ${list[size].latency_p50_ms} | ${list[size].latency_p99_ms} | ${list[size].latency_mean_ms} |`);
   if (results.cpu) lines.push('', cpuTable(results.cpu));
+  if (results.warmup) lines.push('', warmupTable(results.warmup));
   if (results.boundary) lines.push('', boundaryTable(results.boundary));
   if (results.scale) lines.push('', scaleTable(results.scale));
   lines.push(
@@ -307,7 +309,7 @@ if (process.env.BENCH_WORKERS) {
   for (const name of Object.keys(WORKERS)) if (!process.env.BENCH_WORKERS.split(',').includes(name)) delete WORKERS[name];
 }
 if (only) {
-  const sections = { callback: callbackThroughput, cpu, boundary, listing, scale, bundle, json_share: jsonShare, cli, hot_path: hotPath };
+  const sections = { callback: callbackThroughput, cpu, warmup, boundary, listing, scale, bundle, json_share: jsonShare, cli, hot_path: hotPath };
   console.log(JSON.stringify(await sections[only](), null, 2));
   process.exit(0);
 }
@@ -316,6 +318,7 @@ const results = { machine: machine() };
 log('machine:', JSON.stringify(results.machine));
 results.callback = await callbackThroughput();
 results.cpu = await cpu();
+results.warmup = await warmup();
 results.boundary = await boundary();
 results.listing = await listing();
 results.scale = await scale();
