@@ -8,7 +8,7 @@
 //
 //   node bench/boundary.mjs
 import { startWorker, workerdCpuMs, workerdPid } from './cpu.mjs';
-import { median } from './stats.mjs';
+import { cell, spread } from './stats.mjs';
 
 const AWAITS = 100;
 const REQUESTS = Number(process.env.BENCH_BOUNDARY_REQUESTS ?? 600);
@@ -44,16 +44,14 @@ export async function boundary() {
       }
     }
   }
-  const summary = (values) => ({ median_us: Number(median(values).toFixed(2)), min_us: Number(Math.min(...values).toFixed(2)), max_us: Number(Math.max(...values).toFixed(2)) });
-  return { awaits: AWAITS, requests: REQUESTS, rust: summary(perAwait['rust-floor']), javascript: summary(perAwait.floor) };
+  return { awaits: AWAITS, requests: REQUESTS, rust: spread(perAwait['rust-floor'], 'us', 2), javascript: spread(perAwait.floor, 'us', 2) };
 }
 
 export function boundaryTable(results) {
-  const cell = (r) => `${r.median_us} (${r.min_us}–${r.max_us})`;
   return [
     `| workerd CPU µs per await of a resolved promise (median of ${ROUNDS} rounds, range) | rust (workers-rs) | javascript |`,
     '| --- | --- | --- |',
-    `| one await, from ${results.awaits} awaits per request over ${results.requests} requests | ${cell(results.rust)} | ${cell(results.javascript)} |`,
+    `| one await, from ${results.awaits} awaits per request over ${results.requests} requests | ${cell(results.rust, 'us')} | ${cell(results.javascript, 'us')} |`,
   ].join('\n');
 }
 

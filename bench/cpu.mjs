@@ -16,7 +16,7 @@ import { Miniflare } from 'miniflare';
 
 import { freePort } from '../tests/support/prism.mjs';
 import { AUTH_TOKEN, signedCallbacks } from './requests.mjs';
-import { median } from './stats.mjs';
+import { cell, spread, withinRounds } from './stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 5);
@@ -128,19 +128,14 @@ export async function cpu() {
       }
     }
   }
-  const summary = (values) => ({ median_ms: Number(median(values).toFixed(3)), min_ms: Number(Math.min(...values).toFixed(3)), max_ms: Number(Math.max(...values).toFixed(3)), rounds: values.map((v) => Number(v.toFixed(3))) });
   return Object.fromEntries(Object.entries(samples).map(([pathName, byName]) => {
-    const figures = Object.fromEntries(Object.entries(byName).map(([name, values]) => [name, summary(values)]));
-    // The machine's load drifts between rounds more than the two workers differ, so the
-    // difference is also taken within each round (both workers measured minutes apart at most)
-    // and summarised the same way: a median below zero means rust spent less in most rounds.
-    figures.rust_minus_baseline = summary(byName.rust.map((ms, round) => ms - byName['baseline-js'][round]));
+    const figures = Object.fromEntries(Object.entries(byName).map(([name, values]) => [name, spread(values)]));
+    figures.rust_minus_baseline = withinRounds(byName.rust, byName['baseline-js']);
     return [pathName, figures];
   }));
 }
 
 export function cpuTable(results) {
-  const cell = (r) => (r ? `${r.median_ms} (${r.min_ms}–${r.max_ms})` : '—');
   const rows = [
     ['signed callback, stored in KV', results.stored, 'kv-floor'],
     ['callback with a wrong signature (no KV, 403)', results.refused, 'floor'],

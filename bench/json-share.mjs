@@ -10,7 +10,7 @@
 //
 //   node bench/json-share.mjs
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,19 +38,13 @@ const WRITING = [
 ];
 const VARIANTS = { 'as is': [], 'without JSON reading': READING, 'without JSON': [...READING, ...WRITING] };
 
-function rustFiles(dir) {
-  return readdirSync(dir).flatMap((name) => {
-    const file = path.join(dir, name);
-    return statSync(file).isDirectory() ? rustFiles(file) : file.endsWith('.rs') ? [file] : [];
-  });
-}
-
 /** Builds a copy of the worker with `replacements` applied to its sources; gzipped wasm bytes. */
 function build(copy, replacements) {
   rmSync(path.join(copy, 'src'), { recursive: true, force: true });
   cpSync(path.join(root, 'src'), path.join(copy, 'src'), { recursive: true });
   let replaced = 0;
-  for (const file of rustFiles(path.join(copy, 'src'))) {
+  const src = path.join(copy, 'src');
+  for (const file of readdirSync(src, { recursive: true }).filter((name) => name.endsWith('.rs')).map((name) => path.join(src, name))) {
     let text = readFileSync(file, 'utf8');
     for (const [pattern, by] of replacements) text = text.replace(pattern, () => ((replaced += 1), by));
     writeFileSync(file, text);

@@ -10,7 +10,7 @@
 //   node bench/warmup.mjs
 import { sendCallbacks, startWorker, workerdCpuMs, workerdPid } from './cpu.mjs';
 import { signedCallbacks } from './requests.mjs';
-import { median } from './stats.mjs';
+import { cell, spread, withinRounds } from './stats.mjs';
 
 const ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 5);
 /** Window edges, in requests since the isolate started, per path. */
@@ -41,15 +41,13 @@ async function oneRound(name, pathName) {
   }
 }
 
-const figure = (values) => ({ median_ms: Number(median(values).toFixed(3)), min_ms: Number(Math.min(...values).toFixed(3)), max_ms: Number(Math.max(...values).toFixed(3)) });
-
 function summarize(edges, samples) {
   const windows = edges.slice(1).map((end, i) => {
     const byName = Object.fromEntries(NAMES.map((name) => [name, samples[name].map((round) => round[i])]));
     return {
       requests: `${edges[i] + 1}–${end}`,
-      ...Object.fromEntries(NAMES.map((name) => [name, figure(byName[name])])),
-      rust_minus_baseline: figure(byName.rust.map((ms, round) => ms - byName['baseline-js'][round])),
+      ...Object.fromEntries(NAMES.map((name) => [name, spread(byName[name])])),
+      rust_minus_baseline: withinRounds(byName.rust, byName['baseline-js']),
     };
   });
   // CPU over all the windows, in ms: each worker's median per request times the window's size.
@@ -74,7 +72,6 @@ export async function warmup() {
 }
 
 export function warmupTable(results) {
-  const cell = (r) => `${r.median_ms} (${r.min_ms}–${r.max_ms})`;
   const rows = Object.keys(EDGES).flatMap((pathName) => [
     ...results[pathName].windows.map((w) => `| ${pathName}, requests ${w.requests} | ${cell(w.rust)} | ${cell(w['baseline-js'])} | ${cell(w.rust_minus_baseline)} |`),
     `| ${pathName}, all ${EDGES[pathName].at(-1)}: CPU in all, ms | ${results[pathName].total_ms.rust} | ${results[pathName].total_ms['baseline-js']} | |`,

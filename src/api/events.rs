@@ -3,8 +3,8 @@
 
 use worker::{Context as WorkerContext, console_log};
 
-use super::Context;
 use super::request::{self, Incoming};
+use super::{Context, apart};
 use crate::error::ApiError;
 use crate::flows::events::{self, Confirmed, Recheck};
 use crate::http::Reply;
@@ -27,7 +27,7 @@ pub async fn handle(
         log.reservation_sid = Some(reservation.reservation_sid.clone());
     }
     let store = ctx.store()?;
-    let applied = super::apart(events::apply(&store, &event, ctx.now())).await?;
+    let applied = apart(events::apply(&store, &event, ctx.now())).await?;
     log.outcome = applied.outcome;
     log.kv = Some(store.kv().operations());
     confirm_later(worker_ctx, store, applied.recheck, log);
