@@ -312,7 +312,7 @@ mod tests {
         let bad = config(&[("ASSIGNMENT_INSTRUCTION", r#"{"instruction":"transfer"}"#)]).unwrap();
         let err = bad.assignment_policy().unwrap_err();
         assert_eq!(err.name, "ASSIGNMENT_INSTRUCTION");
-        assert!(err.to_string().contains("unknown variant `transfer`"), "{err}");
+        assert!(err.to_string().contains("unknown instruction `transfer`"), "{err}");
         assert!(config(&[]).unwrap().assignment_policy().is_ok());
     }
 

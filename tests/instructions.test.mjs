@@ -122,7 +122,7 @@ describe('assignment instructions', () => {
   });
 
   for (const [configuration, problem] of [
-    ['unknownInstruction', /ASSIGNMENT_INSTRUCTION is .*unknown variant `transfer`/],
+    ['unknownInstruction', /ASSIGNMENT_INSTRUCTION is .*unknown instruction `transfer`/],
     ['missingField', /ASSIGNMENT_INSTRUCTION is .*rule 1's answer: missing field `url`/],
     ['notJson', /ASSIGNMENT_INSTRUCTION is not valid JSON/],
     ['conferenceWithoutFrom', /ASSIGNMENT_INSTRUCTION is .*missing field `from`/],

@@ -76,7 +76,7 @@ fn parse_answer(value: &Value, context: &str) -> Result<Answer, String> {
         Value::Object(map) if map.is_empty() => Ok(Answer::Defer),
         Value::Object(map) if map.contains_key("instruction") => {
             template::check(value).map_err(|e| format!("{context}: {e}"))?;
-            serde_json::from_value(value.clone()).map(Answer::Instruction).map_err(|e| format!("{context}: {e}"))
+            Instruction::read(map).map(Answer::Instruction).map_err(|e| format!("{context}: {e}"))
         }
         _ => Err(format!(
             "{context} must be an instruction object such as {{\"instruction\":\"accept\"}}, or {{}} to defer"
@@ -175,7 +175,7 @@ impl Policy {
 }
 
 fn rendered(instruction: &Instruction, context: &TaskContext) -> Result<String, RenderError> {
-    let mut value = serde_json::to_value(instruction).unwrap_or(Value::Null);
+    let mut value = instruction.to_value();
     template::render(&mut value, &TemplateData { task: context.task, worker: context.worker, params: context.params })?;
     Ok(value.to_string())
 }
@@ -325,7 +325,7 @@ mod tests {
         for (text, expected) in [
             ("accept", "not valid JSON"),
             (r#""accept""#, "must be an instruction object or a list of rules"),
-            (r#"{"instruction":"transfer"}"#, "unknown variant `transfer`"),
+            (r#"{"instruction":"transfer"}"#, "unknown instruction `transfer`"),
             (r#"{"instruction":"call","from":"+1"}"#, "missing field `url`"),
             (r#"{"instruction":"dequeue","from":"{{caller}}"}"#, "placeholder {{caller}} must be"),
             (r#"{"type":"accept"}"#, "must be an instruction object"),
