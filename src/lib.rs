@@ -8,6 +8,7 @@ pub mod error;
 pub mod flows;
 pub mod http;
 pub mod instructions;
+pub mod json;
 pub mod models;
 pub mod request_log;
 pub mod routes;

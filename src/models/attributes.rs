@@ -59,13 +59,13 @@ pub fn json_depth(bytes: &[u8]) -> usize {
 pub type Members<'a> = BTreeMap<String, &'a RawValue>;
 
 fn members(text: &str) -> Option<Members<'_>> {
-    text.trim_start().starts_with('{').then(|| serde_json::from_str(text).ok()).flatten()
+    text.trim_start().starts_with('{').then(|| crate::json::parse(text).ok()).flatten()
 }
 
 impl Attributes {
     pub fn parse(text: &str) -> Attributes {
         let object = text.trim_start().starts_with('{') && json_depth(text.as_bytes()) <= MAX_ATTRIBUTE_DEPTH;
-        match serde_json::from_str::<Box<RawValue>>(text) {
+        match crate::json::parse::<Box<RawValue>>(text) {
             Ok(raw) if object => Attributes::Json(raw),
             _ => Attributes::Raw(text.to_owned()),
         }
@@ -97,14 +97,14 @@ impl Attributes {
 
     /// The value at a path, parsed, for comparisons.
     pub fn value_at<S: AsRef<str>>(&self, path: &[S]) -> Option<Value> {
-        serde_json::from_str(self.raw_at(path)?.get()).ok()
+        crate::json::parse(self.raw_at(path)?.get()).ok()
     }
 
     /// The value at a path as text for a placeholder: a string's characters, anything else its
     /// JSON text exactly as sent; `None` for a missing, `null` or empty value.
     pub fn text_at<S: AsRef<str>>(&self, path: &[S]) -> Option<String> {
         let raw = self.raw_at(path)?.get();
-        let text = if raw.starts_with('"') { serde_json::from_str::<String>(raw).ok()? } else { raw.to_owned() };
+        let text = if raw.starts_with('"') { crate::json::parse::<String>(raw).ok()? } else { raw.to_owned() };
         (!text.is_empty()).then_some(text)
     }
 }
@@ -124,7 +124,7 @@ impl<'de> Deserialize<'de> for Attributes {
         let raw = Box::<RawValue>::deserialize(deserializer)?;
         match raw.get().as_bytes().first() {
             Some(b'{') => Ok(Attributes::Json(raw)),
-            Some(b'"') => serde_json::from_str(raw.get()).map(Attributes::Raw).map_err(serde::de::Error::custom),
+            Some(b'"') => crate::json::parse(raw.get()).map(Attributes::Raw).map_err(serde::de::Error::custom),
             _ => Err(serde::de::Error::custom("attributes must be a JSON object or text")),
         }
     }

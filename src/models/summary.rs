@@ -79,7 +79,7 @@ fn summarize(attributes: &Attributes) -> String {
     let text = match (attributes, attributes.members()) {
         (_, Some(members)) => members
             .iter()
-            .map(|(key, value)| match serde_json::from_str::<String>(value.get()) {
+            .map(|(key, value)| match crate::json::parse::<String>(value.get()) {
                 Ok(text) => format!("{key}={text}"),
                 Err(_) => format!("{key}={}", value.get()),
             })

@@ -75,7 +75,7 @@ struct Listing {
 struct ListingKey {
     name: String,
     #[serde(default)]
-    metadata: Option<serde_json::Value>,
+    metadata: Option<Box<serde_json::value::RawValue>>,
 }
 
 impl WorkersKv {
@@ -129,9 +129,16 @@ impl Kv for WorkersKv {
         }
         let answer = settle("listing the store", self.kv.list(&parsed(&options.to_string())?)).await?;
         let text = JSON::stringify(&answer).map_err(|error| failed("reading a listing", error))?;
-        let listing: Listing = serde_json::from_str(&String::from(text))
+        let listing: Listing = crate::json::parse(&String::from(text))
             .map_err(|error| StoreError(format!("reading a listing: {error}")))?;
-        let keys = listing.keys.into_iter().map(|key| ListedKey { name: key.name, metadata: key.metadata }).collect();
+        let keys = listing
+            .keys
+            .into_iter()
+            .map(|key| ListedKey {
+                name: key.name,
+                metadata: key.metadata.map(|raw| String::from(Box::<str>::from(raw))),
+            })
+            .collect();
         Ok(ListedPage { keys, cursor: listing.cursor.filter(|_| !listing.list_complete) })
     }
 

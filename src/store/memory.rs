@@ -12,7 +12,7 @@ use crate::models::{Summary, Timestamp};
 
 struct Entry {
     value: Vec<u8>,
-    metadata: Option<serde_json::Value>,
+    metadata: Option<String>,
     expires_at_ms: u64,
     written_at_ms: u64,
 }
@@ -80,7 +80,7 @@ impl Kv for MemoryKv {
         {
             return Err(StoreError("KV PUT failed: 429 Too Many Requests".into()));
         }
-        let metadata = metadata.map(|m| serde_json::to_value(m).map_err(|e| StoreError(e.to_string()))).transpose()?;
+        let metadata = metadata.map(|m| serde_json::to_string(m).map_err(|e| StoreError(e.to_string()))).transpose()?;
         entries.insert(
             key.to_owned(),
             Entry { value: value.to_vec(), metadata, expires_at_ms: expires_at_secs * 1000, written_at_ms: now },

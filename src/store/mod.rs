@@ -29,11 +29,12 @@ pub fn is_rate_limited(error: &StoreError) -> bool {
     error.0.contains("429") || error.0.contains("Too Many Requests")
 }
 
-/// One key of a listing, with its metadata.
+/// One key of a listing, with its metadata as the JSON text the store holds: the listing reads
+/// it as a [`Summary`] with the same reader as every other JSON text (see `crate::json`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListedKey {
     pub name: String,
-    pub metadata: Option<serde_json::Value>,
+    pub metadata: Option<String>,
 }
 
 /// One page of keys, in key order; `cursor` is `None` on the last page.
