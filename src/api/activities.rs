@@ -2,14 +2,23 @@
 //! the console's reject menu. The stored reservation names the Workspace and the Account the
 //! worker signs in to Twilio as, the same way accept and reject do.
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::Context;
 use super::request::{self, Incoming};
 use super::reservations::decide::taskrouter_for;
 use crate::error::ApiError;
 use crate::http::Reply;
-use crate::models::ReservationSid;
+use crate::models::{ReservationSid, WorkspaceSid};
+use crate::twilio::rest::Activity;
+
+/// The answer, written by its own serializer rather than through a `serde_json::Value` (see
+/// `reservations::decide`).
+#[derive(Serialize)]
+struct Activities {
+    workspace_sid: WorkspaceSid,
+    activities: Vec<Activity>,
+}
 use crate::request_log::RequestLog;
 use crate::store::Kv;
 
@@ -33,5 +42,5 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
     let record = found?.ok_or(ApiError::ReservationNotFound(sid))?.record;
     let activities = taskrouter_for(ctx, &record)?.activities(&record.workspace_sid).await?;
     log.outcome = "listed";
-    Ok(Reply::json(200, &json!({ "workspace_sid": record.workspace_sid, "activities": activities })))
+    Ok(Reply::json(200, &Activities { workspace_sid: record.workspace_sid, activities }))
 }

@@ -2,8 +2,7 @@
 //! reject): the operator's decision taken at the edge. The worker asks TaskRouter's REST API
 //! and records only what Twilio answered (see `flows::operator::decide_at_twilio`).
 
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::one_reservation;
 use crate::api::Context;
@@ -12,7 +11,7 @@ use crate::api::taskrouter::TaskRouter;
 use crate::error::ApiError;
 use crate::flows::operator;
 use crate::http::Reply;
-use crate::models::{AccountSid, ActivitySid, Reservation, Status};
+use crate::models::{AccountSid, ActivitySid, ReportedStatus, Reservation, Status};
 use crate::request_log::RequestLog;
 use crate::routes::Decision;
 use crate::store::Kv;
@@ -21,6 +20,17 @@ use crate::store::Kv;
 #[serde(deny_unknown_fields)]
 struct Asked {
     activity_sid: Option<String>,
+}
+
+/// The answer: what Twilio said, whether the worker recorded it, and the reservation as recorded.
+/// A struct rather than `json!`: `json!` would write the reservation through a `serde_json::Value`,
+/// a second copy of its writing code in the wasm.
+#[derive(Serialize)]
+struct Decided {
+    twilio_status: Status,
+    recorded: bool,
+    message: String,
+    reservation: Option<Reservation<ReportedStatus>>,
 }
 
 /// Twilio's REST API as this reservation's account: the Account SID from `TWILIO_ACCOUNT_SID`,
@@ -66,8 +76,6 @@ pub async fn handle(
     };
     let record = decided.record.map(|record| record.reported(now, &config.reservation_timeouts));
     crate::api::events::confirm_later(worker_ctx, store, decided.recheck, log);
-    Ok(Reply::json(
-        200,
-        &json!({ "twilio_status": decided.status, "recorded": decided.not_recorded.is_none(), "message": message, "reservation": record }),
-    ))
+    let recorded = decided.not_recorded.is_none();
+    Ok(Reply::json(200, &Decided { twilio_status: decided.status, recorded, message, reservation: record }))
 }
