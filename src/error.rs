@@ -1,7 +1,7 @@
 //! Every way a request can fail, and the HTTP answer each one gets: the one place where errors
 //! become status codes and `{"error":{"code","message"}}` bodies.
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::config::ConfigError;
 use crate::models::{ReservationSid, SidError, Status, TransitionError, UnknownStatus};
@@ -141,20 +141,49 @@ impl ApiError {
     }
 
     pub fn body(&self) -> String {
-        let mut error = json!({ "code": self.code(), "message": self.to_string() });
         // What Twilio said, for a client that shows it: its status and error code, and the
         // reservation's real status when it is no longer pending.
-        match self {
-            ApiError::Twilio(twilio) => {
-                if let RestError::Refused { status, body, .. } = &**twilio {
-                    error["twilio"] = json!({ "status": status, "code": body.code, "more_info": body.more_info });
+        let twilio = match self {
+            ApiError::Twilio(twilio) => match &**twilio {
+                RestError::Refused { status, body, .. } => {
+                    Some(TwilioSaid { status: *status, code: body.code, more_info: body.more_info.as_deref() })
                 }
-            }
-            ApiError::NoLongerPending { status, .. } => error["twilio_status"] = json!(status),
-            _ => {}
-        }
-        json!({ "error": error }).to_string()
+                _ => None,
+            },
+            _ => None,
+        };
+        let twilio_status = match self {
+            ApiError::NoLongerPending { status, .. } => Some(*status),
+            _ => None,
+        };
+        let error = ErrorDetail { code: self.code(), message: self.to_string(), twilio, twilio_status };
+        serde_json::to_string(&ErrorBody { error }).unwrap_or_default()
     }
+}
+
+/// `{"error":{"code","message"}}`, and what Twilio said when it refused. Structs rather than
+/// `json!`, which builds a `serde_json::Value` first: with no `json!` of typed values left, the
+/// wasm has no `Value` serializer at all (see *Size* in the README).
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    twilio: Option<TwilioSaid<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    twilio_status: Option<Status>,
+}
+
+#[derive(Serialize)]
+struct TwilioSaid<'a> {
+    status: u16,
+    code: Option<u64>,
+    more_info: Option<&'a str>,
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `POST /events`: reads the signed form, runs the event flow, answers `204`; the second look
 //! at the event's write runs after the answer, in `waitUntil`.
 
+use serde::Serialize;
 use worker::{Context as WorkerContext, console_log};
 
 use super::request::{self, Incoming};
@@ -8,7 +9,7 @@ use super::{Context, apart};
 use crate::error::ApiError;
 use crate::flows::events::{self, Confirmed, Recheck};
 use crate::http::Reply;
-use crate::models::Timestamp;
+use crate::models::{ReservationSid, TaskSid, Timestamp};
 use crate::request_log::RequestLog;
 use crate::store::Kv;
 use crate::store::kv::WorkersKv;
@@ -48,10 +49,29 @@ pub fn confirm_later(worker_ctx: &WorkerContext, store: Reservations<WorkersKv>,
             Confirmed::Restored(_) => ("restored", None),
             Confirmed::Failed(error) => ("confirm_failed", Some(error)),
         };
-        let subject = serde_json::json!({
-            "reservation_sid": recheck.record.as_ref().map(|record| &record.reservation_sid).or(recheck.claim.as_ref().map(|(sid, _)| sid)),
-            "task_sid": recheck.task.as_ref().map(|(task, _)| task),
-        });
-        console_log!("{}", serde_json::json!({ "route": route, "phase": "confirm", "subject": subject, "outcome": outcome, "error": error }));
+        let reservation_sid = recheck
+            .record
+            .as_ref()
+            .map(|record| &record.reservation_sid)
+            .or(recheck.claim.as_ref().map(|(sid, _)| sid));
+        let subject = Subject { reservation_sid, task_sid: recheck.task.as_ref().map(|(task, _)| task) };
+        let line = ConfirmLine { route: &route, phase: "confirm", subject, outcome, error };
+        console_log!("{}", serde_json::to_string(&line).unwrap_or_default());
     });
+}
+
+/// The log line of a second look that had something to do.
+#[derive(Serialize)]
+struct ConfirmLine<'a> {
+    route: &'a str,
+    phase: &'static str,
+    subject: Subject<'a>,
+    outcome: &'static str,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Subject<'a> {
+    reservation_sid: Option<&'a ReservationSid>,
+    task_sid: Option<&'a TaskSid>,
 }

@@ -1,43 +1,92 @@
 //! `GET /health`: liveness, version, and whether the worker is configured, without any secret.
+//! The answer is written from structs, not `json!` (see `error.rs`).
 
-use serde_json::json;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 
 use super::Context;
+use crate::config::Config;
 use crate::http::Reply;
+use crate::instructions::policy::PolicySummary;
+use crate::models::WorkflowSid;
 use crate::request_log::RequestLog;
 use crate::store::kv::WorkersKv;
 
+#[derive(Serialize)]
+struct Health<'a> {
+    status: &'static str,
+    service: &'static str,
+    version: &'static str,
+    store: &'static str,
+    configuration: Configuration<'a>,
+}
+
+/// The variables the worker uses, never their values; or why the configuration is unusable.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Configuration<'a> {
+    Read(Variables<'a>),
+    Unusable { ok: bool, problem: String },
+}
+
+#[derive(Serialize)]
+#[allow(non_snake_case)] // the variables' own names
+struct Variables<'a> {
+    ok: bool,
+    TWILIO_AUTH_TOKEN: &'static str,
+    RESERVATIONS_API_TOKEN: &'static str,
+    signatures_checked: bool,
+    /// How accept and reject at the edge sign in to TaskRouter's REST API.
+    accept_at_the_edge: &'static str,
+    TWILIO_TASKROUTER_URL: &'a str,
+    RESERVATION_TIMEOUT_SECONDS: u64,
+    WORKFLOW_TIMEOUTS: &'a BTreeMap<WorkflowSid, u64>,
+    ASSIGNMENT_INSTRUCTION: AssignmentInstruction,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AssignmentInstruction {
+    Read(PolicySummary),
+    Unusable { problem: String },
+}
+
+fn configured(present: bool) -> &'static str {
+    if present { "set" } else { "missing" }
+}
+
+fn variables(config: &Config) -> Variables<'_> {
+    Variables {
+        ok: config.assignment_policy.is_ok(),
+        TWILIO_AUTH_TOKEN: configured(config.twilio_auth_token.is_some()),
+        RESERVATIONS_API_TOKEN: configured(config.reservations_api_token.is_some()),
+        signatures_checked: config.twilio_auth_token.is_some(),
+        accept_at_the_edge: config.rest_sign_in().describe(),
+        TWILIO_TASKROUTER_URL: &config.taskrouter_url,
+        RESERVATION_TIMEOUT_SECONDS: config.reservation_timeouts.default_seconds,
+        WORKFLOW_TIMEOUTS: &config.reservation_timeouts.per_workflow,
+        ASSIGNMENT_INSTRUCTION: match &config.assignment_policy {
+            Ok(policy) => AssignmentInstruction::Read(policy.summary()),
+            Err(problem) => AssignmentInstruction::Unusable { problem: problem.to_string() },
+        },
+    }
+}
+
 pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
-    let configured = |present: bool| if present { "set" } else { "missing" };
     let configuration = match &*ctx.config {
-        Ok(config) => json!({
-            "ok": config.assignment_policy.is_ok(),
-            "TWILIO_AUTH_TOKEN": configured(config.twilio_auth_token.is_some()),
-            "RESERVATIONS_API_TOKEN": configured(config.reservations_api_token.is_some()),
-            "signatures_checked": config.twilio_auth_token.is_some(),
-            // How accept and reject at the edge sign in to TaskRouter's REST API.
-            "accept_at_the_edge": config.rest_sign_in().describe(),
-            "TWILIO_TASKROUTER_URL": config.taskrouter_url,
-            "RESERVATION_TIMEOUT_SECONDS": config.reservation_timeouts.default_seconds,
-            "WORKFLOW_TIMEOUTS": config.reservation_timeouts.per_workflow,
-            "ASSIGNMENT_INSTRUCTION": match &config.assignment_policy {
-                Ok(policy) => json!(policy.summary()),
-                Err(problem) => json!({ "problem": problem.to_string() }),
-            },
-        }),
-        Err(problem) => json!({ "ok": false, "problem": problem.to_string() }),
+        Ok(config) => Configuration::Read(variables(config)),
+        Err(problem) => Configuration::Unusable { ok: false, problem: problem.to_string() },
     };
     let store_bound = WorkersKv::open(&ctx.env).is_ok();
     let healthy = store_bound && ctx.config.as_ref().as_ref().is_ok_and(|config| config.assignment_policy.is_ok());
     log.outcome = if healthy { "healthy" } else { "unhealthy" };
-    Reply::json(
-        200,
-        &json!({
-            "status": "ok",
-            "service": "taskrouter-edge",
-            "version": env!("CARGO_PKG_VERSION"),
-            "store": configured(store_bound),
-            "configuration": configuration,
-        }),
-    )
+    let health = Health {
+        status: "ok",
+        service: "taskrouter-edge",
+        version: env!("CARGO_PKG_VERSION"),
+        store: configured(store_bound),
+        configuration,
+    };
+    Reply::json(200, &health)
 }

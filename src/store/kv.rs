@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::js_sys::{self, JSON, Promise, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -60,6 +60,15 @@ async fn settle(action: &str, call: Result<Promise, JsValue>) -> Result<JsValue,
 /// A JSON text as the JavaScript value it describes.
 fn parsed(json: &str) -> Result<JsValue, StoreError> {
     JSON::parse(json).map_err(|error| failed("preparing a store call", error))
+}
+
+/// `list`'s options, as JSON.
+#[derive(Serialize)]
+struct ListOptions<'a> {
+    prefix: &'a str,
+    limit: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cursor: Option<&'a str>,
 }
 
 /// What `list` answers, as JSON.
@@ -123,11 +132,9 @@ impl Kv for WorkersKv {
 
     async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError> {
         self.operations.count(|o| o.lists += 1);
-        let mut options = serde_json::json!({ "prefix": prefix, "limit": limit });
-        if let Some(cursor) = cursor {
-            options["cursor"] = cursor.into();
-        }
-        let answer = settle("listing the store", self.kv.list(&parsed(&options.to_string())?)).await?;
+        let options = serde_json::to_string(&ListOptions { prefix, limit, cursor })
+            .map_err(|error| StoreError(format!("preparing a listing: {error}")))?;
+        let answer = settle("listing the store", self.kv.list(&parsed(&options)?)).await?;
         let text = JSON::stringify(&answer).map_err(|error| failed("reading a listing", error))?;
         let listing: Listing = crate::json::parse(&String::from(text))
             .map_err(|error| StoreError(format!("reading a listing: {error}")))?;
