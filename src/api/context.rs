@@ -41,12 +41,21 @@ fn var(env: &Env, name: &str) -> Option<String> {
     value.as_string().or_else(|| JSON::stringify(&value).ok().and_then(|text| text.as_string()))
 }
 
+/// Once per isolate, so kept out of line (here for LLVM, in `Cargo.toml` for `wasm-opt`): inlined,
+/// its code sat in the entry point's function, which runs on every request and which V8 compiles
+/// whole, and again when it tiers it up.
+#[cold]
+#[inline(never)]
+fn read_config(env: &Env) -> Checked {
+    Rc::new(Config::from_lookup(|name| var(env, name)))
+}
+
 impl Context {
     pub fn new(env: Env) -> Context {
         let config = CONFIG.with_borrow_mut(|cached| match cached {
             Some((seen, config)) if Object::is(seen, &env) => Rc::clone(config),
             _ => {
-                let config = Rc::new(Config::from_lookup(|name| var(&env, name)));
+                let config = read_config(&env);
                 *cached = Some((env.clone(), Rc::clone(&config)));
                 config
             }
