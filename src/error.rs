@@ -143,18 +143,15 @@ impl ApiError {
     pub fn body(&self) -> String {
         // What Twilio said, for a client that shows it: its status and error code, and the
         // reservation's real status when it is no longer pending.
-        let twilio = match self {
+        let (twilio, twilio_status) = match self {
             ApiError::Twilio(twilio) => match &**twilio {
                 RestError::Refused { status, body, .. } => {
-                    Some(TwilioSaid { status: *status, code: body.code, more_info: body.more_info.as_deref() })
+                    (Some(TwilioSaid { status: *status, code: body.code, more_info: body.more_info.as_deref() }), None)
                 }
-                _ => None,
+                _ => (None, None),
             },
-            _ => None,
-        };
-        let twilio_status = match self {
-            ApiError::NoLongerPending { status, .. } => Some(*status),
-            _ => None,
+            ApiError::NoLongerPending { status, .. } => (None, Some(*status)),
+            _ => (None, None),
         };
         let error = ErrorDetail { code: self.code(), message: self.to_string(), twilio, twilio_status };
         serde_json::to_string(&ErrorBody { error }).unwrap_or_default()

@@ -57,12 +57,23 @@ async fn settle(action: &str, call: Result<Promise, JsValue>) -> Result<JsValue,
     JsFuture::from(promise).await.map_err(|error| failed(action, error))
 }
 
-/// A JSON text as the JavaScript value it describes.
-fn parsed(json: &str) -> Result<JsValue, StoreError> {
-    JSON::parse(json).map_err(|error| failed("preparing a store call", error))
+/// A call's options as the JavaScript object they describe: written as one JSON text and parsed
+/// once, not set field by field (a crossing each).
+fn call_options<T: Serialize>(options: &T) -> Result<JsValue, StoreError> {
+    let text =
+        serde_json::to_string(options).map_err(|error| StoreError(format!("preparing a store call: {error}")))?;
+    JSON::parse(&text).map_err(|error| failed("preparing a store call", error))
 }
 
-/// `list`'s options, as JSON.
+/// `put`'s options.
+#[derive(Serialize)]
+struct PutOptions<'a> {
+    expiration: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Summary>,
+}
+
+/// `list`'s options.
 #[derive(Serialize)]
 struct ListOptions<'a> {
     prefix: &'a str,
@@ -114,14 +125,7 @@ impl Kv for WorkersKv {
         expires_at_secs: u64,
     ) -> Result<(), StoreError> {
         self.operations.count(|o| o.writes += 1);
-        let options = match metadata {
-            Some(summary) => {
-                let metadata = serde_json::to_string(summary).map_err(|e| StoreError(e.to_string()))?;
-                format!(r#"{{"expiration":{expires_at_secs},"metadata":{metadata}}}"#)
-            }
-            None => format!(r#"{{"expiration":{expires_at_secs}}}"#),
-        };
-        let options = parsed(&options)?;
+        let options = call_options(&PutOptions { expiration: expires_at_secs, metadata })?;
         settle("writing the store", self.kv.put(key, &Uint8Array::from(value), &options)).await.map(drop)
     }
 
@@ -132,9 +136,8 @@ impl Kv for WorkersKv {
 
     async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError> {
         self.operations.count(|o| o.lists += 1);
-        let options = serde_json::to_string(&ListOptions { prefix, limit, cursor })
-            .map_err(|error| StoreError(format!("preparing a listing: {error}")))?;
-        let answer = settle("listing the store", self.kv.list(&parsed(&options)?)).await?;
+        let options = call_options(&ListOptions { prefix, limit, cursor })?;
+        let answer = settle("listing the store", self.kv.list(&options)).await?;
         let text = JSON::stringify(&answer).map_err(|error| failed("reading a listing", error))?;
         let listing: Listing = crate::json::parse(&String::from(text))
             .map_err(|error| StoreError(format!("reading a listing: {error}")))?;
