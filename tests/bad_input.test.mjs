@@ -72,7 +72,22 @@ const CASES = [
     name: 'a status update with extra fields',
     status: 400,
     code: 'invalid_json',
+    message: /unknown field `force`, expected `status`/,
     send: (w) => operatorPostStatus(w, `WR${'a'.repeat(32)}`, '{"status":"accepted","force":true}'),
+  },
+  {
+    name: 'a status update whose status is not text',
+    status: 400,
+    code: 'invalid_json',
+    message: /field `status`: invalid type: integer `5`, expected a string/,
+    send: (w) => operatorPostStatus(w, `WR${'a'.repeat(32)}`, '{"status":5}'),
+  },
+  {
+    name: 'a status update that names its status twice',
+    status: 400,
+    code: 'invalid_json',
+    message: /duplicate field `status`/,
+    send: (w) => operatorPostStatus(w, `WR${'a'.repeat(32)}`, '{"status":"accepted","status":"rejected"}'),
   },
 ];
 

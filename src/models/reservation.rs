@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+
+use crate::json::Fields;
 
 use super::{
     Attributes, ReportedStatus, ReservationSid, ReservationTimeouts, Status, StatusSource, TaskSid, Timestamp,
@@ -12,7 +14,7 @@ use super::{
 };
 
 /// What the assignment callback answered TaskRouter.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Answered {
     /// The instruction's name (`accept`, `dequeue`, …), or `None` for `{}` (deferred).
     pub instruction: Option<String>,
@@ -26,7 +28,7 @@ pub struct Answered {
 
 /// The whole record, stored as the KV value under `reservation:{ReservationSid}` with a
 /// [`Status`]; shown to operators with a [`ReportedStatus`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Reservation<S = Status> {
     pub reservation_sid: ReservationSid,
     pub task_sid: TaskSid,
@@ -46,6 +48,38 @@ pub struct Reservation<S = Status> {
     /// What the latest assignment callback was answered; absent for a record made from an event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered: Option<Answered>,
+}
+
+impl<'de> Deserialize<'de> for Answered {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Fields::read(deserializer)?;
+        Ok(Answered {
+            instruction: fields.optional("instruction")?,
+            rule: fields.optional("rule")?,
+            note: fields.optional("note")?,
+        })
+    }
+}
+
+impl<'de, S: Deserialize<'de>> Deserialize<'de> for Reservation<S> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Fields::read(deserializer)?;
+        Ok(Reservation {
+            reservation_sid: fields.required("reservation_sid")?,
+            task_sid: fields.required("task_sid")?,
+            workspace_sid: fields.required("workspace_sid")?,
+            worker_sid: fields.optional("worker_sid")?,
+            workflow_sid: fields.optional("workflow_sid")?,
+            task_attributes: fields.optional("task_attributes")?,
+            worker_attributes: fields.optional("worker_attributes")?,
+            parameters: fields.required("parameters")?,
+            received_at: fields.required("received_at")?,
+            status: fields.required("status")?,
+            status_updated_at: fields.required("status_updated_at")?,
+            status_source: fields.required("status_source")?,
+            answered: fields.optional("answered")?,
+        })
+    }
 }
 
 /// A status move the model does not allow.

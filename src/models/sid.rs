@@ -52,8 +52,7 @@ macro_rules! sid_type {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(deserializer)?;
-                raw.parse().map_err(serde::de::Error::custom)
+                crate::json::from_text(deserializer)
             }
         }
 

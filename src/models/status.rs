@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// What is stored. `expired` is not here: it is derived at read time (see [`ReportedStatus`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pending,
@@ -101,6 +101,12 @@ impl FromStr for Status {
     }
 }
 
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::json::from_text(deserializer)
+    }
+}
+
 /// The status an operator is shown: the stored one, or `expired` for a pending reservation
 /// older than the Workflow's reservation timeout (TaskRouter has timed it out by then, even if
 /// no event said so).
@@ -142,7 +148,7 @@ impl FromStr for ReportedStatus {
 }
 
 /// How a task ended, which decides what becomes of its reservations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskEnding {
     Canceled,
@@ -151,6 +157,10 @@ pub enum TaskEnding {
 }
 
 impl TaskEnding {
+    /// The names it is written with (`rename_all = "lowercase"`).
+    pub const NAMES: &[(&str, TaskEnding)] =
+        &[("canceled", TaskEnding::Canceled), ("completed", TaskEnding::Completed), ("deleted", TaskEnding::Deleted)];
+
     /// What a reservation of the ended task becomes, if anything: a pending one can no longer
     /// be accepted, so it is `canceled`; a completed task completes its accepted reservation.
     pub fn status_for(self, current: Status) -> Option<Status> {
@@ -162,8 +172,14 @@ impl TaskEnding {
     }
 }
 
+impl<'de> Deserialize<'de> for TaskEnding {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::json::named(deserializer, TaskEnding::NAMES)
+    }
+}
+
 /// Who set the current status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StatusSource {
     /// TaskRouter's assignment callback (a new reservation, or the instruction we answered).
@@ -172,6 +188,18 @@ pub enum StatusSource {
     Event,
     /// An operator, through the API (the CLI after Twilio answered).
     Operator,
+}
+
+impl StatusSource {
+    /// The names it is written with (`rename_all = "lowercase"`).
+    pub const NAMES: &[(&str, StatusSource)] =
+        &[("callback", StatusSource::Callback), ("event", StatusSource::Event), ("operator", StatusSource::Operator)];
+}
+
+impl<'de> Deserialize<'de> for StatusSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::json::named(deserializer, StatusSource::NAMES)
+    }
 }
 
 #[cfg(test)]

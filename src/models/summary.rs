@@ -1,6 +1,8 @@
 //! What a listing shows of a reservation: its summary, kept as the KV key's metadata.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::json::Fields;
 
 use super::{
     Attributes, ReportedStatus, Reservation, ReservationSid, ReservationTimeouts, Status, TaskSid, Timestamp,
@@ -12,7 +14,7 @@ pub const TASK_SUMMARY_CHARS: usize = 80;
 
 /// What a listing shows, stored as the KV key's metadata so a listing needs no `get`. Stored
 /// with a [`Status`]; shown to operators with a [`ReportedStatus`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary<S = Status> {
     pub reservation_sid: ReservationSid,
     pub task_sid: TaskSid,
@@ -31,6 +33,24 @@ pub struct Summary<S = Status> {
     /// Shown to operators only (the console counts it down), never stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_ms: Option<u64>,
+}
+
+impl<'de, S: Deserialize<'de>> Deserialize<'de> for Summary<S> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Fields::read(deserializer)?;
+        Ok(Summary {
+            reservation_sid: fields.required("reservation_sid")?,
+            task_sid: fields.required("task_sid")?,
+            workspace_sid: fields.required("workspace_sid")?,
+            worker_sid: fields.optional("worker_sid")?,
+            workflow_sid: fields.optional("workflow_sid")?,
+            status: fields.required("status")?,
+            received_at: fields.required("received_at")?,
+            status_updated_at: fields.required("status_updated_at")?,
+            task: fields.required("task")?,
+            expires_in_ms: fields.optional("expires_in_ms")?,
+        })
+    }
 }
 
 impl Reservation {

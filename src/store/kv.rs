@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::js_sys::{self, JSON, Promise, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -17,6 +17,7 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Delay, Env};
 
 use super::{Kv, ListedKey, ListedPage, OperationCounter, Operations, StoreError};
+use crate::json::Fields;
 use crate::models::Summary;
 use crate::thrown;
 
@@ -83,19 +84,33 @@ struct ListOptions<'a> {
 }
 
 /// What `list` answers, as JSON.
-#[derive(Deserialize)]
 struct Listing {
     keys: Vec<ListingKey>,
     list_complete: bool,
-    #[serde(default)]
     cursor: Option<String>,
 }
 
-#[derive(Deserialize)]
+impl<'de> Deserialize<'de> for Listing {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Fields::read(deserializer)?;
+        Ok(Listing {
+            keys: fields.required("keys")?,
+            list_complete: fields.required("list_complete")?,
+            cursor: fields.optional("cursor")?,
+        })
+    }
+}
+
 struct ListingKey {
     name: String,
-    #[serde(default)]
     metadata: Option<Box<serde_json::value::RawValue>>,
+}
+
+impl<'de> Deserialize<'de> for ListingKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Fields::read(deserializer)?;
+        Ok(ListingKey { name: fields.required("name")?, metadata: fields.optional("metadata")? })
+    }
 }
 
 impl WorkersKv {

@@ -17,10 +17,11 @@
 //! Records written before this layout (the whole record under `reservation:{WR}`) are still
 //! read by SID, and move to this layout at their next write.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::listing::{Cursor, ListQuery, Page};
 use super::{Kv, LIST_PAGE, StoreError};
+use crate::json::Fields;
 use crate::models::{Reservation, ReservationSid, ReservationTimeouts, Summary, TaskEnding, TaskSid, Timestamp};
 
 pub const TIME_PREFIX: &str = "at:";
@@ -46,12 +47,20 @@ pub fn task_key(task: &TaskSid) -> String {
 }
 
 /// What the store knows of a task: its reservations, and how it ended.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TaskRecord {
-    #[serde(default)]
     pub ended: Option<TaskEnding>,
-    #[serde(default)]
     pub reservations: Vec<ReservationSid>,
+}
+
+impl<'de> Deserialize<'de> for TaskRecord {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Fields::read(deserializer)?;
+        Ok(TaskRecord {
+            ended: fields.optional("ended")?,
+            reservations: fields.optional("reservations")?.unwrap_or_default(),
+        })
+    }
 }
 
 /// A stored record, and whether it already has this layout's keys.

@@ -9,7 +9,9 @@
 //! after sending leaves it unknown whether Twilio applied the update; the caller reads the
 //! resource back before deciding anything (see [`crate::flows::decide`]).
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+use crate::json::Fields;
 
 use crate::flows::decide::Failure;
 use crate::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
@@ -56,10 +58,20 @@ pub fn update_form(status: Status, activity: Option<&ActivitySid>) -> Vec<(&'sta
 }
 
 /// The fields of Twilio's Reservation resource that are read back.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct TwilioReservation {
     pub sid: String,
     pub reservation_status: String,
+}
+
+impl<'de> Deserialize<'de> for TwilioReservation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Fields::read(deserializer)?;
+        Ok(TwilioReservation {
+            sid: fields.required("sid")?,
+            reservation_status: fields.required("reservation_status")?,
+        })
+    }
 }
 
 impl TwilioReservation {
@@ -79,11 +91,22 @@ impl TwilioReservation {
 }
 
 /// Twilio's JSON error body.
-#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TwilioErrorBody {
     pub code: Option<u64>,
     pub message: Option<String>,
     pub more_info: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for TwilioErrorBody {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Fields::read(deserializer)?;
+        Ok(TwilioErrorBody {
+            code: fields.optional("code")?,
+            message: fields.optional("message")?,
+            more_info: fields.optional("more_info")?,
+        })
+    }
 }
 
 /// Twilio's refusal in plain words: what it means for the operator, then Twilio's own code,
@@ -141,17 +164,34 @@ pub fn refused(status: u16, body: &[u8], repeat: Repeat) -> RestError {
 }
 
 /// One of a Workspace's activities, for the reject menu.
-#[derive(Debug, Clone, serde::Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct Activity {
     pub sid: ActivitySid,
     pub friendly_name: String,
     pub available: bool,
 }
 
+impl<'de> Deserialize<'de> for Activity {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Fields::read(deserializer)?;
+        Ok(Activity {
+            sid: fields.required("sid")?,
+            friendly_name: fields.required("friendly_name")?,
+            available: fields.required("available")?,
+        })
+    }
+}
+
 /// A page of `GET /v1/Workspaces/{WS}/Activities`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ActivityPage {
     pub activities: Vec<Activity>,
+}
+
+impl<'de> Deserialize<'de> for ActivityPage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(ActivityPage { activities: Fields::read(deserializer)?.required("activities")? })
+    }
 }
 
 #[cfg(test)]

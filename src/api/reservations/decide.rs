@@ -2,7 +2,7 @@
 //! reject): the operator's decision taken at the edge. The worker asks TaskRouter's REST API
 //! and records only what Twilio answered (see `flows::operator::decide_at_twilio`).
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::one_reservation;
 use crate::api::Context;
@@ -11,15 +11,22 @@ use crate::api::taskrouter::TaskRouter;
 use crate::error::ApiError;
 use crate::flows::operator;
 use crate::http::Reply;
+use crate::json::Fields;
 use crate::models::{AccountSid, ActivitySid, ReportedStatus, Reservation, Status};
 use crate::request_log::RequestLog;
 use crate::routes::Decision;
 use crate::store::Kv;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Asked {
     activity_sid: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Asked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Fields::read(deserializer)?;
+        fields.only(&["activity_sid"])?;
+        Ok(Asked { activity_sid: fields.optional("activity_sid")? })
+    }
 }
 
 /// The answer: what Twilio said, whether the worker recorded it, and the reservation as recorded.

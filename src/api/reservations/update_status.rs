@@ -1,7 +1,7 @@
 //! `POST /reservations/{sid}/status` with `{"status":"accepted"}`: records what Twilio answered
 //! the operator, within the status model's rules.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::one_reservation;
 use crate::api::Context;
@@ -9,14 +9,21 @@ use crate::api::request::Incoming;
 use crate::error::ApiError;
 use crate::flows::operator;
 use crate::http::Reply;
+use crate::json::Fields;
 use crate::models::Status;
 use crate::request_log::RequestLog;
 use crate::store::Kv;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct StatusUpdate {
     status: String,
+}
+
+impl<'de> Deserialize<'de> for StatusUpdate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Fields::read(deserializer)?;
+        fields.only(&["status"])?;
+        Ok(StatusUpdate { status: fields.required("status")? })
+    }
 }
 
 pub async fn handle(
