@@ -1,6 +1,7 @@
 //! Milliseconds since the Unix epoch, written as RFC 3339 (`2026-11-21T09:30:00.000Z`).
 
 use std::fmt;
+use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -22,10 +23,22 @@ impl Timestamp {
     pub fn age_ms(self, now: Timestamp) -> u64 {
         now.0.saturating_sub(self.0)
     }
+}
 
-    pub fn parse(text: &str) -> Option<Self> {
-        let parsed = DateTime::parse_from_rfc3339(text).ok()?;
-        u64::try_from(parsed.timestamp_millis()).ok().map(Timestamp)
+/// A text that is not an RFC 3339 time at or after the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an RFC 3339 time: {0:?}")]
+pub struct NotATime(String);
+
+impl FromStr for Timestamp {
+    type Err = NotATime;
+
+    fn from_str(text: &str) -> Result<Self, NotATime> {
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .and_then(|parsed| u64::try_from(parsed.timestamp_millis()).ok())
+            .map(Timestamp)
+            .ok_or_else(|| NotATime(text.to_owned()))
     }
 }
 
@@ -47,8 +60,7 @@ impl Serialize for Timestamp {
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Timestamp::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 time: {text:?}")))
+        crate::json::from_text(deserializer)
     }
 }
 
@@ -60,7 +72,11 @@ mod tests {
     fn writes_rfc3339_with_millis_and_reads_it_back() {
         let time = Timestamp::from_millis(1_790_000_000_123);
         assert_eq!(time.to_string(), "2026-09-21T14:13:20.123Z");
-        assert_eq!(Timestamp::parse("2026-09-21T14:13:20.123Z"), Some(time));
+        assert_eq!("2026-09-21T14:13:20.123Z".parse(), Ok(time));
+        assert_eq!(
+            serde_json::from_str::<Timestamp>("\"1969-12-31T23:59:59Z\"").unwrap_err().to_string(),
+            "not an RFC 3339 time: \"1969-12-31T23:59:59Z\""
+        );
         let json = serde_json::to_string(&time).unwrap();
         assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), time);
     }
