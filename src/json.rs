@@ -40,20 +40,22 @@ impl<'de> Fields<'de> {
         self.fields.iter().find(|(key, _)| key == name).map(|(_, raw)| *raw)
     }
 
+    /// The field's JSON text as it stands, not read; absent or `null` is `None`.
+    pub fn text(&self, name: &str) -> Option<&'de str> {
+        self.raw(name).map(RawValue::get).filter(|text| *text != "null")
+    }
+
     /// The field's value; an absent field is an error.
     pub fn required<T: Deserialize<'de>, E: de::Error>(&self, name: &'static str) -> Result<T, E> {
         match self.raw(name) {
-            Some(raw) => value(name, raw),
+            Some(raw) => value(name, raw.get()),
             None => Err(E::missing_field(name)),
         }
     }
 
     /// The field's value; absent or `null` is `None`.
     pub fn optional<T: Deserialize<'de>, E: de::Error>(&self, name: &'static str) -> Result<Option<T>, E> {
-        match self.raw(name) {
-            Some(raw) if raw.get() != "null" => value(name, raw).map(Some),
-            _ => Ok(None),
-        }
+        self.text(name).map(|text| value(name, text)).transpose()
     }
 
     /// Refuses a field not in `known`.
@@ -87,8 +89,8 @@ pub fn named<'de, D: Deserializer<'de>, T: Copy>(
 }
 
 /// Reads a field's value; its error names the field.
-fn value<'de, T: Deserialize<'de>, E: de::Error>(name: &str, raw: &'de RawValue) -> Result<T, E> {
-    parse(raw.get()).map_err(|error| E::custom(field_error(name, &error)))
+fn value<'de, T: Deserialize<'de>, E: de::Error>(name: &str, text: &'de str) -> Result<T, E> {
+    parse(text).map_err(|error| E::custom(field_error(name, &error)))
 }
 
 /// Kept out of line: every type read calls it, and only a bad value reaches it.
@@ -190,6 +192,16 @@ mod tests {
     fn an_absent_or_null_optional_field_is_none() {
         assert_eq!(read(r#"{"status":"x"}"#).unwrap().count, None);
         assert_eq!(read(r#"{"status":"x","count":null}"#).unwrap().count, None);
+    }
+
+    #[test]
+    fn a_field_can_be_kept_as_its_text() {
+        let text = r#"{"metadata": {"n": 1.10, "s": "\u00e9"}, "none": null}"#;
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let fields = Fields::read(&mut deserializer).unwrap();
+        assert_eq!(fields.text("metadata"), Some(r#"{"n": 1.10, "s": "\u00e9"}"#));
+        assert_eq!(fields.text("none"), None);
+        assert_eq!(fields.text("absent"), None);
     }
 
     #[test]

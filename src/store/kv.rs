@@ -85,7 +85,7 @@ struct ListOptions<'a> {
 
 /// What `list` answers, as JSON.
 struct Listing {
-    keys: Vec<ListingKey>,
+    keys: Vec<ListedKey>,
     list_complete: bool,
     cursor: Option<String>,
 }
@@ -101,15 +101,11 @@ impl<'de> Deserialize<'de> for Listing {
     }
 }
 
-struct ListingKey {
-    name: String,
-    metadata: Option<Box<serde_json::value::RawValue>>,
-}
-
-impl<'de> Deserialize<'de> for ListingKey {
+/// A listed key, its metadata kept as the JSON text it is (read as a `Summary` by the layout).
+impl<'de> Deserialize<'de> for ListedKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let fields = Fields::read(deserializer)?;
-        Ok(ListingKey { name: fields.required("name")?, metadata: fields.optional("metadata")? })
+        Ok(ListedKey { name: fields.required("name")?, metadata: fields.text("metadata").map(str::to_owned) })
     }
 }
 
@@ -156,15 +152,7 @@ impl Kv for WorkersKv {
         let text = JSON::stringify(&answer).map_err(|error| failed("reading a listing", error))?;
         let listing: Listing = crate::json::parse(&String::from(text))
             .map_err(|error| StoreError(format!("reading a listing: {error}")))?;
-        let keys = listing
-            .keys
-            .into_iter()
-            .map(|key| ListedKey {
-                name: key.name,
-                metadata: key.metadata.map(|raw| String::from(Box::<str>::from(raw))),
-            })
-            .collect();
-        Ok(ListedPage { keys, cursor: listing.cursor.filter(|_| !listing.list_complete) })
+        Ok(ListedPage { keys: listing.keys, cursor: listing.cursor.filter(|_| !listing.list_complete) })
     }
 
     async fn pause(&self, ms: u64) {
