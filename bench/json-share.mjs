@@ -1,10 +1,10 @@
 // How much of the gzipped wasm is JSON: the worker built by `scripts/build.sh` (worker-build,
 // the release profile) three ways from a copy of the sources, and the gzipped size of each:
 // - `as is`;
-// - `without JSON reading`: every `serde_json::from_str`/`from_slice`/`from_value` replaced by a
-//   stub that fails, so no `Deserialize` is linked;
-// - `without JSON`: the same, and every `to_string`/`to_vec`/`to_value` by a stub that writes
-//   nothing, so no `Serialize` is linked either.
+// - `without JSON reading`: every call of the worker's one reader (`json::parse`, `parse_bytes`,
+//   `whole_value` in `src/json/`) replaced by a stub that fails, so no reading code is linked;
+// - `without JSON`: the same, and every `serde_json::to_string`/`to_vec`/`to_value` by a stub
+//   that writes nothing, so no `Serialize` is linked either.
 // The two stubbed builds cannot answer a request; they are built only to be weighed, and what
 // they weigh bounds what any JSON code, a library's or a hand-written one, may cost.
 //
@@ -20,17 +20,23 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (...args) => console.error('bench:', ...args);
 
 const STUBS = `
-/// bench/json-share.mjs: stand-ins that link no serde code; never run.
+/// bench/json-share.mjs: stand-ins that link no JSON code; never run.
 pub mod json_share_stub {
-    pub fn read<T>(_: impl Sized) -> Result<T, serde_json::Error> {
-        Err(<serde_json::Error as serde::de::Error>::custom("stub"))
+    pub fn read<T>(_: impl Sized) -> Result<T, crate::json::Error> {
+        Err(crate::json::Error::new("stub"))
+    }
+    pub fn raw(_: impl Sized) -> Result<&'static str, crate::json::Error> {
+        Err(crate::json::Error::new("stub"))
     }
     pub fn text(_: impl Sized) -> Result<String, serde_json::Error> { Ok(String::new()) }
     pub fn bytes(_: impl Sized) -> Result<Vec<u8>, serde_json::Error> { Ok(Vec::new()) }
     pub fn value(_: impl Sized) -> Result<serde_json::Value, serde_json::Error> { Ok(serde_json::Value::Null) }
 }
 `;
-const READING = [[/serde_json::from_(str|slice|value)\b/g, 'crate::json_share_stub::read']];
+const READING = [
+  [/\b(crate::)?json::parse(_bytes)?\b/g, 'crate::json_share_stub::read'],
+  [/\b(crate::)?json::whole_value\b/g, 'crate::json_share_stub::raw'],
+];
 const WRITING = [
   [/serde_json::to_string\(/g, 'crate::json_share_stub::text('],
   [/serde_json::to_vec\(/g, 'crate::json_share_stub::bytes('],

@@ -75,7 +75,10 @@ fn main() {
         ("signature_check", measure(|| assert!(signature::is_valid(TOKEN, black_box(&signed), URL, &params)))),
         ("record_from_callback", measure(|| drop(black_box(Reservation::from_callback(black_box(&callback), now))))),
         ("record_to_json", measure(|| drop(black_box(serde_json::to_string(black_box(&record)))))),
-        ("record_from_json", measure(|| drop(black_box(serde_json::from_str::<Reservation>(black_box(&stored)))))),
+        (
+            "record_from_json",
+            measure(|| drop(black_box(taskrouter_edge::json::parse::<Reservation>(black_box(&stored))))),
+        ),
         ("summary_metadata", measure(|| drop(black_box(serde_json::to_value(black_box(&record).summary()))))),
         ("config_with_rules", measure(|| drop(black_box(Config::from_lookup(lookup))))),
         (

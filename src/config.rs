@@ -213,7 +213,7 @@ fn workflow_timeouts(value: Option<String>) -> Result<BTreeMap<WorkflowSid, u64>
     const NAME: &str = "WORKFLOW_TIMEOUTS";
     let Some(text) = value else { return Ok(BTreeMap::new()) };
     let bad = |problem: String| invalid(NAME, format!("{problem}: use a JSON object such as {{\"WW…\": 300}}"));
-    let object: serde_json::Map<String, serde_json::Value> =
+    let object: BTreeMap<String, serde_json::Value> =
         crate::json::parse(&text).map_err(|e| bad(format!("not a JSON object ({e})")))?;
     object
         .into_iter()

@@ -81,8 +81,8 @@ impl Incoming {
     }
 
     /// An operator's JSON body, parsed as `T` (whose unknown fields are refused).
-    pub async fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
-        serde_json::from_slice(&self.body(JSON).await?).map_err(|e| ApiError::InvalidJson(e.to_string()))
+    pub async fn json<T: for<'a> crate::json::FromJson<'a>>(&self) -> Result<T, ApiError> {
+        crate::json::parse_bytes(&self.body(JSON).await?).map_err(|e| ApiError::InvalidJson(e.to_string()))
     }
 }
 

@@ -101,9 +101,9 @@ impl TaskRouter {
         }
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, RestError> {
+    async fn get<T: for<'a> crate::json::FromJson<'a>>(&self, path: &str) -> Result<T, RestError> {
         let body = self.send("GET", path, None).await?;
-        serde_json::from_slice(&body).map_err(|error| RestError::Unexpected(unexpected_answer(error, &body)))
+        crate::json::parse_bytes(&body).map_err(|error| RestError::Unexpected(unexpected_answer(error, &body)))
     }
 
     /// The Workspace's activities, first page (TaskRouter's largest: 1,000).

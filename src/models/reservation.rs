@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
-use crate::json::Fields;
+use crate::json::{self, Fields, FromJson};
 
 use super::{
     Attributes, ReportedStatus, ReservationSid, ReservationTimeouts, Status, StatusSource, TaskSid, Timestamp,
@@ -50,9 +50,9 @@ pub struct Reservation<S = Status> {
     pub answered: Option<Answered>,
 }
 
-impl<'de> Deserialize<'de> for Answered {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let fields = Fields::read(deserializer)?;
+impl<'a> FromJson<'a> for Answered {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        let fields = Fields::parse(text)?;
         Ok(Answered {
             instruction: fields.optional("instruction")?,
             rule: fields.optional("rule")?,
@@ -61,9 +61,9 @@ impl<'de> Deserialize<'de> for Answered {
     }
 }
 
-impl<'de, S: Deserialize<'de>> Deserialize<'de> for Reservation<S> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let fields = Fields::read(deserializer)?;
+impl<'a, S: FromJson<'a>> FromJson<'a> for Reservation<S> {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        let fields = Fields::parse(text)?;
         Ok(Reservation {
             reservation_sid: fields.required("reservation_sid")?,
             task_sid: fields.required("task_sid")?,
@@ -81,6 +81,9 @@ impl<'de, S: Deserialize<'de>> Deserialize<'de> for Reservation<S> {
         })
     }
 }
+
+// The CLI reads records through serde.
+crate::deserialize_via_text!(Reservation, Reservation<ReportedStatus>);
 
 /// A status move the model does not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

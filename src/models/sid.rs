@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
 /// A string that is not a SID of the expected kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,9 +50,9 @@ macro_rules! sid_type {
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                crate::json::from_text(deserializer)
+        impl<'a> crate::json::FromJson<'a> for $name {
+            fn from_json(text: &'a str) -> Result<Self, crate::json::Error> {
+                crate::json::from_text(text)
             }
         }
 
@@ -142,8 +142,8 @@ mod tests {
 
     #[test]
     fn deserializing_validates() {
-        let ok: TaskSid = serde_json::from_str(&format!("\"WT{HEX32}\"")).unwrap();
+        let ok: TaskSid = crate::json::parse(&format!("\"WT{HEX32}\"")).unwrap();
         assert_eq!(ok.as_str(), format!("WT{HEX32}"));
-        assert!(serde_json::from_str::<TaskSid>("\"WTnope\"").is_err());
+        assert!(crate::json::parse::<TaskSid>("\"WTnope\"").is_err());
     }
 }

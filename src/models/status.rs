@@ -3,7 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::json::{self, FromJson};
 
 /// What is stored. `expired` is not here: it is derived at read time (see [`ReportedStatus`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -101,16 +103,16 @@ impl FromStr for Status {
     }
 }
 
-impl<'de> Deserialize<'de> for Status {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::json::from_text(deserializer)
+impl<'a> FromJson<'a> for Status {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        crate::json::from_text(text)
     }
 }
 
 /// The status an operator is shown: the stored one, or `expired` for a pending reservation
 /// older than the Workflow's reservation timeout (TaskRouter has timed it out by then, even if
 /// no event said so).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum ReportedStatus {
     Stored(Status),
@@ -118,10 +120,16 @@ pub enum ReportedStatus {
 }
 
 /// Serializes as the string `"expired"`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExpiredTag {
     Expired,
+}
+
+impl<'a> FromJson<'a> for ReportedStatus {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        json::from_text(text)
+    }
 }
 
 impl ReportedStatus {
@@ -172,9 +180,9 @@ impl TaskEnding {
     }
 }
 
-impl<'de> Deserialize<'de> for TaskEnding {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::json::named(deserializer, TaskEnding::NAMES)
+impl<'a> FromJson<'a> for TaskEnding {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        crate::json::named(text, TaskEnding::NAMES)
     }
 }
 
@@ -196,9 +204,9 @@ impl StatusSource {
         &[("callback", StatusSource::Callback), ("event", StatusSource::Event), ("operator", StatusSource::Operator)];
 }
 
-impl<'de> Deserialize<'de> for StatusSource {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::json::named(deserializer, StatusSource::NAMES)
+impl<'a> FromJson<'a> for StatusSource {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        crate::json::named(text, StatusSource::NAMES)
     }
 }
 

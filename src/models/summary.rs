@@ -1,8 +1,8 @@
 //! What a listing shows of a reservation: its summary, kept as the KV key's metadata.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
-use crate::json::Fields;
+use crate::json::{self, Fields, FromJson};
 
 use super::{
     Attributes, ReportedStatus, Reservation, ReservationSid, ReservationTimeouts, Status, TaskSid, Timestamp,
@@ -35,9 +35,9 @@ pub struct Summary<S = Status> {
     pub expires_in_ms: Option<u64>,
 }
 
-impl<'de, S: Deserialize<'de>> Deserialize<'de> for Summary<S> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let fields = Fields::read(deserializer)?;
+impl<'a, S: FromJson<'a>> FromJson<'a> for Summary<S> {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        let fields = Fields::parse(text)?;
         Ok(Summary {
             reservation_sid: fields.required("reservation_sid")?,
             task_sid: fields.required("task_sid")?,
@@ -52,6 +52,9 @@ impl<'de, S: Deserialize<'de>> Deserialize<'de> for Summary<S> {
         })
     }
 }
+
+// The CLI reads listings through serde.
+crate::deserialize_via_text!(Summary, Summary<ReportedStatus>);
 
 impl Reservation {
     /// The summary a listing shows of this record.

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::js_sys::{self, JSON, Promise, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -17,7 +17,7 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Delay, Env};
 
 use super::{Kv, ListedKey, ListedPage, OperationCounter, Operations, StoreError};
-use crate::json::Fields;
+use crate::json::{self, Fields, FromJson};
 use crate::models::Summary;
 use crate::thrown;
 
@@ -90,9 +90,9 @@ struct Listing {
     cursor: Option<String>,
 }
 
-impl<'de> Deserialize<'de> for Listing {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let fields = Fields::read(deserializer)?;
+impl<'a> FromJson<'a> for Listing {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        let fields = Fields::parse(text)?;
         Ok(Listing {
             keys: fields.required("keys")?,
             list_complete: fields.required("list_complete")?,
@@ -102,9 +102,9 @@ impl<'de> Deserialize<'de> for Listing {
 }
 
 /// A listed key, its metadata kept as the JSON text it is (read as a `Summary` by the layout).
-impl<'de> Deserialize<'de> for ListedKey {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let fields = Fields::read(deserializer)?;
+impl<'a> FromJson<'a> for ListedKey {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        let fields = Fields::parse(text)?;
         Ok(ListedKey { name: fields.required("name")?, metadata: fields.text("metadata").map(str::to_owned) })
     }
 }

@@ -17,11 +17,11 @@
 //! Records written before this layout (the whole record under `reservation:{WR}`) are still
 //! read by SID, and move to this layout at their next write.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
 use super::listing::{Cursor, ListQuery, Page};
 use super::{Kv, LIST_PAGE, StoreError};
-use crate::json::Fields;
+use crate::json::{self, Fields, FromJson};
 use crate::models::{Reservation, ReservationSid, ReservationTimeouts, Summary, TaskEnding, TaskSid, Timestamp};
 
 pub const TIME_PREFIX: &str = "at:";
@@ -53,9 +53,9 @@ pub struct TaskRecord {
     pub reservations: Vec<ReservationSid>,
 }
 
-impl<'de> Deserialize<'de> for TaskRecord {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let fields = Fields::read(deserializer)?;
+impl<'a> FromJson<'a> for TaskRecord {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        let fields = Fields::parse(text)?;
         Ok(TaskRecord {
             ended: fields.optional("ended")?,
             reservations: fields.optional("reservations")?.unwrap_or_default(),
@@ -104,12 +104,12 @@ impl<K: Kv> Reservations<K> {
         let Some(pointer) = self.kv.get(&record_key(sid)).await? else { return Ok(None) };
         if pointer.first() == Some(&b'{') {
             // Written before this layout: the record itself.
-            let record = serde_json::from_slice(&pointer).map_err(|e| unreadable("a reservation", e))?;
+            let record = json::parse_bytes(&pointer).map_err(|e| unreadable("a reservation", e))?;
             return Ok(Some(Stored { record, indexed: false }));
         }
         let key = String::from_utf8(pointer).map_err(|e| unreadable("a reservation's key", e))?;
         let Some(value) = self.kv.get(&key).await? else { return Ok(None) };
-        let record = serde_json::from_slice(&value).map_err(|e| unreadable("a reservation", e))?;
+        let record = json::parse_bytes(&value).map_err(|e| unreadable("a reservation", e))?;
         Ok(Some(Stored { record, indexed: true }))
     }
 
@@ -144,7 +144,7 @@ impl<K: Kv> Reservations<K> {
     /// What the store knows of a task: one read.
     pub async fn task(&self, task: &TaskSid) -> Result<TaskRecord, StoreError> {
         let Some(value) = self.kv.get(&task_key(task)).await? else { return Ok(TaskRecord::default()) };
-        Ok(serde_json::from_slice(&value).unwrap_or_default())
+        Ok(json::parse_bytes(&value).unwrap_or_default())
     }
 
     /// Writes what the store knows of a task: one write.

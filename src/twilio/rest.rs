@@ -9,9 +9,7 @@
 //! after sending leaves it unknown whether Twilio applied the update; the caller reads the
 //! resource back before deciding anything (see [`crate::flows::decide`]).
 
-use serde::{Deserialize, Deserializer};
-
-use crate::json::Fields;
+use crate::json::{self, Fields, FromJson};
 
 use crate::flows::decide::Failure;
 use crate::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
@@ -64,9 +62,9 @@ pub struct TwilioReservation {
     pub reservation_status: String,
 }
 
-impl<'de> Deserialize<'de> for TwilioReservation {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let fields = Fields::read(deserializer)?;
+impl<'a> FromJson<'a> for TwilioReservation {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        let fields = Fields::parse(text)?;
         Ok(TwilioReservation {
             sid: fields.required("sid")?,
             reservation_status: fields.required("reservation_status")?,
@@ -98,9 +96,9 @@ pub struct TwilioErrorBody {
     pub more_info: Option<String>,
 }
 
-impl<'de> Deserialize<'de> for TwilioErrorBody {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let fields = Fields::read(deserializer)?;
+impl<'a> FromJson<'a> for TwilioErrorBody {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        let fields = Fields::parse(text)?;
         Ok(TwilioErrorBody {
             code: fields.optional("code")?,
             message: fields.optional("message")?,
@@ -155,11 +153,14 @@ impl Failure for RestError {
     }
 }
 
+// The CLI reads Twilio's answers through serde.
+crate::deserialize_via_text!(TwilioReservation, TwilioErrorBody);
+
 /// Twilio's answer to a request that was not a success, as a [`RestError`]. Whether it came
 /// after every attempt follows the retry rule for the request's kind: an update that met a `5xx`
 /// was sent once.
 pub fn refused(status: u16, body: &[u8], repeat: Repeat) -> RestError {
-    let body = serde_json::from_slice(body).unwrap_or_default();
+    let body = json::parse_bytes(body).unwrap_or_default();
     RestError::Refused { status, body, retried: is_retried(status, repeat) }
 }
 
@@ -171,9 +172,9 @@ pub struct Activity {
     pub available: bool,
 }
 
-impl<'de> Deserialize<'de> for Activity {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let fields = Fields::read(deserializer)?;
+impl<'a> FromJson<'a> for Activity {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        let fields = Fields::parse(text)?;
         Ok(Activity {
             sid: fields.required("sid")?,
             friendly_name: fields.required("friendly_name")?,
@@ -188,9 +189,9 @@ pub struct ActivityPage {
     pub activities: Vec<Activity>,
 }
 
-impl<'de> Deserialize<'de> for ActivityPage {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(ActivityPage { activities: Fields::read(deserializer)?.required("activities")? })
+impl<'a> FromJson<'a> for ActivityPage {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        Ok(ActivityPage { activities: Fields::parse(text)?.required("activities")? })
     }
 }
 

@@ -2,7 +2,7 @@
 //! reject): the operator's decision taken at the edge. The worker asks TaskRouter's REST API
 //! and records only what Twilio answered (see `flows::operator::decide_at_twilio`).
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
 use super::one_reservation;
 use crate::api::Context;
@@ -11,7 +11,7 @@ use crate::api::taskrouter::TaskRouter;
 use crate::error::ApiError;
 use crate::flows::operator;
 use crate::http::Reply;
-use crate::json::Fields;
+use crate::json::{self, Fields, FromJson};
 use crate::models::{AccountSid, ActivitySid, ReportedStatus, Reservation, Status};
 use crate::request_log::RequestLog;
 use crate::routes::Decision;
@@ -21,9 +21,9 @@ struct Asked {
     activity_sid: Option<String>,
 }
 
-impl<'de> Deserialize<'de> for Asked {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let fields = Fields::read(deserializer)?;
+impl<'a> FromJson<'a> for Asked {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        let fields = Fields::parse(text)?;
         fields.only(&["activity_sid"])?;
         Ok(Asked { activity_sid: fields.optional("activity_sid")? })
     }

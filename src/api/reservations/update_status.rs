@@ -1,15 +1,13 @@
 //! `POST /reservations/{sid}/status` with `{"status":"accepted"}`: records what Twilio answered
 //! the operator, within the status model's rules.
 
-use serde::{Deserialize, Deserializer};
-
 use super::one_reservation;
 use crate::api::Context;
 use crate::api::request::Incoming;
 use crate::error::ApiError;
 use crate::flows::operator;
 use crate::http::Reply;
-use crate::json::Fields;
+use crate::json::{self, Fields, FromJson};
 use crate::models::Status;
 use crate::request_log::RequestLog;
 use crate::store::Kv;
@@ -18,9 +16,9 @@ struct StatusUpdate {
     status: String,
 }
 
-impl<'de> Deserialize<'de> for StatusUpdate {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let fields = Fields::read(deserializer)?;
+impl<'a> FromJson<'a> for StatusUpdate {
+    fn from_json(text: &'a str) -> Result<Self, json::Error> {
+        let fields = Fields::parse(text)?;
         fields.only(&["status"])?;
         Ok(StatusUpdate { status: fields.required("status")? })
     }
