@@ -3,41 +3,37 @@
 
 use std::borrow::Cow;
 
-use json_event_parser::JsonEvent;
-
-use super::reader::{Reader, describe};
+use super::walk::{Walk, scalar};
 use super::{Error, FromJson, invalid_type};
 
 /// A JSON object's fields. Errors read as serde's derived ones do (``missing field `sid` ``,
 /// ``unknown field `x`, expected …``, ``duplicate field `sid` ``), and a value of the wrong
 /// kind names its field.
 pub struct Fields<'a> {
-    fields: Vec<(Cow<'a, str>, &'a str)>,
+    pub(super) fields: Vec<(Cow<'a, str>, &'a str)>,
 }
 
 impl<'a> Fields<'a> {
+    /// Reads an object's members; `text` is checked JSON (as every [`FromJson`] reader's is).
     pub fn parse(text: &'a str) -> Result<Fields<'a>, Error> {
-        let mut reader = Reader::new(text);
-        let first = reader.first()?;
-        if !matches!(first, JsonEvent::StartObject) {
-            return Err(invalid_type(&first, "a JSON object"));
+        let mut walk = Walk::new(text);
+        if !walk.eat(b'{') {
+            return Err(invalid_type(&scalar(text)?, "a JSON object"));
         }
         let mut fields: Vec<(Cow<'a, str>, &'a str)> = Vec::new();
+        if walk.eat(b'}') {
+            return Ok(Fields { fields });
+        }
         loop {
-            match reader.first()? {
-                JsonEvent::EndObject => break,
-                JsonEvent::ObjectKey(key) => {
-                    if fields.iter().any(|(seen, _)| *seen == key) {
-                        return Err(Error::new(format!("duplicate field `{key}`")));
-                    }
-                    let (event, start) = reader.next()?;
-                    fields.push((key, reader.value_text(&event, start)?));
-                }
-                other => return Err(Error::new(format!("expected a field, found {}", describe(&other)))),
+            let key = walk.key()?;
+            if fields.iter().any(|(seen, _)| *seen == key) {
+                return Err(Error::new(format!("duplicate field `{key}`")));
+            }
+            fields.push((key, walk.value()?));
+            if !walk.more(b'}')? {
+                return Ok(Fields { fields });
             }
         }
-        reader.end()?;
-        Ok(Fields { fields })
     }
 
     /// The field's JSON text as it stands, not read; absent or `null` is `None`.

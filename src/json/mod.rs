@@ -1,31 +1,33 @@
 //! Reading JSON: one reader for every text the worker reads, and one way to read an object.
 //!
-//! The worker does not read JSON through serde. `serde_json`'s reader, once any typed value is
-//! read with it, links core's float formatting (9.5 KB of the gzipped wasm) for the message a
-//! wrong-typed float would get, and with its per-type visitors kept the wasm over its 150 KiB
-//! target (README, *Size*). Here the grammar is `json-event-parser`'s (strict RFC 8259, a state
-//! stack instead of recursion), every number stays text until a type reads it, and a type's
-//! reader is a [`FromJson`] impl: objects through [`Fields`], one call per field; texts through
-//! [`from_text`] (SIDs, statuses, times: their `FromStr`); names through [`named`].
+//! The worker does not read JSON through serde's typed reading. `serde_json`'s typed reader,
+//! once any value is read with it, links core's float formatting (9.5 KB of the gzipped wasm)
+//! for the message a wrong-typed float would get, and with its per-type visitors kept the wasm
+//! over its 150 KiB target (README, *Size*). Here a text is checked once by `serde_json`'s own
+//! grammar without a typed read (`reader.rs`), then walked (`walk.rs`): every number stays text
+//! until a type reads it, and a type's reader is a [`FromJson`] impl: objects through
+//! [`Fields`], one call per field; texts through [`from_text`] (SIDs, statuses, times: their
+//! `FromStr`); names through [`named`].
 //!
 //! Writing stays with serde and `serde_json`. Readers that go through serde (the CLI, tests) get
 //! each type's one reader through [`deserialize_via_text`].
 
 mod fields;
 mod reader;
+mod walk;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use json_event_parser::JsonEvent;
 use serde::de::{self, Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
 
 pub use fields::Fields;
+use reader::describe;
 pub use reader::{MAX_DEPTH, whole_value};
-use reader::{Reader, describe};
+use walk::{Token, Walk, scalar};
 
 /// What is wrong with a JSON text, in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,47 +59,38 @@ impl<'a> Raw<'a> {
 
 impl<'a> FromJson<'a> for Raw<'a> {
     fn from_json(text: &'a str) -> Result<Raw<'a>, Error> {
-        whole_value(text).map(Raw)
+        Ok(Raw(text))
     }
 }
 
 /// A type read from JSON text.
 pub trait FromJson<'a>: Sized {
-    /// Reads `text`: one JSON value, with nothing but whitespace around it.
+    /// Reads `text`: one JSON value, already checked. [`parse`] checks a text's grammar once,
+    /// and the readers only walk it (`walk.rs`); call `parse`, not this, for text from outside.
     fn from_json(text: &'a str) -> Result<Self, Error>;
 }
 
+/// Checks the text's grammar (strict RFC 8259), then reads it as `T`.
 pub fn parse<'a, T: FromJson<'a>>(text: &'a str) -> Result<T, Error> {
-    T::from_json(text)
+    T::from_json(whole_value(text)?)
 }
 
 /// Bytes from KV or a body: UTF-8 JSON text.
 pub fn parse_bytes<'a, T: FromJson<'a>>(bytes: &'a [u8]) -> Result<T, Error> {
     let text = std::str::from_utf8(bytes).map_err(|error| Error::new(format!("not UTF-8 text ({error})")))?;
-    T::from_json(text)
-}
-
-/// The text's value when it is a string, number, `true`, `false` or `null`; an array or
-/// object is only named (by its first event), for the caller's "invalid type".
-fn scalar(text: &str) -> Result<JsonEvent<'_>, Error> {
-    let mut reader = Reader::new(text);
-    let first = reader.first()?;
-    if !matches!(first, JsonEvent::StartArray | JsonEvent::StartObject) {
-        reader.end()?;
-    }
-    Ok(first)
+    parse(text)
 }
 
 #[cold]
 #[inline(never)]
-fn invalid_type(found: &JsonEvent<'_>, expected: &str) -> Error {
+fn invalid_type(found: &Token<'_>, expected: &str) -> Error {
     Error::new(format!("invalid type: {}, expected {expected}", describe(found)))
 }
 
 /// A value written as a JSON string and read with its `FromStr`: a SID, a status, a time.
 pub fn from_text<T: FromStr<Err: fmt::Display>>(text: &str) -> Result<T, Error> {
     match scalar(text)? {
-        JsonEvent::String(text) => text.parse().map_err(|error: T::Err| Error::new(error.to_string())),
+        Token::String(text) => text.parse().map_err(|error: T::Err| Error::new(error.to_string())),
         other => Err(invalid_type(&other, "a string")),
     }
 }
@@ -105,7 +98,7 @@ pub fn from_text<T: FromStr<Err: fmt::Display>>(text: &str) -> Result<T, Error> 
 /// A unit enum written as its name, read against `names`, the names it is written with.
 pub fn named<T: Copy>(text: &str, names: &'static [(&'static str, T)]) -> Result<T, Error> {
     let first = scalar(text)?;
-    let JsonEvent::String(text) = &first else { return Err(invalid_type(&first, "a string")) };
+    let Token::String(text) = &first else { return Err(invalid_type(&first, "a string")) };
     match names.iter().find(|(name, _)| name == text) {
         Some((_, value)) => Ok(*value),
         None => {
@@ -139,7 +132,7 @@ macro_rules! deserialize_via_text {
 impl<'a> FromJson<'a> for String {
     fn from_json(text: &'a str) -> Result<String, Error> {
         match scalar(text)? {
-            JsonEvent::String(text) => Ok(text.into_owned()),
+            Token::String(text) => Ok(text.into_owned()),
             other => Err(invalid_type(&other, "a string")),
         }
     }
@@ -148,7 +141,7 @@ impl<'a> FromJson<'a> for String {
 impl<'a> FromJson<'a> for bool {
     fn from_json(text: &'a str) -> Result<bool, Error> {
         match scalar(text)? {
-            JsonEvent::Boolean(value) => Ok(value),
+            Token::Bool(value) => Ok(value),
             other => Err(invalid_type(&other, "a boolean")),
         }
     }
@@ -161,7 +154,7 @@ macro_rules! whole_number {
         impl<'a> FromJson<'a> for $type {
             fn from_json(text: &'a str) -> Result<$type, Error> {
                 match scalar(text)? {
-                    JsonEvent::Number(number) if !number.contains(['.', 'e', 'E']) => number.parse().map_err(|_| {
+                    Token::Number(number) if !number.contains(['.', 'e', 'E']) => number.parse().map_err(|_| {
                         Error::new(format!("invalid value: integer `{number}`, expected {}", stringify!($type)))
                     }),
                     other => Err(invalid_type(&other, stringify!($type))),
@@ -181,43 +174,40 @@ impl<'a, T: FromJson<'a>> FromJson<'a> for Option<T> {
 
 impl<'a, T: FromJson<'a>> FromJson<'a> for Vec<T> {
     fn from_json(text: &'a str) -> Result<Vec<T>, Error> {
-        let mut reader = Reader::new(text);
-        let first = reader.first()?;
-        if !matches!(first, JsonEvent::StartArray) {
-            return Err(invalid_type(&first, "a sequence"));
+        let mut walk = Walk::new(text);
+        if !walk.eat(b'[') {
+            return Err(invalid_type(&scalar(text)?, "a sequence"));
         }
         let mut items = Vec::new();
+        if walk.eat(b']') {
+            return Ok(items);
+        }
         loop {
-            match reader.next()? {
-                (JsonEvent::EndArray, _) => break,
-                (event, start) => items.push(T::from_json(reader.value_text(&event, start)?)?),
+            items.push(T::from_json(walk.value()?)?);
+            if !walk.more(b']')? {
+                return Ok(items);
             }
         }
-        reader.end()?;
-        Ok(items)
     }
 }
 
 impl<'a, T: FromJson<'a>> FromJson<'a> for BTreeMap<String, T> {
     fn from_json(text: &'a str) -> Result<BTreeMap<String, T>, Error> {
-        let mut reader = Reader::new(text);
-        let first = reader.first()?;
-        if !matches!(first, JsonEvent::StartObject) {
-            return Err(invalid_type(&first, "a map"));
+        let mut walk = Walk::new(text);
+        if !walk.eat(b'{') {
+            return Err(invalid_type(&scalar(text)?, "a map"));
         }
         let mut map = BTreeMap::new();
+        if walk.eat(b'}') {
+            return Ok(map);
+        }
         loop {
-            match reader.first()? {
-                JsonEvent::EndObject => break,
-                JsonEvent::ObjectKey(key) => {
-                    let (event, start) = reader.next()?;
-                    map.insert(key.into_owned(), T::from_json(reader.value_text(&event, start)?)?);
-                }
-                other => return Err(invalid_type(&other, "a key")),
+            let key = walk.key()?;
+            map.insert(key.into_owned(), T::from_json(walk.value()?)?);
+            if !walk.more(b'}')? {
+                return Ok(map);
             }
         }
-        reader.end()?;
-        Ok(map)
     }
 }
 
@@ -225,53 +215,38 @@ impl<'a, T: FromJson<'a>> FromJson<'a> for BTreeMap<String, T> {
 /// integer stays exact, `1e400` is out of range), a repeated key keeps its last value.
 impl<'a> FromJson<'a> for Value {
     fn from_json(text: &'a str) -> Result<Value, Error> {
-        let mut reader = Reader::new(text);
-        let first = reader.first()?;
-        let value = build(&mut reader, first)?;
-        reader.end()?;
-        Ok(value)
+        value(text, 0)
     }
 }
 
-/// Depth is bounded by the reader ([`MAX_DEPTH`]), so the recursion is too.
-fn build<'a>(reader: &mut Reader<'a>, event: JsonEvent<'a>) -> Result<Value, Error> {
-    Ok(match event {
-        JsonEvent::String(text) => Value::String(text.into_owned()),
-        JsonEvent::Number(text) => {
-            Value::Number(Number::from_str(&text).map_err(|_| Error::new(format!("number out of range: `{text}`")))?)
+/// Walked, like every reader; `depth` bounds the recursion even for text never checked.
+fn value(text: &str, depth: usize) -> Result<Value, Error> {
+    Ok(match scalar(text)? {
+        Token::String(text) => Value::String(text.into_owned()),
+        Token::Number(text) => {
+            Value::Number(Number::from_str(text).map_err(|_| Error::new(format!("number out of range: `{text}`")))?)
         }
-        JsonEvent::Boolean(value) => Value::Bool(value),
-        JsonEvent::Null => Value::Null,
-        JsonEvent::StartArray => {
-            let mut items = Vec::new();
-            loop {
-                match reader.first()? {
-                    JsonEvent::EndArray => break Value::Array(items),
-                    event => items.push(build(reader, event)?),
-                }
-            }
+        Token::Bool(flag) => Value::Bool(flag),
+        Token::Array | Token::Object if depth >= MAX_DEPTH => {
+            return Err(Error::new(format!("nested more than {MAX_DEPTH} levels deep")));
         }
-        JsonEvent::StartObject => {
-            let mut map = Map::new();
-            loop {
-                match reader.first()? {
-                    JsonEvent::EndObject => break Value::Object(map),
-                    JsonEvent::ObjectKey(key) => {
-                        let event = reader.first()?;
-                        map.insert(key.into_owned(), build(reader, event)?);
-                    }
-                    other => return Err(invalid_type(&other, "a key")),
-                }
-            }
-        }
-        other => return Err(Error::new(format!("expected a value, found {}", describe(&other)))),
+        Token::Array => Value::Array(
+            Vec::<Raw>::from_json(text)?.iter().map(|item| value(item.get(), depth + 1)).collect::<Result<_, _>>()?,
+        ),
+        Token::Object => Value::Object(
+            BTreeMap::<String, Raw>::from_json(text)?
+                .into_iter()
+                .map(|(key, member)| Ok((key, value(member.get(), depth + 1)?)))
+                .collect::<Result<Map<_, _>, Error>>()?,
+        ),
+        Token::Null => Value::Null,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{Reservation, StatusSource, Summary, TaskEnding};
+    use crate::models::{Attributes, Reservation, StatusSource, Summary, TaskEnding};
     use crate::store::layout::TaskRecord;
     use crate::twilio::rest::TwilioErrorBody;
 
@@ -294,10 +269,9 @@ mod tests {
         parse::<Body>(text).map_err(|error| error.to_string())
     }
 
-    /// serde_json is the oracle: over valid and invalid texts, this reader accepts exactly
-    /// what `serde_json` accepts, and reads the same `Value`.
-    #[test]
-    fn reads_what_serde_json_reads_and_refuses_what_it_refuses() {
+    /// Valid and invalid texts: numbers at every edge, escapes, lone surrogates, a BOM, trailing
+    /// commas and text, depths around the limit.
+    fn texts() -> Vec<String> {
         let nested = |depth: usize, open: &str, close: &str| format!("{}1{}", open.repeat(depth), close.repeat(depth));
         let mut texts: Vec<String> = [
             "0",
@@ -392,6 +366,14 @@ mod tests {
             texts.push(nested(depth, "[", "]"));
             texts.push(nested(depth, "{\"a\":", "}"));
         }
+        texts
+    }
+
+    /// serde_json is the oracle: over valid and invalid texts, this reader accepts exactly
+    /// what `serde_json` accepts, and reads the same `Value`.
+    #[test]
+    fn reads_what_serde_json_reads_and_refuses_what_it_refuses() {
+        let texts = texts();
         for text in &texts {
             let ours = parse::<Value>(text).map_err(|error| error.to_string());
             let theirs = serde_json::from_str::<Value>(text).map_err(|error| error.to_string());
@@ -400,15 +382,61 @@ mod tests {
                 (Err(_), Err(_)) => {}
                 _ => panic!("{text:?}: ours {ours:?}, serde_json {theirs:?}"),
             }
-            // Kept as text, a value is what serde_json keeps as a raw value (`1e400` too), except
-            // a lone surrogate escape, which its raw values let through and its `Value` refuses.
+            // Kept as text, a value is what serde_json keeps as a raw value (`1e400` too).
             let raw = serde_json::from_str::<Box<RawValue>>(text).map(|raw| raw.get().to_owned());
-            match (whole_value(text), raw) {
-                (Ok(ours), Ok(theirs)) => assert_eq!(ours, theirs, "{text:?}"),
-                (Err(_), Err(_)) => {}
-                (Err(_), Ok(_)) => assert!(theirs.is_err(), "{text:?}: refused as text, read by serde_json"),
-                (Ok(_), Err(error)) => panic!("{text:?}: kept as text, refused by serde_json: {error}"),
-            }
+            assert_eq!(whole_value(text).ok(), raw.as_deref().ok(), "{text:?}");
+        }
+    }
+
+    /// A member's key and exact text, and an item's, as serde_json finds them (as a map: in key
+    /// order, the last of a repeated key).
+    fn by_serde_json(text: &str) -> Result<Vec<(Option<String>, String)>, String> {
+        let found: Result<Vec<(Option<String>, String)>, serde_json::Error> = if text.starts_with('{') {
+            serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(text)
+                .map(|map| map.into_iter().map(|(key, raw)| (Some(key), raw.get().to_owned())).collect())
+        } else {
+            serde_json::from_str::<Vec<Box<RawValue>>>(text)
+                .map(|items| items.into_iter().map(|raw| (None, raw.get().to_owned())).collect())
+        };
+        found.map_err(|error| error.to_string())
+    }
+
+    /// The readers walk checked text (`walk.rs`): over every valid array and object of the
+    /// matrix, and each of their members, they find the keys and exact texts serde_json finds;
+    /// given text that was never checked, they answer, never panic.
+    #[test]
+    fn walking_finds_what_the_parser_finds() {
+        assert_eq!(Fields::parse(r#"{"a":1,"a":2}"#).err(), Some(Error::new("duplicate field `a`")));
+        let mut valid: Vec<String> = texts().into_iter().filter(|text| whole_value(text).is_ok()).collect();
+        valid.push(" { \"k\\\"ey\" : [ \"]\" , {\"}\": \"\\\\\"} ] , \"\\u00e9\":-0.5e+3 ,\"t\":true} ".to_owned());
+        let mut checked = 0;
+        while let Some(text) = valid.pop() {
+            let value = whole_value(&text).unwrap();
+            let walked: Result<Vec<(Option<String>, String)>, Error> = match value.as_bytes()[0] {
+                b'{' => BTreeMap::<String, Raw>::from_json(value)
+                    .map(|map| map.iter().map(|(k, v)| (Some(k.clone()), v.get().to_owned())).collect()),
+                b'[' => Vec::<Raw>::from_json(value)
+                    .map(|items| items.iter().map(|raw| (None, raw.get().to_owned())).collect()),
+                _ => continue,
+            };
+            let theirs = by_serde_json(value);
+            let Ok(walked) = walked else {
+                // Only a key with a lone surrogate escape, which serde_json refuses too.
+                assert!(theirs.is_err(), "{text:?}: {walked:?}");
+                continue;
+            };
+            assert_eq!(Ok(walked.clone()), theirs, "{text:?}");
+            valid.extend(walked.into_iter().map(|(_, member)| member));
+            checked += 1;
+        }
+        assert!(checked > 250, "{checked}");
+        for text in texts().iter().chain(&["{\"a\"".into(), "{\"a\":1 \"b\":2}".into(), "[1 2".into(), "{\"a\\".into()])
+        {
+            let _ = Fields::parse(text);
+            let _ = Vec::<Raw>::from_json(text);
+            let _ = BTreeMap::<String, Value>::from_json(text);
+            let _ = Attributes::from_json(text);
+            let _ = String::from_json(text);
         }
     }
 
@@ -463,7 +491,7 @@ mod tests {
             assert!(error.contains("expected a JSON object"), "{not_an_object}: {error}");
         }
         let trailing = read(r#"{"status":"x"} {}"#).unwrap_err();
-        assert_eq!(trailing, "the JSON already contains one root element at line 1 column 16");
+        assert_eq!(trailing, "trailing characters at line 1 column 16");
     }
 
     #[test]

@@ -60,26 +60,29 @@ pub fn json_depth(bytes: &[u8]) -> usize {
 /// An object's members, each still as its JSON text, in key order.
 pub type Members<'a> = BTreeMap<String, Raw<'a>>;
 
+/// `text` is an `Attributes::Json` text or a member of one: checked when it was kept, so it is
+/// only walked here.
 fn members(text: &str) -> Option<Members<'_>> {
-    text.trim_start().starts_with('{').then(|| crate::json::parse(text).ok()).flatten()
+    text.starts_with('{').then(|| Members::from_json(text).ok()).flatten()
 }
 
 impl Attributes {
     pub fn parse(text: &str) -> Attributes {
         let object = text.trim_start().starts_with('{') && json_depth(text.as_bytes()) <= MAX_ATTRIBUTE_DEPTH;
-        match json::whole_value(text) {
-            Ok(value) if object => Attributes::json(value),
+        match object.then(|| Attributes::json(text)) {
+            Some(Ok(attributes)) => attributes,
             _ => Attributes::Raw(text.to_owned()),
         }
     }
 
-    /// `value` is what [`json::whole_value`] returned: one JSON value, no whitespace around it.
-    fn json(value: &str) -> Attributes {
+    /// A JSON object's text, kept as it is once its grammar is checked.
+    fn json(text: &str) -> Result<Attributes, json::Error> {
+        let value = json::whole_value(text)?;
         // SAFETY: `RawValue` asks for a single well-formed JSON value without surrounding
-        // whitespace, which `json::whole_value` checked (strict RFC 8259). Checking it again with
-        // `RawValue::from_string` would link serde_json's reader into the worker (README, *Size*);
-        // debug builds, and so the tests, still re-check it with serde_json.
-        Attributes::Json(unsafe { RawValue::from_string_unchecked(value.to_owned()) })
+        // whitespace, which `json::whole_value` just checked (strict RFC 8259) and cut out.
+        // `RawValue::from_string` would check it again with serde_json's reader and link it into
+        // the worker (README, *Size*); debug builds, and so the tests, still re-check it so.
+        Ok(Attributes::Json(unsafe { RawValue::from_string_unchecked(value.to_owned()) }))
     }
 
     /// The text of a JSON object's attributes, exactly as sent.
@@ -132,10 +135,9 @@ impl Serialize for Attributes {
 /// A stored object is kept as its text; a stored string is the text that was not JSON.
 impl<'a> FromJson<'a> for Attributes {
     fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        let value = json::whole_value(text)?;
-        match value.as_bytes().first() {
-            Some(b'{') => Ok(Attributes::json(value)),
-            Some(b'"') => String::from_json(value).map(Attributes::Raw),
+        match text.as_bytes().first() {
+            Some(b'{') => Attributes::json(text),
+            Some(b'"') => String::from_json(text).map(Attributes::Raw),
             _ => Err(json::Error::new("attributes must be a JSON object or text")),
         }
     }

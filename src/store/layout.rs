@@ -171,7 +171,8 @@ impl<K: Kv> Reservations<K> {
             let listed = self.kv.list(TIME_PREFIX, call_cursor.as_deref(), LIST_PAGE).await?;
             // Keys are in order: skip what the previous page showed, even if its last key expired.
             for key in listed.keys.iter().filter(|key| after.as_ref().is_none_or(|after| key.name > *after)) {
-                let Some(summary) = key.metadata.as_deref().and_then(|m| crate::json::parse::<Summary>(m).ok()) else {
+                // Text of a listing `json::parse` checked (or of the in-memory twin): walked only.
+                let Some(summary) = key.metadata.as_deref().and_then(|m| Summary::from_json(m).ok()) else {
                     continue;
                 };
                 if horizon.is_some_and(|horizon| summary.received_at < horizon) {
