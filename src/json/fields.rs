@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::walk::{Walk, scalar};
+use super::walk::{self, scalar};
 use super::{Error, FromJson, invalid_type};
 
 /// A JSON object's fields. Errors read as serde's derived ones do (``missing field `sid` ``,
@@ -16,24 +16,18 @@ pub struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// Reads an object's members; `text` is checked JSON (as every [`FromJson`] reader's is).
     pub fn parse(text: &'a str) -> Result<Fields<'a>, Error> {
-        let mut walk = Walk::new(text);
-        if !walk.eat(b'{') {
-            return Err(invalid_type(&scalar(text)?, "a JSON object"));
-        }
         let mut fields: Vec<(Cow<'a, str>, &'a str)> = Vec::new();
-        if walk.eat(b'}') {
-            return Ok(Fields { fields });
-        }
-        loop {
-            let key = walk.key()?;
+        let object = walk::members(text, |key, value| {
             if fields.iter().any(|(seen, _)| *seen == key) {
                 return Err(Error::new(format!("duplicate field `{key}`")));
             }
-            fields.push((key, walk.value()?));
-            if !walk.more(b'}')? {
-                return Ok(Fields { fields });
-            }
+            fields.push((key, value));
+            Ok(())
+        })?;
+        if !object {
+            return Err(invalid_type(&scalar(text)?, "a JSON object"));
         }
+        Ok(Fields { fields })
     }
 
     /// The field's JSON text as it stands, not read; absent or `null` is `None`.

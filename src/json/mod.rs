@@ -27,7 +27,7 @@ use serde_json::{Map, Number, Value};
 pub use fields::Fields;
 use reader::describe;
 pub use reader::{MAX_DEPTH, whole_value};
-use walk::{Token, Walk, scalar};
+use walk::{Token, scalar};
 
 /// What is wrong with a JSON text, in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,40 +174,29 @@ impl<'a, T: FromJson<'a>> FromJson<'a> for Option<T> {
 
 impl<'a, T: FromJson<'a>> FromJson<'a> for Vec<T> {
     fn from_json(text: &'a str) -> Result<Vec<T>, Error> {
-        let mut walk = Walk::new(text);
-        if !walk.eat(b'[') {
+        let mut items = Vec::new();
+        let array = walk::items(text, |item| {
+            items.push(T::from_json(item)?);
+            Ok(())
+        })?;
+        if !array {
             return Err(invalid_type(&scalar(text)?, "a sequence"));
         }
-        let mut items = Vec::new();
-        if walk.eat(b']') {
-            return Ok(items);
-        }
-        loop {
-            items.push(T::from_json(walk.value()?)?);
-            if !walk.more(b']')? {
-                return Ok(items);
-            }
-        }
+        Ok(items)
     }
 }
 
 impl<'a, T: FromJson<'a>> FromJson<'a> for BTreeMap<String, T> {
     fn from_json(text: &'a str) -> Result<BTreeMap<String, T>, Error> {
-        let mut walk = Walk::new(text);
-        if !walk.eat(b'{') {
+        let mut map = BTreeMap::new();
+        let object = walk::members(text, |key, member| {
+            map.insert(key.into_owned(), T::from_json(member)?);
+            Ok(())
+        })?;
+        if !object {
             return Err(invalid_type(&scalar(text)?, "a map"));
         }
-        let mut map = BTreeMap::new();
-        if walk.eat(b'}') {
-            return Ok(map);
-        }
-        loop {
-            let key = walk.key()?;
-            map.insert(key.into_owned(), T::from_json(walk.value()?)?);
-            if !walk.more(b'}')? {
-                return Ok(map);
-            }
-        }
+        Ok(map)
     }
 }
 

@@ -22,13 +22,13 @@ pub enum Token<'a> {
 }
 
 /// A position in checked JSON text.
-pub struct Walk<'a> {
+struct Walk<'a> {
     text: &'a str,
     at: usize,
 }
 
 impl<'a> Walk<'a> {
-    pub fn new(text: &'a str) -> Walk<'a> {
+    fn new(text: &'a str) -> Walk<'a> {
         Walk { text, at: 0 }
     }
 
@@ -39,20 +39,20 @@ impl<'a> Walk<'a> {
     }
 
     /// The next byte that is not whitespace, not taken.
-    pub fn peek(&mut self) -> Option<u8> {
+    fn peek(&mut self) -> Option<u8> {
         self.skip_whitespace();
         self.text.as_bytes().get(self.at).copied()
     }
 
     /// Takes `byte` if it comes next.
-    pub fn eat(&mut self, byte: u8) -> bool {
+    fn eat(&mut self, byte: u8) -> bool {
         let found = self.peek() == Some(byte);
         self.at += usize::from(found);
         found
     }
 
     /// Takes the next value, and answers its exact text.
-    pub fn value(&mut self) -> Result<&'a str, Error> {
+    fn value(&mut self) -> Result<&'a str, Error> {
         self.skip_whitespace();
         let bytes = self.text.as_bytes();
         let start = self.at;
@@ -89,7 +89,7 @@ impl<'a> Walk<'a> {
     }
 
     /// Takes the next key of an object and its colon: the key's text, unescaped.
-    pub fn key(&mut self) -> Result<Cow<'a, str>, Error> {
+    fn key(&mut self) -> Result<Cow<'a, str>, Error> {
         if self.peek() != Some(b'"') {
             return Err(unchecked());
         }
@@ -101,13 +101,53 @@ impl<'a> Walk<'a> {
     }
 
     /// After a member or item: `true` when another follows, `false` at `close`.
-    pub fn more(&mut self, close: u8) -> Result<bool, Error> {
+    fn more(&mut self, close: u8) -> Result<bool, Error> {
         if self.eat(b',') {
             Ok(true)
         } else if self.eat(close) {
             Ok(false)
         } else {
             Err(unchecked())
+        }
+    }
+}
+
+/// Each member of the object `text` is, in order: its key, unescaped, and its exact text.
+/// `Ok(false)` when `text` is not an object.
+pub fn members<'a>(
+    text: &'a str,
+    mut each: impl FnMut(Cow<'a, str>, &'a str) -> Result<(), Error>,
+) -> Result<bool, Error> {
+    entries(text, b'{', b'}', |walk| {
+        let key = walk.key()?;
+        each(key, walk.value()?)
+    })
+}
+
+/// Each item of the array `text` is, in order, as its exact text. `Ok(false)` when `text` is
+/// not an array.
+pub fn items<'a>(text: &'a str, mut each: impl FnMut(&'a str) -> Result<(), Error>) -> Result<bool, Error> {
+    entries(text, b'[', b']', |walk| each(walk.value()?))
+}
+
+/// The entries between `open` and `close`, each taken by `entry`.
+fn entries<'a>(
+    text: &'a str,
+    open: u8,
+    close: u8,
+    mut entry: impl FnMut(&mut Walk<'a>) -> Result<(), Error>,
+) -> Result<bool, Error> {
+    let mut walk = Walk::new(text);
+    if !walk.eat(open) {
+        return Ok(false);
+    }
+    if walk.eat(close) {
+        return Ok(true);
+    }
+    loop {
+        entry(&mut walk)?;
+        if !walk.more(close)? {
+            return Ok(true);
         }
     }
 }
