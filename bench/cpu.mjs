@@ -22,6 +22,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 5);
 const REQUESTS = Number(process.env.BENCH_CPU_REQUESTS ?? 3000);
 const CONNECTIONS = 16;
+const WARM_UP = 300;
+// Turns per worker in a round (REQUESTS / BATCHES requests each).
+const BATCHES = Number(process.env.BENCH_CPU_BATCHES ?? 10);
 const SECOND_LOOK_MS = 3000;
 const TICK_MS = 1000 / Number(execSync('getconf CLK_TCK').toString().trim());
 
@@ -91,38 +94,71 @@ export async function startWorker(name, options = {}) {
   return { mf, url, port };
 }
 
-async function oneRound(name, pathName) {
-  const { mf, url, port } = await startWorker(name);
+/** How each answer should read: a refused callback is a 403, except from a floor, which answers all. */
+const expectedStatus = (name, pathName) => (pathName === 'refused' && !name.endsWith('floor') ? 403 : 200);
+
+/**
+ * One round of a path: each of its workers alone in its own Miniflare, all started at once and
+ * warmed up, then sent their REQUESTS in BATCHES turns, taking turns in a rotating order. The
+ * machine's load drifts within a round by more than two workers differ; taking turns every few
+ * hundred requests puts that drift on every worker alike, where measuring one worker's 3,000 and
+ * then the next's put it on whichever ran at the worse moment. Each worker's CPU is read before
+ * its first turn and after its last (and, on the stored path, its last second looks), so what
+ * its workerd spends while the others take their turns (its own second looks; idle, nearly
+ * nothing) is counted too, for every worker alike.
+ */
+export async function oneRound(names, pathName) {
+  const workers = [];
   try {
-    const pid = workerdPid(port);
-    const requests = signedCallbacks(`${url}/assignment_callback`, REQUESTS + 300, { forged: pathName === 'refused' });
-    await sendCallbacks(url, requests.slice(REQUESTS), 300);
-    const before = workerdCpuMs(pid);
-    const result = await sendCallbacks(url, requests.slice(0, REQUESTS), REQUESTS);
+    for (const name of names) workers.push({ name, ...(await startWorker(name)), answered: 0, statuses: {}, errors: 0 });
+    for (const worker of workers) {
+      worker.pid = workerdPid(worker.port);
+      worker.requests = signedCallbacks(`${worker.url}/assignment_callback`, REQUESTS + WARM_UP, { forged: pathName === 'refused' });
+      await sendCallbacks(worker.url, worker.requests.slice(REQUESTS), WARM_UP);
+    }
+    // The warm-up's second looks land before the measurement, not in it.
+    if (pathName === 'stored') await settle();
+    for (const worker of workers) worker.before = workerdCpuMs(worker.pid);
+    const perBatch = REQUESTS / BATCHES;
+    for (let batch = 0; batch < BATCHES; batch += 1) {
+      for (const worker of rotated(workers, batch)) {
+        const result = await sendCallbacks(worker.url, worker.requests.slice(batch * perBatch, (batch + 1) * perBatch), perBatch);
+        worker.answered += expectedStatus(worker.name, pathName) === 200 ? result['2xx'] : result.non2xx;
+        worker.errors += result.errors + result.timeouts;
+        for (const [code, { count }] of Object.entries(result.statusCodeStats)) worker.statuses[code] = (worker.statuses[code] ?? 0) + count;
+      }
+    }
     // Both workers look at a new reservation again 1.1 s and 2.5 s after answering, in
     // `waitUntil`; that CPU is billed to the request too, so it is waited for.
-    if (pathName === 'stored') await new Promise((resolve) => setTimeout(resolve, SECOND_LOOK_MS));
-    const perRequest = (workerdCpuMs(pid) - before) / REQUESTS;
-    const expected = pathName === 'refused' && !name.endsWith('floor') ? 403 : 200;
-    const answered = expected === 200 ? result['2xx'] : result.non2xx;
-    // Under load, Miniflare's local KV loses a few requests for every worker that stores (seen:
-    // 13 to 33 of 3,000, answered by neither a status nor an error); more than 2% means
-    // something else is wrong.
-    if (answered < REQUESTS * 0.98) throw new Error(`${name} ${pathName}: ${answered} of ${REQUESTS} answered ${expected}: ${JSON.stringify(result.statusCodeStats)}, errors ${result.errors}, timeouts ${result.timeouts}`);
-    if (answered !== REQUESTS) log(`${name} ${pathName}: ${REQUESTS - answered} of ${REQUESTS} not answered ${expected}: ${JSON.stringify(result.statusCodeStats)}, errors ${result.errors}, timeouts ${result.timeouts}`);
-    return perRequest;
+    if (pathName === 'stored') await settle();
+    return Object.fromEntries(workers.map((worker) => {
+      const { name, answered } = worker;
+      const perRequest = (workerdCpuMs(worker.pid) - worker.before) / REQUESTS;
+      const expected = expectedStatus(name, pathName);
+      const detail = `${JSON.stringify(worker.statuses)}, errors or timeouts ${worker.errors}`;
+      // Under load, Miniflare's local KV loses a few requests for every worker that stores (seen:
+      // 13 to 33 of 3,000, answered by neither a status nor an error); more than 2% means
+      // something else is wrong.
+      if (answered < REQUESTS * 0.98) throw new Error(`${name} ${pathName}: ${answered} of ${REQUESTS} answered ${expected}: ${detail}`);
+      if (answered !== REQUESTS) log(`${name} ${pathName}: ${REQUESTS - answered} of ${REQUESTS} not answered ${expected}: ${detail}`);
+      return [name, perRequest];
+    }));
   } finally {
-    await mf.dispose();
+    await Promise.all(workers.map(({ mf }) => mf.dispose()));
   }
 }
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, SECOND_LOOK_MS));
+
+/** `items`, starting at the `by`-th (modulo their count). */
+const rotated = (items, by) => [...items.slice(by % items.length), ...items.slice(0, by % items.length)];
 
 export async function cpu() {
   const samples = {};
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const [pathName, names] of Object.entries(PATHS)) {
-      const order = [...names.slice(round % names.length), ...names.slice(0, round % names.length)];
-      for (const name of order) {
-        const ms = await oneRound(name, pathName);
+      const figures = await oneRound(rotated(names, round), pathName);
+      for (const [name, ms] of Object.entries(figures)) {
         ((samples[pathName] ??= {})[name] ??= []).push(ms);
         log(`cpu ${pathName} ${name} round ${round + 1}: ${ms.toFixed(3)} ms/request`);
       }
