@@ -20,6 +20,14 @@ mod api;
 #[cfg(target_arch = "wasm32")]
 mod thrown;
 
+/// Talc, not the standard library's dlmalloc (see Cargo.toml); it grows the wasm memory as
+/// dlmalloc does.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+// SAFETY: `new_global` is for the one global allocator, which this is; `TalckWasm` skips locking,
+// which is sound on one thread, and a Workers isolate runs its wasm on one.
+static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
+
 #[cfg(target_arch = "wasm32")]
 mod entry {
     use worker::wasm_bindgen::JsValue;
