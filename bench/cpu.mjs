@@ -107,7 +107,7 @@ const expectedStatus = (name, pathName) => (pathName === 'refused' && !name.ends
  * its workerd spends while the others take their turns (its own second looks; idle, nearly
  * nothing) is counted too, for every worker alike.
  */
-export async function oneRound(names, pathName) {
+async function oneRound(names, pathName) {
   const workers = [];
   try {
     for (const name of names) workers.push({ name, ...(await startWorker(name)), answered: 0, statuses: {}, errors: 0 });

@@ -10,7 +10,7 @@ use super::{Error, FromJson, invalid_type};
 /// ``unknown field `x`, expected …``, ``duplicate field `sid` ``), and a value of the wrong
 /// kind names its field.
 pub struct Fields<'a> {
-    pub(super) fields: Vec<(Cow<'a, str>, &'a str)>,
+    fields: Vec<(Cow<'a, str>, &'a str)>,
 }
 
 impl<'a> Fields<'a> {

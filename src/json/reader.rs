@@ -8,7 +8,7 @@
 use serde::de::IgnoredAny;
 
 use super::Error;
-use super::walk::Token;
+use super::walk::{self, Token};
 
 /// The deepest nesting a `Value` is read to: serde_json's own limit (127 levels; a test holds the
 /// two together), which the worker's limits are set against (`MAX_ATTRIBUTE_DEPTH`). Checking
@@ -19,7 +19,7 @@ pub const MAX_DEPTH: usize = 127;
 /// the text is not one JSON value.
 pub fn whole_value(text: &str) -> Result<&str, Error> {
     serde_json::from_str::<IgnoredAny>(text).map_err(|error| Error::new(error.to_string()))?;
-    Ok(text.trim_matches([' ', '\t', '\n', '\r']))
+    Ok(walk::trim(text))
 }
 
 /// A value as serde's messages name one (`integer `5``, `string "x"`, `map`), from its text:

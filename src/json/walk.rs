@@ -33,7 +33,7 @@ impl<'a> Walk<'a> {
     }
 
     fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.text.as_bytes().get(self.at) {
+        while self.text.as_bytes().get(self.at).is_some_and(|byte| is_whitespace(char::from(*byte))) {
             self.at += 1;
         }
     }
@@ -221,7 +221,7 @@ fn hex4(chars: &mut std::str::Chars<'_>) -> Result<u32, Error> {
 /// The one value `text` holds: a string, number or literal as itself, an array or object by its
 /// kind.
 pub fn scalar(text: &str) -> Result<Token<'_>, Error> {
-    let text = text.trim_matches([' ', '\t', '\n', '\r']);
+    let text = trim(text);
     Ok(match text.as_bytes().first() {
         Some(b'"') => Token::String(string(text)?),
         Some(b'[') => Token::Array,
@@ -232,6 +232,16 @@ pub fn scalar(text: &str) -> Result<Token<'_>, Error> {
         _ if text == "null" => Token::Null,
         _ => return Err(unchecked()),
     })
+}
+
+/// JSON's whitespace (RFC 8259, section 2): space, tab, line feed, carriage return.
+fn is_whitespace(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// `text` without the JSON whitespace around it.
+pub fn trim(text: &str) -> &str {
+    text.trim_matches(is_whitespace)
 }
 
 #[cold]
