@@ -3,19 +3,18 @@
 //! The binding is called directly, not through `worker::kv::KvStore`: that wrapper looks up its
 //! five methods on every `env.kv()` (six crossings into JavaScript per request) and converts
 //! options, metadata and listings field by field with `serde_wasm_bindgen` (a crossing per
-//! field, and about 20 KB of wasm). Here options and metadata cross as one JSON text each
-//! (`JSON.parse` on the JavaScript side), a listing comes back as one JSON text
-//! (`JSON.stringify`), and values as bytes.
-
-use std::time::Duration;
+//! field, and about 20 KB of wasm). Here each operation is one call into `kv.js`, which makes
+//! the options object and reports the result to one function the worker made once
+//! (`settled.rs`): metadata and a listing's options cross as one JSON text each, a listing comes
+//! back as one JSON text, and values as bytes.
 
 use serde::Serialize;
 use wasm_bindgen::prelude::wasm_bindgen;
-use worker::js_sys::{self, JSON, Promise, Reflect, Uint8Array};
+use worker::Env;
+use worker::js_sys::{self, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::wasm_bindgen_futures::JsFuture;
-use worker::{Delay, Env};
 
+use super::settled::settling;
 use super::{Kv, ListedKey, ListedPage, OperationCounter, Operations, StoreError};
 use crate::json::{self, Fields, FromJson};
 use crate::models::Summary;
@@ -29,18 +28,32 @@ extern "C" {
     /// A Workers KV namespace binding, as the runtime gives it.
     #[wasm_bindgen(extends = js_sys::Object)]
     type KvNamespace;
+}
 
-    #[wasm_bindgen(method, catch)]
-    fn get(this: &KvNamespace, key: &str, kind: &str) -> Result<Promise, JsValue>;
+#[wasm_bindgen(module = "/src/store/kv.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = kvGet)]
+    fn kv_get(kv: &KvNamespace, key: &str, slot: u32, settled: &JsValue);
 
-    #[wasm_bindgen(method, catch)]
-    fn put(this: &KvNamespace, key: &str, value: &Uint8Array, options: &JsValue) -> Result<Promise, JsValue>;
+    /// `expiration` in seconds since the epoch (a whole number, exact as a double).
+    #[wasm_bindgen(js_name = kvPut)]
+    fn kv_put(
+        kv: &KvNamespace,
+        key: &str,
+        value: &[u8],
+        expiration: f64,
+        metadata: Option<&str>,
+        slot: u32,
+        settled: &JsValue,
+    );
 
-    #[wasm_bindgen(method, catch)]
-    fn delete(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = kvDelete)]
+    fn kv_delete(kv: &KvNamespace, key: &str, slot: u32, settled: &JsValue);
 
-    #[wasm_bindgen(method, catch)]
-    fn list(this: &KvNamespace, options: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = kvList)]
+    fn kv_list(kv: &KvNamespace, options: &str, slot: u32, settled: &JsValue);
+
+    fn sleep(ms: f64, slot: u32, settled: &JsValue);
 }
 
 pub struct WorkersKv {
@@ -51,27 +64,6 @@ pub struct WorkersKv {
 
 fn failed(action: &str, error: JsValue) -> StoreError {
     StoreError(format!("{action}: {}", thrown::message(error)))
-}
-
-async fn settle(action: &str, call: Result<Promise, JsValue>) -> Result<JsValue, StoreError> {
-    let promise = call.map_err(|error| failed(action, error))?;
-    JsFuture::from(promise).await.map_err(|error| failed(action, error))
-}
-
-/// A call's options as the JavaScript object they describe: written as one JSON text and parsed
-/// once, not set field by field (a crossing each).
-fn call_options<T: Serialize>(options: &T) -> Result<JsValue, StoreError> {
-    let text =
-        serde_json::to_string(options).map_err(|error| StoreError(format!("preparing a store call: {error}")))?;
-    JSON::parse(&text).map_err(|error| failed("preparing a store call", error))
-}
-
-/// `put`'s options.
-#[derive(Serialize)]
-struct PutOptions<'a> {
-    expiration: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    metadata: Option<&'a Summary>,
 }
 
 /// `list`'s options.
@@ -124,8 +116,10 @@ impl Kv for WorkersKv {
     /// which rounds every number to a double.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.operations.count(|o| o.reads += 1);
-        let value = settle("reading the store", self.kv.get(key, "arrayBuffer")).await?;
-        Ok((!value.is_null() && !value.is_undefined()).then(|| Uint8Array::new(&value).to_vec()))
+        let value = settling(|slot, settled| kv_get(&self.kv, key, slot, settled))
+            .await
+            .map_err(|error| failed("reading the store", error))?;
+        Ok((!value.is_null()).then(|| value.unchecked_into::<Uint8Array>().to_vec()))
     }
 
     async fn put_once(
@@ -136,27 +130,42 @@ impl Kv for WorkersKv {
         expires_at_secs: u64,
     ) -> Result<(), StoreError> {
         self.operations.count(|o| o.writes += 1);
-        let options = call_options(&PutOptions { expiration: expires_at_secs, metadata })?;
-        settle("writing the store", self.kv.put(key, &Uint8Array::from(value), &options)).await.map(drop)
+        let metadata = metadata
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|error| StoreError(format!("preparing a store call: {error}")))?;
+        let expiration = expires_at_secs as f64;
+        settling(|slot, settled| kv_put(&self.kv, key, value, expiration, metadata.as_deref(), slot, settled))
+            .await
+            .map(drop)
+            .map_err(|error| failed("writing the store", error))
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.operations.count(|o| o.writes += 1);
-        settle("deleting from the store", self.kv.delete(key)).await.map(drop)
+        settling(|slot, settled| kv_delete(&self.kv, key, slot, settled))
+            .await
+            .map(drop)
+            .map_err(|error| failed("deleting from the store", error))
     }
 
     async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError> {
         self.operations.count(|o| o.lists += 1);
-        let options = call_options(&ListOptions { prefix, limit, cursor })?;
-        let answer = settle("listing the store", self.kv.list(&options)).await?;
-        let text = JSON::stringify(&answer).map_err(|error| failed("reading a listing", error))?;
-        let listing: Listing = crate::json::parse(&String::from(text))
-            .map_err(|error| StoreError(format!("reading a listing: {error}")))?;
+        let options = serde_json::to_string(&ListOptions { prefix, limit, cursor })
+            .map_err(|error| StoreError(format!("preparing a store call: {error}")))?;
+        let text = settling(|slot, settled| kv_list(&self.kv, &options, slot, settled))
+            .await
+            .map_err(|error| failed("listing the store", error))?
+            .as_string()
+            .ok_or_else(|| StoreError("reading a listing: it is not text".to_owned()))?;
+        let listing: Listing =
+            crate::json::parse(&text).map_err(|error| StoreError(format!("reading a listing: {error}")))?;
         Ok(ListedPage { keys: listing.keys, cursor: listing.cursor.filter(|_| !listing.list_complete) })
     }
 
     async fn pause(&self, ms: u64) {
-        Delay::from(Duration::from_millis(ms)).await;
+        // A timer never rejects.
+        let _ = settling(|slot, settled| sleep(ms as f64, slot, settled)).await;
     }
 
     fn operations(&self) -> Operations {

@@ -8,6 +8,8 @@ pub mod kv;
 pub mod layout;
 pub mod listing;
 pub mod memory;
+#[cfg(target_arch = "wasm32")]
+mod settled;
 
 use crate::models::Summary;
 
