@@ -33,7 +33,7 @@ mod entry {
     use worker::wasm_bindgen::JsValue;
     use worker::wasm_bindgen::prelude::wasm_bindgen;
     use worker::web_sys::{self, Headers, Response, ResponseInit};
-    use worker::{Context as WorkerContext, Date, Env, console_log, event, worker_sys};
+    use worker::{Context as WorkerContext, Env, console_log, event, worker_sys};
 
     use crate::api::request::Incoming;
     use crate::api::{Context, activities, apart, assignment_callback, console, events, health, reservations};
@@ -60,7 +60,7 @@ mod entry {
     #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen, wasm_bindgen_futures = ::worker::wasm_bindgen_futures, js_sys = ::worker::js_sys)]
     pub async fn fetch(raw: web_sys::Request, env: Env, worker_ctx: worker_sys::Context) -> Result<JsValue, JsValue> {
         let worker_ctx = WorkerContext::new(worker_ctx);
-        let started = Date::now().as_millis();
+        let started = crate::api::context::now();
         let req = Incoming::new(raw);
         let method = req.method();
         let path = req.path();
@@ -97,7 +97,7 @@ mod entry {
         });
 
         log.status = reply.status;
-        log.duration_ms = Date::now().as_millis().saturating_sub(started);
+        log.duration_ms = started.age_ms(crate::api::context::now());
         console_log!("{}", log.line());
         respond(reply)
     }

@@ -9,7 +9,7 @@ use super::{Context, apart};
 use crate::error::ApiError;
 use crate::flows::events::{self, Confirmed, Recheck};
 use crate::http::Reply;
-use crate::models::{ReservationSid, TaskSid, Timestamp};
+use crate::models::{ReservationSid, TaskSid};
 use crate::request_log::RequestLog;
 use crate::store::Kv;
 use crate::store::kv::WorkersKv;
@@ -43,7 +43,7 @@ pub fn confirm_later(worker_ctx: &WorkerContext, store: Reservations<WorkersKv>,
     }
     let route = log.route.clone();
     worker_ctx.wait_until(async move {
-        let now = Timestamp::from_millis(worker::Date::now().as_millis());
+        let now = super::context::now();
         let (outcome, error) = match events::confirm(&store, &recheck, now).await {
             Confirmed::Held => return,
             Confirmed::Restored(_) => ("restored", None),
