@@ -22,7 +22,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 5);
 const REQUESTS = Number(process.env.BENCH_CPU_REQUESTS ?? 3000);
 const CONNECTIONS = 16;
-const WARM_UP = 300;
+const WARM_UP = Number(process.env.BENCH_CPU_WARM_UP ?? 300);
 // Turns per worker in a round (REQUESTS / BATCHES requests each).
 const BATCHES = Number(process.env.BENCH_CPU_BATCHES ?? 10);
 const SECOND_LOOK_MS = 3000;
