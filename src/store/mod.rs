@@ -10,6 +10,7 @@ pub mod listing;
 pub mod memory;
 #[cfg(target_arch = "wasm32")]
 mod settled;
+pub mod slots;
 
 use crate::models::Summary;
 

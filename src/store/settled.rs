@@ -8,63 +8,23 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use worker::wasm_bindgen::JsValue;
 use worker::wasm_bindgen::closure::Closure;
 
-enum Slot {
-    Free,
-    Waiting(Option<Waker>),
-    Settled(Result<JsValue, JsValue>),
-    /// Its future was dropped before the operation settled: freed when it does.
-    Abandoned,
-}
-
-#[derive(Default)]
-struct Slots {
-    entries: Vec<Slot>,
-    free: Vec<usize>,
-}
-
-impl Slots {
-    fn take(&mut self) -> usize {
-        if let Some(slot) = self.free.pop() {
-            self.entries[slot] = Slot::Waiting(None);
-            return slot;
-        }
-        self.entries.push(Slot::Waiting(None));
-        self.entries.len() - 1
-    }
-
-    fn release(&mut self, slot: usize) {
-        self.entries[slot] = Slot::Free;
-        self.free.push(slot);
-    }
-}
+use super::slots::Slots;
 
 thread_local! {
-    static SLOTS: RefCell<Slots> = RefCell::default();
+    static SLOTS: RefCell<Slots<Result<JsValue, JsValue>>> = RefCell::default();
     static SETTLED: Closure<dyn FnMut(u32, bool, JsValue)> = Closure::new(settled);
 }
 
 /// What `kv.js` calls once an operation settles (always later, never within the call that
 /// started it, so the slots are never borrowed twice).
 fn settled(slot: u32, ok: bool, value: JsValue) {
-    let slot = slot as usize;
-    let waker = SLOTS.with_borrow_mut(|slots| match slots.entries.get_mut(slot) {
-        Some(Slot::Waiting(waker)) => {
-            let waker = waker.take();
-            slots.entries[slot] = Slot::Settled(if ok { Ok(value) } else { Err(value) });
-            waker
-        }
-        Some(Slot::Abandoned) => {
-            slots.release(slot);
-            None
-        }
-        _ => None,
-    });
-    if let Some(waker) = waker {
+    let result = if ok { Ok(value) } else { Err(value) };
+    if let Some(waker) = SLOTS.with_borrow_mut(|slots| slots.settle(slot as usize, result)) {
         waker.wake();
     }
 }
@@ -87,21 +47,7 @@ impl Future for Settling {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Some(slot) = self.slot else { return Poll::Pending };
-        let result = SLOTS.with_borrow_mut(|slots| match std::mem::replace(&mut slots.entries[slot], Slot::Free) {
-            Slot::Settled(result) => {
-                slots.free.push(slot);
-                Some(result)
-            }
-            Slot::Waiting(_) => {
-                slots.entries[slot] = Slot::Waiting(Some(cx.waker().clone()));
-                None
-            }
-            other => {
-                slots.entries[slot] = other;
-                None
-            }
-        });
-        match result {
+        match SLOTS.with_borrow_mut(|slots| slots.poll(slot, cx.waker())) {
             Some(result) => {
                 self.slot = None;
                 Poll::Ready(result)
@@ -113,11 +59,8 @@ impl Future for Settling {
 
 impl Drop for Settling {
     fn drop(&mut self) {
-        let Some(slot) = self.slot else { return };
-        SLOTS.with_borrow_mut(|slots| match slots.entries[slot] {
-            Slot::Waiting(_) => slots.entries[slot] = Slot::Abandoned,
-            Slot::Settled(_) => slots.release(slot),
-            Slot::Free | Slot::Abandoned => {}
-        });
+        if let Some(slot) = self.slot {
+            SLOTS.with_borrow_mut(|slots| slots.abandon(slot));
+        }
     }
 }
