@@ -14,7 +14,7 @@ use worker::Env;
 use worker::js_sys::{self, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 
-use super::settled::settling;
+use super::settled::{Settling, settling};
 use super::{Kv, ListedKey, ListedPage, OperationCounter, Operations, StoreError};
 use crate::json::{self, Fields, FromJson};
 use crate::models::Summary;
@@ -64,6 +64,17 @@ pub struct WorkersKv {
 
 fn failed(action: &str, error: JsValue) -> StoreError {
     StoreError(format!("{action}: {}", thrown::message(error)))
+}
+
+/// What an operation gave, or why it failed, named by `action`. Takes the started operation, not
+/// the call that starts it, so that it is one function, not one per call.
+async fn call(action: &str, operation: Settling) -> Result<JsValue, StoreError> {
+    operation.await.map_err(|error| failed(action, error))
+}
+
+/// A call's metadata or options, as the JSON text `kv.js` parses.
+fn json_text<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|error| StoreError(format!("preparing a store call: {error}")))
 }
 
 /// `list`'s options.
@@ -116,9 +127,7 @@ impl Kv for WorkersKv {
     /// which rounds every number to a double.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.operations.count(|o| o.reads += 1);
-        let value = settling(|slot, settled| kv_get(&self.kv, key, slot, settled))
-            .await
-            .map_err(|error| failed("reading the store", error))?;
+        let value = call("reading the store", settling(|slot, settled| kv_get(&self.kv, key, slot, settled))).await?;
         Ok((!value.is_null()).then(|| value.unchecked_into::<Uint8Array>().to_vec()))
     }
 
@@ -130,32 +139,25 @@ impl Kv for WorkersKv {
         expires_at_secs: u64,
     ) -> Result<(), StoreError> {
         self.operations.count(|o| o.writes += 1);
-        let metadata = metadata
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|error| StoreError(format!("preparing a store call: {error}")))?;
+        let metadata = metadata.map(json_text).transpose()?;
         let expiration = expires_at_secs as f64;
-        settling(|slot, settled| kv_put(&self.kv, key, value, expiration, metadata.as_deref(), slot, settled))
-            .await
-            .map(drop)
-            .map_err(|error| failed("writing the store", error))
+        let put =
+            settling(|slot, settled| kv_put(&self.kv, key, value, expiration, metadata.as_deref(), slot, settled));
+        call("writing the store", put).await.map(drop)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.operations.count(|o| o.writes += 1);
-        settling(|slot, settled| kv_delete(&self.kv, key, slot, settled))
+        call("deleting from the store", settling(|slot, settled| kv_delete(&self.kv, key, slot, settled)))
             .await
             .map(drop)
-            .map_err(|error| failed("deleting from the store", error))
     }
 
     async fn list(&self, prefix: &str, cursor: Option<&str>, limit: usize) -> Result<ListedPage, StoreError> {
         self.operations.count(|o| o.lists += 1);
-        let options = serde_json::to_string(&ListOptions { prefix, limit, cursor })
-            .map_err(|error| StoreError(format!("preparing a store call: {error}")))?;
-        let text = settling(|slot, settled| kv_list(&self.kv, &options, slot, settled))
-            .await
-            .map_err(|error| failed("listing the store", error))?
+        let options = json_text(&ListOptions { prefix, limit, cursor })?;
+        let text = call("listing the store", settling(|slot, settled| kv_list(&self.kv, &options, slot, settled)))
+            .await?
             .as_string()
             .ok_or_else(|| StoreError("reading a listing: it is not text".to_owned()))?;
         let listing: Listing =
