@@ -4,7 +4,11 @@
 // realistic callbacks. Two paths:
 // - `stored`: a signed callback, stored in KV (read, parse, HMAC, KV reads and writes, 200);
 // - `refused`: the same callback with a wrong signature (read, parse, HMAC, 403: no KV), which
-//   compares the two languages' own work with nothing else in the way.
+//   compares the two languages' own work with nothing else in the way;
+// - `memory`: the stored path with KV as a map in the worker's own isolate (bench/memory-kv), so
+//   that Miniflare's KV service, which spends 2 to 3 ms of the same workerd's CPU per callback
+//   and varies by more than the two workers differ, is out of the figure: what remains is each
+//   worker's own work for a stored callback, its KV calls and its second look included.
 // Rounds are interleaved across workers; each figure is the median of the rounds, with its range.
 import { execSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -36,7 +40,7 @@ export const CPU_WORKERS = {
   // What workers-rs and wasm-bindgen cost before any project code: read the body, answer `{}`.
   'rust-floor': { scriptPath: path.join(root, 'bench/rust-floor/build/index.js'), modulesRoot: path.join(root, 'bench/rust-floor/build'), modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }] },
 };
-const ALL_PATHS = { stored: ['rust', 'baseline-js', 'kv-floor'], refused: ['rust', 'baseline-js', 'floor', 'rust-floor'] };
+const ALL_PATHS = { stored: ['rust', 'baseline-js', 'kv-floor'], refused: ['rust', 'baseline-js', 'floor', 'rust-floor'], memory: ['rust', 'baseline-js'] };
 // BENCH_CPU_PATHS=refused measures one path only, while working on it.
 const PATHS = Object.fromEntries(Object.entries(ALL_PATHS).filter(([name]) => (process.env.BENCH_CPU_PATHS ?? name).split(',').includes(name)));
 
@@ -78,16 +82,25 @@ export async function sendCallbacks(url, requests, count) {
   return result;
 }
 
-/** One of `CPU_WORKERS` alone in its own Miniflare, on a free port; `options` are added. */
-export async function startWorker(name, options = {}) {
+/**
+ * One of `CPU_WORKERS` alone in its own Miniflare, on a free port; `options` are added. With
+ * `memoryKv`, its RESERVATIONS is bench/memory-kv in its own isolate instead of Miniflare's KV.
+ */
+export async function startWorker(name, options = {}, { memoryKv = false } = {}) {
   const port = await freePort();
+  const worker = {
+    modules: true, ...CPU_WORKERS[name], compatibilityDate: '2026-04-01',
+    bindings: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: 'bench-operator-token' },
+    ...(memoryKv ? { wrappedBindings: { RESERVATIONS: 'memory-kv' } } : { kvNamespaces: ['RESERVATIONS'] }),
+  };
+  const memory = { name: 'memory-kv', modules: true, scriptPath: path.join(root, 'bench/memory-kv/kv.mjs') };
   const mf = new Miniflare({
-    modules: true, ...CPU_WORKERS[name], host: '127.0.0.1', port, cf: false, compatibilityDate: '2026-04-01',
-    kvNamespaces: ['RESERVATIONS'], bindings: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: 'bench-operator-token' },
+    host: '127.0.0.1', port, cf: false,
     handleRuntimeStdio: (stdout, stderr) => {
       stdout.resume();
       stderr.resume();
     },
+    workers: memoryKv ? [worker, memory] : [worker],
     ...options,
   });
   const url = (await mf.ready).toString().replace(/\/$/, '');
@@ -110,14 +123,15 @@ const expectedStatus = (name, pathName) => (pathName === 'refused' && !name.ends
 async function oneRound(names, pathName) {
   const workers = [];
   try {
-    for (const name of names) workers.push({ name, ...(await startWorker(name)), answered: 0, statuses: {}, errors: 0 });
+    const memoryKv = pathName === 'memory';
+    for (const name of names) workers.push({ name, ...(await startWorker(name, {}, { memoryKv })), answered: 0, statuses: {}, errors: 0 });
     for (const worker of workers) {
       worker.pid = workerdPid(worker.port);
       worker.requests = signedCallbacks(`${worker.url}/assignment_callback`, REQUESTS + WARM_UP, { forged: pathName === 'refused' });
       await sendCallbacks(worker.url, worker.requests.slice(REQUESTS), WARM_UP);
     }
     // The warm-up's second looks land before the measurement, not in it.
-    if (pathName === 'stored') await settle();
+    if (pathName !== 'refused') await settle();
     for (const worker of workers) worker.before = workerdCpuMs(worker.pid);
     const perBatch = REQUESTS / BATCHES;
     for (let batch = 0; batch < BATCHES; batch += 1) {
@@ -130,7 +144,7 @@ async function oneRound(names, pathName) {
     }
     // Both workers look at a new reservation again 1.1 s and 2.5 s after answering, in
     // `waitUntil`; that CPU is billed to the request too, so it is waited for.
-    if (pathName === 'stored') await settle();
+    if (pathName !== 'refused') await settle();
     return Object.fromEntries(workers.map((worker) => {
       const { name, answered } = worker;
       const perRequest = (workerdCpuMs(worker.pid) - worker.before) / REQUESTS;
@@ -175,6 +189,7 @@ export function cpuTable(results) {
   const rows = [
     ['signed callback, stored in KV', results.stored, 'kv-floor'],
     ['callback with a wrong signature (no KV, 403)', results.refused, 'floor'],
+    ['signed callback, stored in a KV in the isolate (no KV service)', results.memory, 'none'],
   ].filter(([, r]) => r).map(([label, r, floor]) => `| ${label} | ${cell(r.rust)} | ${cell(r['baseline-js'])} | ${cell(r.rust_minus_baseline)} | ${cell(r[floor])} | ${cell(r['rust-floor'])} |`);
   return [
     `| workerd CPU ms per request (median of ${ROUNDS} rounds of ${REQUESTS}, range) | rust | baseline-js | rust − baseline-js, within each round | floor of the path | rust-floor |`,
