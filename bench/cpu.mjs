@@ -189,8 +189,9 @@ export function cpuTable(results) {
   const rows = [
     ['signed callback, stored in KV', results.stored, 'kv-floor'],
     ['callback with a wrong signature (no KV, 403)', results.refused, 'floor'],
-    ['signed callback, stored in a KV in the isolate (no KV service)', results.memory, 'none'],
-  ].filter(([, r]) => r).map(([label, r, floor]) => `| ${label} | ${cell(r.rust)} | ${cell(r['baseline-js'])} | ${cell(r.rust_minus_baseline)} | ${cell(r[floor])} | ${cell(r['rust-floor'])} |`);
+    // No floor: a worker that only reads and writes the map would measure the map.
+    ['signed callback, stored in a KV in the isolate (no KV service)', results.memory, null],
+  ].filter(([, r]) => r).map(([label, r, floor]) => `| ${label} | ${cell(r.rust)} | ${cell(r['baseline-js'])} | ${cell(r.rust_minus_baseline)} | ${cell(floor && r[floor])} | ${cell(r['rust-floor'])} |`);
   return [
     `| workerd CPU ms per request (median of ${ROUNDS} rounds of ${REQUESTS}, range) | rust | baseline-js | rust − baseline-js, within each round | floor of the path | rust-floor |`,
     '| --- | --- | --- | --- | --- | --- |',

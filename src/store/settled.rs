@@ -1,7 +1,7 @@
 //! Awaiting a JavaScript operation that reports how it settled (`kv.js`), instead of awaiting its
 //! promise with js-sys's `JsFuture`. A `JsFuture` makes two closures per await, each registered
-//! with a FinalizationRegistry and destroyed with two more crossings; on the stored path these
-//! were among the Rust worker's largest costs per KV operation (README, *CPU per request*). Here
+//! with a FinalizationRegistry and destroyed with two more crossings; leaving it measured 0.25 ms
+//! less CPU per stored callback (README, *KV calls without `JsFuture`*). Here
 //! one function, made once, receives every result: the operation is given a slot number, and
 //! its future finds the result in that slot.
 
