@@ -3,7 +3,9 @@
 // service spends CPU in the same workerd. It answers as Workers KV does for what the two workers
 // ask of it: bytes or text in; `arrayBuffer`, `json` or text out; null for an absent key.
 const values = new Map();
-const bytes = (value) => (typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(value));
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const bytes = (value) => (typeof value === 'string' ? encoder.encode(value) : new Uint8Array(value));
 
 export default function () {
   return {
@@ -11,7 +13,7 @@ export default function () {
       const value = values.get(key);
       if (value === undefined) return null;
       if (type === 'arrayBuffer') return value.slice().buffer;
-      const text = new TextDecoder().decode(value);
+      const text = decoder.decode(value);
       return type === 'json' ? JSON.parse(text) : text;
     },
     async put(key, value) {

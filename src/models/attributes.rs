@@ -5,6 +5,7 @@
 //! So the text is kept as it came, and only the parts a rule or a placeholder needs are read
 //! from it, one object level at a time.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
@@ -117,10 +118,16 @@ impl Attributes {
     /// The value at a path as text for a placeholder: a string's characters, anything else its
     /// JSON text exactly as sent; `None` for a missing, `null` or empty value.
     pub fn text_at<S: AsRef<str>>(&self, path: &[S]) -> Option<String> {
-        let raw = self.raw_at(path)?.get();
-        let text = if raw.starts_with('"') { crate::json::parse::<String>(raw).ok()? } else { raw.to_owned() };
-        (!text.is_empty()).then_some(text)
+        let text = shown(self.raw_at(path)?.get())?;
+        (!text.is_empty()).then(|| text.into_owned())
     }
+}
+
+/// A member's JSON text as a person reads it, in a placeholder or a summary: a string's
+/// characters, anything else its text exactly as sent. `None` only for a string that does not
+/// decode, which checked attributes never hold.
+pub fn shown(raw: &str) -> Option<Cow<'_, str>> {
+    if raw.starts_with('"') { crate::json::parse::<String>(raw).ok().map(Cow::Owned) } else { Some(Cow::Borrowed(raw)) }
 }
 
 impl Serialize for Attributes {

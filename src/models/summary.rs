@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::json::{self, Fields, FromJson};
+use crate::models::attributes::shown;
 
 use super::{
     Attributes, ReportedStatus, Reservation, ReservationSid, ReservationTimeouts, Status, TaskSid, Timestamp,
@@ -104,8 +105,7 @@ fn summarize(attributes: &Attributes) -> String {
         (_, Some(members)) => {
             for (index, (key, value)) in members.iter().enumerate() {
                 let raw = value.get();
-                // A string shows its characters; anything else its JSON text.
-                let text = raw.starts_with('"').then(|| crate::json::parse::<String>(raw).ok()).flatten();
+                let text = shown(raw);
                 let separator = if index == 0 { "" } else { ", " };
                 if ![separator, key, "=", text.as_deref().unwrap_or(raw)].into_iter().all(|part| summary.push(part)) {
                     break;
