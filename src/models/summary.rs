@@ -120,8 +120,9 @@ fn summarize(attributes: &Attributes) -> String {
 
 /// Text kept to [`TASK_SUMMARY_CHARS`] characters, control characters made spaces. It stops
 /// taking text one character past the limit (so it knows to cut), rather than rendering every
-/// member of large attributes to cut them afterwards: its work is bounded by the limit, not by
-/// the attributes' size. (In the worker a summary, made and written as JSON, costs about 20 µs.)
+/// member of large attributes to cut them afterwards: the rendering is bounded by the limit, not
+/// by the attributes' size (their members are still all read, to be put in key order). (In the
+/// worker a summary, made and written as JSON, costs about 20 µs.)
 #[derive(Default)]
 struct Clipped {
     text: String,
