@@ -214,7 +214,7 @@ fn workflow_timeouts(value: Option<String>) -> Result<BTreeMap<WorkflowSid, u64>
     let Some(text) = value else { return Ok(BTreeMap::new()) };
     let bad = |problem: String| invalid(NAME, format!("{problem}: use a JSON object such as {{\"WW…\": 300}}"));
     let object: BTreeMap<String, serde_json::Value> =
-        crate::json::parse(&text).map_err(|e| bad(format!("not a JSON object ({e})")))?;
+        serde_json::from_str(&text).map_err(|e| bad(format!("not a JSON object ({e})")))?;
     object
         .into_iter()
         .map(|(key, value)| {

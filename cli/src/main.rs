@@ -1,5 +1,8 @@
 //! `reservations`: the operator's command-line tool for taskrouter-edge.
 
+// The doc comments on the arguments are clap's `--help`, read in a terminal: URLs stay bare.
+#![allow(rustdoc::bare_urls)]
+
 mod commands;
 mod http;
 pub mod output;
@@ -126,7 +129,7 @@ enum Command {
         /// The worker's public base URL (default: RESERVATIONS_URL)
         #[arg(long, value_name = "URL")]
         url: Option<String>,
-        /// Also send the Workspace's events to <URL>/events, adding the worker's events to its
+        /// Also send the Workspace's events to the worker's /events, adding the worker's events to its
         /// EventsFilter
         #[arg(long)]
         events: bool,

@@ -9,7 +9,7 @@ use crate::worker::Worker;
 
 #[derive(Args, Debug, Clone)]
 pub struct Settings {
-    /// The worker's base URL, e.g. http://127.0.0.1:8787 or https://taskrouter-edge.<you>.workers.dev
+    /// The worker's base URL, e.g. http://127.0.0.1:8787 or https://taskrouter-edge.YOU.workers.dev
     #[arg(long, env = "RESERVATIONS_URL", global = true, value_name = "URL")]
     pub worker_url: Option<String>,
 

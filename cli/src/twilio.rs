@@ -4,8 +4,8 @@ use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use taskrouter_edge::flows::decide::{Failure, ReservationAtTwilio};
-use taskrouter_edge::http::unexpected_answer;
 use taskrouter_edge::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkflowSid, WorkspaceSid};
+use taskrouter_edge::twilio::rest::unexpected_answer;
 pub use taskrouter_edge::twilio::rest::{TwilioErrorBody, TwilioReservation};
 use taskrouter_edge::twilio::rest::{describe, is_retried, reservation_path, update_form};
 

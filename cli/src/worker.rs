@@ -7,9 +7,9 @@ use std::collections::HashSet;
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
-use taskrouter_edge::http::unexpected_answer;
 use taskrouter_edge::models::{ReportedStatus, Reservation, ReservationSid, Status, Summary};
 use taskrouter_edge::store::listing::{MAX_LIMIT, Page};
+use taskrouter_edge::twilio::rest::unexpected_answer;
 
 use crate::http::{self, AnswerError, Unreachable};
 use crate::output;

@@ -1,11 +1,13 @@
 //! The assignment callback: store the reservation, and answer `{}` or the instruction the policy
 //! gives for it.
 
-use super::events::Recheck;
+use super::FlowError;
+use super::recheck::Recheck;
+use super::task::join_task;
 use crate::instructions::{Decision, Policy, TaskContext};
-use crate::models::{Reservation, ReservationSid, TaskEnding, TaskSid, Timestamp};
-use crate::store::layout::{Reservations, TaskRecord};
-use crate::store::{Kv, StoreError};
+use crate::models::{Reservation, TaskEnding, Timestamp};
+use crate::store::Kv;
+use crate::store::layout::Reservations;
 use crate::twilio::ReservationParams;
 
 /// The record a callback writes, given what the store held when it was read (the record, and
@@ -39,7 +41,7 @@ pub async fn assignment_callback<K: Kv>(
     callback: &ReservationParams,
     policy: &Policy,
     now: Timestamp,
-) -> Result<(Decision, Recheck), StoreError> {
+) -> Result<(Decision, Recheck), FlowError> {
     let existing = store.get(&callback.reservation_sid).await?;
     let task = store.task(&callback.task_sid).await?;
     let indexed = existing.as_ref().is_some_and(|stored| stored.indexed);
@@ -47,22 +49,6 @@ pub async fn assignment_callback<K: Kv>(
     store.put(&record, indexed, now).await?;
     let member = join_task(store, task, &record, now).await?;
     Ok((decision, Recheck { claim: Recheck::claim_of(&record, indexed), member, ..Recheck::default() }))
-}
-
-/// Adds the reservation to its task's record if it is not there yet (one write); returns what
-/// to check again, since a task event writing the same key at the same moment may drop it.
-pub async fn join_task<K: Kv>(
-    store: &Reservations<K>,
-    mut task: TaskRecord,
-    record: &Reservation,
-    now: Timestamp,
-) -> Result<Option<(TaskSid, ReservationSid)>, StoreError> {
-    if task.reservations.contains(&record.reservation_sid) {
-        return Ok(None);
-    }
-    task.reservations.push(record.reservation_sid.clone());
-    store.put_task(&record.task_sid, &task, now).await?;
-    Ok(Some((record.task_sid.clone(), record.reservation_sid.clone())))
 }
 
 #[cfg(test)]

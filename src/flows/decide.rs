@@ -9,7 +9,7 @@
 //! number of times; any other status is Twilio's truth, to be recorded as it is.
 
 use crate::models::{ActivitySid, Status};
-use crate::twilio::rest::ATTEMPTS;
+use crate::twilio::rest::{ATTEMPTS, RestError};
 
 /// How a failed call to Twilio reads to the flow.
 pub trait Failure {
@@ -18,6 +18,20 @@ pub trait Failure {
     fn bad_request(&self) -> bool;
     /// The update may have been applied although it was not confirmed (`5xx`, answer lost).
     fn outcome_unknown(&self) -> bool;
+}
+
+impl Failure for RestError {
+    fn bad_request(&self) -> bool {
+        matches!(self, RestError::Refused { status: 400, .. })
+    }
+
+    fn outcome_unknown(&self) -> bool {
+        match self {
+            RestError::Refused { status, .. } => (500..600).contains(status),
+            RestError::Lost(_) => true,
+            _ => false,
+        }
+    }
 }
 
 /// One reservation at Twilio. Not `Send`: a Worker runs on one thread.
@@ -180,6 +194,17 @@ mod tests {
     fn nothing_is_known_when_the_read_back_fails_too() {
         let unknown = script(vec![Err(Fail::Lost)], vec![Err(Fail::Lost)]);
         assert_eq!(run(&unknown), Verdict::Unknown { refusal: Fail::Lost, read_error: Fail::Lost });
+    }
+
+    #[test]
+    fn twilios_answers_read_as_failures() {
+        use crate::twilio::rest::{Repeat, refused};
+        let not_pending = refused(400, br#"{"code":20001,"message":"not in expected state"}"#, Repeat::IfUnsent);
+        assert!(not_pending.bad_request() && !not_pending.outcome_unknown());
+        assert!(refused(502, b"<html>", Repeat::IfUnsent).outcome_unknown());
+        assert!(RestError::Lost("timed out".into()).outcome_unknown());
+        assert!(!refused(401, b"{}", Repeat::Freely).outcome_unknown());
+        assert!(!RestError::Unreachable("refused".into()).outcome_unknown());
     }
 
     #[test]

@@ -1,16 +1,14 @@
 //! Event callbacks: `reservation.*` events move a reservation's status; task events end the
-//! task's reservations, now and for callbacks still to come; and every write that moves a status
-//! is checked again once racing writes have landed.
+//! task's reservations, now and for callbacks still to come. Every write that moves a status is
+//! looked at again once racing writes have landed (`super::recheck`).
 
-use super::callback::join_task;
-use crate::models::{EventOutcome, Reservation, ReservationSid, Status, TaskEnding, TaskSid, Timestamp};
-use crate::store::layout::{Reservations, time_key};
-use crate::store::{Kv, StoreError};
+use super::FlowError;
+use super::recheck::Recheck;
+use super::task::{end_task, join_task};
+use crate::models::{EventOutcome, Reservation, Status, Timestamp};
+use crate::store::Kv;
+use crate::store::layout::Reservations;
 use crate::twilio::{EventEffect, ReservationParams, TaskRouterEvent};
-
-/// How long after a write the worker looks again: past KV's one-write-per-second window, so a
-/// concurrent writer that read the record earlier has landed by then.
-pub const CONFIRM_AFTER_MS: u64 = 1_100;
 
 /// What an event did: the log's outcome word, and what to check again once racing writes have
 /// landed.
@@ -20,41 +18,11 @@ pub struct Applied {
     pub recheck: Recheck,
 }
 
-/// What a second look checks.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Recheck {
-    /// That this record's status held.
-    pub record: Option<Box<Reservation>>,
-    /// That the task's reservations all ended, including one whose callback raced the event.
-    pub task: Option<(TaskSid, TaskEnding)>,
-    /// That a record written as new under this `at:` key is the only one (see
-    /// `Reservations::settle_new`).
-    pub claim: Option<(ReservationSid, String)>,
-    /// That the reservation is still in its task's record (a task event may have written the
-    /// task's key from an older read).
-    pub member: Option<(TaskSid, ReservationSid)>,
-}
-
-impl Recheck {
-    pub fn is_empty(&self) -> bool {
-        self.record.is_none() && self.task.is_none() && self.claim.is_none() && self.member.is_none()
-    }
-
-    /// The claim of a record written by `put(record, indexed)`, if it was written as new.
-    pub fn claim_of(record: &Reservation, indexed: bool) -> Option<(ReservationSid, String)> {
-        (!indexed).then(|| (record.reservation_sid.clone(), time_key(record.received_at, &record.reservation_sid)))
-    }
-}
-
-/// How long after a new record's write the worker checks that it is the only one: past the
-/// longest a racing writer's pointer write can take (two retries of a second each).
-pub const CLAIM_AFTER_MS: u64 = 2_500;
-
 pub async fn apply<K: Kv>(
     store: &Reservations<K>,
     event: &TaskRouterEvent,
     now: Timestamp,
-) -> Result<Applied, StoreError> {
+) -> Result<Applied, FlowError> {
     match &event.effect {
         EventEffect::Ignored => Ok(Applied { outcome: "ignored", recheck: Recheck::default() }),
         EventEffect::Reservation { reservation, status } => reservation_event(store, reservation, *status, now).await,
@@ -72,7 +40,7 @@ pub async fn reservation_event<K: Kv>(
     reservation: &ReservationParams,
     status: Status,
     now: Timestamp,
-) -> Result<Applied, StoreError> {
+) -> Result<Applied, FlowError> {
     let (record, indexed, outcome) = match store.get(&reservation.reservation_sid).await? {
         None => (Reservation::from_event(reservation, status, now), false, "created"),
         Some(mut stored) => match stored.record.record_event(status, now) {
@@ -89,125 +57,15 @@ pub async fn reservation_event<K: Kv>(
     Ok(Applied { outcome, recheck: Recheck { record: Some(Box::new(record)), claim, member, task: None } })
 }
 
-/// Ends the task: remembers how (so that a callback arriving later still learns of it), then
-/// ends its reservations as `ending` says. One read and one write for the task, then two reads
-/// and at most one write per reservation of the task. Returns how many it ended.
-pub async fn end_task<K: Kv>(
-    store: &Reservations<K>,
-    task_sid: &TaskSid,
-    ending: TaskEnding,
-    now: Timestamp,
-) -> Result<usize, StoreError> {
-    let mut task = store.task(task_sid).await?;
-    if task.ended != Some(ending) {
-        task.ended = Some(ending);
-        store.put_task(task_sid, &task, now).await?;
-    }
-    let mut ended = 0;
-    for sid in &task.reservations {
-        let Some(mut stored) = store.get(sid).await? else {
-            continue;
-        };
-        let Some(next) = ending.status_for(stored.record.status) else {
-            continue;
-        };
-        if stored.record.record_event(next, now) == EventOutcome::Moved {
-            store.put(&stored.record, stored.indexed, now).await?;
-            ended += 1;
-        }
-    }
-    Ok(ended)
-}
-
-/// Puts a reservation back into its task's record if a racing write dropped it, ending it too if
-/// the task has ended since. Returns how many writes it had to make.
-async fn rejoin_task<K: Kv>(
-    store: &Reservations<K>,
-    task_sid: &TaskSid,
-    sid: &ReservationSid,
-    now: Timestamp,
-) -> Result<usize, StoreError> {
-    let mut task = store.task(task_sid).await?;
-    if task.reservations.contains(sid) {
-        return Ok(0);
-    }
-    task.reservations.push(sid.clone());
-    store.put_task(task_sid, &task, now).await?;
-    match task.ended {
-        Some(ending) => Ok(1 + end_task(store, task_sid, ending, now).await?),
-        None => Ok(1),
-    }
-}
-
-/// What the second look found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Confirmed {
-    /// The status held (or moved further).
-    Held,
-    /// A writer that read the record earlier had overwritten it; the status was written back.
-    Restored(usize),
-    Failed(String),
-}
-
-/// KV has no compare-and-swap: a callback or operator update that read a record before another
-/// writer's write may land after it. Looking again once such writes have landed, and writing
-/// back what was lost, makes the final status the furthest any writer reported.
-pub async fn confirm<K: Kv>(store: &Reservations<K>, recheck: &Recheck, now: Timestamp) -> Confirmed {
-    if recheck.is_empty() {
-        return Confirmed::Held;
-    }
-    let result = async {
-        let mut restored = 0;
-        if recheck.record.is_some() || recheck.task.is_some() || recheck.member.is_some() {
-            store.pause(CONFIRM_AFTER_MS).await;
-            if let Some((task, sid)) = &recheck.member {
-                restored += rejoin_task(store, task, sid, now).await?;
-            }
-            if let Some(written) = &recheck.record {
-                restored += restore_record(store, written, now).await?;
-            }
-            if let Some((task, ending)) = &recheck.task {
-                restored += end_task(store, task, *ending, now).await?;
-            }
-        }
-        if let Some((sid, key)) = &recheck.claim {
-            let waited = if recheck.record.is_some() || recheck.task.is_some() || recheck.member.is_some() {
-                CONFIRM_AFTER_MS
-            } else {
-                0
-            };
-            store.pause(CLAIM_AFTER_MS - waited).await;
-            restored += usize::from(store.settle_new(sid, key).await?);
-        }
-        Ok::<usize, StoreError>(restored)
-    };
-    match result.await {
-        Ok(0) => Confirmed::Held,
-        Ok(restored) => Confirmed::Restored(restored),
-        Err(error) => Confirmed::Failed(error.0),
-    }
-}
-
-async fn restore_record<K: Kv>(
-    store: &Reservations<K>,
-    written: &Reservation,
-    now: Timestamp,
-) -> Result<usize, StoreError> {
-    let current = store.get(&written.reservation_sid).await?;
-    let indexed = current.as_ref().is_some_and(|stored| stored.indexed);
-    match Reservation::restore_lost_status(current.map(|stored| stored.record), written) {
-        None => Ok(0),
-        Some(restored) => store.put(&restored, indexed, now).await.map(|()| 1),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::flows::callback::tests::{callback as assignment, status, store};
     use crate::flows::callback::{self};
     use crate::flows::finish;
+    use crate::flows::recheck::{Confirmed, confirm};
     use crate::instructions::Policy;
+    use crate::models::{ReservationSid, TaskSid};
     use crate::store::layout::Reservations;
     use crate::store::memory::MemoryKv;
     use crate::twilio::FormParams;
@@ -237,7 +95,7 @@ mod tests {
         let (record, _) =
             callback::plan(existing.map(|stored| stored.record), task.ended, params, policy, store.kv().now());
         finish(store.put(&record, indexed, store.kv().now())).unwrap();
-        finish(callback::join_task(store, task, &record, store.kv().now())).unwrap()
+        finish(crate::flows::task::join_task(store, task, &record, store.kv().now())).unwrap()
     }
 
     #[test]

@@ -1,15 +1,54 @@
-//! What each request decides, as plain Rust over the [`ReservationStore`] interface: the worker
-//! runs these flows over Workers KV, `cargo test` over the in-memory twin
-//! ([`MemoryStore`](crate::store::memory::MemoryStore)), without Miniflare and without sleeping.
-//! `src/api/` only reads requests and writes answers.
+//! What each request decides, as plain Rust over the [`Kv`](crate::store::Kv) interface: the
+//! worker runs these flows over Workers KV, `cargo test` over the in-memory twin
+//! ([`MemoryKv`](crate::store::memory::MemoryKv)), without Miniflare and without sleeping.
+//! The HTTP layer (`crate::web`) only reads requests, calls a flow and writes its answer; a flow
+//! knows nothing of HTTP and fails with a [`FlowError`].
 //!
-//! [`ReservationStore`]: crate::store::ReservationStore
+//! The modules, in the order they build on each other: `record` (records from what TaskRouter
+//! sent), `task` (a task's reservations), `recheck` (the second look at a racing write),
+//! `callback` and `events` (TaskRouter's two callbacks), `decide` (what to believe of Twilio's
+//! answers) and `operator` (the operator's updates and decisions).
 
 pub mod callback;
 pub mod decide;
 pub mod events;
 pub mod operator;
+pub mod recheck;
 pub mod record;
+pub mod task;
+
+use crate::models::{ReservationSid, Status, TransitionError};
+use crate::store::StoreError;
+use crate::twilio::rest::RestError;
+
+/// Why a flow did not do what it was asked.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FlowError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "no reservation {0} is stored (records live RESERVATION_TTL_SECONDS; a new one may take up to 60 s to be seen in other locations)"
+    )]
+    ReservationNotFound(ReservationSid),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// Twilio refused, or could not be reached, and nothing changed.
+    #[error("{0}")]
+    Twilio(Box<RestError>),
+    /// Twilio's answer was lost and reading the reservation back failed too.
+    #[error("{refusal}; reading the reservation back to learn its status failed too: {read_error}")]
+    TwilioOutcomeUnknown { refusal: Box<RestError>, read_error: Box<RestError> },
+    /// Twilio says the reservation already left `pending`; `recorded` says what the worker made
+    /// of that.
+    #[error("Twilio says {sid} is {status}, no longer pending: {recorded}")]
+    NoLongerPending { sid: ReservationSid, status: Status, recorded: String },
+}
+
+impl From<RestError> for FlowError {
+    fn from(error: RestError) -> Self {
+        FlowError::Twilio(Box::new(error))
+    }
+}
 
 /// Runs a flow to its end on the host. Every await in a flow over the in-memory store completes
 /// at once, so one poll is enough; anything else is a bug in the test.

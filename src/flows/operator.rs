@@ -1,9 +1,9 @@
 //! The operator's status update: records what Twilio answered, within the status model; and the
 //! decision taken at the edge, which asks Twilio first (`POST /reservations/{sid}/accept|reject`).
 
+use super::FlowError;
 use super::decide::{Applied, ReservationAtTwilio, Verdict, decide};
-use super::events::Recheck;
-use crate::error::ApiError;
+use super::recheck::Recheck;
 use crate::models::{ActivitySid, Moved, Reservation, ReservationSid, Status, StatusSource, Timestamp};
 use crate::store::Kv;
 use crate::store::layout::Reservations;
@@ -23,7 +23,7 @@ pub struct Decided {
 
 /// Asks Twilio to move the reservation to `wanted` and records Twilio's answer, never more:
 /// nothing is recorded unless Twilio applied it, and a reservation Twilio says left `pending` is
-/// recorded with its real status and answered `409 no_longer_pending`.
+/// recorded with its real status ([`FlowError::NoLongerPending`]).
 pub async fn decide_at_twilio<K: Kv, T: ReservationAtTwilio<Error = RestError>>(
     store: &Reservations<K>,
     twilio: &T,
@@ -31,7 +31,7 @@ pub async fn decide_at_twilio<K: Kv, T: ReservationAtTwilio<Error = RestError>>(
     wanted: Status,
     activity: Option<&ActivitySid>,
     now: Timestamp,
-) -> Result<Decided, ApiError> {
+) -> Result<Decided, FlowError> {
     match decide(twilio, wanted, activity).await {
         Verdict::Applied(how) => Ok(match update_status(store, sid, wanted, now).await {
             Ok((record, _, recheck)) => {
@@ -48,14 +48,14 @@ pub async fn decide_at_twilio<K: Kv, T: ReservationAtTwilio<Error = RestError>>(
         Verdict::NoLongerPending(status) => {
             let recorded = match update_status(store, sid.clone(), status, now).await {
                 Ok(_) => "recorded".to_owned(),
-                Err(ApiError::Transition(_)) => "the worker already had a later status".to_owned(),
+                Err(FlowError::Transition(_)) => "the worker already had a later status".to_owned(),
                 Err(error) => format!("not recorded: {error}"),
             };
-            Err(ApiError::NoLongerPending { sid, status, recorded })
+            Err(FlowError::NoLongerPending { sid, status, recorded })
         }
         Verdict::Refused(error) => Err(error.into()),
         Verdict::Unknown { refusal, read_error } => {
-            Err(ApiError::TwilioOutcomeUnknown { refusal: Box::new(refusal), read_error: Box::new(read_error) })
+            Err(FlowError::TwilioOutcomeUnknown { refusal: Box::new(refusal), read_error: Box::new(read_error) })
         }
     }
 }
@@ -67,8 +67,8 @@ pub async fn update_status<K: Kv>(
     sid: ReservationSid,
     next: Status,
     now: Timestamp,
-) -> Result<(Reservation, &'static str, Recheck), ApiError> {
-    let mut stored = store.get(&sid).await?.ok_or(ApiError::ReservationNotFound(sid))?;
+) -> Result<(Reservation, &'static str, Recheck), FlowError> {
+    let mut stored = store.get(&sid).await?.ok_or(FlowError::ReservationNotFound(sid))?;
     match stored.record.move_to(next, StatusSource::Operator, now)? {
         Moved::Changed => {
             store.put(&stored.record, stored.indexed, now).await?;
@@ -84,8 +84,8 @@ mod tests {
     use super::*;
     use crate::flows::callback::tests::{callback, status, store};
     use crate::flows::callback::{self};
-    use crate::flows::events::{Confirmed, confirm};
     use crate::flows::finish;
+    use crate::flows::recheck::{Confirmed, confirm};
     use crate::instructions::Policy;
 
     #[test]
@@ -101,9 +101,9 @@ mod tests {
         let (_, again, _) = finish(update_status(&store, sid.clone(), Status::Accepted, store.kv().now())).unwrap();
         assert_eq!(again, "unchanged");
         let back = finish(update_status(&store, sid, Status::Pending, store.kv().now())).unwrap_err();
-        assert_eq!(back.status(), 409);
+        assert!(matches!(back, FlowError::Transition(_)), "{back:?}");
         let unknown = finish(update_status(&store, callback(9).reservation_sid, Status::Accepted, store.kv().now()));
-        assert_eq!(unknown.unwrap_err().code(), "reservation_not_found");
+        assert!(matches!(unknown, Err(FlowError::ReservationNotFound(_))), "{unknown:?}");
     }
 
     #[test]
@@ -159,12 +159,15 @@ mod tests {
             now: None,
         };
         let error = finish(decide_at_twilio(&store, &refused, sid.clone(), Status::Accepted, None, now)).unwrap_err();
-        assert_eq!((error.status(), error.code()), (502, "twilio_refused"));
+        assert!(
+            matches!(&error, FlowError::Twilio(refusal) if matches!(**refusal, RestError::Refused { status: 401, .. })),
+            "{error:?}"
+        );
         assert_eq!(status(&store, &sid), Status::Pending, "nothing recorded");
 
         let gone = Twilio { update: Err(not_pending.clone()), now: Some(Status::Timeout) };
         let error = finish(decide_at_twilio(&store, &gone, sid.clone(), Status::Accepted, None, now)).unwrap_err();
-        assert_eq!((error.status(), error.code()), (409, "no_longer_pending"));
+        assert!(matches!(error, FlowError::NoLongerPending { status: Status::Timeout, .. }), "{error:?}");
         assert_eq!(status(&store, &sid), Status::Timeout, "Twilio's real status recorded");
 
         let other = callback(10);

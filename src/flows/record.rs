@@ -94,7 +94,7 @@ mod tests {
     fn attributes_that_are_not_a_json_object_are_kept_as_text() {
         for odd in ["not json", "[1,2]", "\"text\"", "", "{\"unclosed\":"] {
             let record = Reservation::from_callback(&callback(odd), at(0));
-            assert_eq!(record.task_attributes, Some(Attributes::Raw(odd.to_owned())), "{odd}");
+            assert_eq!(record.task_attributes.as_ref().and_then(Attributes::raw_text), Some(odd), "{odd}");
         }
     }
 

@@ -138,7 +138,7 @@ impl Policy {
     /// Reads the variable's text (`None` when unset). The error says what is wrong and where.
     pub fn parse(text: Option<&str>) -> Result<Policy, String> {
         let Some(text) = text else { return Ok(Policy::Defer) };
-        let value: Value = crate::json::parse(text).map_err(|e| format!("not valid JSON ({e})"))?;
+        let value: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?;
         match &value {
             Value::Array(rules) => rules
                 .iter()

@@ -5,6 +5,7 @@ pub mod reservation;
 pub mod sid;
 pub mod status;
 pub mod summary;
+mod text;
 pub mod timeouts;
 pub mod timestamp;
 

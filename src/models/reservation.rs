@@ -3,10 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-use crate::json::{self, Fields, FromJson};
 
 use super::{
     Attributes, ReportedStatus, ReservationSid, ReservationTimeouts, Status, StatusSource, TaskSid, Timestamp,
@@ -14,7 +12,7 @@ use super::{
 };
 
 /// What the assignment callback answered TaskRouter.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answered {
     /// The instruction's name (`accept`, `dequeue`, …), or `None` for `{}` (deferred).
     pub instruction: Option<String>,
@@ -28,7 +26,7 @@ pub struct Answered {
 
 /// The whole record, stored as the KV value under `reservation:{ReservationSid}` with a
 /// [`Status`]; shown to operators with a [`ReportedStatus`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reservation<S = Status> {
     pub reservation_sid: ReservationSid,
     pub task_sid: TaskSid,
@@ -49,41 +47,6 @@ pub struct Reservation<S = Status> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered: Option<Answered>,
 }
-
-impl<'a> FromJson<'a> for Answered {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        let fields = Fields::parse(text)?;
-        Ok(Answered {
-            instruction: fields.optional("instruction")?,
-            rule: fields.optional("rule")?,
-            note: fields.optional("note")?,
-        })
-    }
-}
-
-impl<'a, S: FromJson<'a>> FromJson<'a> for Reservation<S> {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        let fields = Fields::parse(text)?;
-        Ok(Reservation {
-            reservation_sid: fields.required("reservation_sid")?,
-            task_sid: fields.required("task_sid")?,
-            workspace_sid: fields.required("workspace_sid")?,
-            worker_sid: fields.optional("worker_sid")?,
-            workflow_sid: fields.optional("workflow_sid")?,
-            task_attributes: fields.optional("task_attributes")?,
-            worker_attributes: fields.optional("worker_attributes")?,
-            parameters: fields.required("parameters")?,
-            received_at: fields.required("received_at")?,
-            status: fields.required("status")?,
-            status_updated_at: fields.required("status_updated_at")?,
-            status_source: fields.required("status_source")?,
-            answered: fields.optional("answered")?,
-        })
-    }
-}
-
-// The CLI reads records through serde.
-crate::deserialize_via_text!(Reservation, Reservation<ReportedStatus>);
 
 /// A status move the model does not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// A string that is not a SID of the expected kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,9 +50,9 @@ macro_rules! sid_type {
             }
         }
 
-        impl<'a> crate::json::FromJson<'a> for $name {
-            fn from_json(text: &'a str) -> Result<Self, crate::json::Error> {
-                crate::json::from_text(text)
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                super::text::parsed(deserializer)
             }
         }
 
@@ -142,8 +142,9 @@ mod tests {
 
     #[test]
     fn deserializing_validates() {
-        let ok: TaskSid = crate::json::parse(&format!("\"WT{HEX32}\"")).unwrap();
+        let ok: TaskSid = serde_json::from_str(&format!("\"WT{HEX32}\"")).unwrap();
         assert_eq!(ok.as_str(), format!("WT{HEX32}"));
-        assert!(crate::json::parse::<TaskSid>("\"WTnope\"").is_err());
+        let err = serde_json::from_str::<TaskSid>("\"WTnope\"").unwrap_err().to_string();
+        assert!(err.starts_with("TaskSid must be WT followed by 32 hex digits"), "{err}");
     }
 }

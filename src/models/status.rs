@@ -3,12 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
-
-use crate::json::{self, FromJson};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// What is stored. `expired` is not here: it is derived at read time (see [`ReportedStatus`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pending,
@@ -103,12 +101,6 @@ impl FromStr for Status {
     }
 }
 
-impl<'a> FromJson<'a> for Status {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        crate::json::from_text(text)
-    }
-}
-
 /// The status an operator is shown: the stored one, or `expired` for a pending reservation
 /// older than the Workflow's reservation timeout (TaskRouter has timed it out by then, even if
 /// no event said so).
@@ -126,9 +118,9 @@ pub enum ExpiredTag {
     Expired,
 }
 
-impl<'a> FromJson<'a> for ReportedStatus {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        json::from_text(text)
+impl<'de> Deserialize<'de> for ReportedStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::text::parsed(deserializer)
     }
 }
 
@@ -156,7 +148,7 @@ impl FromStr for ReportedStatus {
 }
 
 /// How a task ended, which decides what becomes of its reservations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskEnding {
     Canceled,
@@ -165,10 +157,6 @@ pub enum TaskEnding {
 }
 
 impl TaskEnding {
-    /// The names it is written with (`rename_all = "lowercase"`).
-    pub const NAMES: &[(&str, TaskEnding)] =
-        &[("canceled", TaskEnding::Canceled), ("completed", TaskEnding::Completed), ("deleted", TaskEnding::Deleted)];
-
     /// What a reservation of the ended task becomes, if anything: a pending one can no longer
     /// be accepted, so it is `canceled`; a completed task completes its accepted reservation.
     pub fn status_for(self, current: Status) -> Option<Status> {
@@ -180,14 +168,8 @@ impl TaskEnding {
     }
 }
 
-impl<'a> FromJson<'a> for TaskEnding {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        crate::json::named(text, TaskEnding::NAMES)
-    }
-}
-
 /// Who set the current status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StatusSource {
     /// TaskRouter's assignment callback (a new reservation, or the instruction we answered).
@@ -196,18 +178,6 @@ pub enum StatusSource {
     Event,
     /// An operator, through the API (the CLI after Twilio answered).
     Operator,
-}
-
-impl StatusSource {
-    /// The names it is written with (`rename_all = "lowercase"`).
-    pub const NAMES: &[(&str, StatusSource)] =
-        &[("callback", StatusSource::Callback), ("event", StatusSource::Event), ("operator", StatusSource::Operator)];
-}
-
-impl<'a> FromJson<'a> for StatusSource {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        crate::json::named(text, StatusSource::NAMES)
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
 //! What a listing shows of a reservation: its summary, kept as the KV key's metadata.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::json::{self, Fields, FromJson};
 use crate::models::attributes::shown;
 
 use super::{
@@ -15,7 +14,7 @@ pub const TASK_SUMMARY_CHARS: usize = 80;
 
 /// What a listing shows, stored as the KV key's metadata so a listing needs no `get`. Stored
 /// with a [`Status`]; shown to operators with a [`ReportedStatus`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary<S = Status> {
     pub reservation_sid: ReservationSid,
     pub task_sid: TaskSid,
@@ -35,27 +34,6 @@ pub struct Summary<S = Status> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_ms: Option<u64>,
 }
-
-impl<'a, S: FromJson<'a>> FromJson<'a> for Summary<S> {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        let fields = Fields::parse(text)?;
-        Ok(Summary {
-            reservation_sid: fields.required("reservation_sid")?,
-            task_sid: fields.required("task_sid")?,
-            workspace_sid: fields.required("workspace_sid")?,
-            worker_sid: fields.optional("worker_sid")?,
-            workflow_sid: fields.optional("workflow_sid")?,
-            status: fields.required("status")?,
-            received_at: fields.required("received_at")?,
-            status_updated_at: fields.required("status_updated_at")?,
-            task: fields.required("task")?,
-            expires_in_ms: fields.optional("expires_in_ms")?,
-        })
-    }
-}
-
-// The CLI reads listings through serde.
-crate::deserialize_via_text!(Summary, Summary<ReportedStatus>);
 
 impl Reservation {
     /// The summary a listing shows of this record.
@@ -101,10 +79,9 @@ impl Summary {
 /// characters.
 fn summarize(attributes: &Attributes) -> String {
     let mut summary = Clipped::default();
-    match (attributes, attributes.members()) {
-        (_, Some(members)) => {
-            for (index, (key, value)) in members.iter().enumerate() {
-                let raw = value.get();
+    match (attributes.members(), attributes.raw_text()) {
+        (Some(members), _) => {
+            for (index, (key, raw)) in members.enumerate() {
                 let text = shown(raw);
                 let separator = if index == 0 { "" } else { ", " };
                 if ![separator, key, "=", text.as_deref().unwrap_or(raw)].into_iter().all(|part| summary.push(part)) {
@@ -112,17 +89,15 @@ fn summarize(attributes: &Attributes) -> String {
                 }
             }
         }
-        (Attributes::Raw(text), None) => drop(summary.push(text)),
-        (Attributes::Json(raw), None) => drop(summary.push(raw.get())),
+        (None, Some(text)) => drop(summary.push(text)),
+        (None, None) => drop(summary.push(attributes.json_text().unwrap_or_default())),
     }
     summary.finish()
 }
 
 /// Text kept to [`TASK_SUMMARY_CHARS`] characters, control characters made spaces. It stops
-/// taking text one character past the limit (so it knows to cut), rather than rendering every
-/// member of large attributes to cut them afterwards: the rendering is bounded by the limit, not
-/// by the attributes' size (their members are still all read, to be put in key order). (In the
-/// worker a summary, made and written as JSON, costs about 20 µs.)
+/// taking text one character past the limit (so it knows to cut): the rendering is bounded by the
+/// limit, not by the attributes' size.
 #[derive(Default)]
 struct Clipped {
     text: String,
@@ -169,20 +144,18 @@ mod tests {
         assert!(serde_json::to_vec(&summary).unwrap().len() < 1024);
     }
 
-    /// The summary as it was made before `Clipped`: every member rendered, joined, cleaned, then
-    /// cut. Kept here as the reference the clipped one must agree with.
+    /// The plainest summary: every member rendered, joined, cleaned, then cut. The reference the
+    /// clipped one must agree with.
     fn rendered_then_cut(attributes: &Attributes) -> String {
-        let text = match (attributes, attributes.members()) {
-            (_, Some(members)) => members
-                .iter()
-                .map(|(key, value)| match crate::json::parse::<String>(value.get()) {
+        let text = match attributes.members() {
+            Some(members) => members
+                .map(|(key, value)| match serde_json::from_str::<String>(value) {
                     Ok(text) => format!("{key}={text}"),
-                    Err(_) => format!("{key}={}", value.get()),
+                    Err(_) => format!("{key}={value}"),
                 })
                 .collect::<Vec<_>>()
                 .join(", "),
-            (Attributes::Raw(text), None) => text.clone(),
-            (Attributes::Json(raw), None) => raw.get().to_owned(),
+            None => attributes.raw_text().or(attributes.json_text()).unwrap_or_default().to_owned(),
         };
         let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
         if clean.chars().count() <= TASK_SUMMARY_CHARS {

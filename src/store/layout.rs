@@ -17,50 +17,22 @@
 //! Records written before this layout (the whole record under `reservation:{WR}`) are still
 //! read by SID, and move to this layout at their next write.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::keys::{TIME_PREFIX, record_key, task_key, time_key};
 use super::listing::{Cursor, ListQuery, Page};
 use super::{Kv, LIST_PAGE, StoreError};
-use crate::json::{self, Fields, FromJson};
 use crate::models::{Reservation, ReservationSid, ReservationTimeouts, Summary, TaskEnding, TaskSid, Timestamp};
 
-pub const TIME_PREFIX: &str = "at:";
-pub const RECORD_PREFIX: &str = "reservation:";
-pub const TASK_PREFIX: &str = "task:";
-
-/// Milliseconds are written as `INVERTED - ms`, 13 digits, so that newer sorts first (until the
-/// year 2286).
-const INVERTED: u64 = 9_999_999_999_999;
 /// KV refuses an expiry less than a minute away.
 const MIN_EXPIRY_SECS: u64 = 60;
 
-pub fn time_key(received_at: Timestamp, sid: &ReservationSid) -> String {
-    format!("{TIME_PREFIX}{:013}:{sid}", INVERTED.saturating_sub(received_at.as_millis()))
-}
-
-pub fn record_key(sid: &ReservationSid) -> String {
-    format!("{RECORD_PREFIX}{sid}")
-}
-
-pub fn task_key(task: &TaskSid) -> String {
-    format!("{TASK_PREFIX}{task}")
-}
-
 /// What the store knows of a task: its reservations, and how it ended.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TaskRecord {
     pub ended: Option<TaskEnding>,
     pub reservations: Vec<ReservationSid>,
-}
-
-impl<'a> FromJson<'a> for TaskRecord {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        let fields = Fields::parse(text)?;
-        Ok(TaskRecord {
-            ended: fields.optional("ended")?,
-            reservations: fields.optional("reservations")?.unwrap_or_default(),
-        })
-    }
 }
 
 /// A stored record, and whether it already has this layout's keys.
@@ -74,10 +46,6 @@ pub struct Stored {
 pub struct Reservations<K> {
     kv: K,
     ttl_seconds: u64,
-}
-
-fn unreadable(what: &str, error: impl std::fmt::Display) -> StoreError {
-    StoreError(format!("reading {what}: {error}"))
 }
 
 impl<K: Kv> Reservations<K> {
@@ -102,14 +70,13 @@ impl<K: Kv> Reservations<K> {
     /// The record stored for `sid`: two reads (the pointer, then the record).
     pub async fn get(&self, sid: &ReservationSid) -> Result<Option<Stored>, StoreError> {
         let Some(pointer) = self.kv.get(&record_key(sid)).await? else { return Ok(None) };
-        if pointer.first() == Some(&b'{') {
+        if pointer.starts_with('{') {
             // Written before this layout: the record itself.
-            let record = json::parse_bytes(&pointer).map_err(|e| unreadable("a reservation", e))?;
+            let record = serde_json::from_str(&pointer).map_err(|e| StoreError::unreadable("a reservation", e))?;
             return Ok(Some(Stored { record, indexed: false }));
         }
-        let key = String::from_utf8(pointer).map_err(|e| unreadable("a reservation's key", e))?;
-        let Some(value) = self.kv.get(&key).await? else { return Ok(None) };
-        let record = json::parse_bytes(&value).map_err(|e| unreadable("a reservation", e))?;
+        let Some(value) = self.kv.get(&pointer).await? else { return Ok(None) };
+        let record = serde_json::from_str(&value).map_err(|e| StoreError::unreadable("a reservation", e))?;
         Ok(Some(Stored { record, indexed: true }))
     }
 
@@ -121,12 +88,13 @@ impl<K: Kv> Reservations<K> {
     /// each takes its own arrival time; the pointer keeps the last. [`Self::settle_new`], a
     /// moment later, removes the others.
     pub async fn put(&self, record: &Reservation, indexed: bool, now: Timestamp) -> Result<(), StoreError> {
-        let value = serde_json::to_vec(record).map_err(|e| StoreError(format!("encoding a reservation: {e}")))?;
+        // A record is plain data: writing it as JSON cannot fail.
+        let value = serde_json::to_string(record).unwrap_or_default();
         let expires = self.expiry(record.received_at, now);
         let key = time_key(record.received_at, &record.reservation_sid);
         self.kv.put(&key, &value, Some(&record.summary()), expires).await?;
         if !indexed {
-            self.kv.put(&record_key(&record.reservation_sid), key.as_bytes(), None, expires).await?;
+            self.kv.put(&record_key(&record.reservation_sid), &key, None, expires).await?;
         }
         Ok(())
     }
@@ -136,7 +104,7 @@ impl<K: Kv> Reservations<K> {
     /// removes `key`, so the reservation is listed once. One read, and a delete when it lost.
     pub async fn settle_new(&self, sid: &ReservationSid, key: &str) -> Result<bool, StoreError> {
         match self.kv.get(&record_key(sid)).await? {
-            Some(pointer) if pointer != key.as_bytes() => self.kv.delete(key).await.map(|()| true),
+            Some(pointer) if pointer != key => self.kv.delete(key).await.map(|()| true),
             _ => Ok(false),
         }
     }
@@ -144,12 +112,12 @@ impl<K: Kv> Reservations<K> {
     /// What the store knows of a task: one read.
     pub async fn task(&self, task: &TaskSid) -> Result<TaskRecord, StoreError> {
         let Some(value) = self.kv.get(&task_key(task)).await? else { return Ok(TaskRecord::default()) };
-        Ok(json::parse_bytes(&value).unwrap_or_default())
+        Ok(serde_json::from_str(&value).unwrap_or_default())
     }
 
     /// Writes what the store knows of a task: one write.
     pub async fn put_task(&self, task: &TaskSid, record: &TaskRecord, now: Timestamp) -> Result<(), StoreError> {
-        let value = serde_json::to_vec(record).map_err(|e| StoreError(e.to_string()))?;
+        let value = serde_json::to_string(record).unwrap_or_default();
         self.kv.put(&task_key(task), &value, None, self.expiry(now, now)).await
     }
 
@@ -171,8 +139,8 @@ impl<K: Kv> Reservations<K> {
             let listed = self.kv.list(TIME_PREFIX, call_cursor.as_deref(), LIST_PAGE).await?;
             // Keys are in order: skip what the previous page showed, even if its last key expired.
             for key in listed.keys.iter().filter(|key| after.as_ref().is_none_or(|after| key.name > *after)) {
-                // Text of a listing `json::parse` checked (or of the in-memory twin): walked only.
-                let Some(summary) = key.metadata.as_deref().and_then(|m| Summary::from_json(m).ok()) else {
+                // A key written without a summary, or by another program, is not listed.
+                let Some(summary) = key.metadata.as_ref().and_then(|m| Summary::deserialize(m).ok()) else {
                     continue;
                 };
                 if horizon.is_some_and(|horizon| summary.received_at < horizon) {
@@ -230,13 +198,6 @@ mod tests {
     }
 
     #[test]
-    fn time_keys_sort_newest_first() {
-        let sid: ReservationSid = format!("WR{}", "a".repeat(32)).parse().unwrap();
-        assert!(time_key(Timestamp::from_millis(2), &sid) < time_key(Timestamp::from_millis(1), &sid));
-        assert_eq!(time_key(Timestamp::from_millis(0), &sid), format!("at:9999999999999:{sid}"));
-    }
-
-    #[test]
     fn a_record_is_read_back_by_sid_and_old_records_still_are() {
         let store = store_of(3, 10);
         let stored = finish(store.get(&record(1, 0).reservation_sid)).unwrap().unwrap();
@@ -244,8 +205,8 @@ mod tests {
         assert_eq!(stored.record.received_at, Timestamp::from_millis(T0 + 10));
         // A record written whole under reservation:{WR}, as the previous layout did.
         let old = record(9, T0);
-        let bytes = serde_json::to_vec(&old).unwrap();
-        finish(store.kv().put(&record_key(&old.reservation_sid), &bytes, Some(&old.summary()), T0 / 1000 + 3600))
+        let text = serde_json::to_string(&old).unwrap();
+        finish(store.kv().put(&record_key(&old.reservation_sid), &text, Some(&old.summary()), T0 / 1000 + 3600))
             .unwrap();
         let read = finish(store.get(&old.reservation_sid)).unwrap().unwrap();
         assert_eq!((read.record, read.indexed), (old, false));
@@ -341,10 +302,5 @@ mod tests {
         assert_eq!(finish(store.task(&task)).unwrap(), record);
         let after = store.kv().operations();
         assert_eq!((after.reads - before.reads, after.lists - before.lists), (1, 0));
-        assert!(
-            time_key(Timestamp::from_millis(0), &record.reservations[0]) < record_key(&record.reservations[0]),
-            "at: sorts first"
-        );
-        assert!(record_key(&record.reservations[0]) < task_key(&task));
     }
 }

@@ -1,6 +1,6 @@
 //! Listing queries: which reservations a query selects, how many, and where the next page
-//! starts. The pages themselves are read by [`super::layout::Reservations::page`] from keys that
-//! KV already lists newest first.
+//! starts. The pages themselves are read by `Reservations::page` (in [`super::layout`]) from keys
+//! that KV already lists newest first.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64_URL;
@@ -50,7 +50,7 @@ impl Cursor {
     pub fn decode(text: &str) -> Option<Cursor> {
         let raw = String::from_utf8(BASE64_URL.decode(text).ok()?).ok()?;
         let (after_key, kv_cursor) = raw.split_once('\n')?;
-        after_key.starts_with(super::layout::TIME_PREFIX).then(|| Cursor {
+        after_key.starts_with(super::keys::TIME_PREFIX).then(|| Cursor {
             kv_cursor: (!kv_cursor.is_empty()).then(|| kv_cursor.to_owned()),
             after_key: after_key.to_owned(),
         })

@@ -11,8 +11,8 @@ use super::{Kv, ListedKey, ListedPage, OperationCounter, Operations, StoreError}
 use crate::models::{Summary, Timestamp};
 
 struct Entry {
-    value: Vec<u8>,
-    metadata: Option<String>,
+    value: String,
+    metadata: Option<serde_json::Value>,
     expires_at_ms: u64,
     written_at_ms: u64,
 }
@@ -56,7 +56,7 @@ impl MemoryKv {
 }
 
 impl Kv for MemoryKv {
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.operations.count(|o| o.reads += 1);
         let now = self.now_ms.get();
         Ok(self.entries.borrow().get(key).filter(|entry| entry.expires_at_ms > now).map(|entry| entry.value.clone()))
@@ -65,25 +65,31 @@ impl Kv for MemoryKv {
     async fn put_once(
         &self,
         key: &str,
-        value: &[u8],
+        value: &str,
         metadata: Option<&Summary>,
         expires_at_secs: u64,
     ) -> Result<(), StoreError> {
         let now = self.now_ms.get();
         if expires_at_secs * 1000 < now + 60_000 {
-            return Err(StoreError("KV PUT failed: 400 expiration must be at least 60 seconds in the future".into()));
+            return Err(StoreError::Unavailable {
+                action: "writing the store",
+                reason: "KV PUT failed: 400 expiration must be at least 60 seconds in the future".into(),
+            });
         }
         let mut entries = self.entries.borrow_mut();
         if entries
             .get(key)
             .is_some_and(|entry| entry.expires_at_ms > now && now < entry.written_at_ms + ONE_WRITE_PER_MS)
         {
-            return Err(StoreError("KV PUT failed: 429 Too Many Requests".into()));
+            return Err(StoreError::RateLimited {
+                action: "writing the store",
+                reason: "KV PUT failed: 429 Too Many Requests".into(),
+            });
         }
-        let metadata = metadata.map(|m| serde_json::to_string(m).map_err(|e| StoreError(e.to_string()))).transpose()?;
+        let metadata = metadata.map(|m| serde_json::to_value(m).unwrap_or_default());
         entries.insert(
             key.to_owned(),
-            Entry { value: value.to_vec(), metadata, expires_at_ms: expires_at_secs * 1000, written_at_ms: now },
+            Entry { value: value.to_owned(), metadata, expires_at_ms: expires_at_secs * 1000, written_at_ms: now },
         );
         drop(entries);
         self.operations.count(|o| o.writes += 1);

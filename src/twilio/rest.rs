@@ -9,9 +9,8 @@
 //! after sending leaves it unknown whether Twilio applied the update; the caller reads the
 //! resource back before deciding anything (see [`crate::flows::decide`]).
 
-use crate::json::{self, Fields, FromJson};
+use serde::{Deserialize, Serialize};
 
-use crate::flows::decide::Failure;
 use crate::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
 
 /// Attempts in all, and the first delay (doubled after each attempt).
@@ -56,20 +55,10 @@ pub fn update_form(status: Status, activity: Option<&ActivitySid>) -> Vec<(&'sta
 }
 
 /// The fields of Twilio's Reservation resource that are read back.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct TwilioReservation {
     pub sid: String,
     pub reservation_status: String,
-}
-
-impl<'a> FromJson<'a> for TwilioReservation {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        let fields = Fields::parse(text)?;
-        Ok(TwilioReservation {
-            sid: fields.required("sid")?,
-            reservation_status: fields.required("reservation_status")?,
-        })
-    }
 }
 
 impl TwilioReservation {
@@ -89,22 +78,11 @@ impl TwilioReservation {
 }
 
 /// Twilio's JSON error body.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct TwilioErrorBody {
     pub code: Option<u64>,
     pub message: Option<String>,
     pub more_info: Option<String>,
-}
-
-impl<'a> FromJson<'a> for TwilioErrorBody {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        let fields = Fields::parse(text)?;
-        Ok(TwilioErrorBody {
-            code: fields.optional("code")?,
-            message: fields.optional("message")?,
-            more_info: fields.optional("more_info")?,
-        })
-    }
 }
 
 /// Twilio's refusal in plain words: what it means for the operator, then Twilio's own code,
@@ -139,60 +117,33 @@ pub enum RestError {
     Unexpected(String),
 }
 
-impl Failure for RestError {
-    fn bad_request(&self) -> bool {
-        matches!(self, RestError::Refused { status: 400, .. })
-    }
-
-    fn outcome_unknown(&self) -> bool {
-        match self {
-            RestError::Refused { status, .. } => (500..600).contains(status),
-            RestError::Lost(_) => true,
-            _ => false,
-        }
-    }
+/// What an answer that could not be read as expected said: the reason, then the answer's first
+/// 200 characters. Used by both clients (the worker's and the CLI's).
+pub fn unexpected_answer(error: impl std::fmt::Display, body: &[u8]) -> String {
+    let start: String = String::from_utf8_lossy(body).chars().take(200).collect();
+    format!("{error}: {start}")
 }
-
-// The CLI reads Twilio's answers through serde.
-crate::deserialize_via_text!(TwilioReservation, TwilioErrorBody);
 
 /// Twilio's answer to a request that was not a success, as a [`RestError`]. Whether it came
 /// after every attempt follows the retry rule for the request's kind: an update that met a `5xx`
 /// was sent once.
 pub fn refused(status: u16, body: &[u8], repeat: Repeat) -> RestError {
-    let body = json::parse_bytes(body).unwrap_or_default();
+    let body = serde_json::from_slice(body).unwrap_or_default();
     RestError::Refused { status, body, retried: is_retried(status, repeat) }
 }
 
 /// One of a Workspace's activities, for the reject menu.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Activity {
     pub sid: ActivitySid,
     pub friendly_name: String,
     pub available: bool,
 }
 
-impl<'a> FromJson<'a> for Activity {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        let fields = Fields::parse(text)?;
-        Ok(Activity {
-            sid: fields.required("sid")?,
-            friendly_name: fields.required("friendly_name")?,
-            available: fields.required("available")?,
-        })
-    }
-}
-
 /// A page of `GET /v1/Workspaces/{WS}/Activities`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ActivityPage {
     pub activities: Vec<Activity>,
-}
-
-impl<'a> FromJson<'a> for ActivityPage {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        Ok(ActivityPage { activities: Fields::parse(text)?.required("activities")? })
-    }
 }
 
 #[cfg(test)]
@@ -248,14 +199,16 @@ mod tests {
     fn a_refusal_keeps_twilios_words_and_says_whether_it_may_have_applied() {
         let body = br#"{"code":20001,"message":"Reservation is not in expected state [pending]","more_info":"https://www.twilio.com/docs/errors/20001","status":400}"#;
         let not_pending = refused(400, body, Repeat::IfUnsent);
-        assert!(not_pending.bad_request() && !not_pending.outcome_unknown());
+        assert!(matches!(not_pending, RestError::Refused { status: 400, retried: false, .. }));
         assert_eq!(
             not_pending.to_string(),
             "Twilio refused the request (400) [error 20001]: Reservation is not in expected state [pending] (see https://www.twilio.com/docs/errors/20001)"
         );
-        assert!(refused(502, b"<html>", Repeat::IfUnsent).outcome_unknown());
-        assert!(RestError::Lost("timed out".into()).outcome_unknown());
-        assert!(!refused(401, b"{}", Repeat::Freely).outcome_unknown());
+        assert_eq!(
+            refused(502, b"<html>", Repeat::IfUnsent).to_string(),
+            "Twilio failed with 502",
+            "an answer that is not JSON"
+        );
     }
 
     #[test]

@@ -10,14 +10,14 @@ use crate::worker::Worker;
 /// Attributes for a terminal: JSON pretty-printed with every number as stored, and no control
 /// character left raw (attributes come from callers, and must not drive the operator's terminal).
 fn attributes_text(attributes: Option<&Attributes>) -> String {
-    match attributes {
-        None => "(none)".to_owned(),
-        Some(Attributes::Json(raw)) => output::printable(
-            &output::parse_json::<serde_json::Value>(raw.get().as_bytes())
+    let Some(attributes) = attributes else { return "(none)".to_owned() };
+    match (attributes.json_text(), attributes.raw_text()) {
+        (Some(json), _) => output::printable(
+            &output::parse_json::<serde_json::Value>(json.as_bytes())
                 .and_then(|value| serde_json::to_string_pretty(&value).map_err(Into::into))
-                .unwrap_or_else(|_| raw.get().to_owned()),
+                .unwrap_or_else(|_| json.to_owned()),
         ),
-        Some(Attributes::Raw(text)) => format!("{}   (not JSON, kept as sent)", output::printable(text)),
+        (None, text) => format!("{}   (not JSON, kept as sent)", output::printable(text.unwrap_or_default())),
     }
 }
 

@@ -5,12 +5,12 @@ pub mod list;
 pub mod show;
 pub mod update_status;
 
-use super::Context;
-use super::request::{self, Incoming};
 use crate::config::Config;
-use crate::error::ApiError;
 use crate::models::ReservationSid;
-use crate::request_log::RequestLog;
+use crate::web::context::Context;
+use crate::web::error::ApiError;
+use crate::web::log::RequestLog;
+use crate::web::request::{self, Incoming};
 
 /// What every route on one reservation does first: the operator's token checked, then the SID
 /// from the path parsed and put on the log line.

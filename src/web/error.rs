@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::config::ConfigError;
+use crate::flows::FlowError;
 use crate::models::{ReservationSid, SidError, Status, TransitionError, UnknownStatus};
 use crate::store::StoreError;
 use crate::store::listing::ListQueryError;
@@ -55,7 +56,7 @@ pub enum ApiError {
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
     #[error("the reservation store is unavailable: {0}")]
-    Store(String),
+    Store(StoreError),
     #[error("{0}")]
     Twilio(Box<RestError>),
     #[error("{refusal}; reading the reservation back to learn its status failed too: {read_error}")]
@@ -72,7 +73,23 @@ impl From<RestError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        ApiError::Store(error.0)
+        ApiError::Store(error)
+    }
+}
+
+/// A flow's failure as an answer: each has its own code.
+impl From<FlowError> for ApiError {
+    fn from(error: FlowError) -> Self {
+        match error {
+            FlowError::Store(error) => ApiError::Store(error),
+            FlowError::ReservationNotFound(sid) => ApiError::ReservationNotFound(sid),
+            FlowError::Transition(error) => ApiError::Transition(error),
+            FlowError::Twilio(error) => ApiError::Twilio(error),
+            FlowError::TwilioOutcomeUnknown { refusal, read_error } => {
+                ApiError::TwilioOutcomeUnknown { refusal, read_error }
+            }
+            FlowError::NoLongerPending { sid, status, recorded } => ApiError::NoLongerPending { sid, status, recorded },
+        }
     }
 }
 
@@ -158,9 +175,7 @@ impl ApiError {
     }
 }
 
-/// `{"error":{"code","message"}}`, and what Twilio said when it refused. Structs rather than
-/// `json!`, which builds a `serde_json::Value` first: with no `json!` of typed values left, the
-/// wasm has no `Value` serializer at all (see *Size* in the README).
+/// `{"error":{"code","message"}}`, and what Twilio said when it refused.
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
@@ -197,6 +212,52 @@ mod tests {
             "TWILIO_AUTH_TOKEN is not set: run 'wrangler secret put TWILIO_AUTH_TOKEN' (or add it to .dev.vars)"
         );
         assert_eq!(ApiError::MissingSecret("X").status(), 503);
+    }
+
+    #[test]
+    fn every_flow_error_has_its_own_status_and_code() {
+        let sid: ReservationSid = format!("WR{}", "a".repeat(32)).parse().unwrap();
+        let refused = |status| RestError::Refused { status, body: Default::default(), retried: false };
+        let store = StoreError::Unavailable { action: "reading the store", reason: "KV GET failed".into() };
+        let cases: Vec<(FlowError, u16, &str)> = vec![
+            (FlowError::Store(store.clone()), 503, "store_unavailable"),
+            (
+                FlowError::Store(StoreError::RateLimited { action: "writing the store", reason: "429".into() }),
+                503,
+                "store_unavailable",
+            ),
+            (FlowError::ReservationNotFound(sid.clone()), 404, "reservation_not_found"),
+            (
+                FlowError::Transition(TransitionError { from: Status::Completed, to: Status::Pending }),
+                409,
+                "invalid_transition",
+            ),
+            (refused(401).into(), 502, "twilio_refused"),
+            (RestError::Unreachable("refused".into()).into(), 502, "twilio_unreachable"),
+            (RestError::Lost("dropped".into()).into(), 502, "twilio_unreachable"),
+            (RestError::Unexpected("html".into()).into(), 502, "twilio_unexpected_answer"),
+            (
+                FlowError::TwilioOutcomeUnknown {
+                    refusal: Box::new(RestError::Lost("dropped".into())),
+                    read_error: Box::new(RestError::Unreachable("refused".into())),
+                },
+                504,
+                "twilio_outcome_unknown",
+            ),
+            (
+                FlowError::NoLongerPending { sid, status: Status::Timeout, recorded: "recorded".into() },
+                409,
+                "no_longer_pending",
+            ),
+        ];
+        for (flow, status, code) in cases {
+            let message = flow.to_string();
+            let api = ApiError::from(flow);
+            assert_eq!((api.status(), api.code()), (status, code), "{message}");
+            assert!(api.to_string().ends_with(&message), "the flow's own words: {api}");
+        }
+        let body: serde_json::Value = serde_json::from_str(&ApiError::from(FlowError::Store(store)).body()).unwrap();
+        assert_eq!(body["error"]["message"], "the reservation store is unavailable: reading the store: KV GET failed");
     }
 
     #[test]

@@ -5,20 +5,15 @@
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
-use worker::Delay;
-use worker::js_sys::{self, Uint8Array};
-use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::wasm_bindgen_futures::JsFuture;
-use worker::web_sys::{Headers, RequestInit, Response, WorkerGlobalScope};
+use serde::de::DeserializeOwned;
+use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
 
 use crate::config::Secret;
 use crate::flows::decide::ReservationAtTwilio;
-use crate::http::unexpected_answer;
 use crate::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
-use crate::thrown;
 use crate::twilio::rest::{
     ATTEMPTS, Activity, ActivityPage, Repeat, RestError, TwilioReservation, is_retried, refused, reservation_path,
-    retry_delay_ms, update_form,
+    retry_delay_ms, unexpected_answer, update_form,
 };
 
 /// How long one attempt may wait for Twilio's answer.
@@ -31,7 +26,7 @@ pub struct TaskRouter {
     authorization: Secret,
 }
 
-/// One attempt's result: Twilio's status, `Retry-After` and body, or why there was none.
+/// One attempt's result: Twilio's status, `Retry-After` and body.
 struct Answer {
     status: u16,
     retry_after: Option<String>,
@@ -43,36 +38,29 @@ impl TaskRouter {
         TaskRouter { base_url: base_url.to_owned(), authorization }
     }
 
-    /// Calls the runtime's `fetch` through `web_sys`, not `worker::Fetch`: every failure of
-    /// `worker`'s wrappers is a `worker::Error`, and formatting one links the messages of every
-    /// error workers-rs can make (see the entry point in `lib.rs`).
-    async fn attempt(&self, method: &str, path: &str, form: Option<&str>) -> Result<Answer, String> {
-        let headers = Headers::new().map_err(thrown::message)?;
-        headers.set("authorization", self.authorization.expose()).map_err(thrown::message)?;
-        headers.set("accept", "application/json").map_err(thrown::message)?;
-        if form.is_some() {
-            headers.set("content-type", "application/x-www-form-urlencoded").map_err(thrown::message)?;
-        }
-        let init = RequestInit::new();
-        init.set_method(method);
-        init.set_headers(&headers);
-        if let Some(form) = form {
-            init.set_body(&JsValue::from_str(form));
-        }
-        let url = format!("{}{path}", self.base_url);
+    /// One request and its answer, or why there was none (within [`ANSWER_TIMEOUT`]).
+    async fn attempt(&self, method: Method, path: &str, form: Option<&str>) -> Result<Answer, String> {
         let exchange = async {
-            let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-            let sent = JsFuture::from(scope.fetch_with_str_and_init(&url, &init)).await;
-            let response: Response = sent.map_err(thrown::message)?.unchecked_into();
-            let status = response.status();
+            let headers = Headers::new();
+            headers.set("authorization", self.authorization.expose()).map_err(|e| e.to_string())?;
+            headers.set("accept", "application/json").map_err(|e| e.to_string())?;
+            let mut init = RequestInit::new();
+            init.with_method(method).with_headers(headers);
+            if let Some(form) = form {
+                init.headers.set("content-type", "application/x-www-form-urlencoded").map_err(|e| e.to_string())?;
+                init.with_body(Some(form.into()));
+            }
+            let request =
+                Request::new_with_init(&format!("{}{path}", self.base_url), &init).map_err(|e| e.to_string())?;
+            let mut response = Fetch::Request(request).send().await.map_err(|e| e.to_string())?;
+            let status = response.status_code();
             let retry_after = response.headers().get("retry-after").ok().flatten();
             let length = response.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
-            if length.is_some_and(|length| length > MAX_ANSWER_BYTES) {
-                return Err(format!("an answer of {} bytes, over the limit", length.unwrap_or_default()));
+            if let Some(length) = length.filter(|length| *length > MAX_ANSWER_BYTES) {
+                return Err(format!("an answer of {length} bytes, over the limit"));
             }
-            let body =
-                JsFuture::from(response.array_buffer().map_err(thrown::message)?).await.map_err(thrown::message)?;
-            Ok(Answer { status, retry_after, body: Uint8Array::new(&body).to_vec() })
+            let body = response.bytes().await.map_err(|e| e.to_string())?;
+            Ok(Answer { status, retry_after, body })
         };
         let timeout = Delay::from(ANSWER_TIMEOUT);
         match select(std::pin::pin!(exchange), std::pin::pin!(timeout)).await {
@@ -83,11 +71,11 @@ impl TaskRouter {
 
     /// Sends until the rule says stop. A failure without an answer is `Lost` for an update (it
     /// may have been applied) and `Unreachable` for a read.
-    async fn send(&self, method: &str, path: &str, form: Option<&str>) -> Result<Vec<u8>, RestError> {
+    async fn send(&self, method: Method, path: &str, form: Option<&str>) -> Result<Vec<u8>, RestError> {
         let repeat = if form.is_some() { Repeat::IfUnsent } else { Repeat::Freely };
         let mut attempt = 1;
         loop {
-            let retry_after = match self.attempt(method, path, form).await {
+            let retry_after = match self.attempt(method.clone(), path, form).await {
                 Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer.body),
                 Ok(answer) if is_retried(answer.status, repeat) && attempt < ATTEMPTS => answer.retry_after,
                 Ok(answer) => return Err(refused(answer.status, &answer.body, repeat)),
@@ -101,9 +89,9 @@ impl TaskRouter {
         }
     }
 
-    async fn get<T: for<'a> crate::json::FromJson<'a>>(&self, path: &str) -> Result<T, RestError> {
-        let body = self.send("GET", path, None).await?;
-        crate::json::parse_bytes(&body).map_err(|error| RestError::Unexpected(unexpected_answer(error, &body)))
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, RestError> {
+        let body = self.send(Method::Get, path, None).await?;
+        serde_json::from_slice(&body).map_err(|error| RestError::Unexpected(unexpected_answer(error, &body)))
     }
 
     /// The Workspace's activities, first page (TaskRouter's largest: 1,000).
@@ -134,7 +122,7 @@ impl ReservationAtTwilio for At<'_> {
 
     async fn update(&self, status: Status, activity: Option<&ActivitySid>) -> Result<(), RestError> {
         let form = form_urlencoded::Serializer::new(String::new()).extend_pairs(update_form(status, activity)).finish();
-        self.twilio.send("POST", &self.path, Some(&form)).await.map(drop)
+        self.twilio.send(Method::Post, &self.path, Some(&form)).await.map(drop)
     }
 
     async fn status(&self) -> Result<Option<Status>, RestError> {

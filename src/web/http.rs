@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
+use super::error::ApiError;
 use crate::config::Secret;
-use crate::error::ApiError;
 
 /// The largest body accepted. TaskRouter's limits page allows 4,096 characters per string in a
 /// task's or worker's attributes, and form encoding can triple what a callback carries; 128 KiB
@@ -29,11 +29,17 @@ pub fn query_of(url: &str) -> &str {
     without_fragment.split_once('?').map_or("", |(_, query)| query)
 }
 
-/// What an answer that could not be read as expected said: the reason, then the answer's first
-/// 200 characters. Used by every client the project has (the worker's and the CLI's).
-pub fn unexpected_answer(error: impl std::fmt::Display, body: &[u8]) -> String {
-    let start: String = String::from_utf8_lossy(body).chars().take(200).collect();
-    format!("{error}: {start}")
+/// An operator's JSON body as `T`; the error names the field that is wrong, as in
+/// ``field `status`: invalid type: integer `5`, expected a string``.
+pub fn read_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut reader = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut reader).map_err(|error| {
+        let path = error.path().to_string();
+        let error = error.into_inner();
+        ApiError::InvalidJson(if path == "." { error.to_string() } else { format!("field `{path}`: {error}") })
+    })?;
+    reader.end().map_err(|error| ApiError::InvalidJson(error.to_string()))?;
+    Ok(value)
 }
 
 /// Checks a `Content-Type` header's media type, ignoring parameters such as `charset`.
@@ -151,6 +157,23 @@ mod tests {
         ] {
             assert_eq!((path_of(url), query_of(url)), (path, query), "{url}");
         }
+    }
+
+    #[test]
+    fn a_bad_json_body_names_its_field() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Update {
+            status: String,
+        }
+        let message = |body: &str| read_json::<Update>(body.as_bytes()).unwrap_err().to_string();
+        assert!(read_json::<Update>(br#"{"status":"accepted"}"#).is_ok());
+        assert!(message(r#"{"status":5}"#).contains("field `status`: invalid type: integer `5`, expected a string"));
+        assert!(message(r#"{"status":"a","x":1}"#).contains("unknown field `x`"));
+        assert!(message(r#"{"status":"a","status":"b"}"#).contains("duplicate field `status`"));
+        assert!(message(r#"{"status":"a"} {}"#).contains("trailing characters"));
+        assert!(message("not json").starts_with("the body is not valid JSON: expected"));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! README for why not Workers Static Assets). Served to anyone: it holds no data and no secret;
 //! everything it shows comes from the operator API, behind the bearer token.
 
-use crate::http::Reply;
-use crate::routes::Asset;
+use crate::web::http::Reply;
+use crate::web::routes::Asset;
 
 const PAGE: &str = include_str!("../console/index.html");
 const SCRIPT: &str = include_str!("../console/console.js");

@@ -1,14 +1,15 @@
 //! `POST /assignment_callback`: reads the signed form, runs the callback flow, answers TaskRouter
 //! with `{}` or the instruction the policy gave.
 
-use super::request::{self, Incoming};
-use super::{Context, apart};
-use crate::error::ApiError;
 use crate::flows::callback;
-use crate::http::Reply;
-use crate::request_log::RequestLog;
 use crate::store::Kv;
 use crate::twilio::ReservationParams;
+use crate::web::after::confirm_later;
+use crate::web::context::{Context, now};
+use crate::web::error::ApiError;
+use crate::web::http::Reply;
+use crate::web::log::RequestLog;
+use crate::web::request::{self, Incoming};
 
 pub async fn handle(
     req: &Incoming,
@@ -21,13 +22,11 @@ pub async fn handle(
     let params = ReservationParams::from_params(request::twilio_form(req, config).await?)?;
     log.reservation_sid = Some(params.reservation_sid.clone());
     let store = ctx.store()?;
-    // Apart (see `super::apart`): a refused callback never runs the store's code, so it need not
-    // be compiled for one.
-    let (decision, recheck) = apart(callback::assignment_callback(&store, &params, policy, ctx.now())).await?;
+    let (decision, recheck) = callback::assignment_callback(&store, &params, policy, now()).await?;
     log.kv = Some(store.kv().operations());
     // Another callback for the same new reservation at the same moment may have written a key
     // of its own: one of the two is removed a moment later.
-    super::events::confirm_later(worker_ctx, store, recheck, log);
+    confirm_later(worker_ctx, store, recheck, log);
     log.instruction = decision.answered.instruction;
     log.outcome = "stored";
     Ok(Reply::raw_json(200, decision.body))

@@ -1,6 +1,6 @@
 //! Which handler a method and path reach: pure, so the whole table is tested on the host.
 
-use crate::error::ApiError;
+use super::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {

@@ -2,36 +2,27 @@
 //! reject): the operator's decision taken at the edge. The worker asks TaskRouter's REST API
 //! and records only what Twilio answered (see `flows::operator::decide_at_twilio`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::one_reservation;
-use crate::api::Context;
-use crate::api::request::Incoming;
-use crate::api::taskrouter::TaskRouter;
-use crate::error::ApiError;
 use crate::flows::operator;
-use crate::http::Reply;
-use crate::json::{self, Fields, FromJson};
 use crate::models::{AccountSid, ActivitySid, ReportedStatus, Reservation, Status};
-use crate::request_log::RequestLog;
-use crate::routes::Decision;
 use crate::store::Kv;
+use crate::web::context::{Context, now};
+use crate::web::error::ApiError;
+use crate::web::http::Reply;
+use crate::web::log::RequestLog;
+use crate::web::request::Incoming;
+use crate::web::routes::Decision;
+use crate::web::taskrouter::TaskRouter;
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Asked {
     activity_sid: Option<String>,
 }
 
-impl<'a> FromJson<'a> for Asked {
-    fn from_json(text: &'a str) -> Result<Self, json::Error> {
-        let fields = Fields::parse(text)?;
-        fields.only(&["activity_sid"])?;
-        Ok(Asked { activity_sid: fields.optional("activity_sid")? })
-    }
-}
-
 /// The answer: what Twilio said, whether the worker recorded it, and the reservation as recorded.
-/// A struct rather than `json!`: `json!` would write the reservation through a `serde_json::Value`,
-/// a second copy of its writing code in the wasm.
 #[derive(Serialize)]
 struct Decided {
     twilio_status: Status,
@@ -70,7 +61,7 @@ pub async fn handle(
     let stored = store.get(&sid).await?.ok_or_else(|| ApiError::ReservationNotFound(sid.clone()))?.record;
     let twilio = taskrouter_for(ctx, &stored)?;
     let at = twilio.reservation(&stored.workspace_sid, &stored.task_sid, &stored.reservation_sid);
-    let now = ctx.now();
+    let now = now();
     let decided = operator::decide_at_twilio(&store, &at, sid, wanted, activity.as_ref(), now).await;
     log.kv = Some(store.kv().operations());
     let decided = decided?;
@@ -82,7 +73,7 @@ pub async fn handle(
         (None, how) => format!("{wanted} by Twilio ({how})"),
     };
     let record = decided.record.map(|record| record.reported(now, &config.reservation_timeouts));
-    crate::api::events::confirm_later(worker_ctx, store, decided.recheck, log);
+    crate::web::after::confirm_later(worker_ctx, store, decided.recheck, log);
     let recorded = decided.not_recorded.is_none();
     Ok(Reply::json(200, &Decided { twilio_status: decided.status, recorded, message, reservation: record }))
 }

@@ -1,17 +1,16 @@
 //! `GET /health`: liveness, version, and whether the worker is configured, without any secret.
-//! The answer is written from structs, not `json!` (see `error.rs`).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Context;
 use crate::config::Config;
-use crate::http::Reply;
 use crate::instructions::policy::PolicySummary;
 use crate::models::WorkflowSid;
-use crate::request_log::RequestLog;
-use crate::store::kv::WorkersKv;
+use crate::web::context::Context;
+use crate::web::http::Reply;
+use crate::web::kv::WorkersKv;
+use crate::web::log::RequestLog;
 
 #[derive(Serialize)]
 struct Health<'a> {
@@ -74,12 +73,12 @@ fn variables(config: &Config) -> Variables<'_> {
 }
 
 pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
-    let configuration = match &*ctx.config {
+    let configuration = match &ctx.config {
         Ok(config) => Configuration::Read(variables(config)),
         Err(problem) => Configuration::Unusable { ok: false, problem: problem.to_string() },
     };
     let store_bound = WorkersKv::open(&ctx.env).is_ok();
-    let healthy = store_bound && ctx.config.as_ref().as_ref().is_ok_and(|config| config.assignment_policy.is_ok());
+    let healthy = store_bound && ctx.config.as_ref().is_ok_and(|config| config.assignment_policy.is_ok());
     log.outcome = if healthy { "healthy" } else { "unhealthy" };
     let health = Health {
         status: "ok",

@@ -4,23 +4,22 @@
 
 use serde::Serialize;
 
-use super::Context;
-use super::request::{self, Incoming};
 use super::reservations::decide::taskrouter_for;
-use crate::error::ApiError;
-use crate::http::Reply;
 use crate::models::{ReservationSid, WorkspaceSid};
 use crate::twilio::rest::Activity;
+use crate::web::context::Context;
+use crate::web::error::ApiError;
+use crate::web::http::Reply;
+use crate::web::request::{self, Incoming};
 
-/// The answer, written by its own serializer rather than through a `serde_json::Value` (see
-/// `reservations::decide`).
+/// The answer.
 #[derive(Serialize)]
 struct Activities {
     workspace_sid: WorkspaceSid,
     activities: Vec<Activity>,
 }
-use crate::request_log::RequestLog;
 use crate::store::Kv;
+use crate::web::log::RequestLog;
 
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     request::operator(req, ctx.config()?)?;

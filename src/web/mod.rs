@@ -1,0 +1,25 @@
+//! The worker's HTTP side. On every target: the route table ([`routes`]), every error as an
+//! answer ([`error`], the one place errors become status codes), the HTTP rules and the reply
+//! ([`http`]), and the request log line ([`log`]). On wasm32 only: the Worker itself, that is its
+//! entry point, the handlers, Workers KV behind [`crate::store::Kv`], and TaskRouter's REST API
+//! over the runtime's `fetch`.
+
+pub mod error;
+pub mod http;
+pub mod log;
+pub mod routes;
+
+#[cfg(target_arch = "wasm32")]
+mod after;
+#[cfg(target_arch = "wasm32")]
+mod context;
+#[cfg(target_arch = "wasm32")]
+mod entry;
+#[cfg(target_arch = "wasm32")]
+mod handlers;
+#[cfg(target_arch = "wasm32")]
+mod kv;
+#[cfg(target_arch = "wasm32")]
+mod request;
+#[cfg(target_arch = "wasm32")]
+mod taskrouter;

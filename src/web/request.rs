@@ -1,0 +1,98 @@
+//! The incoming request, and the two gates: Twilio's signature, the operator token.
+
+use std::cell::RefCell;
+
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use worker::Request;
+
+use super::error::ApiError;
+use super::http::{self, FORM, JSON};
+use crate::config::Config;
+use crate::twilio::{FormParams, signature};
+
+pub struct Incoming {
+    /// Its body is read once, so the request is borrowed mutably then.
+    raw: RefCell<Request>,
+    method: String,
+    /// As the runtime serialized it: what Twilio's signature is checked against.
+    url: String,
+}
+
+impl Incoming {
+    pub fn new(raw: Request) -> Incoming {
+        let method = raw.method().to_string();
+        let url = raw.inner().url();
+        Incoming { raw: RefCell::new(raw), method, url }
+    }
+
+    pub fn method(&self) -> String {
+        self.method.clone()
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn path(&self) -> &str {
+        http::path_of(&self.url)
+    }
+
+    pub fn query(&self) -> &str {
+        http::query_of(&self.url)
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.raw.borrow().headers().get(name).ok().flatten()
+    }
+
+    /// The body, if it has the expected media type and fits the limit. A body that declares its
+    /// length over the limit is refused before any byte is read; any other is read as a stream
+    /// and refused at the first chunk past the limit, so an upload of any size costs at most the
+    /// limit in memory.
+    pub async fn body(&self, media_type: &'static str) -> Result<Vec<u8>, ApiError> {
+        http::require_media_type(self.header("content-type").as_deref(), media_type)?;
+        http::check_declared_length(self.header("content-length").as_deref())?;
+        let mut limited = http::LimitedBody::default();
+        // No body at all is an empty one.
+        if self.raw.borrow().inner().body().is_none() {
+            return Ok(Vec::new());
+        }
+        let mut chunks = self.raw.borrow_mut().stream().map_err(|_| ApiError::UnreadableBody)?;
+        while let Some(chunk) = chunks.next().await {
+            limited.push(&chunk.map_err(|_| ApiError::UnreadableBody)?)?;
+        }
+        Ok(limited.into_bytes())
+    }
+
+    /// An operator's JSON body, parsed as `T`.
+    pub async fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        http::read_json(&self.body(JSON).await?)
+    }
+}
+
+/// The form parameters of a request from TaskRouter, once its `X-Twilio-Signature` checks out.
+pub async fn twilio_form(req: &Incoming, config: &Config) -> Result<FormParams, ApiError> {
+    if config.twilio_auth_token.is_none() && !config.allow_unsigned_callbacks {
+        return Err(ApiError::MissingSecret("TWILIO_AUTH_TOKEN"));
+    }
+    let params = FormParams::parse(&req.body(FORM).await?)?;
+    match &config.twilio_auth_token {
+        Some(token) => {
+            let claimed = req.header("x-twilio-signature").ok_or(ApiError::MissingSignature)?;
+            let url = config.signed_url(req.url());
+            if !signature::is_valid(token.expose(), &claimed, &url, &params) {
+                return Err(ApiError::InvalidSignature);
+            }
+        }
+        None => worker::console_warn!(
+            "{{\"warning\":\"ALLOW_UNSIGNED_CALLBACKS is true and TWILIO_AUTH_TOKEN is unset: this request's signature was NOT checked\"}}"
+        ),
+    }
+    Ok(params)
+}
+
+/// Lets the request through only with the operator's bearer token.
+pub fn operator(req: &Incoming, config: &Config) -> Result<(), ApiError> {
+    http::require_bearer(req.header("authorization").as_deref(), config.reservations_api_token.as_ref())
+}
