@@ -9,7 +9,6 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::BTreeMap;
 
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
@@ -71,7 +70,7 @@ pub fn json_depth(bytes: &[u8]) -> usize {
 /// A JSON object's members, in key order (a repeated key keeps its last value, as serde_json
 /// reads a map), each as its exact text.
 #[derive(Clone, Debug)]
-struct Object(BTreeMap<String, Member>);
+struct Object(Vec<(String, Member)>);
 
 #[derive(Clone, Debug)]
 struct Member {
@@ -86,8 +85,41 @@ impl Object {
         if !text.starts_with('{') {
             return None;
         }
-        let members: BTreeMap<String, Box<RawValue>> = serde_json::from_str(text).ok()?;
-        Some(Object(members.into_iter().map(|(key, text)| (key, Member { text, members: OnceCell::new() })).collect()))
+        let Members(mut members) = serde_json::from_str(text).ok()?;
+        // Sorted by key, the last of a repeated key first (the sort is stable): the one kept.
+        members.reverse();
+        members.sort_by(|(a, _), (b, _)| a.cmp(b));
+        members.dedup_by(|(later, _), (kept, _)| later == kept);
+        Some(Object(members))
+    }
+
+    fn get(&self, key: &str) -> Option<&Member> {
+        let found = self.0.binary_search_by(|(name, _)| name.as_str().cmp(key)).ok()?;
+        Some(&self.0[found].1)
+    }
+}
+
+/// An object's members in the order they came: read into a list, then sorted once, because a
+/// map's inserts cost more than reading the members themselves.
+struct Members(Vec<(String, Member)>);
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((key, text)) = map.next_entry::<String, Box<RawValue>>()? {
+                    members.push((key, Member { text, members: OnceCell::new() }));
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }
 
@@ -133,9 +165,9 @@ impl Attributes {
     /// missing or is not an object, or the value is `null`.
     pub fn raw_at<S: AsRef<str>>(&self, path: &[S]) -> Option<&str> {
         let (first, rest) = path.split_first()?;
-        let mut found = self.object()?.0.get(first.as_ref())?;
+        let mut found = self.object()?.get(first.as_ref())?;
         for step in rest {
-            found = found.object()?.0.get(step.as_ref())?;
+            found = found.object()?.get(step.as_ref())?;
         }
         let text = found.text.get();
         (text != "null").then_some(text)
@@ -272,7 +304,7 @@ mod tests {
             assert_eq!(attributes.text_at(&["caller", "tier"]).as_deref(), Some("gold"));
         }
         assert_eq!(attributes.object().map(std::ptr::from_ref), first, "the same split members, kept");
-        let caller = &attributes.object().unwrap().0["caller"];
+        let caller = attributes.object().unwrap().get("caller").unwrap();
         assert!(caller.members.get().is_some(), "the nested object was split once, and kept");
     }
 

@@ -1,8 +1,6 @@
 //! `application/x-www-form-urlencoded` bodies, decoded strictly: TaskRouter always sends valid
 //! encoding, so anything else is refused rather than guessed at.
 
-use percent_encoding::percent_decode;
-
 /// The parameters of a form body, in the order they were sent. Keys may repeat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormParams(Vec<(String, String)>);
@@ -22,17 +20,20 @@ impl FormParams {
         if body.is_empty() {
             return Err(FormError::Empty);
         }
-        if let Some(offset) = first_bad_escape(body) {
-            return Err(FormError::BadPercentEncoding { offset });
+        let mut pairs = Vec::new();
+        let mut offset = 0;
+        for pair in body.split(|byte| *byte == b'&') {
+            if !pair.is_empty() {
+                let (key, value) = match pair.iter().position(|byte| *byte == b'=') {
+                    Some(at) => (&pair[..at], &pair[at + 1..]),
+                    None => (pair, &pair[pair.len()..]),
+                };
+                let value_offset = offset + key.len() + 1;
+                pairs.push((decode(key, offset)?, decode(value, value_offset)?));
+            }
+            offset += pair.len() + 1;
         }
-        // `form_urlencoded` replaces bad UTF-8 silently; checking the whole decoded body is
-        // enough, because `&`, `=` and `+` are ASCII and never split a UTF-8 sequence.
-        if percent_decode(body).decode_utf8().is_err() {
-            return Err(FormError::NotUtf8);
-        }
-        Ok(FormParams(
-            form_urlencoded::parse(body).map(|(key, value)| (key.into_owned(), value.into_owned())).collect(),
-        ))
+        Ok(FormParams(pairs))
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
@@ -65,11 +66,26 @@ impl FormParams {
     }
 }
 
-fn first_bad_escape(body: &[u8]) -> Option<usize> {
-    body.iter().enumerate().find_map(|(offset, byte)| {
-        let escape_ok = || body.get(offset + 1..offset + 3).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
-        (*byte == b'%' && !escape_ok()).then_some(offset)
-    })
+/// One key or value: `+` is a space, `%XX` a byte, and the bytes must be UTF-8. `offset` is where
+/// `part` starts in the body, for the error.
+fn decode(part: &[u8], offset: usize) -> Result<String, FormError> {
+    let mut bytes = Vec::with_capacity(part.len());
+    let mut rest = part;
+    while let Some(at) = rest.iter().position(|byte| matches!(byte, b'+' | b'%')) {
+        bytes.extend_from_slice(&rest[..at]);
+        if rest[at] == b'+' {
+            bytes.push(b' ');
+            rest = &rest[at + 1..];
+            continue;
+        }
+        let hex = rest.get(at + 1..at + 3).filter(|hex| hex.iter().all(u8::is_ascii_hexdigit));
+        let byte = hex.and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
+        let at_in_body = offset + (part.len() - rest.len()) + at;
+        bytes.push(byte.ok_or(FormError::BadPercentEncoding { offset: at_in_body })?);
+        rest = &rest[at + 3..];
+    }
+    bytes.extend_from_slice(rest);
+    String::from_utf8(bytes).map_err(|_| FormError::NotUtf8)
 }
 
 #[cfg(test)]
@@ -109,6 +125,26 @@ mod tests {
     fn refuses_malformed_escapes() {
         for (body, offset) in [(&b"a=%"[..], 2), (b"a=%4", 2), (b"a=%zz", 2), (b"a=1&b%=2", 5)] {
             assert_eq!(FormParams::parse(body), Err(FormError::BadPercentEncoding { offset }));
+        }
+    }
+
+    #[test]
+    fn decodes_as_form_urlencoded_does() {
+        let bodies: [&[u8]; 8] = [
+            b"a=1&b=2",
+            b"a&b=&=c&&d=%41%2b+x",
+            b"k=v=w",
+            b"%E2%82%AC=%F0%9F%98%80",
+            b"TaskAttributes=%7B%22name%22%3A%22Jos%C3%A9%22%7D&x=a+b",
+            b"&&&",
+            b"=",
+            b"a=%20%25%26",
+        ];
+        for body in bodies {
+            let ours = FormParams::parse(body).unwrap();
+            let theirs: Vec<(String, String)> =
+                form_urlencoded::parse(body).map(|(key, value)| (key.into_owned(), value.into_owned())).collect();
+            assert_eq!(ours.pairs(), theirs, "{}", String::from_utf8_lossy(body));
         }
     }
 

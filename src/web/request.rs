@@ -4,7 +4,8 @@ use std::cell::RefCell;
 
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
-use worker::Request;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{Request, js_sys};
 
 use super::error::ApiError;
 use super::http::{self, FORM, JSON};
@@ -47,13 +48,20 @@ impl Incoming {
     }
 
     /// The body, if it has the expected media type and fits the limit. A body that declares its
-    /// length over the limit is refused before any byte is read; any other is read as a stream
-    /// and refused at the first chunk past the limit, so an upload of any size costs at most the
-    /// limit in memory.
+    /// length (TaskRouter's do) is refused by it before any byte is read, then read at once: HTTP
+    /// framing holds it to that length. A body that declares none is read as a stream and refused
+    /// at the first chunk past the limit, so an upload of any size costs at most the limit in
+    /// memory.
     pub async fn body(&self, media_type: &'static str) -> Result<Vec<u8>, ApiError> {
         http::require_media_type(self.header("content-type").as_deref(), media_type)?;
-        http::check_declared_length(self.header("content-length").as_deref())?;
+        let declared = http::check_declared_length(self.header("content-length").as_deref())?;
         let mut limited = http::LimitedBody::default();
+        if declared.is_some() {
+            let read = self.raw.borrow().inner().array_buffer().map_err(|_| ApiError::UnreadableBody)?;
+            let buffer = JsFuture::from(read).await.map_err(|_| ApiError::UnreadableBody)?;
+            limited.push(&js_sys::Uint8Array::new(&buffer).to_vec())?;
+            return Ok(limited.into_bytes());
+        }
         // No body at all is an empty one.
         if self.raw.borrow().inner().body().is_none() {
             return Ok(Vec::new());
