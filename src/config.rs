@@ -64,6 +64,25 @@ pub struct Config {
     /// What the assignment callback answers. Kept apart so that a bad value stops only the
     /// callback (503 naming it), not the operator API.
     pub assignment_policy: Result<Policy, ConfigError>,
+    /// `TWILIO_WEBHOOK_SHARED_KEYS`: the secrets of the SharedKeys a Webhook Rule may sign with,
+    /// by id. Kept apart like the policy: a bad value stops only the Twilio routes.
+    pub webhook_shared_keys: Result<Option<SharedKeys>, ConfigError>,
+}
+
+/// The SharedKeys' secrets by id: one, or two while a key is rotated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedKeys(BTreeMap<String, Secret>);
+
+impl SharedKeys {
+    /// The secret of the key with this id.
+    pub fn secret(&self, id: &str) -> Option<&Secret> {
+        self.0.get(id)
+    }
+
+    /// The configured ids, for `/health` (never the secrets).
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
 }
 
 /// Where the credentials for Twilio's REST API come from (accept and reject at the edge).
@@ -149,6 +168,7 @@ impl Config {
             },
             assignment_policy: Policy::parse(get("ASSIGNMENT_INSTRUCTION").as_deref())
                 .map_err(|problem| invalid("ASSIGNMENT_INSTRUCTION", problem)),
+            webhook_shared_keys: get("TWILIO_WEBHOOK_SHARED_KEYS").map(|text| shared_keys(&text)).transpose(),
         })
     }
 
@@ -182,6 +202,10 @@ impl Config {
         self.assignment_policy.as_ref().map_err(Clone::clone)
     }
 
+    pub fn webhook_shared_keys(&self) -> Result<Option<&SharedKeys>, ConfigError> {
+        self.webhook_shared_keys.as_ref().map(Option::as_ref).map_err(Clone::clone)
+    }
+
     /// The URL Twilio signed for a request the worker saw as `request_url`.
     pub fn signed_url(&self, request_url: &str) -> String {
         match &self.public_url {
@@ -205,6 +229,40 @@ fn seconds(value: Option<String>, name: &'static str, default: u64, minimum: u64
         return Err(invalid(name, format!("{parsed}, below the minimum of {minimum} seconds")));
     }
     Ok(parsed)
+}
+
+/// `TWILIO_WEBHOOK_SHARED_KEYS`: a JSON object from SharedKey id to its secret,
+/// `{"webhooks_sharedkey_…": "…"}`. Ids and secrets are trimmed, like every secret.
+fn shared_keys(text: &str) -> Result<SharedKeys, ConfigError> {
+    const NAME: &str = "TWILIO_WEBHOOK_SHARED_KEYS";
+    let bad = |problem: String| {
+        invalid(
+            NAME,
+            format!(
+                "{problem}: use a JSON object from SharedKey id to its secret, such as {{\"webhooks_sharedkey_…\": \"…\"}}"
+            ),
+        )
+    };
+    let object: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(text.trim()).map_err(|e| bad(format!("not a JSON object ({e})")))?;
+    if object.is_empty() {
+        return Err(bad("an object without any key".to_owned()));
+    }
+    object
+        .into_iter()
+        .map(|(id, secret)| {
+            let id = id.trim().to_owned();
+            if id.is_empty() {
+                return Err(bad("a key with an empty id".to_owned()));
+            }
+            match secret.as_str().map(str::trim) {
+                Some(secret) if !secret.is_empty() => Ok((id, Secret::new(secret))),
+                // The value may be a secret: it is never repeated in the message.
+                _ => Err(bad(format!("the secret of {id:?} is not a non-empty string"))),
+            }
+        })
+        .collect::<Result<_, _>>()
+        .map(SharedKeys)
 }
 
 /// `WORKFLOW_TIMEOUTS`: a JSON object from Workflow SID to its `TaskReservationTimeout` in
@@ -314,6 +372,31 @@ mod tests {
         assert_eq!(err.name, "ASSIGNMENT_INSTRUCTION");
         assert!(err.to_string().contains("unknown instruction `transfer`"), "{err}");
         assert!(config(&[]).unwrap().assignment_policy().is_ok());
+    }
+
+    #[test]
+    fn shared_keys_are_read_trimmed_and_a_bad_value_names_the_variable_without_its_secrets() {
+        let keys = r#"{" webhooks_sharedkey_a ": " secret-a\n", "webhooks_sharedkey_b": "secret-b"}"#;
+        let configured = config(&[("TWILIO_WEBHOOK_SHARED_KEYS", keys)]).unwrap();
+        let keys = configured.webhook_shared_keys().unwrap().unwrap();
+        assert_eq!(keys.ids().collect::<Vec<_>>(), ["webhooks_sharedkey_a", "webhooks_sharedkey_b"]);
+        assert!(keys.secret("webhooks_sharedkey_a").unwrap().matches("secret-a"));
+        assert_eq!(config(&[]).unwrap().webhook_shared_keys(), Ok(None));
+        for bad in [
+            "secret",
+            "[]",
+            "{}",
+            r#"{"k": 1}"#,
+            r#"{"k": "  "}"#,
+            r#"{"": "s3cret-value"}"#,
+            r#"{"k": "s3cret-value""#,
+        ] {
+            let configured =
+                config(&[("TWILIO_WEBHOOK_SHARED_KEYS", bad)]).expect("the rest of the configuration stands");
+            let error = configured.webhook_shared_keys().unwrap_err();
+            assert_eq!(error.name, "TWILIO_WEBHOOK_SHARED_KEYS", "{bad}");
+            assert!(!error.to_string().contains("s3cret-value"), "{error}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ import { operatorGet } from './support/http.mjs';
 import { freePort, prismRequests, startedPrism } from './support/prism.mjs';
 import { assignmentParams, sid, signedPost } from './support/twilio.mjs';
 import { until } from './support/wait.mjs';
-import { httpUrl, worker } from './support/worker.mjs';
+import { SHARED_KEYS, httpUrl, worker } from './support/worker.mjs';
 
 async function storedStatus(reservationSid) {
   const response = await operatorGet(await worker('cli'), `/reservations/${reservationSid}`);
@@ -138,6 +138,49 @@ describe('reservations CLI against Prism (Twilio\'s TaskRouter spec)', () => {
     }
     const top = await runCli(['--help'], env);
     assert.match(top.stdout, /Exit status: 0 every action succeeded/);
+  });
+
+  test('simulate signs as a Webhook Rule does with either key of a rotation; a wrong secret is a clear failure', async () => {
+    for (const [id, secret] of Object.entries(SHARED_KEYS)) {
+      for (const algorithm of ['HMAC_SHA256', 'hmac_sha1']) {
+        const result = await runCli(['simulate', '--shared-key', id, '--shared-key-secret', secret, '--algorithm', algorithm], env);
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        assert.match(result.stdout, new RegExp(`✓ sent an assignment callback for WR\\w+ to .*, signed with SharedKey ${id} \\(${algorithm.toUpperCase()}\\)`));
+      }
+    }
+    const [id] = Object.keys(SHARED_KEYS);
+    const fromEnv = await runCli(['simulate', '--json'], { ...env, TWILIO_WEBHOOK_SHARED_KEY_ID: id, TWILIO_WEBHOOK_SHARED_KEY_SECRET: SHARED_KEYS[id] });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.equal(JSON.parse(fromEnv.stdout).signed_with, `SharedKey ${id} (HMAC_SHA256)`);
+    const wrong = await runCli(['simulate', '--shared-key', id, '--shared-key-secret', 'not-the-secret'], env);
+    assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
+    assert.match(wrong.stdout, /answered 403 .*invalid_signature/);
+    assert.match(wrong.stdout, new RegExp(`TWILIO_WEBHOOK_SHARED_KEYS holds ${id} with this secret`));
+    const half = await runCli(['simulate', '--shared-key', id], env);
+    assert.equal(half.code, 2, 'a key without its secret is a usage error');
+  });
+
+  test('connect refuses a URL Twilio cannot reach (exit 2, nothing sent) and says to pass --url', async () => {
+    for (const url of ['http://127.0.0.1:8787', 'http://localhost:8787', 'http://192.168.1.20:8787', 'http://[::1]:8787']) {
+      const result = await runCli(['connect', '--workspace', sid('WS'), '--workflow', sid('WW'), '--url', url], {
+        ...env,
+        TWILIO_TASKROUTER_URL: 'https://taskrouter.twilio.com',
+      });
+      assert.equal(result.code, 2, result.stdout + result.stderr);
+      assert.match(result.stderr, /is a local address: Twilio cannot reach it, so every reservation would time out\. Pass the worker's public URL with --url/);
+      assert.match(result.stderr, /Nothing was changed/);
+    }
+    // As a new user would: RESERVATIONS_URL from the first five minutes, and no --url.
+    const result = await runCli(['connect', '--workspace', sid('WS'), '--workflow', sid('WW')], {
+      ...env,
+      RESERVATIONS_URL: 'http://127.0.0.1:8787',
+      TWILIO_TASKROUTER_URL: 'https://taskrouter.twilio.com',
+    });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.doesNotMatch(result.stdout, /✓/);
+    const help = await runCli(['connect', '--help'], env);
+    assert.match(help.stdout, /--workspace <WS…>\s+The TaskRouter Workspace/);
+    assert.match(help.stdout, /--workflow <WW…>\s+The Workflow \(WW…\) whose Assignment Callback URL/);
   });
 
   test('a missing setting is a one-line error naming the variable and the flag (exit 2)', async () => {

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use taskrouter_edge::models::{ActivitySid, ReportedStatus, ReservationSid, WorkflowSid, WorkspaceSid};
+use taskrouter_edge::twilio::signature::Algorithm;
 
 use crate::settings::{MissingSetting, Settings, UsageError};
 use crate::twilio::TwilioError;
@@ -122,11 +123,15 @@ enum Command {
         after_help = "Examples:\n  reservations connect --workspace WS… --workflow WW… --url https://taskrouter-edge.you.workers.dev --events\n  reservations connect --workspace WS… --workflow WW… --events --replace-event-callback\n\nThe Workspace and the Workflow are read first. An Event Callback URL that points elsewhere is\nleft alone (exit 1) unless --replace-event-callback is given; the worker's own URL keeps the\nevents already chosen. The Workflow's fallback URL is not touched."
     )]
     Connect {
+        /// The TaskRouter Workspace (WS…) whose Event Callback URL --events sets; it holds the
+        /// Workflow
         #[arg(long, value_name = "WS…")]
         workspace: WorkspaceSid,
+        /// The Workflow (WW…) whose Assignment Callback URL is set to <URL>/assignment_callback
         #[arg(long, value_name = "WW…")]
         workflow: WorkflowSid,
-        /// The worker's public base URL (default: RESERVATIONS_URL)
+        /// The worker's public base URL, as Twilio reaches it (default: RESERVATIONS_URL). A
+        /// loopback, private or link-local address is refused: Twilio cannot reach it
         #[arg(long, value_name = "URL")]
         url: Option<String>,
         /// Also send the Workspace's events to the worker's /events, adding the worker's events to its
@@ -139,13 +144,27 @@ enum Command {
         replace_event_callback: bool,
     },
     /// Send a worker a realistic, correctly signed assignment callback (a smoke test)
-    #[command(
-        after_help = "Examples:\n  reservations simulate                              # to RESERVATIONS_URL\n  reservations simulate --url https://taskrouter-edge.you.workers.dev"
-    )]
+    #[command(after_help = SIMULATE_HELP)]
     Simulate {
         /// The worker's base URL (default: RESERVATIONS_URL)
         #[arg(long, value_name = "URL")]
         url: Option<String>,
+        /// Sign as a Webhook Rule does, with this SharedKey's id (sent in
+        /// X-Twilio-Webhooks-Signature-Settings) instead of the Auth Token
+        #[arg(long, value_name = "ID", env = "TWILIO_WEBHOOK_SHARED_KEY_ID", requires = "shared_key_secret")]
+        shared_key: Option<String>,
+        /// The secret of --shared-key
+        #[arg(
+            long,
+            value_name = "SECRET",
+            env = "TWILIO_WEBHOOK_SHARED_KEY_SECRET",
+            hide_env_values = true,
+            requires = "shared_key"
+        )]
+        shared_key_secret: Option<String>,
+        /// The algorithm of --shared-key: HMAC_SHA256 or HMAC_SHA1
+        #[arg(long, value_name = "ALGORITHM", default_value = "HMAC_SHA256", value_parser = parse_algorithm, requires = "shared_key")]
+        algorithm: Algorithm,
     },
 }
 
@@ -174,6 +193,21 @@ impl std::fmt::Display for StatusArg {
             StatusArg::Only(status) => f.write_str(&output::status_text(*status)),
         }
     }
+}
+
+const SIMULATE_HELP: &str = "\
+Examples:
+  reservations simulate                              # to RESERVATIONS_URL, signed with TWILIO_AUTH_TOKEN
+  reservations simulate --url https://taskrouter-edge.you.workers.dev
+
+Signed as a Webhook Rule signs with a SharedKey (the worker must hold it in
+TWILIO_WEBHOOK_SHARED_KEYS). After a rotation, smoke-test both keys:
+  reservations simulate --shared-key webhooks_sharedkey_A… --shared-key-secret …
+  reservations simulate --shared-key webhooks_sharedkey_B… --shared-key-secret … --algorithm HMAC_SHA1";
+
+/// `--algorithm`: a signature algorithm Twilio names, in any case.
+fn parse_algorithm(value: &str) -> Result<Algorithm, String> {
+    Algorithm::named(value).ok_or_else(|| format!("{value:?} is not HMAC_SHA256 or HMAC_SHA1"))
 }
 
 /// `--interval`: a number of seconds a timer can wait, from 0.1 to an hour.

@@ -42,9 +42,17 @@ pub enum ApiError {
     #[error("the X-Twilio-Signature header is missing: only TaskRouter may call this URL")]
     MissingSignature,
     #[error(
-        "the X-Twilio-Signature header does not match this request: check TWILIO_AUTH_TOKEN and, behind a proxy or tunnel, PUBLIC_URL"
+        "the X-Twilio-Signature header does not match this request signed with {0}: check it and, behind a proxy or tunnel, PUBLIC_URL"
     )]
-    InvalidSignature,
+    InvalidSignature(String),
+    #[error(
+        "X-Twilio-Webhooks-Signature-Settings names the algorithm {0:?}: this worker checks HMAC_SHA1 and HMAC_SHA256"
+    )]
+    UnsupportedSignatureAlgorithm(String),
+    #[error(
+        "X-Twilio-Webhooks-Signature-Settings names the SharedKey {0:?}, which is not in TWILIO_WEBHOOK_SHARED_KEYS: add its secret there (during a rotation, both keys)"
+    )]
+    UnknownSigningKey(String),
     #[error(
         "no reservation {0} is stored (records live RESERVATION_TTL_SECONDS; a new one may take up to 60 s to be seen in other locations)"
     )]
@@ -105,7 +113,10 @@ impl ApiError {
             | ApiError::InvalidJson(_)
             | ApiError::UnknownStatus(_) => 400,
             ApiError::Unauthorized => 401,
-            ApiError::MissingSignature | ApiError::InvalidSignature => 403,
+            ApiError::MissingSignature
+            | ApiError::InvalidSignature(_)
+            | ApiError::UnsupportedSignatureAlgorithm(_)
+            | ApiError::UnknownSigningKey(_) => 403,
             ApiError::NotFound { .. } | ApiError::ReservationNotFound(_) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Transition(_) | ApiError::NoLongerPending { .. } => 409,
@@ -133,7 +144,9 @@ impl ApiError {
             ApiError::UnknownStatus(_) => "unknown_status",
             ApiError::Unauthorized => "unauthorized",
             ApiError::MissingSignature => "missing_signature",
-            ApiError::InvalidSignature => "invalid_signature",
+            ApiError::InvalidSignature(_) => "invalid_signature",
+            ApiError::UnsupportedSignatureAlgorithm(_) => "unsupported_signature_algorithm",
+            ApiError::UnknownSigningKey(_) => "unknown_signing_key",
             ApiError::ReservationNotFound(_) => "reservation_not_found",
             ApiError::Transition(_) => "invalid_transition",
             ApiError::MissingSecret(_) => "not_configured",

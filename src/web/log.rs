@@ -15,6 +15,10 @@ pub struct RequestLog {
     pub reservation_sid: Option<ReservationSid>,
     /// What happened: a success word (`stored`, `listed`, …) or the error code.
     pub outcome: &'static str,
+    /// What a request from Twilio had to be signed with: the SharedKey's id (or
+    /// `TWILIO_AUTH_TOKEN`) and the algorithm, whether it matched or not. Never a secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_with: Option<SignedWith>,
     /// The assignment instruction answered, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instruction: Option<String>,
@@ -22,6 +26,12 @@ pub struct RequestLog {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kv: Option<Operations>,
     pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignedWith {
+    pub key: String,
+    pub algorithm: &'static str,
 }
 
 impl RequestLog {
@@ -32,6 +42,7 @@ impl RequestLog {
             status: 0,
             reservation_sid: None,
             outcome: "unanswered",
+            signed_with: None,
             instruction: None,
             kv: None,
             duration_ms: 0,

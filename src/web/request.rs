@@ -8,9 +8,12 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Request, js_sys};
 
 use super::error::ApiError;
+use super::http::Signer;
 use super::http::{self, FORM, JSON};
+use super::log::{RequestLog, SignedWith};
 use crate::config::Config;
-use crate::twilio::{FormParams, signature};
+use crate::twilio::FormParams;
+use crate::twilio::signature::{self, Algorithm, SETTINGS_HEADER};
 
 pub struct Incoming {
     /// Its body is read once, so the request is borrowed mutably then.
@@ -79,23 +82,27 @@ impl Incoming {
     }
 }
 
-/// The form parameters of a request from TaskRouter, once its `X-Twilio-Signature` checks out.
-pub async fn twilio_form(req: &Incoming, config: &Config) -> Result<FormParams, ApiError> {
-    if config.twilio_auth_token.is_none() && !config.allow_unsigned_callbacks {
-        return Err(ApiError::MissingSecret("TWILIO_AUTH_TOKEN"));
-    }
+/// The form parameters of a request from TaskRouter, once its `X-Twilio-Signature` checks out
+/// under the key and algorithm it must have been signed with (see [`http::signer`]).
+pub async fn twilio_form(req: &Incoming, config: &Config, log: &mut RequestLog) -> Result<FormParams, ApiError> {
+    let signer = http::signer(config, req.header(SETTINGS_HEADER).as_deref())?;
+    let (key, algorithm) = signer.describe();
+    log.signed_with = Some(SignedWith { key, algorithm });
     let params = FormParams::parse(&req.body(FORM).await?)?;
-    match &config.twilio_auth_token {
-        Some(token) => {
-            let claimed = req.header("x-twilio-signature").ok_or(ApiError::MissingSignature)?;
-            let url = config.signed_url(req.url());
-            if !signature::is_valid(token.expose(), &claimed, &url, &params) {
-                return Err(ApiError::InvalidSignature);
-            }
+    let (secret, algorithm) = match &signer {
+        Signer::AuthToken(token) => (*token, Algorithm::HmacSha1),
+        Signer::SharedKey { secret, algorithm, .. } => (*secret, *algorithm),
+        Signer::Unchecked => {
+            worker::console_warn!(
+                "{{\"warning\":\"ALLOW_UNSIGNED_CALLBACKS is true and TWILIO_AUTH_TOKEN is unset: this request's signature was NOT checked\"}}"
+            );
+            return Ok(params);
         }
-        None => worker::console_warn!(
-            "{{\"warning\":\"ALLOW_UNSIGNED_CALLBACKS is true and TWILIO_AUTH_TOKEN is unset: this request's signature was NOT checked\"}}"
-        ),
+    };
+    let claimed = req.header("x-twilio-signature").ok_or(ApiError::MissingSignature)?;
+    if !signature::is_valid(secret.expose(), &claimed, &config.signed_url(req.url()), &params, algorithm) {
+        let (key, algorithm) = signer.describe();
+        return Err(ApiError::InvalidSignature(format!("{key} ({algorithm})")));
     }
     Ok(params)
 }

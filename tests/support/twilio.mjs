@@ -97,19 +97,24 @@ export function unsignedPost(fetchWorker, path, params) {
 }
 
 /**
- * POSTs `params` form-encoded to `path`, signed as Twilio would sign it.
+ * POSTs `params` form-encoded to `path`, signed as Twilio would sign it: with the Auth Token, or
+ * with `sharedKey` (`{ id, secret, algorithm }`) as a Webhook Rule signs.
  * `signedUrl` and `token` let a test sign for another URL or with another token; `sent` sends
  * other parameters than the ones signed.
  */
-export function signedPost(fetchWorker, path, params, { token = AUTH_TOKEN, signedUrl, sent = params, headers = {} } = {}) {
+export function signedPost(fetchWorker, path, params, { token = AUTH_TOKEN, signedUrl, sent = params, headers = {}, sharedKey } = {}) {
   const target = BASE + path;
-  const signature = twilio.getExpectedTwilioSignature(token, signedUrl ?? target, params);
+  const signature = sharedKey
+    ? twilio.getExpectedTwilioSignature(sharedKey.secret, signedUrl ?? target, params, sharedKey.algorithm ?? twilio.HMAC_SHA256)
+    : twilio.getExpectedTwilioSignature(token, signedUrl ?? target, params);
   sentSignatures.push(signature);
+  const settings = sharedKey ? { 'x-twilio-webhooks-signature-settings': `key=${sharedKey.id},algorithm=${sharedKey.algorithm ?? twilio.HMAC_SHA256}` } : {};
   return fetchWorker(target, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
       'x-twilio-signature': signature,
+      ...settings,
       ...headers,
     },
     body: formBody(sent),

@@ -21,6 +21,11 @@ const BUILT_WORKER = {
 };
 
 export const AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
+/** Two SharedKeys a Webhook Rule may sign with, as during a rotation: id → secret. */
+export const SHARED_KEYS = {
+  webhooks_sharedkey_01jd4a7bq1example0000000000a: 'shared-key-secret-a-5f2c9e1d7b3a',
+  webhooks_sharedkey_01jd4a7bq1example0000000000b: 'shared-key-secret-b-8e4d2c6a0f1b',
+};
 export const API_TOKEN = 'test-operator-token-fedcba9876543210';
 export const PUBLIC_URL = 'https://taskrouter.example.com';
 export const ACTIVITY_SID = `WA${'1'.repeat(32)}`;
@@ -53,7 +58,7 @@ export const INSTRUCTION_RULES = [
 /** Each worker configuration the suites use: its variables, and its own KV namespace. */
 const CONFIGURATIONS = {
   // First: Miniflare's HTTP address serves it, for the CLI and other real HTTP clients.
-  cli: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN },
+  cli: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, TWILIO_WEBHOOK_SHARED_KEYS: JSON.stringify(SHARED_KEYS) },
   main: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, RESERVATION_TTL_SECONDS: '3600' },
   listing: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN },
   load: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN },
@@ -61,6 +66,12 @@ const CONFIGURATIONS = {
   publicUrl: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, PUBLIC_URL },
   unsignedAllowed: { ALLOW_UNSIGNED_CALLBACKS: 'true', RESERVATIONS_API_TOKEN: API_TOKEN },
   unconfigured: {},
+  // Signed by Webhook Rules with SharedKeys, and by the Auth Token.
+  sharedKeys: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, TWILIO_WEBHOOK_SHARED_KEYS: JSON.stringify(SHARED_KEYS) },
+  // SharedKeys only: no Auth Token.
+  sharedKeysOnly: { RESERVATIONS_API_TOKEN: API_TOKEN, TWILIO_WEBHOOK_SHARED_KEYS: `  ${JSON.stringify(SHARED_KEYS)}\n` },
+  // A value that is not the JSON object it must be.
+  badSharedKeys: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, TWILIO_WEBHOOK_SHARED_KEYS: '{"webhooks_sharedkey_a": "do-not-echo-me",}' },
   badTtl: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, RESERVATION_TTL_SECONDS: 'a day' },
   shortTimeout: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, RESERVATION_TIMEOUT_SECONDS: '1' },
   instructions: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, ASSIGNMENT_INSTRUCTION: JSON.stringify(INSTRUCTION_RULES) },

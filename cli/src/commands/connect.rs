@@ -21,6 +21,39 @@ pub struct ConnectArgs<'a> {
     pub url: &'a str,
     pub events: bool,
     pub replace_event_callback: bool,
+    /// TaskRouter itself is at a local address (a mock, in tests): a local worker URL is fine.
+    pub taskrouter_is_local: bool,
+}
+
+/// Whether Twilio cannot reach `url`: its host is `localhost` (or under it), or a loopback,
+/// private, link-local or unspecified address. Anything else (a public name or address) is taken
+/// as reachable; a name that resolves to a private address is not caught here.
+pub fn is_unreachable_from_twilio(url: &str) -> bool {
+    let after_scheme = url.trim().split_once("://").map_or(url.trim(), |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Ok(std::net::IpAddr::V6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (first & 0xfe00) == 0xfc00 // unique local (fc00::/7)
+                || (first & 0xffc0) == 0xfe80 // link-local (fe80::/10)
+                || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback() || v4.is_private() || v4.is_link_local())
+        }
+        Err(_) => false,
+    }
 }
 
 /// The worker's base URL as Twilio should call it: `http(s)://`, the scheme and host in lower
@@ -85,8 +118,16 @@ pub fn plan_events(current: &TwilioWorkspace, events_url: &str, replace: bool) -
 }
 
 pub async fn run(twilio: &TaskRouter, args: ConnectArgs<'_>, json: bool) -> Result<u8> {
-    let ConnectArgs { workspace, workflow, url, events, replace_event_callback } = args;
+    let ConnectArgs { workspace, workflow, url, events, replace_event_callback, taskrouter_is_local } = args;
     let base = base_url(url)?;
+    if is_unreachable_from_twilio(&base) && !taskrouter_is_local {
+        return Err(UsageError(format!(
+            "{base} is a local address: Twilio cannot reach it, so every reservation would time out. \
+             Pass the worker's public URL with --url (after `npm run deploy`, https://taskrouter-edge.<you>.workers.dev; \
+             for `wrangler dev`, a tunnel's https URL, with PUBLIC_URL set to it). Nothing was changed."
+        ))
+        .into());
+    }
     let assignment_url = format!("{base}/assignment_callback");
     let events_url = format!("{base}/events");
 
@@ -175,6 +216,38 @@ mod tests {
         assert!(base_url("edge.example.com").is_err());
         assert!(base_url("ftp://edge.example.com").is_err());
         assert!(base_url("https://edge.example.com/?x=1").is_err());
+    }
+
+    #[test]
+    fn local_addresses_are_told_apart_from_public_ones() {
+        for local in [
+            "http://127.0.0.1:8787",
+            "http://localhost:8787",
+            "https://LOCALHOST.",
+            "http://tenant.localhost",
+            "http://10.1.2.3",
+            "http://172.16.0.1",
+            "http://192.168.1.10:8080/path",
+            "http://169.254.169.254",
+            "http://0.0.0.0:8787",
+            "http://[::1]:8787",
+            "http://[fd12:3456::1]",
+            "http://[fe80::1]",
+            "http://[::ffff:127.0.0.1]",
+            "http://user@127.0.0.1",
+        ] {
+            assert!(is_unreachable_from_twilio(local), "{local}");
+        }
+        for public in [
+            "https://taskrouter-edge.you.workers.dev",
+            "https://203.0.113.7",
+            "https://172.32.0.1",
+            "https://[2001:db8::1]",
+            "https://localhost.example.com",
+            "https://example.com:8443/tenant",
+        ] {
+            assert!(!is_unreachable_from_twilio(public), "{public}");
+        }
     }
 
     #[test]

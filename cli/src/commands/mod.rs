@@ -44,15 +44,20 @@ pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8
                 url: &url,
                 events,
                 replace_event_callback,
+                taskrouter_is_local: connect::is_unreachable_from_twilio(&settings.taskrouter_url),
             };
             connect::run(&settings.taskrouter(&client)?, args, json).await
         }
-        Command::Simulate { url } => {
+        Command::Simulate { url, shared_key, shared_key_secret, algorithm } => {
             let url = match url {
                 Some(url) => crate::settings::http_url(&url, "--url")?.to_owned(),
                 None => settings.worker_url()?.to_owned(),
             };
-            simulate::run(&client, settings, &url, json).await
+            let signer = match (shared_key, shared_key_secret) {
+                (Some(id), Some(secret)) => simulate::Signer::SharedKey { id, secret, algorithm },
+                _ => simulate::Signer::AuthToken(settings.auth_token()?.to_owned()),
+            };
+            simulate::run(&client, settings, &url, &signer, json).await
         }
     }
 }

@@ -1,10 +1,11 @@
-//! `reservations simulate [--url URL]`: a realistic, correctly signed assignment callback.
+//! `reservations simulate [--url URL] [--shared-key ID --shared-key-secret SECRET]`: a realistic,
+//! correctly signed assignment callback, signed with the Auth Token or as a Webhook Rule signs.
 
 use anyhow::Result;
 use reqwest::Client;
 use serde_json::json;
 use taskrouter_edge::twilio::FormParams;
-use taskrouter_edge::twilio::signature::expected_signature;
+use taskrouter_edge::twilio::signature::{Algorithm, expected_signature};
 
 use crate::exit;
 use crate::http;
@@ -44,14 +45,54 @@ fn assignment_parameters(account_sid: Option<&str>) -> Vec<(&'static str, String
     ]
 }
 
-pub async fn run(client: &Client, settings: &Settings, url: &str, json: bool) -> Result<u8> {
-    let auth_token = settings.auth_token()?;
+/// What the callback is signed with.
+pub enum Signer {
+    AuthToken(String),
+    /// As a Webhook Rule signs: the SharedKey's id goes in `X-Twilio-Webhooks-Signature-Settings`.
+    SharedKey {
+        id: String,
+        secret: String,
+        algorithm: Algorithm,
+    },
+}
+
+impl Signer {
+    fn sign(&self, url: &str, params: &FormParams) -> String {
+        match self {
+            Signer::AuthToken(token) => expected_signature(token, url, params, Algorithm::HmacSha1),
+            Signer::SharedKey { secret, algorithm, .. } => expected_signature(secret, url, params, *algorithm),
+        }
+    }
+
+    /// `X-Twilio-Webhooks-Signature-Settings`, for a SharedKey.
+    fn settings_header(&self) -> Option<String> {
+        match self {
+            Signer::AuthToken(_) => None,
+            Signer::SharedKey { id, algorithm, .. } => Some(format!("key={id},algorithm={}", algorithm.as_str())),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Signer::AuthToken(_) => "TWILIO_AUTH_TOKEN".to_owned(),
+            Signer::SharedKey { id, algorithm, .. } => format!("SharedKey {id} ({})", algorithm.as_str()),
+        }
+    }
+}
+
+pub async fn run(client: &Client, settings: &Settings, url: &str, signer: &Signer, json: bool) -> Result<u8> {
     let target = format!("{}/assignment_callback", url.trim_end_matches('/'));
     let params = assignment_parameters(settings.account_sid.as_deref());
-    let signature = expected_signature(auth_token, &target, &FormParams::from_pairs(params.clone()));
-    let response =
-        http::read("the worker", || client.post(&target).header("X-Twilio-Signature", &signature).form(&params))
-            .await?;
+    let signature = signer.sign(&target, &FormParams::from_pairs(params.clone()));
+    let settings_header = signer.settings_header();
+    let response = http::read("the worker", || {
+        let request = client.post(&target).header("X-Twilio-Signature", &signature).form(&params);
+        match &settings_header {
+            Some(header) => request.header("X-Twilio-Webhooks-Signature-Settings", header),
+            None => request,
+        }
+    })
+    .await?;
     let status = response.status();
     let answer = String::from_utf8_lossy(&http::body("the worker", response).await?).into_owned();
     // What TaskRouter needs: 200 and a JSON object (`{}` or an instruction).
@@ -67,12 +108,13 @@ pub async fn run(client: &Client, settings: &Settings, url: &str, json: bool) ->
             "workspace_sid": value("WorkspaceSid"),
             "worker_sid": value("WorkerSid"),
             "url": target,
+            "signed_with": signer.describe(),
             "status": status.as_u16(),
             "answer": answer,
             "ok": accepted,
         }));
     } else if accepted {
-        println!("✓ sent a signed assignment callback for {reservation} to {target}");
+        println!("✓ sent an assignment callback for {reservation} to {target}, signed with {}", signer.describe());
         println!("  the worker answered {status} {answer}");
         println!("  next: reservations show {reservation}");
     } else {
@@ -84,9 +126,14 @@ pub async fn run(client: &Client, settings: &Settings, url: &str, json: bool) ->
             );
         }
         if status.as_u16() == 403 {
-            println!(
-                "  check that TWILIO_AUTH_TOKEN here is the worker's TWILIO_AUTH_TOKEN (and PUBLIC_URL, behind a tunnel)"
-            );
+            match signer {
+                Signer::AuthToken(_) => println!(
+                    "  check that TWILIO_AUTH_TOKEN here is the worker's TWILIO_AUTH_TOKEN (and PUBLIC_URL, behind a tunnel)"
+                ),
+                Signer::SharedKey { id, .. } => println!(
+                    "  check that the worker's TWILIO_WEBHOOK_SHARED_KEYS holds {id} with this secret (and PUBLIC_URL, behind a tunnel)"
+                ),
+            }
         }
     }
     Ok(if accepted { exit::OK } else { exit::ACTION_FAILED })

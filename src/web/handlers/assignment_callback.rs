@@ -19,7 +19,7 @@ pub async fn handle(
 ) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     let policy = config.assignment_policy()?;
-    let params = ReservationParams::from_params(request::twilio_form(req, config).await?)?;
+    let params = ReservationParams::from_params(request::twilio_form(req, config, log).await?)?;
     log.reservation_sid = Some(params.reservation_sid.clone());
     let store = ctx.store()?;
     let (decision, recheck) = callback::assignment_callback(&store, &params, policy, now()).await?;

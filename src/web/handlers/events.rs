@@ -20,7 +20,7 @@ pub async fn handle(
     log: &mut RequestLog,
 ) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
-    let event = TaskRouterEvent::from_params(request::twilio_form(req, config).await?)?;
+    let event = TaskRouterEvent::from_params(request::twilio_form(req, config, log).await?)?;
     if let EventEffect::Reservation { reservation, .. } = &event.effect {
         log.reservation_sid = Some(reservation.reservation_sid.clone());
     }

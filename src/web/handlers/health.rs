@@ -34,6 +34,8 @@ enum Configuration<'a> {
 struct Variables<'a> {
     ok: bool,
     TWILIO_AUTH_TOKEN: &'static str,
+    /// The ids of the SharedKeys a Webhook Rule may sign with (never their secrets).
+    TWILIO_WEBHOOK_SHARED_KEYS: SharedKeyIds<'a>,
     RESERVATIONS_API_TOKEN: &'static str,
     signatures_checked: bool,
     /// How accept and reject at the edge sign in to TaskRouter's REST API.
@@ -42,6 +44,14 @@ struct Variables<'a> {
     RESERVATION_TIMEOUT_SECONDS: u64,
     WORKFLOW_TIMEOUTS: &'a BTreeMap<WorkflowSid, u64>,
     ASSIGNMENT_INSTRUCTION: AssignmentInstruction,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum SharedKeyIds<'a> {
+    Missing(&'static str),
+    Ids(Vec<&'a str>),
+    Unusable { problem: String },
 }
 
 #[derive(Serialize)]
@@ -57,10 +67,15 @@ fn configured(present: bool) -> &'static str {
 
 fn variables(config: &Config) -> Variables<'_> {
     Variables {
-        ok: config.assignment_policy.is_ok(),
+        ok: config.assignment_policy.is_ok() && config.webhook_shared_keys.is_ok(),
         TWILIO_AUTH_TOKEN: configured(config.twilio_auth_token.is_some()),
+        TWILIO_WEBHOOK_SHARED_KEYS: match config.webhook_shared_keys() {
+            Ok(None) => SharedKeyIds::Missing("missing"),
+            Ok(Some(keys)) => SharedKeyIds::Ids(keys.ids().collect()),
+            Err(problem) => SharedKeyIds::Unusable { problem: problem.to_string() },
+        },
         RESERVATIONS_API_TOKEN: configured(config.reservations_api_token.is_some()),
-        signatures_checked: config.twilio_auth_token.is_some(),
+        signatures_checked: config.twilio_auth_token.is_some() || !config.allow_unsigned_callbacks,
         accept_at_the_edge: config.rest_sign_in().describe(),
         TWILIO_TASKROUTER_URL: &config.taskrouter_url,
         RESERVATION_TIMEOUT_SECONDS: config.reservation_timeouts.default_seconds,
@@ -78,7 +93,11 @@ pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
         Err(problem) => Configuration::Unusable { ok: false, problem: problem.to_string() },
     };
     let store_bound = WorkersKv::open(&ctx.env).is_ok();
-    let healthy = store_bound && ctx.config.as_ref().is_ok_and(|config| config.assignment_policy.is_ok());
+    let healthy = store_bound
+        && ctx
+            .config
+            .as_ref()
+            .is_ok_and(|config| config.assignment_policy.is_ok() && config.webhook_shared_keys.is_ok());
     log.outcome = if healthy { "healthy" } else { "unhealthy" };
     let health = Health {
         status: "ok",
