@@ -5,13 +5,15 @@
 // - size: the gzipped upload `wrangler deploy --dry-run` reports, against the Free plan's 3 MB;
 // - CPU per callback (bench/cpu.mjs): the typical callback against the JavaScript baseline, and
 //   the worst realistic callback with and without 20 rules, against the Free plan's 10 ms;
-// - a new isolate's first request (bench/first-request.mjs).
+// - a new isolate's first request (bench/first-request.mjs);
+// - what a live console costs in KV lists, hub requests and rows (bench/console-cost.mjs).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { consoleCost } from './console-cost.mjs';
 import { cpu } from './cpu.mjs';
 import { firstRequest } from './first-request.mjs';
 import { cell } from './stats.mjs';
@@ -60,6 +62,14 @@ function tables(results) {
     `| typical callback | ${cell(c.typical.rust)} | | ${cell(c.typical['baseline-js'])} | ${cell(c.typical.floor)} |`,
     `| worst callback | ${cell(c.worst.rust)} | ${cell(c.worst['rust-rules'])} | ${cell(c.worst['baseline-js'])} | ${cell(c.worst.floor)} |`,
     `| a new isolate's first callback | ${cell(first.rust.cpu)} | | ${cell(first['baseline-js'].cpu)} | ${cell(first.floor.cpu)} |`,
+    '',
+    `| one console open ${results.console.minutes} minutes while ${results.console.callbacks} reservations arrive and settle | measured |`,
+    '| --- | --- |',
+    `| KV lists, in all (the polling page made 600 in 10 minutes) | ${results.console.kv.lists} |`,
+    `| hub connections / hub requests, in all | ${results.console.hub.connections} / ${results.console.hub.requests} |`,
+    `| per reservation: KV reads / writes before the answers | ${results.console.kv.reads_per_reservation} / ${results.console.kv.writes_per_reservation} |`,
+    `| per reservation: hub requests / SQLite rows written / rows read | ${results.console.hub.requests_per_reservation} / ${results.console.hub.rows_written_per_reservation} / ${results.console.hub.rows_read_per_reservation} |`,
+    `| messages pushed to the console | ${results.console.messages_pushed} |`,
   ];
   return { budgets: budgets.join('\n'), detail: detail.join('\n') };
 }
@@ -71,6 +81,8 @@ log('CPU per callback');
 results.cpu = await cpu();
 log('first request');
 results.first = await firstRequest();
+log('a live console');
+results.console = await consoleCost();
 const { budgets, detail } = tables(results);
 replaceBetween(path.join(root, 'docs/benchmarks.md'), 'results', [
   `Measured ${results.measured_at.slice(0, 10)} on ${results.machine}, KV in the worker's isolate.`,

@@ -16,6 +16,7 @@
 
 pub mod config;
 pub mod flows;
+pub mod hub;
 pub mod instructions;
 pub mod models;
 pub mod store;

@@ -42,6 +42,12 @@ describe('assignment callback', () => {
       received_at: value.received_at,
       status_updated_at: value.received_at,
       task: 'from=+14155550100, language=en, type=support, vip=false',
+      // What the console shows of each row: the agent (the contact_uri, without a WorkerName),
+      // the queue (its SID, without a TaskQueueName), the priority and the task's age.
+      agent: 'client:alice',
+      queue: params.TaskQueueSid,
+      priority: 0,
+      task_age_seconds: 4,
     });
 
     const ttl = expiration - Date.now() / 1000;

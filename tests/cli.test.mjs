@@ -327,6 +327,29 @@ describe('reservations CLI against Twilio\'s error answers', () => {
     assert.equal(await storedStatus(params.ReservationSid), 'pending');
   });
 
+  test('two operators accepting one reservation at once: one request reaches TaskRouter, the other is told', async () => {
+    const slow = await startFakeTwilio({ delayMs: 400 });
+    try {
+      const params = await storedReservation();
+      const both = await Promise.all([1, 2].map(() => runCli(['accept', params.ReservationSid], { ...env, TWILIO_TASKROUTER_URL: slow.url })));
+      const posts = slow.requestsFor(params.ReservationSid).filter((r) => r.method === 'POST');
+      assert.equal(posts.length, 1, both.map((r) => r.stdout + r.stderr).join('\n'));
+      const said = both.map((r) => r.stdout).join('\n');
+      assert.match(said, new RegExp(`✓ ${params.ReservationSid}  accepted`));
+      assert.match(said, /another accept of WR\w+ is being taken since .*: nothing was sent to TaskRouter|already accepted, as the worker knows; Twilio was not asked again/);
+      assert.equal(await storedStatus(params.ReservationSid), 'accepted');
+      // Settled: a later accept is not sent to TaskRouter, and succeeds.
+      const later = await until(async () => {
+        const result = await runCli(['accept', params.ReservationSid], { ...env, TWILIO_TASKROUTER_URL: slow.url });
+        return /already accepted, as the worker knows/.test(result.stdout) && result;
+      }, { what: 'the hub to know it was accepted' });
+      assert.equal(later.code, 0);
+      assert.equal(slow.requestsFor(params.ReservationSid).filter((r) => r.method === 'POST').length, 1);
+    } finally {
+      await slow.stop();
+    }
+  });
+
   test('accept --all-pending works through many reservations concurrently, a bounded number at a time', async () => {
     const slow = await startFakeTwilio({ delayMs: 60 });
     try {

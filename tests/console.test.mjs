@@ -3,7 +3,8 @@
 // for what Prism cannot do), then the page itself in a real Chromium driven by puppeteer-core.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,7 @@ import { startFakeTwilio } from './support/fake_twilio.mjs';
 import { assertError } from './support/http.mjs';
 import { onStop } from './support/lifecycle.mjs';
 import { freePort, prismRequests, startedPrism } from './support/prism.mjs';
-import { BASE, assignmentParams, sid, signedPost } from './support/twilio.mjs';
+import { BASE, assignmentParams, eventParams, sid, signedPost } from './support/twilio.mjs';
 import { API_TOKEN, AUTH_TOKEN, ownWorker } from './support/worker.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -135,14 +136,15 @@ describe('accept and reject at the edge', () => {
     });
   }
 
-  test('an unreachable TaskRouter: 504 naming the runtime\'s own reason, after retrying the read only; nothing recorded', async () => {
+  test('an unreachable TaskRouter: 502 naming the URL and the runtime\'s own reason, and that nothing changed', async () => {
     const closed = await ownWorker(bindings(`http://127.0.0.1:${await freePort()}`));
     const params = await callback(closed);
-    const body = await assertError(await decide(closed, params.ReservationSid, 'accept'), 504, 'twilio_outcome_unknown');
+    const body = await assertError(await decide(closed, params.ReservationSid, 'accept'), 502, 'twilio_unreachable');
     // The runtime's words for a refused connection reach the operator, not a placeholder.
     assert.doesNotMatch(body.error.message, /without a message/);
-    assert.match(body.error.message, /reading the reservation back.*could not reach Twilio.* after 4 attempts: \S/);
+    assert.match(body.error.message, /could not reach Twilio after 4 attempts at http:\/\/127\.0\.0\.1:\d+\/v1\/Workspaces\/.*: \S.*\. Nothing changed/);
     assert.equal(await storedStatus(closed, params.ReservationSid), 'pending');
+    await closed.dispose();
   });
 
   test('bad requests: no token, unknown reservation, activity on accept, malformed activity', async () => {
@@ -189,18 +191,22 @@ describe('the console page', () => {
   });
   after(() => browser?.close());
 
-  /** A fresh tab (its own sessionStorage) on `edge`'s page, with dialogs and errors recorded. */
+  /**
+   * A fresh tab (its own storage) on `edge`'s page, with dialogs, errors and every request to the
+   * listing recorded.
+   */
   async function open(edge, { width = 1100, height = 720 } = {}) {
     const context = await browser.createBrowserContext();
     const page = await context.newPage();
     await page.setViewport({ width, height });
-    const seen = { dialogs: [], errors: [] };
+    const seen = { dialogs: [], errors: [], listings: 0 };
     page.on('dialog', async (dialog) => {
       seen.dialogs.push(dialog.message());
       await dialog.dismiss();
     });
     page.on('pageerror', (error) => seen.errors.push(error.message));
     page.on('console', (message) => message.type() === 'error' && seen.errors.push(message.text()));
+    page.on('request', (request) => new URL(request.url()).pathname === '/reservations' && (seen.listings += 1));
     const response = await page.goto(`${edge.url}/`);
     return { page, seen, response, context };
   }
@@ -211,7 +217,15 @@ describe('the console page', () => {
     await page.keyboard.press('Enter');
   }
 
-  const row = (reservationSid) => `li[data-sid="${reservationSid}"]`;
+  /** Signs in and waits until the page is live on the hub. */
+  async function live(page) {
+    await signIn(page, API_TOKEN);
+    await page.waitForFunction(() => document.querySelector('#connection').className === 'live', { timeout: 5000 });
+  }
+
+  const row = (reservationSid) => `#reservations li[data-sid="${reservationSid}"]`;
+  const text = (page, selector) => page.$eval(selector, (node) => node.textContent);
+  const count = (page, outcome) => page.$eval(`#counts [data-outcome="${outcome}"] strong`, (node) => Number(node.textContent));
 
   test('browser', { skip: !executablePath && 'NO BROWSER: install chromium or set CHROME_PATH; the console was NOT tested in a browser' }, async (t) => {
     await t.test('is served with a strict CSP and runs no inline script', async () => {
@@ -225,48 +239,140 @@ describe('the console page', () => {
       await context.close();
     });
 
-    await t.test('token → a callback appears within 2 s → accept by keyboard → Prism saw it → the row says accepted', async () => {
+    await t.test('live: a callback shows within 1 s with the agent, queue, age, priority and what tells rows apart; accept by keyboard', async () => {
       const { page, seen, context } = await open(viaPrism);
-      await signIn(page, API_TOKEN);
-      await page.waitForSelector('#board', { visible: true });
+      await live(page);
       assert.equal(await page.evaluate(() => document.cookie), '');
       assert.ok(!page.url().includes(API_TOKEN));
       assert.equal(await page.evaluate(() => sessionStorage.getItem('taskrouter-edge:operator-token')), API_TOKEN);
 
-      await callback(viaPrism, { TaskAttributes: JSON.stringify({ type: 'sales', from: '+14155550111', language: 'es' }) });
-      const params = await callback(viaPrism, { TaskAttributes: JSON.stringify({ type: 'support', name: XSS, language: 'en' }) });
-      await page.waitForSelector(row(params.ReservationSid), { timeout: 2000 });
+      await callback(viaPrism, { TaskAttributes: JSON.stringify({ type: 'support', name: 'Bob', language: 'es' }), TaskQueueName: 'Support' });
+      const sent = Date.now();
+      const params = await callback(viaPrism, {
+        TaskAttributes: JSON.stringify({ type: 'support', name: XSS, language: 'en' }),
+        WorkerName: 'Alice Smith',
+        TaskQueueName: 'Support',
+        TaskPriority: '7',
+        TaskAge: '65',
+      });
+      await page.waitForSelector(row(params.ReservationSid), { timeout: 1000 });
+      assert.ok(Date.now() - sent < 1000);
 
-      const task = await page.$eval(`${row(params.ReservationSid)} .task`, (node) => node.textContent);
-      assert.ok(task.includes(XSS), task);
+      assert.equal(await text(page, `${row(params.ReservationSid)} .agent`), 'Alice Smith');
+      const task = await text(page, `${row(params.ReservationSid)} .task`);
+      assert.ok(task.startsWith('language: en · name: <img'), `the attributes that differ first: ${task}`);
+      assert.ok(task.includes(XSS), 'as text');
       assert.equal(await page.$$eval('#reservations img', (images) => images.length), 0);
-      assert.match(await page.$eval(`${row(params.ReservationSid)} .countdown`, (node) => node.textContent), /^\d+:\d\d left$/);
-      const order = await page.$$eval('#reservations li', (items) => items.map((item) => item.dataset.sid));
-      assert.equal(order[0], params.ReservationSid, 'newest first');
+      const meta = await text(page, `${row(params.ReservationSid)} .meta`);
+      assert.match(meta, /^queue Support · priority 7 · age 1:0\d · WR/);
+      assert.match(await text(page, `${row(params.ReservationSid)} .countdown`), /^\d+:\d\d left$/);
+      assert.equal((await page.$$eval('#reservations li', (items) => items.map((item) => item.dataset.sid)))[0], params.ReservationSid, 'newest first');
+      const waiting = Number((await text(page, '#waiting')).split(' ')[0]);
+      assert.ok(waiting >= 2);
+      assert.equal(await page.title(), `(${waiting}) Reservations · taskrouter-edge`);
       await page.screenshot({ path: path.join(SCREENSHOTS, 'console-desktop.png') });
 
       const mark = prism.mark();
       await page.focus(`${row(params.ReservationSid)} .accept`);
       await page.keyboard.press('Enter');
-      await page.waitForFunction((selector) => /accepted/.test(document.querySelector(`${selector} .outcome`)?.textContent ?? ''), { timeout: 10_000 }, row(params.ReservationSid));
+      await page.waitForFunction((selector) => /accepted by Twilio/.test(document.querySelector(`${selector} .outcome`)?.textContent ?? ''), { timeout: 10_000 }, row(params.ReservationSid));
       assert.ok(await page.$eval(row(params.ReservationSid), (node) => node.classList.contains('done')));
       const posted = prismRequests(prism.logSince(mark)).filter((r) => r.method === 'POST');
       assert.deepEqual(posted.map((r) => [r.path, r.valid]), [[`/v1/Workspaces/${params.WorkspaceSid}/Tasks/${params.TaskSid}/Reservations/${params.ReservationSid}`, true]]);
       assert.equal(await storedStatus(viaPrism, params.ReservationSid), 'accepted');
+      assert.equal(seen.listings, 0, 'live: no listing request at all');
       assert.deepEqual(seen.dialogs, [], 'the attribute ran nothing');
       assert.deepEqual(seen.errors, []);
 
       await page.setViewport({ width: 360, height: 740 });
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'console-360.png'), fullPage: true });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const first = await page.$eval('#reservations li', (node) => node.getBoundingClientRect().bottom);
+      assert.ok(first <= 740, `the first reservation is visible without scrolling at 360 px (its bottom at ${first})`);
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no sideways scrolling at 360 px');
+      assert.ok(await page.$eval('header', (node) => node.getBoundingClientRect().height < 60), 'the header holds on one line');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'console-360.png') });
+      await context.close();
+    });
+
+    await t.test('two pages: callbacks in both within 1 s with no listing; an accept in one shows in the other; the day moves', async () => {
+      const edge = await ownWorker(bindings(fake.url));
+      const pages = [await open(edge), await open(edge, { width: 360, height: 740 })];
+      for (const { page } of pages) await live(page);
+      const accepted = await callback(edge, { WorkerName: 'Alice' });
+      const timedOut = await callback(edge, { WorkerName: 'Bob' });
+      for (const { page } of pages) {
+        await page.waitForSelector(row(accepted.ReservationSid), { timeout: 1000 });
+        await page.waitForSelector(row(timedOut.ReservationSid), { timeout: 1000 });
+      }
+      const [one, other] = pages.map(({ page }) => page);
+      await one.click(`${row(accepted.ReservationSid)} .accept`);
+      await other.waitForFunction((selector) => /Accepted/.test(document.querySelector(`${selector} .outcome`)?.textContent ?? ''), { timeout: 5000 }, row(accepted.ReservationSid));
+      assert.ok(await other.$eval(`${row(accepted.ReservationSid)} .accept`, (button) => button.disabled));
+      await other.waitForFunction(() => Number(document.querySelector('#counts [data-outcome="accepted"] strong')?.textContent) === 1, { timeout: 5000 });
+      assert.equal(await count(other, 'timeout'), 0);
+      await signedPost(edge.fetch, '/events', eventParams('reservation.timeout', timedOut));
+      for (const page of [one, other]) {
+        await page.waitForFunction(() => Number(document.querySelector('#counts [data-outcome="timeout"] strong')?.textContent) === 1, { timeout: 5000 });
+        assert.match(await page.$eval('#accept-times', (node) => node.textContent), /^Time to accept: median [\d.]+ s, 90th percentile [\d.]+ s\.$/);
+        assert.ok(Number(await page.$eval('#chart', (node) => node.dataset.bars)) >= 2, 'the chart has a bar for each outcome');
+        await page.waitForSelector(`#recent li[data-sid="${timedOut.ReservationSid}"]`, { timeout: 5000 });
+      }
+      assert.match(await other.$eval(`#recent li[data-sid="${timedOut.ReservationSid}"]`, (node) => node.textContent), /^Bob · timeout at /);
+      assert.deepEqual(pages.map(({ seen }) => seen.listings), [0, 0], 'no GET /reservations after the first load');
+      assert.deepEqual(pages.flatMap(({ seen }) => seen.errors), []);
+      for (const { context } of pages) await context.close();
+      await edge.dispose();
+    });
+
+    await t.test('the server closes the sockets: the pages say so, reconnect, and show what they missed', async () => {
+      const state = mkdtempSync(path.join(tmpdir(), 'taskrouter-edge-console-'));
+      onStop(() => rmSync(state, { recursive: true, force: true }));
+      const edge = await ownWorker(bindings(fake.url), { kvPersist: path.join(state, 'kv'), durableObjectsPersist: path.join(state, 'do') });
+      const pages = [await open(edge), await open(edge)];
+      for (const { page } of pages) await live(page);
+      const before = await callback(edge);
+      for (const { page } of pages) await page.waitForSelector(row(before.ReservationSid), { timeout: 1000 });
+      for (const { page } of pages) await page.setOfflineMode(true);
+      await edge.restart();
+      for (const { page } of pages) await page.waitForFunction(() => document.querySelector('#connection').className === 'reconnecting', { timeout: 5000 });
+      const missed = await callback(edge);
+      await signedPost(edge.fetch, '/events', eventParams('reservation.canceled', before));
+      for (const { page } of pages) await page.setOfflineMode(false);
+      for (const { page } of pages) {
+        await page.waitForSelector(row(missed.ReservationSid), { timeout: 40_000 });
+        await page.waitForFunction(() => document.querySelector('#connection').className === 'live', { timeout: 5000 });
+        assert.match(await text(page, '#missed'), /^While reconnecting: 1 arrived, 1 canceled\.$/);
+        assert.equal(await text(page, `${row(missed.ReservationSid)} .badge`), 'arrived while reconnecting');
+        assert.match(await text(page, `${row(before.ReservationSid)} .outcome`), /^Canceled while reconnecting\.$/);
+      }
+      assert.deepEqual(pages.map(({ seen }) => seen.listings), [0, 0]);
+      for (const { context } of pages) await context.close();
+      await edge.dispose();
+    });
+
+    await t.test('a new reservation is announced, unless the supervisor turned it off', async () => {
+      const { page, context } = await open(viaFake);
+      await live(page);
+      assert.ok(await page.$eval('#announce', (box) => box.checked), 'on by default');
+      const first = await callback(viaFake, { WorkerName: 'Carol', TaskQueueName: 'Sales' });
+      await page.waitForFunction(() => /New reservation for Carol, queue Sales\./.test(document.querySelector('#announcer').textContent), { timeout: 1000 });
+      const announced = await page.evaluate(() => Number(document.body.dataset.announced));
+      await page.click('#announce');
+      const second = await callback(viaFake, { WorkerName: 'Dave' });
+      await page.waitForSelector(row(second.ReservationSid), { timeout: 1000 });
+      assert.equal(await page.evaluate(() => Number(document.body.dataset.announced)), announced, 'not announced once turned off');
+      assert.doesNotMatch(await text(page, '#announcer'), /Dave/);
+      await page.reload();
+      await page.waitForSelector(row(first.ReservationSid), { timeout: 5000 });
+      assert.equal(await page.$eval('#announce', (box) => box.checked), false, 'the choice is kept');
       await context.close();
     });
 
     await t.test('reject offers the Workspace\'s activities, and sends the one chosen by keyboard', async () => {
       const { page, seen, context } = await open(viaPrism);
-      await signIn(page, API_TOKEN);
+      await live(page);
       const params = await callback(viaPrism);
-      await page.waitForSelector(row(params.ReservationSid), { timeout: 2000 });
+      await page.waitForSelector(row(params.ReservationSid), { timeout: 1000 });
       await page.focus(`${row(params.ReservationSid)} .reject`);
       await page.keyboard.press('Enter');
       const select = `${row(params.ReservationSid)} .activity select`;
@@ -289,12 +395,12 @@ describe('the console page', () => {
 
     await t.test('a reservation past its timeout is greyed out as expired, without a reload', async () => {
       const { page, context } = await open(quickTimeout);
-      await signIn(page, API_TOKEN);
+      await live(page);
       const params = await callback(quickTimeout);
-      await page.waitForSelector(row(params.ReservationSid), { timeout: 2000 });
+      await page.waitForSelector(row(params.ReservationSid), { timeout: 1000 });
       await page.waitForFunction((selector) => {
         const node = document.querySelector(selector);
-        return node?.classList.contains('done') && /Expired|No longer pending/.test(node.querySelector('.outcome').textContent);
+        return node?.classList.contains('done') && /Expired/.test(node.querySelector('.outcome').textContent);
       }, { timeout: 8000 }, row(params.ReservationSid));
       assert.ok(await page.$eval(`${row(params.ReservationSid)} .accept`, (button) => button.disabled));
       await context.close();
@@ -309,19 +415,39 @@ describe('the console page', () => {
       await context.close();
     });
 
-    await t.test('Twilio\'s 400 not-pending shows the real status; an unreachable worker is told', async () => {
+    await t.test('Twilio\'s 400 not-pending shows the real status; TaskRouter out of reach says so; an unreachable worker is told', async () => {
       const { page, context } = await open(viaFake, { width: 360, height: 740 });
-      await signIn(page, API_TOKEN);
+      await live(page);
       const params = await callback(viaFake);
       fake.behave(params.ReservationSid, 'no_longer_pending');
-      await page.waitForSelector(row(params.ReservationSid), { timeout: 2000 });
+      await page.waitForSelector(row(params.ReservationSid), { timeout: 1000 });
       await page.click(`${row(params.ReservationSid)} .accept`);
       await page.waitForFunction((selector) => /No longer pending: Twilio says it is timeout/.test(document.querySelector(`${selector} .outcome`)?.textContent ?? ''), { timeout: 10_000 }, row(params.ReservationSid));
-
-      await page.setRequestInterception(true);
-      page.on('request', (request) => (request.url().includes('/reservations?') ? request.abort('connectionrefused') : request.continue()));
-      await page.waitForFunction(() => /cannot reach the worker/.test(document.querySelector('#problem').textContent), { timeout: 5000 });
       await context.close();
+
+      const offline = await ownWorker(bindings(`http://127.0.0.1:${await freePort()}`));
+      const tab = await open(offline);
+      await live(tab.page);
+      const stuck = await callback(offline);
+      await tab.page.waitForSelector(row(stuck.ReservationSid), { timeout: 1000 });
+      await tab.page.click(`${row(stuck.ReservationSid)} .accept`);
+      await tab.page.waitForFunction((selector) => /Not done: TaskRouter could not be reached \(.*http:\/\/127\.0\.0\.1:\d+\/v1\/.*\)\. Nothing changed/.test(document.querySelector(`${selector} .outcome`)?.textContent ?? ''), { timeout: 10_000 }, row(stuck.ReservationSid));
+      assert.equal(await tab.page.$eval(`${row(stuck.ReservationSid)} .accept`, (button) => button.disabled), false, 'it can be tried again');
+      await offline.dispose();
+      await tab.page.waitForFunction(() => /cannot reach the worker/.test(document.querySelector('#problem').textContent) && document.querySelector('#connection').className === 'reconnecting', { timeout: 10_000 });
+      await tab.context.close();
+    });
+
+    await t.test('without a hub, the page polls the listing and says live updates are off', async () => {
+      const hubless = await ownWorker(bindings(fake.url), { worker: { durableObjects: {} } });
+      const { page, seen, context } = await open(hubless);
+      await signIn(page, API_TOKEN);
+      await page.waitForFunction(() => /Live updates are off \(the live hub is not available/.test(document.querySelector('#problem').textContent), { timeout: 5000 });
+      const params = await callback(hubless);
+      await page.waitForSelector(row(params.ReservationSid), { timeout: 5000 });
+      assert.ok(seen.listings >= 1);
+      await context.close();
+      await hubless.dispose();
     });
   });
 });

@@ -127,7 +127,7 @@ enum Command {
         /// Workflow
         #[arg(long, value_name = "WS…")]
         workspace: WorkspaceSid,
-        /// The Workflow (WW…) whose Assignment Callback URL is set to <URL>/assignment_callback
+        /// The Workflow (WW…) whose Assignment Callback URL is set to the worker's /assignment_callback
         #[arg(long, value_name = "WW…")]
         workflow: WorkflowSid,
         /// The worker's public base URL, as Twilio reaches it (default: RESERVATIONS_URL). A

@@ -202,6 +202,10 @@ impl Failure for TwilioError {
     fn outcome_unknown(&self) -> bool {
         TwilioError::outcome_unknown(self)
     }
+
+    fn no_answer(&self) -> bool {
+        matches!(self, TwilioError::Unreachable(_) | TwilioError::AnswerLost(_))
+    }
 }
 
 /// One reservation at Twilio, for the shared decision flow.

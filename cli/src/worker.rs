@@ -34,12 +34,29 @@ struct ErrorBody {
 struct ErrorDetail {
     code: String,
     message: String,
+    /// For `already_decided`: the status the reservation has.
+    #[serde(default)]
+    settled: Option<Settled>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct Settled {
+    status: Option<Status>,
+}
+
+/// What the worker said of a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimed {
+    /// Its hub holds the claim: settle it by recording Twilio's answer, or release it.
+    Held,
+    /// The worker has no hub (or predates claims): the decision goes through unserialized.
+    NotSerialized,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
     #[error("the worker refused ({status}, {}): {}", output::printable(.code), output::printable(.message))]
-    Refused { status: StatusCode, code: String, message: String },
+    Refused { status: StatusCode, code: String, message: String, settled: Option<Status> },
     #[error(transparent)]
     Unreachable(#[from] Unreachable),
     #[error(transparent)]
@@ -66,7 +83,8 @@ impl Worker {
         let bytes = http::body("the worker", response).await?;
         if !status.is_success() {
             let body: ErrorBody = output::parse_json(&bytes).unwrap_or_default();
-            return Err(WorkerError::Refused { status, code: body.error.code, message: body.error.message });
+            let settled = body.error.settled.and_then(|settled| settled.status);
+            return Err(WorkerError::Refused { status, code: body.error.code, message: body.error.message, settled });
         }
         output::parse_json(&bytes).map_err(|error| WorkerError::UnexpectedAnswer(unexpected_answer(error, &bytes)))
     }
@@ -120,6 +138,36 @@ impl Worker {
         // Setting a status twice is the same as once, so the request may be repeated.
         let response = http::read("the worker", || self.client.post(&url).bearer_auth(&self.token).json(&body)).await?;
         about(sid, self.json(response).await?)
+    }
+}
+
+impl Worker {
+    /// Claims the one decision on a reservation (`accept` or `reject`) before Twilio is asked. A
+    /// decision in flight, or a reservation already settled, is `Refused` with `409`.
+    pub async fn claim(&self, sid: &ReservationSid, decision: &str) -> Result<Claimed, WorkerError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            claimed: bool,
+        }
+        let url = format!("{}/reservations/{sid}/claim", self.base_url);
+        let body = json!({ "decision": decision });
+        let response = http::read("the worker", || self.client.post(&url).bearer_auth(&self.token).json(&body)).await?;
+        match self.json::<Answer>(response).await {
+            Ok(Answer { claimed: true }) => Ok(Claimed::Held),
+            Ok(Answer { claimed: false }) => Ok(Claimed::NotSerialized),
+            Err(WorkerError::Refused { status: StatusCode::NOT_FOUND, code, .. }) if code == "not_found" => {
+                Ok(Claimed::NotSerialized)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Gives a claim back: Twilio was not changed.
+    pub async fn release(&self, sid: &ReservationSid, decision: &str) -> Result<(), WorkerError> {
+        let url = format!("{}/reservations/{sid}/release", self.base_url);
+        let body = json!({ "decision": decision });
+        let response = http::read("the worker", || self.client.post(&url).bearer_auth(&self.token).json(&body)).await?;
+        self.json::<serde_json::Value>(response).await.map(drop)
     }
 }
 

@@ -41,14 +41,24 @@ pub async fn assignment_callback<K: Kv>(
     callback: &ReservationParams,
     policy: &Policy,
     now: Timestamp,
-) -> Result<(Decision, Recheck), FlowError> {
+) -> Result<Answered, FlowError> {
     let existing = store.get(&callback.reservation_sid).await?;
     let task = store.task(&callback.task_sid).await?;
     let indexed = existing.as_ref().is_some_and(|stored| stored.indexed);
     let (record, decision) = plan(existing.map(|stored| stored.record), task.ended, callback, policy, now);
     store.put(&record, indexed, now).await?;
     let member = join_task(store, task, &record, now).await?;
-    Ok((decision, Recheck { claim: Recheck::claim_of(&record, indexed), member, ..Recheck::default() }))
+    let recheck = Recheck { claim: Recheck::claim_of(&record, indexed), member, ..Recheck::default() };
+    Ok(Answered { decision, record, recheck })
+}
+
+/// What a callback did: the answer for TaskRouter, the record as written, and what to check
+/// again once racing writes have landed.
+#[derive(Debug)]
+pub struct Answered {
+    pub decision: Decision,
+    pub record: Reservation,
+    pub recheck: Recheck,
 }
 
 #[cfg(test)]
@@ -81,10 +91,10 @@ pub(crate) mod tests {
     #[test]
     fn a_callback_is_stored_before_it_is_answered() {
         let store = store();
-        let (decision, recheck) =
-            finish(assignment_callback(&store, &callback(1), &Policy::Defer, store.kv().now())).unwrap();
-        assert!(recheck.claim.is_some(), "a new record is checked again");
-        assert_eq!(decision.body, "{}");
+        let answered = finish(assignment_callback(&store, &callback(1), &Policy::Defer, store.kv().now())).unwrap();
+        assert!(answered.recheck.claim.is_some(), "a new record is checked again");
+        assert_eq!(answered.decision.body, "{}");
+        assert_eq!(answered.record.status, Status::Pending, "the record as written");
         let stored = finish(store.get(&callback(1).reservation_sid)).unwrap().unwrap();
         assert_eq!(stored.record.status, Status::Pending);
         assert!(serde_json::to_string(&stored.record).unwrap().contains("9007199254740993"));

@@ -18,6 +18,8 @@ pub trait Failure {
     fn bad_request(&self) -> bool;
     /// The update may have been applied although it was not confirmed (`5xx`, answer lost).
     fn outcome_unknown(&self) -> bool;
+    /// No answer came at all: Twilio could not be reached (or the connection was lost).
+    fn no_answer(&self) -> bool;
 }
 
 impl Failure for RestError {
@@ -31,6 +33,10 @@ impl Failure for RestError {
             RestError::Lost(_) => true,
             _ => false,
         }
+    }
+
+    fn no_answer(&self) -> bool {
+        matches!(self, RestError::Lost(_) | RestError::Unreachable(_))
     }
 }
 
@@ -77,6 +83,9 @@ pub enum Verdict<E> {
         refusal: E,
         read_error: E,
     },
+    /// Twilio answered neither the update nor any read-back: it could not be reached, and the
+    /// update did not reach it.
+    Unreachable(E),
 }
 
 /// Asks Twilio to move the reservation to `wanted` (accepted or rejected).
@@ -95,6 +104,9 @@ pub async fn decide<T: ReservationAtTwilio>(
         };
         let current = match twilio.status().await {
             Ok(current) => current,
+            Err(read_error) if refusal.no_answer() && read_error.no_answer() => {
+                return Verdict::Unreachable(read_error);
+            }
             Err(read_error) => return Verdict::Unknown { refusal, read_error },
         };
         match current {
@@ -121,7 +133,9 @@ mod tests {
     enum Fail {
         BadRequest,
         Lost,
+        Unreachable,
         Forbidden,
+        ServerError,
     }
 
     impl Failure for Fail {
@@ -130,6 +144,9 @@ mod tests {
         }
         fn outcome_unknown(&self) -> bool {
             *self == Fail::Lost
+        }
+        fn no_answer(&self) -> bool {
+            matches!(self, Fail::Lost | Fail::Unreachable)
         }
     }
 
@@ -192,8 +209,14 @@ mod tests {
 
     #[test]
     fn nothing_is_known_when_the_read_back_fails_too() {
-        let unknown = script(vec![Err(Fail::Lost)], vec![Err(Fail::Lost)]);
-        assert_eq!(run(&unknown), Verdict::Unknown { refusal: Fail::Lost, read_error: Fail::Lost });
+        let unknown = script(vec![Err(Fail::Lost)], vec![Err(Fail::ServerError)]);
+        assert_eq!(run(&unknown), Verdict::Unknown { refusal: Fail::Lost, read_error: Fail::ServerError });
+    }
+
+    #[test]
+    fn no_answer_at_all_is_twilio_out_of_reach() {
+        let offline = script(vec![Err(Fail::Lost)], vec![Err(Fail::Unreachable)]);
+        assert_eq!(run(&offline), Verdict::Unreachable(Fail::Unreachable));
     }
 
     #[test]

@@ -10,12 +10,19 @@ use crate::store::Kv;
 use crate::store::layout::Reservations;
 use crate::twilio::{EventEffect, ReservationParams, TaskRouterEvent};
 
-/// What an event did: the log's outcome word, and what to check again once racing writes have
-/// landed.
+/// What an event did: the log's outcome word, the reservations it wrote (as written), and what
+/// to check again once racing writes have landed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Applied {
     pub outcome: &'static str,
+    pub written: Vec<Reservation>,
     pub recheck: Recheck,
+}
+
+impl Applied {
+    fn nothing(outcome: &'static str) -> Applied {
+        Applied { outcome, written: Vec::new(), recheck: Recheck::default() }
+    }
 }
 
 pub async fn apply<K: Kv>(
@@ -24,12 +31,13 @@ pub async fn apply<K: Kv>(
     now: Timestamp,
 ) -> Result<Applied, FlowError> {
     match &event.effect {
-        EventEffect::Ignored => Ok(Applied { outcome: "ignored", recheck: Recheck::default() }),
+        EventEffect::Ignored => Ok(Applied::nothing("ignored")),
         EventEffect::Reservation { reservation, status } => reservation_event(store, reservation, *status, now).await,
         EventEffect::Task { task_sid, ending } => {
-            let ended = end_task(store, task_sid, *ending, now).await?;
-            let outcome = if ended > 0 { "ended_task_reservations" } else { "no_open_reservations" };
-            Ok(Applied { outcome, recheck: Recheck { task: Some((task_sid.clone(), *ending)), ..Recheck::default() } })
+            let written = end_task(store, task_sid, *ending, now).await?;
+            let outcome = if written.is_empty() { "no_open_reservations" } else { "ended_task_reservations" };
+            let recheck = Recheck { task: Some((task_sid.clone(), *ending)), ..Recheck::default() };
+            Ok(Applied { outcome, written, recheck })
         }
     }
 }
@@ -45,8 +53,8 @@ pub async fn reservation_event<K: Kv>(
         None => (Reservation::from_event(reservation, status, now), false, "created"),
         Some(mut stored) => match stored.record.record_event(status, now) {
             EventOutcome::Moved => (stored.record, stored.indexed, "moved"),
-            EventOutcome::AlreadyThere => return Ok(Applied { outcome: "unchanged", recheck: Recheck::default() }),
-            EventOutcome::Stale => return Ok(Applied { outcome: "stale", recheck: Recheck::default() }),
+            EventOutcome::AlreadyThere => return Ok(Applied::nothing("unchanged")),
+            EventOutcome::Stale => return Ok(Applied::nothing("stale")),
         },
     };
     store.put(&record, indexed, now).await?;
@@ -54,7 +62,8 @@ pub async fn reservation_event<K: Kv>(
     // A record made from an event joins its task too, so a task event finds it.
     let member =
         if indexed { None } else { join_task(store, store.task(&record.task_sid).await?, &record, now).await? };
-    Ok(Applied { outcome, recheck: Recheck { record: Some(Box::new(record)), claim, member, task: None } })
+    let recheck = Recheck { record: Some(Box::new(record.clone())), claim, member, task: None };
+    Ok(Applied { outcome, written: vec![record], recheck })
 }
 
 #[cfg(test)]

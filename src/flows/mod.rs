@@ -17,7 +17,8 @@ pub mod recheck;
 pub mod record;
 pub mod task;
 
-use crate::models::{ReservationSid, Status, TransitionError};
+use crate::hub::claims::Claim;
+use crate::models::{ReservationSid, Status, Timestamp, TransitionError};
 use crate::store::StoreError;
 use crate::twilio::rest::RestError;
 
@@ -38,6 +39,19 @@ pub enum FlowError {
     /// Twilio's answer was lost and reading the reservation back failed too.
     #[error("{refusal}; reading the reservation back to learn its status failed too: {read_error}")]
     TwilioOutcomeUnknown { refusal: Box<RestError>, read_error: Box<RestError> },
+    /// TaskRouter answered neither the update nor any read-back: it did not get the update.
+    #[error(
+        "TaskRouter could not be reached ({0}). Nothing changed: the reservation was neither accepted nor rejected, and nothing was recorded; try again once TaskRouter can be reached"
+    )]
+    TwilioUnreachable(Box<RestError>),
+    /// Another decision on the reservation is being taken: nothing was sent to TaskRouter.
+    #[error(
+        "another {} of {sid} is being taken since {}: nothing was sent to TaskRouter", claim.decision.status().as_verb(), claim.since
+    )]
+    DecisionInFlight { sid: ReservationSid, claim: Claim },
+    /// The reservation already left `pending`, as the hub was told: nothing was sent to TaskRouter.
+    #[error("{sid} is already {status} (since {at}): nothing was sent to TaskRouter")]
+    AlreadyDecided { sid: ReservationSid, status: Status, at: Timestamp },
     /// Twilio says the reservation already left `pending`; `recorded` says what the worker made
     /// of that.
     #[error("Twilio says {sid} is {status}, no longer pending: {recorded}")]

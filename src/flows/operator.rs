@@ -57,6 +57,7 @@ pub async fn decide_at_twilio<K: Kv, T: ReservationAtTwilio<Error = RestError>>(
         Verdict::Unknown { refusal, read_error } => {
             Err(FlowError::TwilioOutcomeUnknown { refusal: Box::new(refusal), read_error: Box::new(read_error) })
         }
+        Verdict::Unreachable(error) => Err(FlowError::TwilioUnreachable(Box::new(error))),
     }
 }
 

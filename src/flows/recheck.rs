@@ -70,7 +70,7 @@ pub async fn confirm<K: Kv>(store: &Reservations<K>, recheck: &Recheck, now: Tim
                 restored += restore_record(store, written, now).await?;
             }
             if let Some((task, ending)) = &recheck.task {
-                restored += end_task(store, task, *ending, now).await?;
+                restored += end_task(store, task, *ending, now).await?.len();
             }
         }
         if let Some((sid, key)) = &recheck.claim {

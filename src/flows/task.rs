@@ -24,19 +24,20 @@ pub async fn join_task<K: Kv>(
 
 /// Ends the task: remembers how (so that a callback arriving later still learns of it), then
 /// ends its reservations as `ending` says. One read and one write for the task, then two reads
-/// and at most one write per reservation of the task. Returns how many it ended.
+/// and at most one write per reservation of the task. Returns the reservations it ended, as
+/// written.
 pub async fn end_task<K: Kv>(
     store: &Reservations<K>,
     task_sid: &TaskSid,
     ending: TaskEnding,
     now: Timestamp,
-) -> Result<usize, StoreError> {
+) -> Result<Vec<Reservation>, StoreError> {
     let mut task = store.task(task_sid).await?;
     if task.ended != Some(ending) {
         task.ended = Some(ending);
         store.put_task(task_sid, &task, now).await?;
     }
-    let mut ended = 0;
+    let mut ended = Vec::new();
     for sid in &task.reservations {
         let Some(mut stored) = store.get(sid).await? else {
             continue;
@@ -46,7 +47,7 @@ pub async fn end_task<K: Kv>(
         };
         if stored.record.record_event(next, now) == EventOutcome::Moved {
             store.put(&stored.record, stored.indexed, now).await?;
-            ended += 1;
+            ended.push(stored.record);
         }
     }
     Ok(ended)
@@ -67,7 +68,7 @@ pub async fn rejoin_task<K: Kv>(
     task.reservations.push(sid.clone());
     store.put_task(task_sid, &task, now).await?;
     match task.ended {
-        Some(ending) => Ok(1 + end_task(store, task_sid, ending, now).await?),
+        Some(ending) => Ok(1 + end_task(store, task_sid, ending, now).await?.len()),
         None => Ok(1),
     }
 }

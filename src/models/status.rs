@@ -50,6 +50,15 @@ impl Status {
         }
     }
 
+    /// The decision that leads to this status, as a noun for messages (`accept`, `reject`).
+    pub fn as_verb(self) -> &'static str {
+        match self {
+            Status::Accepted => "accept",
+            Status::Rejected => "reject",
+            other => other.as_str(),
+        }
+    }
+
     /// Whether TaskRouter can move a reservation from `self` to `next`. Staying put is not a
     /// move: callers treat `self == next` as already done.
     pub fn can_move_to(self, next: Status) -> bool {

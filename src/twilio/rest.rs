@@ -111,7 +111,7 @@ pub enum RestError {
     #[error("the answer from Twilio was lost ({0})")]
     Lost(String),
     /// A read failed at every attempt without any answer.
-    #[error("could not reach Twilio after {ATTEMPTS} attempts: {0}")]
+    #[error("could not reach Twilio after {ATTEMPTS} attempts {0}")]
     Unreachable(String),
     #[error("Twilio answered something unexpected: {0}")]
     Unexpected(String),

@@ -4,9 +4,10 @@ use futures_util::FutureExt;
 use worker::{Context as WorkerContext, Env, Headers, Request, Response, console_log, event};
 
 use super::context::{Context, now};
+use super::error::ApiError;
 use super::handlers::{
-    activities, assignment_callback, console, events, health, reservations::decide, reservations::list,
-    reservations::show, reservations::update_status,
+    activities, assignment_callback, console, events, health, live, reservations::claim, reservations::decide,
+    reservations::list, reservations::show, reservations::update_status,
 };
 use super::http::Reply;
 use super::log::RequestLog;
@@ -21,6 +22,20 @@ async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Res
     let ctx = Context::new(env);
     let route = routes::resolve(&method, req.path());
     let mut log = RequestLog::new(&method, route.as_ref().map_or(req.path(), |route| route.pattern()));
+
+    // A console's WebSocket is answered by the hub, with the socket itself.
+    let route = match route {
+        Ok(Route::Live) => match live::handle(&req, &ctx, &mut log).boxed_local().await {
+            Ok(response) => {
+                log.status = response.status_code();
+                log.duration_ms = started.age_ms(now());
+                console_log!("{}", log.line());
+                return Ok(response);
+            }
+            Err(error) => Err(error),
+        },
+        other => other,
+    };
 
     // Each handler's future is boxed as a trait object (`boxed_local`), so that its code stays a
     // function of its own. Awaited inline, every route's state machine became one function of
@@ -39,6 +54,9 @@ async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Res
             decide::handle(&req, &sid, decision, &ctx, &worker_ctx, &mut log).boxed_local().await
         }
         Ok(Route::Activities) => activities::handle(&req, &ctx, &mut log).boxed_local().await,
+        Ok(Route::Claim(sid)) => claim::claim(&req, &sid, &ctx, &mut log).boxed_local().await,
+        Ok(Route::Release(sid)) => claim::release(&req, &sid, &ctx, &mut log).boxed_local().await,
+        Ok(Route::Live) => Err(ApiError::UpgradeRequired),
         Ok(Route::Health) => Ok(health::handle(&ctx, &mut log)),
         Ok(Route::Console(asset)) => Ok(console::handle(asset)),
         Err(error) => Err(error),

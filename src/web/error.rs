@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use crate::config::ConfigError;
 use crate::flows::FlowError;
-use crate::models::{ReservationSid, SidError, Status, TransitionError, UnknownStatus};
+use crate::hub::claims::Claim;
+use crate::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
 use crate::store::StoreError;
 use crate::store::listing::ListQueryError;
 use crate::twilio::rest::RestError;
@@ -71,6 +72,18 @@ pub enum ApiError {
     TwilioOutcomeUnknown { refusal: Box<RestError>, read_error: Box<RestError> },
     #[error("Twilio says {sid} is {status}, no longer pending: {recorded}")]
     NoLongerPending { sid: ReservationSid, status: Status, recorded: String },
+    #[error("{0}")]
+    TwilioUnreachable(Box<FlowError>),
+    #[error("{0}")]
+    DecisionInFlight(Box<FlowError>),
+    #[error("{0}")]
+    AlreadyDecided(Box<FlowError>),
+    #[error("the live hub is not available ({0}): check the HUB Durable Object binding in wrangler.toml")]
+    HubUnavailable(String),
+    #[error(
+        "open a WebSocket here (Upgrade: websocket), with the operator token as the 'bearer.<base64url>' subprotocol"
+    )]
+    UpgradeRequired,
 }
 
 impl From<RestError> for ApiError {
@@ -97,6 +110,9 @@ impl From<FlowError> for ApiError {
                 ApiError::TwilioOutcomeUnknown { refusal, read_error }
             }
             FlowError::NoLongerPending { sid, status, recorded } => ApiError::NoLongerPending { sid, status, recorded },
+            error @ FlowError::TwilioUnreachable(_) => ApiError::TwilioUnreachable(Box::new(error)),
+            error @ FlowError::DecisionInFlight { .. } => ApiError::DecisionInFlight(Box::new(error)),
+            error @ FlowError::AlreadyDecided { .. } => ApiError::AlreadyDecided(Box::new(error)),
         }
     }
 }
@@ -119,11 +135,16 @@ impl ApiError {
             | ApiError::UnknownSigningKey(_) => 403,
             ApiError::NotFound { .. } | ApiError::ReservationNotFound(_) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::Transition(_) | ApiError::NoLongerPending { .. } => 409,
+            ApiError::Transition(_)
+            | ApiError::NoLongerPending { .. }
+            | ApiError::DecisionInFlight(_)
+            | ApiError::AlreadyDecided(_) => 409,
+            ApiError::UpgradeRequired => 426,
+            ApiError::HubUnavailable(_) => 503,
             ApiError::BodyTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::MissingSecret(_) | ApiError::Config(_) | ApiError::Store(_) => 503,
-            ApiError::Twilio(_) => 502,
+            ApiError::Twilio(_) | ApiError::TwilioUnreachable(_) => 502,
             ApiError::TwilioOutcomeUnknown { .. } => 504,
         }
     }
@@ -159,6 +180,11 @@ impl ApiError {
             },
             ApiError::TwilioOutcomeUnknown { .. } => "twilio_outcome_unknown",
             ApiError::NoLongerPending { .. } => "no_longer_pending",
+            ApiError::TwilioUnreachable(_) => "twilio_unreachable",
+            ApiError::DecisionInFlight(_) => "decision_in_flight",
+            ApiError::AlreadyDecided(_) => "already_decided",
+            ApiError::HubUnavailable(_) => "hub_unavailable",
+            ApiError::UpgradeRequired => "upgrade_required",
         }
     }
 
@@ -183,7 +209,19 @@ impl ApiError {
             ApiError::NoLongerPending { status, .. } => (None, Some(*status)),
             _ => (None, None),
         };
-        let error = ErrorDetail { code: self.code(), message: self.to_string(), twilio, twilio_status };
+        let (in_flight, settled) = match self {
+            ApiError::DecisionInFlight(error) => match &**error {
+                FlowError::DecisionInFlight { claim, .. } => (Some(*claim), None),
+                _ => (None, None),
+            },
+            ApiError::AlreadyDecided(error) => match &**error {
+                FlowError::AlreadyDecided { status, at, .. } => (None, Some(Settled { status: *status, at: *at })),
+                _ => (None, None),
+            },
+            _ => (None, None),
+        };
+        let error =
+            ErrorDetail { code: self.code(), message: self.to_string(), twilio, twilio_status, in_flight, settled };
         serde_json::to_string(&ErrorBody { error }).unwrap_or_default()
     }
 }
@@ -202,6 +240,18 @@ struct ErrorDetail<'a> {
     twilio: Option<TwilioSaid<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     twilio_status: Option<Status>,
+    /// The decision being taken, for `decision_in_flight`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_flight: Option<Claim>,
+    /// The reservation's status, for `already_decided`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    settled: Option<Settled>,
+}
+
+#[derive(Serialize)]
+struct Settled {
+    status: Status,
+    at: Timestamp,
 }
 
 #[derive(Serialize)]

@@ -1,6 +1,7 @@
 //! HTTP rules the worker applies before any handler logic: media types, the body limit, the
 //! operator's bearer token, and the reply every handler produces.
 
+use base64::Engine;
 use serde::Serialize;
 
 use super::error::ApiError;
@@ -143,6 +144,30 @@ pub fn require_bearer(header: Option<&str>, token: Option<&Secret>) -> Result<()
     let presented =
         header.and_then(|value| value.trim().strip_prefix("Bearer ")).map(str::trim).ok_or(ApiError::Unauthorized)?;
     if token.matches(presented) { Ok(()) } else { Err(ApiError::Unauthorized) }
+}
+
+/// The subprotocol that carries the operator token to `GET /live`: `bearer.` followed by the token
+/// in unpadded base64url, which a browser may send in `Sec-WebSocket-Protocol` (it cannot send an
+/// `Authorization` header with a WebSocket, and a token in the URL would reach logs).
+pub const BEARER_PROTOCOL: &str = "bearer.";
+
+/// `GET /live`'s gate: the operator token from the `bearer.` subprotocol, or from `Authorization`.
+pub fn require_console_token(
+    protocols: Option<&str>,
+    authorization: Option<&str>,
+    token: Option<&Secret>,
+) -> Result<(), ApiError> {
+    let offered = protocols.into_iter().flat_map(|header| header.split(',')).map(str::trim);
+    let Some(encoded) = offered.filter_map(|protocol| protocol.strip_prefix(BEARER_PROTOCOL)).next() else {
+        return require_bearer(authorization, token);
+    };
+    let token = token.ok_or(ApiError::MissingSecret("RESERVATIONS_API_TOKEN"))?;
+    let presented = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or(ApiError::Unauthorized)?;
+    if token.matches(presented.trim()) { Ok(()) } else { Err(ApiError::Unauthorized) }
 }
 
 /// The `Content-Security-Policy` of every answer that is not the console: nothing may load,
@@ -331,6 +356,26 @@ mod tests {
         assert_eq!(require_bearer(Some("Basic s3cret"), Some(&token)), Err(ApiError::Unauthorized));
         assert_eq!(require_bearer(None, Some(&token)), Err(ApiError::Unauthorized));
         assert_eq!(require_bearer(Some("Bearer s3cret"), None), Err(ApiError::MissingSecret("RESERVATIONS_API_TOKEN")));
+    }
+
+    #[test]
+    fn the_live_route_takes_the_token_as_a_subprotocol_or_a_bearer() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let token = Secret::new("s3cret+/=");
+        let offered = |value: &str| format!("taskrouter-edge.v1, bearer.{}", URL_SAFE_NO_PAD.encode(value));
+        assert!(require_console_token(Some(&offered("s3cret+/=")), None, Some(&token)).is_ok());
+        assert_eq!(require_console_token(Some(&offered("s3cret")), None, Some(&token)), Err(ApiError::Unauthorized));
+        assert!(require_console_token(Some(&offered("s3cret+/=")), Some("Bearer s3cret+/="), Some(&token)).is_ok());
+        assert_eq!(
+            require_console_token(Some("taskrouter-edge.v1, bearer.%%%"), None, Some(&token)),
+            Err(ApiError::Unauthorized)
+        );
+        assert!(require_console_token(Some("taskrouter-edge.v1"), Some("Bearer s3cret+/="), Some(&token)).is_ok());
+        assert_eq!(require_console_token(Some("taskrouter-edge.v1"), None, Some(&token)), Err(ApiError::Unauthorized));
+        assert_eq!(
+            require_console_token(Some(&offered("x")), None, None),
+            Err(ApiError::MissingSecret("RESERVATIONS_API_TOKEN"))
+        );
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub struct RequestLog {
     /// `TWILIO_AUTH_TOKEN`) and the algorithm, whether it matched or not. Never a secret.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_with: Option<SignedWith>,
+    /// For a decision: what the hub said of its claim (`claimed`, or `absent`/`unavailable` when
+    /// the decision went through without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hub: Option<&'static str>,
     /// The assignment instruction answered, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instruction: Option<String>,
@@ -43,6 +47,7 @@ impl RequestLog {
             reservation_sid: None,
             outcome: "unanswered",
             signed_with: None,
+            hub: None,
             instruction: None,
             kv: None,
             duration_ms: 0,

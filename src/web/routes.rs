@@ -1,6 +1,7 @@
 //! Which handler a method and path reach: pure, so the whole table is tested on the host.
 
 use super::error::ApiError;
+pub use crate::hub::claims::Decision;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -12,22 +13,24 @@ pub enum Route {
     UpdateStatus(String),
     /// Accept or reject at Twilio, from the edge.
     Decide(String, Decision),
+    /// Claim the one decision on a reservation (the CLI, before it calls Twilio itself).
+    Claim(String),
+    /// Give that claim back (Twilio refused, and nothing changed).
+    Release(String),
     Activities,
+    /// A console's WebSocket, handed to the hub.
+    Live,
     Health,
     /// The operator console's page and its script, style and icon.
     Console(Asset),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Accept,
-    Reject,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Asset {
     Page,
     Script,
+    /// The day at a glance's script.
+    DayScript,
     Style,
     Icon,
 }
@@ -44,10 +47,14 @@ impl Route {
             Route::UpdateStatus(_) => "/reservations/{sid}/status",
             Route::Decide(_, Decision::Accept) => "/reservations/{sid}/accept",
             Route::Decide(_, Decision::Reject) => "/reservations/{sid}/reject",
+            Route::Claim(_) => "/reservations/{sid}/claim",
+            Route::Release(_) => "/reservations/{sid}/release",
             Route::Activities => "/activities",
+            Route::Live => "/live",
             Route::Health => "/health",
             Route::Console(Asset::Page) => "/",
             Route::Console(Asset::Script) => "/console.js",
+            Route::Console(Asset::DayScript) => "/day.js",
             Route::Console(Asset::Style) => "/console.css",
             Route::Console(Asset::Icon) => "/console.svg",
         }
@@ -74,9 +81,13 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
         ["reservations", sid, "reject"] if !sid.is_empty() => {
             ("POST", Route::Decide((*sid).to_owned(), Decision::Reject))
         }
+        ["reservations", sid, "claim"] if !sid.is_empty() => ("POST", Route::Claim((*sid).to_owned())),
+        ["reservations", sid, "release"] if !sid.is_empty() => ("POST", Route::Release((*sid).to_owned())),
         ["activities"] => ("GET", Route::Activities),
+        ["live"] => ("GET", Route::Live),
         [""] => ("GET", Route::Console(Asset::Page)),
         ["console.js"] => ("GET", Route::Console(Asset::Script)),
+        ["day.js"] => ("GET", Route::Console(Asset::DayScript)),
         ["console.css"] => ("GET", Route::Console(Asset::Style)),
         ["console.svg"] => ("GET", Route::Console(Asset::Icon)),
         _ => return Err(ApiError::NotFound { path: path.to_owned() }),
@@ -98,9 +109,13 @@ mod tests {
         assert_eq!(resolve("POST", "/reservations/WR1/status"), Ok(Route::UpdateStatus("WR1".into())));
         assert_eq!(resolve("POST", "/reservations/WR1/accept"), Ok(Route::Decide("WR1".into(), Decision::Accept)));
         assert_eq!(resolve("POST", "/reservations/WR1/reject"), Ok(Route::Decide("WR1".into(), Decision::Reject)));
+        assert_eq!(resolve("POST", "/reservations/WR1/claim"), Ok(Route::Claim("WR1".into())));
+        assert_eq!(resolve("POST", "/reservations/WR1/release"), Ok(Route::Release("WR1".into())));
         assert_eq!(resolve("GET", "/activities"), Ok(Route::Activities));
+        assert_eq!(resolve("GET", "/live"), Ok(Route::Live));
         assert_eq!(resolve("GET", "/"), Ok(Route::Console(Asset::Page)));
         assert_eq!(resolve("GET", "/console.js"), Ok(Route::Console(Asset::Script)));
+        assert_eq!(resolve("GET", "/day.js"), Ok(Route::Console(Asset::DayScript)));
         assert_eq!(resolve("GET", "/console.css"), Ok(Route::Console(Asset::Style)));
     }
 

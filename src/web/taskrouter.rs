@@ -73,6 +73,7 @@ impl TaskRouter {
     /// may have been applied) and `Unreachable` for a read.
     async fn send(&self, method: Method, path: &str, form: Option<&str>) -> Result<Vec<u8>, RestError> {
         let repeat = if form.is_some() { Repeat::IfUnsent } else { Repeat::Freely };
+        let at = |reason: String| format!("at {}{path}: {reason}", self.base_url);
         let mut attempt = 1;
         loop {
             let retry_after = match self.attempt(method.clone(), path, form).await {
@@ -80,9 +81,9 @@ impl TaskRouter {
                 Ok(answer) if is_retried(answer.status, repeat) && attempt < ATTEMPTS => answer.retry_after,
                 Ok(answer) => return Err(refused(answer.status, &answer.body, repeat)),
                 // The runtime's fetch does not tell a refused connection from a dropped one.
-                Err(reason) if repeat == Repeat::IfUnsent => return Err(RestError::Lost(reason)),
+                Err(reason) if repeat == Repeat::IfUnsent => return Err(RestError::Lost(at(reason))),
                 Err(_) if attempt < ATTEMPTS => None,
-                Err(reason) => return Err(RestError::Unreachable(reason)),
+                Err(reason) => return Err(RestError::Unreachable(at(reason))),
             };
             Delay::from(Duration::from_millis(retry_delay_ms(attempt, retry_after.as_deref()))).await;
             attempt += 1;

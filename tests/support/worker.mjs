@@ -19,6 +19,8 @@ const BUILT_WORKER = {
   modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
   compatibilityDate: '2026-04-01',
 };
+/** The live hub, as wrangler.toml declares it: a SQLite-backed Durable Object of the worker's own. */
+export const HUB = { HUB: { className: 'Hub', useSQLite: true } };
 
 export const AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
 /** Two SharedKeys a Webhook Rule may sign with, as during a rotation: id → secret. */
@@ -120,6 +122,7 @@ function start() {
       name,
       ...BUILT_WORKER,
       kvNamespaces: { RESERVATIONS: `kv-${name}` },
+      durableObjects: HUB,
       bindings,
     })),
   });
@@ -186,25 +189,49 @@ async function dispose() {
 
 /**
  * A worker of its own, on its own port, with `bindings` (for tests that need a variable only
- * known at run time, such as a mock's URL) and any other Miniflare `options` (such as an
- * `inspectorPort`). Stopped with the file. `fetch` reaches it in-process (as
- * `http://localhost/…`, the URL tests sign), `url` over HTTP (for a browser).
+ * known at run time, such as a mock's URL) and any other Miniflare `options` (such as
+ * persistence, or `workers` beside it). Stopped with the file. `fetch` reaches it in-process (as
+ * `http://localhost/…`, the URL tests sign), `url` over HTTP (for a browser); `output` holds
+ * every line it printed; `restart()` restarts its runtime (closing every socket, keeping what
+ * persists).
  */
-export async function ownWorker(bindings, options = {}) {
-  const mf = new Miniflare({
+export async function ownWorker(bindings, { worker: extra = {}, workers = [], ...options } = {}) {
+  const output = [];
+  const capture = (stream) => {
+    let pending = '';
+    stream.on('data', (chunk) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop();
+      output.push(...lines.filter((line) => line.trim() !== ''));
+    });
+  };
+  const settings = {
     ...options,
     host: '127.0.0.1',
     port: 0,
     cf: false,
-    ...BUILT_WORKER,
-    kvNamespaces: ['RESERVATIONS'],
-    bindings,
     handleRuntimeStdio: (stdout, stderr) => {
-      stdout.resume();
-      stderr.resume();
+      capture(stdout);
+      capture(stderr);
     },
-  });
-  onStop(() => mf.dispose());
+    workers: [
+      { name: 'edge', ...BUILT_WORKER, kvNamespaces: ['RESERVATIONS'], durableObjects: HUB, bindings, ...extra },
+      ...workers,
+    ],
+  };
+  const mf = new Miniflare(settings);
+  let disposed;
+  const dispose = () => (disposed ??= mf.dispose());
+  onStop(dispose);
   const url = (await mf.ready).toString().replace(/\/$/, '');
-  return { url, fetch: (target, init) => mf.dispatchFetch(target, init) };
+  const port = new URL(url).port;
+  return {
+    url,
+    output,
+    fetch: (target, init) => mf.dispatchFetch(target, init),
+    restart: async () => {
+      await mf.setOptions({ ...settings, port: Number(port) });
+    },
+    dispose,
+  };
 }

@@ -13,7 +13,7 @@ use crate::exit;
 use crate::output;
 use crate::settings::Settings;
 use crate::twilio::{At, TaskRouter, TwilioError};
-use crate::worker::{Worker, WorkerError};
+use crate::worker::{Claimed, Worker, WorkerError};
 
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
@@ -99,8 +99,23 @@ fn failed(target: &Target, error: &TwilioError) -> Outcome {
 /// [`taskrouter_edge::flows::decide`]) and records the outcome in the worker.
 pub async fn decide_one(twilio: &TaskRouter, worker: &Worker, decision: &Decision, target: Target) -> Outcome {
     let wanted = decision.status();
+    let verb = wanted.as_verb();
+    // One decision per reservation, as at the edge: the worker's hub is asked first.
+    let claimed = match worker.claim(&target.reservation, verb).await {
+        Ok(claimed) => Some(claimed),
+        Err(WorkerError::Refused { status: StatusCode::CONFLICT, code, message, settled }) => {
+            return not_claimed(target, wanted, &code, &message, settled);
+        }
+        // The worker cannot be asked: Twilio still is (recording will say what went wrong).
+        Err(_) => None,
+    };
     let at = At { twilio, workspace: &target.workspace, task: &target.task, reservation: &target.reservation };
-    match decide(&at, wanted, decision.activity()).await {
+    let verdict = decide(&at, wanted, decision.activity()).await;
+    let changed = matches!(verdict, TwilioVerdict::Applied(_) | TwilioVerdict::NoLongerPending(_));
+    if !changed && claimed == Some(Claimed::Held) {
+        let _ = worker.release(&target.reservation, verb).await;
+    }
+    match verdict {
         TwilioVerdict::Applied(how) => {
             let how = match how.describe() {
                 "" => String::new(),
@@ -112,6 +127,33 @@ pub async fn decide_one(twilio: &TaskRouter, worker: &Worker, decision: &Decisio
         TwilioVerdict::NoLongerPending(status) => no_longer_pending(worker, target, status).await,
         TwilioVerdict::Refused(error) => failed(&target, &error),
         TwilioVerdict::Unknown { refusal, read_error } => unknown(&target, &refusal, &read_error),
+        TwilioVerdict::Unreachable(error) => Outcome {
+            reservation_sid: target.reservation,
+            result: Verdict::Unreachable,
+            twilio_status: None,
+            message: format!("TaskRouter could not be reached ({error}); nothing changed"),
+        },
+    }
+}
+
+/// The worker's hub refused the claim: another decision is in flight, or the reservation already
+/// settled. Twilio was not asked.
+fn not_claimed(target: Target, wanted: Status, code: &str, message: &str, settled: Option<Status>) -> Outcome {
+    let message = output::printable(message);
+    match (code, settled) {
+        ("already_decided", Some(status)) if status == wanted => Outcome {
+            reservation_sid: target.reservation,
+            result: Verdict::Done,
+            twilio_status: Some(status),
+            message: format!("already {status}, as the worker knows; Twilio was not asked again"),
+        },
+        ("already_decided", Some(status)) => Outcome {
+            reservation_sid: target.reservation,
+            result: Verdict::NoLongerPending,
+            twilio_status: Some(status),
+            message: format!("no longer pending: {message}"),
+        },
+        _ => Outcome { reservation_sid: target.reservation, result: Verdict::Failed, twilio_status: None, message },
     }
 }
 

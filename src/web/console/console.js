@@ -1,16 +1,21 @@
-// The operator console: pending reservations, live, accepted or rejected at the edge.
-// Everything shown comes from the operator API with the bearer token, and is written with
-// textContent only: task attributes come from whoever created the task, and are hostile.
+// The operator console: pending reservations pushed live from the worker's hub over a WebSocket,
+// accepted or rejected at the edge, and the day at a glance (day.js). It polls the operator API
+// only when a WebSocket cannot be opened at all. Everything shown is written with textContent:
+// task attributes come from whoever created the task, and are hostile.
 'use strict';
 
 const TOKEN_KEY = 'taskrouter-edge:operator-token';
-// Each poll is one KV list (see the README's free-plan arithmetic), so a hidden tab does not poll.
-const POLL_MS = 1000;
+const ANNOUNCE_KEY = 'taskrouter-edge:announce';
+const PROTOCOL = 'taskrouter-edge.v1';
+const POLL_MS = 2000;
 const ENDED_KEPT_MS = 30_000;
+const MAX_BACKOFF_MS = 30_000;
+const SHOWN_ATTRIBUTES = 3;
 
 const $ = (id) => document.getElementById(id);
-const rows = new Map(); // sid → { node, deadline, state: 'pending' | 'busy' | 'done' | 'ended' }
-let timer = null;
+const rows = new Map(); // sid → { card, node, state: 'pending' | 'busy' | 'done' | 'ended', missed }
+const connection = { socket: null, attempt: 0, timer: null, polling: false, everLive: false, skewMs: 0 };
+let audio = null;
 
 class HttpError extends Error {
   constructor(status, body) {
@@ -20,9 +25,7 @@ class HttpError extends Error {
   }
 }
 
-function token() {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
+const token = () => sessionStorage.getItem(TOKEN_KEY);
 
 async function api(path, options = {}) {
   let response;
@@ -42,42 +45,110 @@ async function api(path, options = {}) {
 }
 
 function say(id, text) {
-  const node = $(id);
-  node.textContent = text ?? '';
-  node.hidden = !text;
+  $(id).textContent = text ?? '';
+  $(id).hidden = !text;
 }
 
-function signIn(message) {
-  sessionStorage.removeItem(TOKEN_KEY);
-  clearTimeout(timer);
-  $('board').hidden = true;
-  $('sign-out').hidden = true;
-  $('sign-in').hidden = false;
-  say('problem', message);
-  $('connection').textContent = 'Not signed in';
-  $('token').focus();
+function status(text, kind) {
+  $('connection').textContent = text;
+  $('connection').className = kind ?? '';
 }
 
-function countdownText(ms) {
-  if (ms <= 0) return 'expired';
-  const seconds = Math.ceil(ms / 1000);
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')} left`;
+/** The token as a WebSocket subprotocol: `bearer.` and the token in unpadded base64url. */
+function bearerProtocol() {
+  const bytes = new TextEncoder().encode(token());
+  const base64 = btoa(String.fromCharCode(...bytes));
+  return `bearer.${base64.replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')}`;
+}
+
+// ---- what a row shows ----
+
+const describe = (card) => card.summary.agent || (card.summary.worker_sid ? `worker ${card.summary.worker_sid}` : 'no worker');
+const deadline = (card) => card.expiresAt ?? Date.parse(card.summary.received_at) + card.timeout_seconds * 1000 - connection.skewMs;
+
+function clock(seconds) {
+  const whole = Math.max(0, Math.ceil(seconds));
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`;
+}
+
+/** The attributes that tell pending rows apart: keys whose values differ between them. */
+function telling() {
+  const pending = [...rows.values()].filter((row) => row.state === 'pending' || row.state === 'busy');
+  const values = new Map();
+  for (const row of pending) {
+    for (const [key, value] of row.card.attributes ?? []) {
+      if (!values.has(key)) values.set(key, new Set());
+      values.get(key).add(value);
+    }
+  }
+  return new Set([...values].filter(([key, seen]) => seen.size > 1 || pending.some((row) => !row.card.attributes?.some(([k]) => k === key))).map(([key]) => key));
+}
+
+function attributesLine(card, keys) {
+  const attributes = card.attributes ?? [];
+  if (attributes.length === 0) return card.summary.task || '(no task attributes)';
+  const first = [...attributes.filter(([key]) => keys.has(key)), ...attributes.filter(([key]) => !keys.has(key))];
+  return first.slice(0, SHOWN_ATTRIBUTES).map(([key, value]) => `${key}: ${value}`).join(' · ');
+}
+
+function fill(row, keys) {
+  const { card, node } = row;
+  node.querySelector('.agent').textContent = describe(card);
+  node.querySelector('.task').textContent = attributesLine(card, keys);
+  meta(row);
+  const badge = node.querySelector('.badge');
+  badge.hidden = !row.missed;
+  badge.textContent = row.missed ? 'arrived while reconnecting' : '';
+}
+
+/** The row's queue, priority, the task's age now, and its SID. */
+function meta(row) {
+  const summary = row.card.summary;
+  const age = (summary.task_age_seconds ?? 0) + (Date.now() + connection.skewMs - Date.parse(summary.received_at)) / 1000;
+  const parts = [
+    summary.queue && `queue ${summary.queue}`,
+    summary.priority !== undefined && `priority ${summary.priority}`,
+    `age ${clock(age)}`,
+    summary.reservation_sid,
+  ];
+  row.node.querySelector('.meta').textContent = parts.filter(Boolean).join(' · ');
+}
+
+function refreshRows() {
+  const keys = telling();
+  for (const row of rows.values()) fill(row, keys);
+  const waiting = [...rows.values()].filter((row) => row.state === 'pending' || row.state === 'busy').length;
+  $('waiting').textContent = `${waiting} waiting`;
+  document.title = waiting ? `(${waiting}) Reservations · taskrouter-edge` : 'Reservations · taskrouter-edge';
+  $('empty').hidden = waiting > 0;
 }
 
 function tick() {
-  const now = performance.now();
+  const now = Date.now();
   for (const row of rows.values()) {
     if (row.state !== 'pending' && row.state !== 'busy') continue;
-    const left = row.deadline - now;
-    const node = row.node.querySelector('.countdown');
-    node.textContent = countdownText(left);
-    node.classList.toggle('soon', left < 15_000);
+    const left = deadline(row.card) - now;
+    const countdown = row.node.querySelector('.countdown');
+    countdown.textContent = left > 0 ? `${clock(left / 1000)} left` : 'expired';
+    countdown.classList.toggle('soon', left < 15_000);
+    meta(row);
     if (left <= 0) end(row, 'Expired: TaskRouter has timed it out.');
   }
 }
 
+function enable(row, enabled) {
+  for (const button of row.node.querySelectorAll('button')) button.disabled = !enabled;
+}
+
+function outcome(row, text, kind = '') {
+  const node = row.node.querySelector('.outcome');
+  node.textContent = text;
+  node.className = `outcome ${kind}`;
+}
+
 function end(row, message, kind = '') {
-  row.state = row.state === 'done' ? 'done' : 'ended';
+  if (row.state === 'ended' || row.state === 'done') return outcome(row, message, kind);
+  row.state = 'ended';
   row.node.classList.add('done');
   enable(row, false);
   row.node.querySelector('.activity').hidden = true;
@@ -85,24 +156,187 @@ function end(row, message, kind = '') {
   outcome(row, message, kind);
   setTimeout(() => {
     row.node.remove();
-    rows.delete(row.sid);
-    showEmpty();
+    rows.delete(row.card.summary.reservation_sid);
+    refreshRows();
   }, ENDED_KEPT_MS);
+  refreshRows();
 }
 
-function showEmpty() {
-  $('empty').hidden = [...rows.values()].some((row) => row.state !== 'ended');
+function newRow(card) {
+  const node = $('row').content.firstElementChild.cloneNode(true);
+  const row = { card, node, state: 'pending', missed: false };
+  node.dataset.sid = card.summary.reservation_sid;
+  node.querySelector('.accept').addEventListener('click', () => decide(row, 'accept'));
+  node.querySelector('.reject').addEventListener('click', () => decide(row, 'reject'));
+  rows.set(card.summary.reservation_sid, row);
+  // Newest first: a row goes before the first one that arrived earlier.
+  const later = [...$('reservations').children].find((other) => Date.parse(rows.get(other.dataset.sid)?.card.summary.received_at) < Date.parse(card.summary.received_at));
+  $('reservations').insertBefore(node, later ?? null);
+  return row;
 }
 
-function enable(row, enabled) {
-  for (const button of row.node.querySelectorAll('button')) button.disabled = !enabled;
+/** Applies one reservation as the hub (or a listing) reports it; whether it was new and pending. */
+function apply(card) {
+  const sid = card.summary.reservation_sid;
+  const row = rows.get(sid);
+  if (card.summary.status === 'pending') {
+    if (row) {
+      row.card = card;
+      return false;
+    }
+    if (deadline(card) <= Date.now()) return false;
+    newRow(card);
+    return true;
+  }
+  // A row this page decided, or already ended, keeps what it says.
+  if (row && (row.state === 'pending' || row.state === 'busy')) end(row, `${card.summary.status[0].toUpperCase()}${card.summary.status.slice(1)}.`, card.summary.status === 'accepted' ? 'ok' : '');
+  Day.add(card, describe);
+  return false;
 }
 
-function outcome(row, text, kind) {
-  const node = row.node.querySelector('.outcome');
-  node.textContent = text;
-  node.className = `outcome ${kind}`;
+function announce(card) {
+  if (!$('announce').checked) return;
+  $('announcer').textContent = `New reservation for ${describe(card)}${card.summary.queue ? `, queue ${card.summary.queue}` : ''}.`;
+  document.body.dataset.announced = String(Number(document.body.dataset.announced ?? 0) + 1);
+  try {
+    audio ??= new AudioContext();
+    const tone = audio.createOscillator();
+    const volume = audio.createGain();
+    volume.gain.value = 0.08;
+    tone.frequency.value = 880;
+    tone.connect(volume).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.15);
+  } catch {
+    // No sound here: the live region still says it.
+  }
 }
+
+// ---- live: the hub's WebSocket ----
+
+function onSnapshot(message) {
+  const reconnected = connection.everLive;
+  const pending = new Set(message.pending.map((card) => card.summary.reservation_sid));
+  const arrived = message.pending.filter((card) => apply(card));
+  const settled = [];
+  for (const row of rows.values()) {
+    if ((row.state === 'pending' || row.state === 'busy') && !pending.has(row.card.summary.reservation_sid)) {
+      const now = message.recent.find((card) => card.summary.reservation_sid === row.card.summary.reservation_sid);
+      settled.push(now?.summary.status ?? 'gone');
+      end(row, now ? `${now.summary.status[0].toUpperCase()}${now.summary.status.slice(1)} while reconnecting.` : 'No longer pending: it was answered, canceled or timed out.');
+    }
+  }
+  Day.settled(message.recent, describe);
+  Day.show(message.day);
+  if (reconnected) {
+    for (const card of arrived) rows.get(card.summary.reservation_sid).missed = true;
+    const parts = [];
+    if (arrived.length) parts.push(`${arrived.length} arrived`);
+    const byStatus = settled.reduce((all, status) => ({ ...all, [status]: (all[status] ?? 0) + 1 }), {});
+    for (const [state, count] of Object.entries(byStatus)) parts.push(`${count} ${state === 'gone' ? 'no longer pending' : state}`);
+    say('missed', parts.length ? `While reconnecting: ${parts.join(', ')}.` : 'Reconnected: nothing was missed.');
+  }
+  connection.everLive = true;
+  refreshRows();
+  tick();
+}
+
+function onMessage(message) {
+  connection.skewMs = Date.parse(message.now) - Date.now();
+  if (message.type === 'snapshot') return onSnapshot(message);
+  if (message.type !== 'change') return;
+  if (apply(message.card)) announce(message.card);
+  Day.show(message.day);
+  refreshRows();
+  tick();
+}
+
+function liveUrl() {
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/live`;
+}
+
+function connect() {
+  clearTimeout(connection.timer);
+  if (!token()) return;
+  let socket;
+  try {
+    socket = new WebSocket(liveUrl(), [PROTOCOL, bearerProtocol()]);
+  } catch (error) {
+    return startPolling(`this browser cannot open a WebSocket (${error.message})`);
+  }
+  connection.socket = socket;
+  let opened = false;
+  status(connection.everLive ? 'Reconnecting…' : 'Connecting…', 'reconnecting');
+  socket.addEventListener('open', () => {
+    opened = true;
+    connection.attempt = 0;
+    say('problem', '');
+    status('Live', 'live');
+  });
+  socket.addEventListener('message', (event) => onMessage(JSON.parse(event.data)));
+  socket.addEventListener('close', () => {
+    if (connection.socket !== socket) return;
+    connection.socket = null;
+    if (opened) return reconnectLater();
+    whyNotOpened();
+  });
+}
+
+/** The socket never opened: ask the worker why, with the same token, over plain HTTP. */
+async function whyNotOpened() {
+  try {
+    await api('/live');
+    reconnectLater();
+  } catch (error) {
+    if (error.status === 401) return signIn('The worker refused this operator token (401). Check RESERVATIONS_API_TOKEN and enter it again.');
+    if (error.status === 426) return reconnectLater();
+    if (error.status === 0) {
+      say('problem', `${error.message}.`);
+      return reconnectLater();
+    }
+    startPolling(error.message);
+  }
+}
+
+function reconnectLater() {
+  const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** connection.attempt) * (0.75 + Math.random() / 2);
+  connection.attempt += 1;
+  status(`Reconnecting in ${Math.ceil(delay / 1000)} s…`, 'reconnecting');
+  connection.timer = setTimeout(connect, delay);
+}
+
+// ---- the fallback: polling the operator API ----
+
+function startPolling(reason) {
+  connection.polling = true;
+  say('problem', `Live updates are off (${reason}): checking every ${POLL_MS / 1000} s instead.`);
+  poll();
+}
+
+async function poll() {
+  clearTimeout(connection.timer);
+  try {
+    const page = await api('/reservations?status=pending&limit=100');
+    const now = Date.now();
+    const listed = new Set();
+    for (const summary of page.reservations) {
+      listed.add(summary.reservation_sid);
+      apply({ summary, attributes: [], expiresAt: now + (summary.expires_in_ms ?? 0) });
+    }
+    for (const row of rows.values()) {
+      if (row.state === 'pending' && !listed.has(row.card.summary.reservation_sid)) end(row, 'No longer pending: it was answered, canceled or timed out.');
+    }
+    status(`Checked at ${new Date().toLocaleTimeString()}`, 'polling');
+    refreshRows();
+    tick();
+  } catch (error) {
+    if (error.status === 401) return signIn('The worker refused this operator token (401). Check RESERVATIONS_API_TOKEN and enter it again.');
+    status('Connection problem', 'reconnecting');
+  }
+  connection.timer = document.hidden ? null : setTimeout(poll, POLL_MS);
+}
+
+// ---- decisions ----
 
 async function decide(row, decision) {
   const body = {};
@@ -114,20 +348,26 @@ async function decide(row, decision) {
   }
   row.state = 'busy';
   enable(row, false);
-  outcome(row, 'Asking Twilio…', '');
+  outcome(row, 'Asking Twilio…');
   try {
-    const answer = await api(`/reservations/${encodeURIComponent(row.sid)}/${decision}`, { method: 'POST', body: JSON.stringify(body) });
-    row.state = 'done';
+    const answer = await api(`/reservations/${encodeURIComponent(row.card.summary.reservation_sid)}/${decision}`, { method: 'POST', body: JSON.stringify(body) });
     end(row, answer.message, answer.recorded ? 'ok' : 'bad');
+    row.state = 'done';
   } catch (error) {
     if (error.status === 401) return signIn('The worker refused the operator token (401). Enter it again.');
-    if (error.body?.error?.code === 'no_longer_pending') {
+    const code = error.body?.error?.code;
+    if (code === 'no_longer_pending') {
+      end(row, `No longer pending: Twilio says it is ${error.body.error.twilio_status}. ${error.message}`, 'bad');
       row.state = 'done';
-      return end(row, `No longer pending: Twilio says it is ${error.body.error.twilio_status}. ${error.message}`, 'bad');
+      return;
+    }
+    if (code === 'already_decided') {
+      end(row, `Already ${error.body.error.settled.status}: ${error.message}`, 'bad');
+      return;
     }
     row.state = 'pending';
     enable(row, true);
-    outcome(row, `Not done: ${error.message}`, 'bad');
+    outcome(row, code === 'decision_in_flight' ? `Someone else is deciding it now: ${error.message}` : `Not done: ${error.message}`, 'bad');
   }
 }
 
@@ -139,7 +379,7 @@ async function offerActivities(row) {
   row.node.querySelector('.reject').textContent = 'Confirm reject';
   select.focus();
   try {
-    const { activities } = await api(`/activities?reservation_sid=${encodeURIComponent(row.sid)}`);
+    const { activities } = await api(`/activities?reservation_sid=${encodeURIComponent(row.card.summary.reservation_sid)}`);
     for (const activity of activities) select.add(new Option(`${activity.friendly_name}${activity.available ? ' (available)' : ''}`, activity.sid));
   } catch (error) {
     if (error.status === 401) return signIn('The worker refused the operator token (401). Enter it again.');
@@ -147,66 +387,26 @@ async function offerActivities(row) {
   }
 }
 
-function newRow(summary) {
-  const node = $('row').content.firstElementChild.cloneNode(true);
-  const row = { sid: summary.reservation_sid, node, state: 'pending', deadline: 0 };
-  node.dataset.sid = row.sid;
-  node.querySelector('.task').textContent = summary.task || '(no task attributes)';
-  node.querySelector('.worker').textContent = summary.worker_sid ? `worker ${summary.worker_sid}` : 'no worker';
-  node.querySelector('.sid').textContent = summary.reservation_sid;
-  node.querySelector('.accept').addEventListener('click', () => decide(row, 'accept'));
-  node.querySelector('.reject').addEventListener('click', () => decide(row, 'reject'));
-  return row;
-}
+// ---- signing in and out ----
 
-function render(page) {
-  const list = $('reservations');
-  const seen = new Set();
-  let previous = null;
-  for (const summary of page.reservations) {
-    seen.add(summary.reservation_sid);
-    let row = rows.get(summary.reservation_sid);
-    if (!row) {
-      row = newRow(summary);
-      rows.set(row.sid, row);
-      // Newest first: a new row goes after the one before it in the answer, or on top.
-      if (previous) previous.node.after(row.node);
-      else list.prepend(row.node);
-    }
-    if (row.state === 'pending') row.deadline = performance.now() + (summary.expires_in_ms ?? 0);
-    previous = row;
-  }
-  for (const row of rows.values()) {
-    if (!seen.has(row.sid) && row.state === 'pending') end(row, 'No longer pending: it was answered, canceled or timed out.');
-  }
-  tick();
-  showEmpty();
-}
-
-async function poll() {
-  try {
-    render(await api('/reservations?status=pending&limit=100'));
-    say('problem', '');
-    $('connection').textContent = `Live · updated ${new Date().toLocaleTimeString()}`;
-  } catch (error) {
-    if (error.status === 401) return signIn('The worker refused this operator token (401). Check RESERVATIONS_API_TOKEN and enter it again.');
-    say('problem', error.status === 0 ? `${error.message}. Retrying every second.` : `The worker answered ${error.status}: ${error.message}`);
-    $('connection').textContent = 'Connection problem';
-  }
-  schedule();
-}
-
-function schedule() {
-  clearTimeout(timer);
-  timer = document.hidden ? null : setTimeout(poll, POLL_MS);
+function signIn(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  clearTimeout(connection.timer);
+  const socket = connection.socket;
+  connection.socket = null;
+  socket?.close();
+  for (const id of ['board', 'day', 'sign-out', 'announce-toggle']) $(id).hidden = true;
+  $('sign-in').hidden = false;
+  say('problem', message);
+  status('Not signed in');
+  $('token').focus();
 }
 
 function open() {
   $('sign-in').hidden = true;
-  $('board').hidden = false;
-  $('sign-out').hidden = false;
-  clearTimeout(timer);
-  poll();
+  for (const id of ['board', 'sign-out', 'announce-toggle']) $(id).hidden = false;
+  refreshRows();
+  connect();
 }
 
 document.addEventListener('DOMContentLoaded', () => {
@@ -219,11 +419,10 @@ document.addEventListener('DOMContentLoaded', () => {
     open();
   });
   $('sign-out').addEventListener('click', () => signIn(''));
+  $('announce').checked = localStorage.getItem(ANNOUNCE_KEY) !== 'off';
+  $('announce').addEventListener('change', () => localStorage.setItem(ANNOUNCE_KEY, $('announce').checked ? 'on' : 'off'));
   document.addEventListener('visibilitychange', () => {
-    if (!document.hidden && token() && !$('board').hidden) {
-      clearTimeout(timer);
-      poll();
-    }
+    if (!document.hidden && connection.polling && token()) poll();
   });
   setInterval(tick, 250);
   if (token()) open();

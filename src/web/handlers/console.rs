@@ -1,5 +1,5 @@
-//! `GET /`, `/console.js`, `/console.css`, `/console.svg`: the operator console, embedded in the bundle (see the
-//! README for why not Workers Static Assets). Served to anyone: it holds no data and no secret;
+//! `GET /`, `/console.js`, `/day.js`, `/console.css`, `/console.svg`: the operator console,
+//! embedded in the bundle (see docs/console.md for why not Workers Static Assets). Served to anyone: it holds no data and no secret;
 //! everything it shows comes from the operator API, behind the bearer token.
 
 use crate::web::http::Reply;
@@ -7,6 +7,7 @@ use crate::web::routes::Asset;
 
 const PAGE: &str = include_str!("../console/index.html");
 const SCRIPT: &str = include_str!("../console/console.js");
+const DAY_SCRIPT: &str = include_str!("../console/day.js");
 const STYLE: &str = include_str!("../console/console.css");
 const ICON: &str = include_str!("../console/icon.svg");
 
@@ -14,6 +15,7 @@ pub fn handle(asset: Asset) -> Reply {
     let (content_type, body) = match asset {
         Asset::Page => ("text/html; charset=utf-8", PAGE),
         Asset::Script => ("text/javascript; charset=utf-8", SCRIPT),
+        Asset::DayScript => ("text/javascript; charset=utf-8", DAY_SCRIPT),
         Asset::Style => ("text/css; charset=utf-8", STYLE),
         Asset::Icon => ("image/svg+xml", ICON),
     };

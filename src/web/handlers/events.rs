@@ -6,7 +6,7 @@ use worker::Context as WorkerContext;
 use crate::flows::events;
 use crate::store::Kv;
 use crate::twilio::{EventEffect, TaskRouterEvent};
-use crate::web::after::confirm_later;
+use crate::web::after::{confirm_later, tell_hub};
 use crate::web::context::{Context, now};
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
@@ -29,5 +29,6 @@ pub async fn handle(
     log.outcome = applied.outcome;
     log.kv = Some(store.kv().operations());
     confirm_later(worker_ctx, store, applied.recheck, log);
+    tell_hub(worker_ctx, ctx, applied.written, log);
     Ok(Reply::no_content())
 }

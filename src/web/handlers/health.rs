@@ -18,6 +18,8 @@ struct Health<'a> {
     service: &'static str,
     version: &'static str,
     store: &'static str,
+    /// The live hub (a Durable Object): `set` when the worker has its binding.
+    hub: &'static str,
     configuration: Configuration<'a>,
 }
 
@@ -104,6 +106,7 @@ pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
         service: "taskrouter-edge",
         version: env!("CARGO_PKG_VERSION"),
         store: configured(store_bound),
+        hub: configured(crate::web::hub_client::HubClient::open(&ctx.env).is_some()),
         configuration,
     };
     Reply::json(200, &health)

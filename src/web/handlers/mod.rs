@@ -6,4 +6,5 @@ pub mod assignment_callback;
 pub mod console;
 pub mod events;
 pub mod health;
+pub mod live;
 pub mod reservations;

@@ -5,15 +5,18 @@
 use serde::{Deserialize, Serialize};
 
 use super::one_reservation;
+use crate::flows::FlowError;
 use crate::flows::operator;
+use crate::hub::claims::Decision;
 use crate::models::{AccountSid, ActivitySid, ReportedStatus, Reservation, Status};
 use crate::store::Kv;
+use crate::web::after::{confirm_later, tell_hub};
 use crate::web::context::{Context, now};
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
+use crate::web::hub_decisions;
 use crate::web::log::RequestLog;
 use crate::web::request::Incoming;
-use crate::web::routes::Decision;
 use crate::web::taskrouter::TaskRouter;
 
 #[derive(Deserialize)]
@@ -61,10 +64,33 @@ pub async fn handle(
     let stored = store.get(&sid).await?.ok_or_else(|| ApiError::ReservationNotFound(sid.clone()))?.record;
     let twilio = taskrouter_for(ctx, &stored)?;
     let at = twilio.reservation(&stored.workspace_sid, &stored.task_sid, &stored.reservation_sid);
+    // One decision per reservation: a second one, while this one is in flight or after the
+    // reservation settled, is answered 409 without asking TaskRouter.
+    let held = hub_decisions::claim(ctx, &sid, decision, log).await?;
     let now = now();
-    let decided = operator::decide_at_twilio(&store, &at, sid, wanted, activity.as_ref(), now).await;
+    let decided = operator::decide_at_twilio(&store, &at, sid.clone(), wanted, activity.as_ref(), now).await;
     log.kv = Some(store.kv().operations());
-    let decided = decided?;
+    let decided = match decided {
+        Ok(decided) => decided,
+        Err(error) => {
+            if let Some(held) = &held {
+                held.release().await;
+            }
+            // Twilio's real status was recorded: the hub learns of it too.
+            if matches!(error, FlowError::NoLongerPending { .. })
+                && let Ok(Some(stored)) = store.get(&sid).await
+            {
+                tell_hub(worker_ctx, ctx, vec![stored.record], log);
+            }
+            return Err(error.into());
+        }
+    };
+    match (&decided.record, &held) {
+        (Some(record), _) => tell_hub(worker_ctx, ctx, vec![record.clone()], log),
+        // Applied at Twilio but not recorded: the hub cannot settle the claim, so it is given back.
+        (None, Some(held)) => held.release().await,
+        (None, None) => {}
+    }
     log.outcome = if decided.not_recorded.is_none() { "decided" } else { "decided_not_recorded" };
     let how = decided.how.describe();
     let message = match (&decided.not_recorded, how) {
@@ -73,7 +99,7 @@ pub async fn handle(
         (None, how) => format!("{wanted} by Twilio ({how})"),
     };
     let record = decided.record.map(|record| record.reported(now, &config.reservation_timeouts));
-    crate::web::after::confirm_later(worker_ctx, store, decided.recheck, log);
+    confirm_later(worker_ctx, store, decided.recheck, log);
     let recorded = decided.not_recorded.is_none();
     Ok(Reply::json(200, &Decided { twilio_status: decided.status, recorded, message, reservation: record }))
 }

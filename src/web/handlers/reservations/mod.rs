@@ -1,5 +1,6 @@
 //! The operator API under `/reservations`, behind the bearer token.
 
+pub mod claim;
 pub mod decide;
 pub mod list;
 pub mod show;

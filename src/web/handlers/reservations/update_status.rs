@@ -34,5 +34,7 @@ pub async fn handle(
     log.kv = Some(store.kv().operations());
     // A repeated callback that read the record before this update may land after it.
     crate::web::after::confirm_later(worker_ctx, store, recheck, log);
+    // Also when unchanged: a client that claimed the decision (the CLI) settles it so.
+    crate::web::after::tell_hub(worker_ctx, ctx, vec![record.clone()], log);
     Ok(Reply::json(200, &record.reported(now, &config.reservation_timeouts)))
 }

@@ -1,0 +1,94 @@
+// The day at a glance, drawn by the page itself: counts by outcome, the time to accept, a chart
+// of the outcomes per 10 minutes (SVG made with DOM calls, no framework), and the reservations
+// that settled lately. Everything is written as text: attributes and names come from callers.
+'use strict';
+
+const Day = (() => {
+  const OUTCOMES = ['accepted', 'rejected', 'timeout', 'canceled', 'rescinded', 'failed', 'completed'];
+  const RECENT_KEPT = 20;
+  const SVG = 'http://www.w3.org/2000/svg';
+  let recent = [];
+
+  const $ = (id) => document.getElementById(id);
+
+  function seconds(ms) {
+    if (ms < 60_000) return `${Math.round(ms / 100) / 10} s`;
+    return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  }
+
+  function counts(day) {
+    const list = $('counts');
+    list.replaceChildren(...OUTCOMES.map((outcome) => {
+      const item = document.createElement('li');
+      item.className = `count ${outcome}`;
+      item.dataset.outcome = outcome;
+      const number = document.createElement('strong');
+      number.textContent = String(day.counts[outcome] ?? 0);
+      item.append(number, ` ${outcome}`);
+      return item;
+    }));
+    $('accept-times').textContent = day.accept_median_ms === undefined
+      ? 'Time to accept: nothing accepted yet.'
+      : `Time to accept: median ${seconds(day.accept_median_ms)}, 90th percentile ${seconds(day.accept_p90_ms)}.`;
+  }
+
+  function chart(day) {
+    const svg = $('chart');
+    const width = 2;
+    const height = 60;
+    svg.setAttribute('viewBox', `0 0 ${day.buckets.length * width} ${height}`);
+    const highest = Math.max(1, ...day.buckets.map((bucket) => Object.values(bucket).reduce((a, b) => a + b, 0)));
+    const bars = [];
+    day.buckets.forEach((bucket, i) => {
+      let top = height;
+      for (const outcome of OUTCOMES) {
+        const count = bucket[outcome] ?? 0;
+        if (!count) continue;
+        const barHeight = (count / highest) * height;
+        top -= barHeight;
+        const rect = document.createElementNS(SVG, 'rect');
+        rect.setAttribute('x', String(i * width));
+        rect.setAttribute('y', String(top));
+        rect.setAttribute('width', String(width * 0.9));
+        rect.setAttribute('height', String(barHeight));
+        rect.setAttribute('class', `bar ${outcome}`);
+        bars.push(rect);
+      }
+    });
+    svg.replaceChildren(svg.querySelector('title'), ...bars);
+    svg.dataset.bars = String(bars.length);
+  }
+
+  function recentList(describe) {
+    const list = $('recent');
+    list.replaceChildren(...recent.map((card) => {
+      const item = document.createElement('li');
+      item.dataset.sid = card.summary.reservation_sid;
+      item.className = `settled ${card.summary.status}`;
+      const time = new Date(card.summary.status_updated_at).toLocaleTimeString();
+      item.textContent = `${describe(card)} · ${card.summary.status} at ${time}`;
+      return item;
+    }));
+    $('no-recent').hidden = recent.length > 0;
+  }
+
+  return {
+    /** Shows the day's numbers (from the hub: counts, percentiles and buckets). */
+    show(day) {
+      if (!day) return;
+      $('day').hidden = false;
+      counts(day);
+      chart(day);
+    },
+    /** Replaces the recently settled list. */
+    settled(cards, describe) {
+      recent = cards.slice(0, RECENT_KEPT);
+      recentList(describe);
+    },
+    /** Puts a card that left pending at the top of the recently settled list. */
+    add(card, describe) {
+      recent = [card, ...recent.filter((other) => other.summary.reservation_sid !== card.summary.reservation_sid)].slice(0, RECENT_KEPT);
+      recentList(describe);
+    },
+  };
+})();
