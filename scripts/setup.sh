@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, and skips whatever is already installed at the right
 # version: the wasm32 target, worker-build and wasm-bindgen-cli at the versions Cargo.lock pins,
-# and the npm packages of package-lock.json. Offline-safe: nothing is downloaded outside the
+# the npm packages of package-lock.json, and twilio-python for examples/accept.py in .venv. Offline-safe: nothing is downloaded outside the
 # package registries (worker-build is pointed at local tools by scripts/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +55,18 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$lock_sum" ]; then
   say "installing npm packages from package-lock.json"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_sum" > "$stamp"
+  installed=1
+fi
+
+# The Python example runs as a user would run it: in a virtual environment of its own, with
+# examples/requirements.txt (Twilio's helper library) installed from PyPI.
+venv_stamp=.venv/.taskrouter-edge-requirements
+requirements_sum=$(sha256sum examples/requirements.txt | cut -d' ' -f1)
+if [ "$(cat "$venv_stamp" 2>/dev/null || true)" != "$requirements_sum" ]; then
+  say "installing examples/requirements.txt in .venv (twilio-python, for examples/accept.py)"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r examples/requirements.txt
+  echo "$requirements_sum" > "$venv_stamp"
   installed=1
 fi
 

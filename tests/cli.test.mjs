@@ -1,7 +1,7 @@
 // The `reservations` CLI end to end: the built binary, the built worker (Miniflare's HTTP
 // address), Prism serving Twilio's TaskRouter spec, and a fake for Twilio's error answers.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 
 import { cliEnv, runCli, startCli } from './support/cli.mjs';
 import { startFakeTwilio } from './support/fake_twilio.mjs';
@@ -9,7 +9,7 @@ import { operatorGet } from './support/http.mjs';
 import { freePort, prismRequests, startedPrism } from './support/prism.mjs';
 import { assignmentParams, sid, signedPost } from './support/twilio.mjs';
 import { until } from './support/wait.mjs';
-import { SHARED_KEYS, httpUrl, worker } from './support/worker.mjs';
+import { SHARED_KEYS, checkedHttpUrl, worker } from './support/worker.mjs';
 
 async function storedStatus(reservationSid) {
   const response = await operatorGet(await worker('cli'), `/reservations/${reservationSid}`);
@@ -30,15 +30,22 @@ async function listJson(env, status = 'all') {
   return JSON.parse(result.stdout);
 }
 
+/** Every answer the CLI received from the worker was one openapi.json describes. */
+async function answersAsDescribed() {
+  const { violations } = await checkedHttpUrl();
+  assert.deepEqual(violations.splice(0).map(String), []);
+}
+
 describe('reservations CLI against Prism (Twilio\'s TaskRouter spec)', () => {
   let prism;
   let env;
   before(async () => {
     // The worker first: if Prism then fails to start, a running Miniflare must still be stopped.
-    const workerUrl = await httpUrl();
+    const { url: workerUrl } = await checkedHttpUrl();
     prism = await startedPrism();
     env = cliEnv({ workerUrl, taskrouterUrl: prism.url });
   });
+  afterEach(answersAsDescribed);
 
   /**
    * Runs the CLI and returns what Prism saw meanwhile: every request must pass the spec. Prism
@@ -205,9 +212,10 @@ describe('reservations CLI against Twilio\'s error answers', () => {
   let env;
   before(async () => {
     fake = await startFakeTwilio();
-    env = cliEnv({ workerUrl: await httpUrl(), taskrouterUrl: fake.url });
+    env = cliEnv({ workerUrl: (await checkedHttpUrl()).url, taskrouterUrl: fake.url });
   });
   after(() => fake.stop());
+  afterEach(answersAsDescribed);
 
   async function acceptWith(behaviour) {
     const params = await storedReservation();

@@ -2,13 +2,13 @@
 // `reservations` binary against small servers written to misbehave, and against the real worker.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 
 import { CLI, cliEnv, runCli } from './support/cli.mjs';
 import { json, startMisbehaving } from './support/misbehaving.mjs';
 import { freePort } from './support/prism.mjs';
 import { assignmentParams, sid, signedPost } from './support/twilio.mjs';
-import { httpUrl, worker } from './support/worker.mjs';
+import { checkedHttpUrl, worker } from './support/worker.mjs';
 
 const WORKSPACE = sid('WS');
 
@@ -23,6 +23,12 @@ function summary(reservationSid, extra = {}) {
 function record(reservationSid, extra = {}) {
   return { ...summary(reservationSid), task_attributes: { type: 'support' }, worker_attributes: null, parameters: {}, status_source: 'callback', ...extra };
 }
+
+/** Every answer the CLI received from the worker was one openapi.json describes. */
+afterEach(async () => {
+  const { violations } = await checkedHttpUrl();
+  assert.deepEqual(violations.splice(0).map(String), []);
+});
 
 describe('exit codes', () => {
   test('an unreachable worker exits 3 after retries, for list, show, accept, watch and simulate', async () => {
@@ -55,7 +61,7 @@ describe('exit codes', () => {
   test('`reservations list | head -1` ends quietly, with or without --json', async () => {
     const fetchWorker = await worker('cli');
     for (let i = 0; i < 800; i += 1) assert.equal((await signedPost(fetchWorker, '/assignment_callback', assignmentParams())).status, 200);
-    const env = cliEnv({ workerUrl: await httpUrl() });
+    const env = cliEnv({ workerUrl: (await checkedHttpUrl()).url });
     for (const args of [['list'], ['list', '--json']]) {
       const child = spawn(CLI, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
@@ -137,7 +143,7 @@ describe('the CLI trusts nothing the network sends', () => {
     for (const depth of [100, 126]) {
       const params = assignmentParams({ TaskAttributes: `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}` });
       assert.equal((await signedPost(fetchWorker, '/assignment_callback', params)).status, 200);
-      const result = await runCli(['show', params.ReservationSid], cliEnv({ workerUrl: await httpUrl() }));
+      const result = await runCli(['show', params.ReservationSid], cliEnv({ workerUrl: (await checkedHttpUrl()).url }));
       assert.equal(result.code, 0, `${depth}: ${result.stderr}`);
       assert.match(result.stdout, /Task attributes:/);
     }

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 
 import { startFakeTwilio } from './support/fake_twilio.mjs';
 import { assertError, operatorGet } from './support/http.mjs';
+import { checkLiveMessage } from './support/openapi.mjs';
 import { freePort } from './support/prism.mjs';
 import { BASE, assignmentParams, eventParams, signedPost } from './support/twilio.mjs';
 import { until } from './support/wait.mjs';
@@ -21,7 +22,11 @@ const bearer = (token) => `bearer.${Buffer.from(token).toString('base64url')}`;
 async function console_(edge, token = API_TOKEN) {
   const socket = new WebSocket(`${edge.url.replace('http', 'ws')}/live`, ['taskrouter-edge.v1', bearer(token)]);
   const messages = [];
-  socket.on('message', (data) => messages.push(JSON.parse(data.toString())));
+  socket.on('message', (data) => {
+    // Each message as openapi.json's LiveMessage describes it (a violation throws, failing the test).
+    checkLiveMessage(data.toString());
+    messages.push(JSON.parse(data.toString()));
+  });
   const opened = await new Promise((resolve) => {
     socket.once('open', () => resolve({ ok: true }));
     socket.once('unexpected-response', (request, response) => resolve({ ok: false, status: response.statusCode }));

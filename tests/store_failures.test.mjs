@@ -12,6 +12,7 @@ import { Miniflare } from 'miniflare';
 
 import { assertError, operatorGet } from './support/http.mjs';
 import { onStop } from './support/lifecycle.mjs';
+import { checked } from './support/openapi.mjs';
 import { assignmentParams, signedPost } from './support/twilio.mjs';
 import { until } from './support/wait.mjs';
 import { API_TOKEN, AUTH_TOKEN } from './support/worker.mjs';
@@ -81,7 +82,7 @@ async function startWorker() {
   onStop(() => mf.dispose());
   await mf.ready;
   const worker = await mf.getWorker('worker');
-  return (url, init) => worker.fetch(url, init);
+  return checked((url, init) => worker.fetch(url, init));
 }
 
 /** The request log line of the callback for `reservationSid`. */

@@ -21,6 +21,8 @@ pub enum Route {
     /// A console's WebSocket, handed to the hub.
     Live,
     Health,
+    /// This worker's OpenAPI description (`openapi.json`).
+    OpenApi,
     /// The operator console's page and its script, style and icon.
     Console(Asset),
 }
@@ -52,6 +54,7 @@ impl Route {
             Route::Activities => "/activities",
             Route::Live => "/live",
             Route::Health => "/health",
+            Route::OpenApi => "/openapi.json",
             Route::Console(Asset::Page) => "/",
             Route::Console(Asset::Script) => "/console.js",
             Route::Console(Asset::DayScript) => "/day.js",
@@ -72,6 +75,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
         ["assignment_callback"] => ("POST", Route::AssignmentCallback),
         ["events"] => ("POST", Route::Events),
         ["health"] => ("GET", Route::Health),
+        ["openapi.json"] => ("GET", Route::OpenApi),
         ["reservations"] => ("GET", Route::ListReservations),
         ["reservations", sid] if !sid.is_empty() => ("GET", Route::ShowReservation((*sid).to_owned())),
         ["reservations", sid, "status"] if !sid.is_empty() => ("POST", Route::UpdateStatus((*sid).to_owned())),
@@ -104,6 +108,7 @@ mod tests {
         assert_eq!(resolve("POST", "/assignment_callback"), Ok(Route::AssignmentCallback));
         assert_eq!(resolve("POST", "/events"), Ok(Route::Events));
         assert_eq!(resolve("GET", "/health"), Ok(Route::Health));
+        assert_eq!(resolve("GET", "/openapi.json"), Ok(Route::OpenApi));
         assert_eq!(resolve("GET", "/reservations"), Ok(Route::ListReservations));
         assert_eq!(resolve("GET", "/reservations/WR1"), Ok(Route::ShowReservation("WR1".into())));
         assert_eq!(resolve("POST", "/reservations/WR1/status"), Ok(Route::UpdateStatus("WR1".into())));

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { onStop } from './lifecycle.mjs';
+import { checked, checkingProxy } from './openapi.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // The built worker; TEST_WORKER_SCRIPT replaces it only to prove that a worker that does not
@@ -143,11 +144,23 @@ export async function httpUrl() {
   return url.toString().replace(/\/$/, '');
 }
 
-/** A `fetch` into the named worker configuration. */
+let proxy;
+
+/**
+ * The `cli` configuration's HTTP address behind a proxy that checks every answer against
+ * openapi.json, for programs (the CLI, the examples): `{ url, violations }`. A suite asserts
+ * `violations` empty after each test.
+ */
+export async function checkedHttpUrl() {
+  proxy ??= httpUrl().then(checkingProxy);
+  return proxy;
+}
+
+/** A `fetch` into the named worker configuration; every answer is checked against openapi.json. */
 export async function worker(name) {
   const mf = await miniflareInstance();
   const instance = await mf.getWorker(name);
-  return (url, init) => instance.fetch(url, init);
+  return checked((url, init) => instance.fetch(url, init));
 }
 
 export async function kvOf(name) {
@@ -191,7 +204,7 @@ async function dispose() {
  * A worker of its own, on its own port, with `bindings` (for tests that need a variable only
  * known at run time, such as a mock's URL) and any other Miniflare `options` (such as
  * persistence, or `workers` beside it). Stopped with the file. `fetch` reaches it in-process (as
- * `http://localhost/…`, the URL tests sign), `url` over HTTP (for a browser); `output` holds
+ * `http://localhost/…`, the URL tests sign), each answer checked against openapi.json; `url` over HTTP (for a browser); `output` holds
  * every line it printed; `restart()` restarts its runtime (closing every socket, keeping what
  * persists).
  */
@@ -228,7 +241,7 @@ export async function ownWorker(bindings, { worker: extra = {}, workers = [], ..
   return {
     url,
     output,
-    fetch: (target, init) => mf.dispatchFetch(target, init),
+    fetch: checked((target, init) => mf.dispatchFetch(target, init)),
     restart: async () => {
       await mf.setOptions({ ...settings, port: Number(port) });
     },

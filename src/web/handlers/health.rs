@@ -11,6 +11,7 @@ use crate::web::context::Context;
 use crate::web::http::Reply;
 use crate::web::kv::WorkersKv;
 use crate::web::log::RequestLog;
+use crate::web::routes::Route;
 
 #[derive(Serialize)]
 struct Health<'a> {
@@ -20,6 +21,8 @@ struct Health<'a> {
     store: &'static str,
     /// The live hub (a Durable Object): `set` when the worker has its binding.
     hub: &'static str,
+    /// Where the API's OpenAPI description is served.
+    openapi: &'static str,
     configuration: Configuration<'a>,
 }
 
@@ -107,6 +110,7 @@ pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
         version: env!("CARGO_PKG_VERSION"),
         store: configured(store_bound),
         hub: configured(crate::web::hub_client::HubClient::open(&ctx.env).is_some()),
+        openapi: Route::OpenApi.pattern(),
         configuration,
     };
     Reply::json(200, &health)

@@ -1,0 +1,173 @@
+// The accept-over-REST scripts of examples/, in Python and in Node, as a Twilio developer would
+// run them: against the built worker (through a proxy that checks every answer against
+// openapi.json), with Twilio's own helper libraries pointed at Prism serving Twilio's TaskRouter
+// description (or at a fake, for Twilio's error answers) through their base URL. `npm test`
+// installs twilio-python in .venv (scripts/setup.sh).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, before, describe, test } from 'node:test';
+
+import { ACCOUNT_SID } from './support/cli.mjs';
+import { startFakeTwilio } from './support/fake_twilio.mjs';
+import { operatorGet } from './support/http.mjs';
+import { killOnExit } from './support/lifecycle.mjs';
+import { prismRequests, startedPrism } from './support/prism.mjs';
+import { assignmentParams, sid, signedPost } from './support/twilio.mjs';
+import { until } from './support/wait.mjs';
+import { API_TOKEN, AUTH_TOKEN, checkedHttpUrl, worker } from './support/worker.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PYTHON = path.join(root, '.venv/bin/python');
+const SCRIPTS = {
+  Python: [PYTHON, path.join(root, 'examples/accept.py')],
+  Node: [process.execPath, path.join(root, 'examples/accept.mjs')],
+};
+
+/** Runs a script with only the environment a user would give it; resolves to { code, stdout, stderr }. */
+function runScript(language, args, taskrouterUrl, workerUrl) {
+  const [program, script] = SCRIPTS[language];
+  const env = {
+    PATH: process.env.PATH,
+    RESERVATIONS_URL: workerUrl,
+    RESERVATIONS_API_TOKEN: API_TOKEN,
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_TASKROUTER_URL: taskrouterUrl,
+  };
+  const child = spawn(program, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** A reservation stored in the worker by a signed callback: its parameters. */
+async function stored() {
+  const params = assignmentParams();
+  assert.equal((await signedPost(await worker('cli'), '/assignment_callback', params)).status, 200);
+  return params;
+}
+
+async function statusOf(reservationSid) {
+  return (await (await operatorGet(await worker('cli'), `/reservations/${reservationSid}`)).json()).status;
+}
+
+async function pendingSids() {
+  const page = await (await operatorGet(await worker('cli'), '/reservations?status=pending&limit=1000')).json();
+  return page.reservations.map((summary) => summary.reservation_sid);
+}
+
+/** The operator's claim of an accept, or its release, as another client would make it. */
+async function claimOrRelease(reservationSid, action) {
+  return (await worker('cli'))(`http://localhost/reservations/${reservationSid}/${action}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+    body: '{"decision":"accept"}',
+  });
+}
+
+const reservationPath = (params) => `/v1/Workspaces/${params.WorkspaceSid}/Tasks/${params.TaskSid}/Reservations/${params.ReservationSid}`;
+
+let prism;
+let fake;
+let workerUrl;
+before(async () => {
+  assert.ok(existsSync(PYTHON), `${PYTHON} is missing: scripts/setup.sh creates it (npm test runs it)`);
+  workerUrl = (await checkedHttpUrl()).url;
+  prism = await startedPrism();
+  fake = await startFakeTwilio();
+});
+
+// Every answer a script received from the worker was one openapi.json describes.
+afterEach(async () => {
+  const { violations } = await checkedHttpUrl();
+  assert.deepEqual(violations.splice(0).map(String), []);
+});
+
+/** Runs a script against Prism and returns what Prism saw, every request valid by Twilio's spec. */
+async function againstPrism(language, args) {
+  const mark = prism.mark();
+  const result = await runScript(language, args, prism.url, workerUrl);
+  const requests = await until(() => {
+    const seen = prismRequests(prism.logSince(mark));
+    return seen.every((request) => request.valid !== undefined) && seen;
+  }, { what: 'Prism to log its verdict on every request' });
+  for (const request of requests) assert.equal(request.valid, true, `Prism refused ${request.method} ${request.path}:\n${prism.logSince(mark)}`);
+  return { ...result, requests };
+}
+
+for (const language of Object.keys(SCRIPTS)) {
+  describe(`examples/accept in ${language}, with Twilio's helper library`, () => {
+    test('accepts every pending reservation at TaskRouter, and the worker records each', async () => {
+      await stored();
+      await stored();
+      const pending = await pendingSids();
+      assert.ok(pending.length >= 2);
+      const result = await againstPrism(language, []);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      for (const reservation of pending) {
+        assert.match(result.stdout, new RegExp(`✓ ${reservation}  accepted`));
+        assert.equal(await statusOf(reservation), 'accepted');
+      }
+      assert.deepEqual(result.requests.map((request) => request.method).sort(), pending.map(() => 'POST'));
+      assert.deepEqual(await pendingSids(), []);
+    });
+
+    test('--sid accepts only the reservations it names, and says which are not pending', async () => {
+      const chosen = await stored();
+      const other = await stored();
+      const unknown = sid('WR');
+      const result = await againstPrism(language, ['--sid', chosen.ReservationSid, '--sid', unknown]);
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`✓ ${chosen.ReservationSid}  accepted`));
+      assert.match(result.stdout, new RegExp(`✗ ${unknown}  not pending in the worker`));
+      assert.deepEqual(result.requests.map(({ method, path: asked }) => `${method} ${asked}`), [`POST ${reservationPath(chosen)}`]);
+      assert.equal(await statusOf(chosen.ReservationSid), 'accepted');
+      assert.equal(await statusOf(other.ReservationSid), 'pending');
+    });
+
+    test('a reservation no longer pending at Twilio: its real status is recorded, as the CLI does', async () => {
+      const timedOut = await stored();
+      const alreadyAccepted = await stored();
+      fake.behave(timedOut.ReservationSid, 'no_longer_pending');
+      fake.behave(alreadyAccepted.ReservationSid, 'already_accepted');
+      const result = await runScript(language, ['--sid', timedOut.ReservationSid, '--sid', alreadyAccepted.ReservationSid], fake.url, workerUrl);
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`✗ ${timedOut.ReservationSid}  no longer pending: Twilio says it is timeout`));
+      assert.match(result.stdout, new RegExp(`✓ ${alreadyAccepted.ReservationSid}  accepted`));
+      assert.equal(await statusOf(timedOut.ReservationSid), 'timeout');
+      assert.equal(await statusOf(alreadyAccepted.ReservationSid), 'accepted');
+      // Asked once, then read back: never sent again blindly.
+      assert.deepEqual(fake.requestsFor(timedOut.ReservationSid).map((request) => request.method), ['POST', 'GET']);
+      assert.equal(fake.requestsFor(timedOut.ReservationSid)[0].form.ReservationStatus, 'accepted');
+    });
+
+    test('Twilio refusing leaves the reservation pending and gives the claim back', async () => {
+      const refused = await stored();
+      fake.behave(refused.ReservationSid, 'unauthorized');
+      const result = await runScript(language, ['--sid', refused.ReservationSid], fake.url, workerUrl);
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`✗ ${refused.ReservationSid}  Twilio refused: .*Authenticate`));
+      assert.equal(await statusOf(refused.ReservationSid), 'pending');
+      // Released: another client may claim the decision now.
+      assert.deepEqual(await (await claimOrRelease(refused.ReservationSid, 'claim')).json(), { claimed: true });
+      await claimOrRelease(refused.ReservationSid, 'release');
+    });
+
+    test('a reservation another client is deciding is left alone: TaskRouter is not asked', async () => {
+      const busy = await stored();
+      assert.equal((await claimOrRelease(busy.ReservationSid, 'claim')).status, 200);
+      const result = await runScript(language, ['--sid', busy.ReservationSid], fake.url, workerUrl);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`- ${busy.ReservationSid}  another accept of ${busy.ReservationSid} is being taken`));
+      assert.deepEqual(fake.requestsFor(busy.ReservationSid), []);
+      assert.equal(await statusOf(busy.ReservationSid), 'pending');
+      await claimOrRelease(busy.ReservationSid, 'release');
+    });
+  });
+}
