@@ -243,8 +243,10 @@ fn shared_keys(text: &str) -> Result<SharedKeys, ConfigError> {
             ),
         )
     };
-    let object: BTreeMap<String, serde_json::Value> =
-        serde_json::from_str(text.trim()).map_err(|e| bad(format!("not a JSON object ({e})")))?;
+    // serde's own message may quote the value (a secret written as a JSON string): only where
+    // the problem lies is repeated.
+    let object: BTreeMap<String, serde_json::Value> = serde_json::from_str(text.trim())
+        .map_err(|e| bad(format!("not a JSON object (at line {}, column {})", e.line(), e.column())))?;
     if object.is_empty() {
         return Err(bad("an object without any key".to_owned()));
     }
@@ -384,6 +386,9 @@ mod tests {
         assert_eq!(config(&[]).unwrap().webhook_shared_keys(), Ok(None));
         for bad in [
             "secret",
+            r#""s3cret-value""#,
+            "1234567890",
+            r#"["s3cret-value"]"#,
             "[]",
             "{}",
             r#"{"k": 1}"#,
@@ -396,6 +401,7 @@ mod tests {
             let error = configured.webhook_shared_keys().unwrap_err();
             assert_eq!(error.name, "TWILIO_WEBHOOK_SHARED_KEYS", "{bad}");
             assert!(!error.to_string().contains("s3cret-value"), "{error}");
+            assert!(!error.to_string().contains("1234567890"), "{error}");
         }
     }
 
