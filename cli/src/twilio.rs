@@ -203,8 +203,13 @@ impl Failure for TwilioError {
         TwilioError::outcome_unknown(self)
     }
 
-    fn no_answer(&self) -> bool {
-        matches!(self, TwilioError::Unreachable(_) | TwilioError::AnswerLost(_))
+    fn unsent(&self) -> bool {
+        // For an update, `Unreachable` is a connection refused at every attempt (see `http::send`).
+        matches!(self, TwilioError::Unreachable(_))
+    }
+
+    fn connection_failed(&self) -> bool {
+        matches!(self, TwilioError::Unreachable(_))
     }
 }
 

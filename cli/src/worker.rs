@@ -11,7 +11,7 @@ use taskrouter_edge::models::{ReportedStatus, Reservation, ReservationSid, Statu
 use taskrouter_edge::store::listing::{MAX_LIMIT, Page};
 use taskrouter_edge::twilio::rest::unexpected_answer;
 
-use crate::http::{self, AnswerError, Unreachable};
+use crate::http::{self, AnswerError, AnswerLost, Repeat, SendError, Unreachable};
 use crate::output;
 
 /// The most listing pages read for one command: a million reservations, far more than a
@@ -67,6 +67,9 @@ pub enum WorkerError {
     WrongReservation { asked: ReservationSid, answered: String },
     #[error("the worker's listing did not end: {0}")]
     EndlessListing(String),
+    /// A claim was sent and its answer lost: it may be held.
+    #[error(transparent)]
+    ClaimLost(AnswerLost),
 }
 
 impl Worker {
@@ -151,7 +154,14 @@ impl Worker {
         }
         let url = format!("{}/reservations/{sid}/claim", self.base_url);
         let body = json!({ "decision": decision });
-        let response = http::read("the worker", || self.client.post(&url).bearer_auth(&self.token).json(&body)).await?;
+        // Sent again only when it certainly did not arrive: a claim granted whose answer was lost
+        // would otherwise meet itself as `decision_in_flight`.
+        let build = || self.client.post(&url).bearer_auth(&self.token).json(&body);
+        let response = match http::send("the worker", Repeat::IfUnsent, build).await {
+            Ok(response) => response,
+            Err(SendError::Unreachable(error)) => return Err(error.into()),
+            Err(SendError::AnswerLost(lost)) => return Err(WorkerError::ClaimLost(lost)),
+        };
         match self.json::<Answer>(response).await {
             Ok(Answer { claimed: true }) => Ok(Claimed::Held),
             Ok(Answer { claimed: false }) => Ok(Claimed::NotSerialized),

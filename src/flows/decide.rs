@@ -18,8 +18,10 @@ pub trait Failure {
     fn bad_request(&self) -> bool;
     /// The update may have been applied although it was not confirmed (`5xx`, answer lost).
     fn outcome_unknown(&self) -> bool;
-    /// No answer came at all: Twilio could not be reached (or the connection was lost).
-    fn no_answer(&self) -> bool;
+    /// The request certainly never reached Twilio (its connection was refused, at every attempt).
+    fn unsent(&self) -> bool;
+    /// No connection carried the request through (refused, or dropped before any answer).
+    fn connection_failed(&self) -> bool;
 }
 
 impl Failure for RestError {
@@ -30,13 +32,17 @@ impl Failure for RestError {
     fn outcome_unknown(&self) -> bool {
         match self {
             RestError::Refused { status, .. } => (500..600).contains(status),
-            RestError::Lost(_) => true,
+            RestError::Lost(_) | RestError::Dropped(_) => true,
             _ => false,
         }
     }
 
-    fn no_answer(&self) -> bool {
-        matches!(self, RestError::Lost(_) | RestError::Unreachable(_))
+    fn unsent(&self) -> bool {
+        matches!(self, RestError::Unreachable(_))
+    }
+
+    fn connection_failed(&self) -> bool {
+        matches!(self, RestError::Dropped(_) | RestError::Unreachable(_))
     }
 }
 
@@ -83,8 +89,8 @@ pub enum Verdict<E> {
         refusal: E,
         read_error: E,
     },
-    /// Twilio answered neither the update nor any read-back: it could not be reached, and the
-    /// update did not reach it.
+    /// TaskRouter could not be reached: the update never left, or no connection carried it and
+    /// none carried a read since (so it almost surely never arrived). Nothing changed.
     Unreachable(E),
 }
 
@@ -99,12 +105,15 @@ pub async fn decide<T: ReservationAtTwilio>(
         sent += 1;
         let refusal = match twilio.update(wanted, activity).await {
             Ok(()) => return Verdict::Applied(Applied::Directly),
+            Err(error) if error.unsent() => return Verdict::Unreachable(error),
             Err(error) if error.bad_request() || error.outcome_unknown() => error,
             Err(error) => return Verdict::Refused(error),
         };
         let current = match twilio.status().await {
             Ok(current) => current,
-            Err(read_error) if refusal.no_answer() && read_error.no_answer() => {
+            // No connection carried the update, and none has carried a read since: TaskRouter is
+            // out of reach. (An update whose connection was made is unknown until read back.)
+            Err(read_error) if refusal.connection_failed() && read_error.connection_failed() => {
                 return Verdict::Unreachable(read_error);
             }
             Err(read_error) => return Verdict::Unknown { refusal, read_error },
@@ -133,6 +142,8 @@ mod tests {
     enum Fail {
         BadRequest,
         Lost,
+        /// No connection carried it (refused or dropped: the worker's runtime does not say).
+        Dropped,
         Unreachable,
         Forbidden,
         ServerError,
@@ -143,10 +154,13 @@ mod tests {
             *self == Fail::BadRequest
         }
         fn outcome_unknown(&self) -> bool {
-            *self == Fail::Lost
+            matches!(self, Fail::Lost | Fail::Dropped)
         }
-        fn no_answer(&self) -> bool {
-            matches!(self, Fail::Lost | Fail::Unreachable)
+        fn unsent(&self) -> bool {
+            *self == Fail::Unreachable
+        }
+        fn connection_failed(&self) -> bool {
+            matches!(self, Fail::Dropped | Fail::Unreachable)
         }
     }
 
@@ -211,12 +225,23 @@ mod tests {
     fn nothing_is_known_when_the_read_back_fails_too() {
         let unknown = script(vec![Err(Fail::Lost)], vec![Err(Fail::ServerError)]);
         assert_eq!(run(&unknown), Verdict::Unknown { refusal: Fail::Lost, read_error: Fail::ServerError });
+        // Even when Twilio then seems out of reach: an update whose connection was made may
+        // have arrived.
+        let silent = script(vec![Err(Fail::Lost)], vec![Err(Fail::Unreachable)]);
+        assert_eq!(run(&silent), Verdict::Unknown { refusal: Fail::Lost, read_error: Fail::Unreachable });
     }
 
     #[test]
-    fn no_answer_at_all_is_twilio_out_of_reach() {
-        let offline = script(vec![Err(Fail::Lost)], vec![Err(Fail::Unreachable)]);
+    fn twilio_out_of_reach_changed_nothing() {
+        // The update never left: nothing is read.
+        let refused = script(vec![Err(Fail::Unreachable)], vec![]);
+        assert_eq!(run(&refused), Verdict::Unreachable(Fail::Unreachable));
+        // No connection carried the update, nor any read since.
+        let offline = script(vec![Err(Fail::Dropped)], vec![Err(Fail::Unreachable)]);
         assert_eq!(run(&offline), Verdict::Unreachable(Fail::Unreachable));
+        // A dropped connection, then Twilio answering: believed as read.
+        let applied = script(vec![Err(Fail::Dropped)], vec![Ok(Some(Status::Accepted))]);
+        assert_eq!(run(&applied), Verdict::Applied(Applied::ReadBack));
     }
 
     #[test]

@@ -6,10 +6,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::models::{Status, Timestamp};
+use crate::twilio::rest::LONGEST_DECISION_MS;
 
-/// How long a claim holds without being settled or released: the TaskRouter client's longest
-/// decision (4 attempts of at most 10 s, with their pauses, and the read-backs) fits in it.
-pub const CLAIM_LEASE_MS: u64 = 90_000;
+/// How long a claim holds without being settled or released: longer than the longest decision
+/// (retries and read-backs included), so that a slow decision is never joined by a second one.
+/// A reservation that times out at TaskRouter meanwhile is settled by its event, sooner.
+pub const CLAIM_LEASE_MS: u64 = LONGEST_DECISION_MS + 10_000;
 
 /// What is decided: TaskRouter's two answers to a reservation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

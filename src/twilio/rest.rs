@@ -18,6 +18,18 @@ pub const ATTEMPTS: u32 = 4;
 const FIRST_DELAY_MS: u64 = 250;
 /// The longest `Retry-After` honoured; a longer one is capped.
 const MAX_DELAY_MS: u64 = 5_000;
+/// How long one request may wait for its answer before it counts as unanswered, in the worker
+/// and in the CLI.
+pub const ANSWER_TIMEOUT_MS: u64 = 10_000;
+
+/// The longest a decision can take ([`crate::flows::decide`]): up to [`ATTEMPTS`] updates, each
+/// read back, each of those requests sent up to [`ATTEMPTS`] times, waiting its whole
+/// [`ANSWER_TIMEOUT_MS`] and the longest pause in between. A claim on the decision must outlast
+/// it.
+pub const LONGEST_DECISION_MS: u64 = {
+    let one_request = ATTEMPTS as u64 * ANSWER_TIMEOUT_MS + (ATTEMPTS as u64 - 1) * MAX_DELAY_MS;
+    ATTEMPTS as u64 * 2 * one_request
+};
 
 /// Whether a request may be sent again as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,9 +119,14 @@ pub fn describe(status: u16, body: &TwilioErrorBody, retried: bool) -> String {
 pub enum RestError {
     #[error("{}", describe(*.status, .body, *.retried))]
     Refused { status: u16, body: TwilioErrorBody, retried: bool },
-    /// An update was sent and no answer came back: it may or may not have been applied.
+    /// An update got no answer in time, or one that broke off: it may or may not have been
+    /// applied.
     #[error("the answer from Twilio was lost ({0})")]
     Lost(String),
+    /// An update's connection failed. The runtime reports a refused connection and a dropped one
+    /// alike, so it may or may not have reached Twilio.
+    #[error("the connection to Twilio failed ({0})")]
+    Dropped(String),
     /// A read failed at every attempt without any answer.
     #[error("could not reach Twilio after {ATTEMPTS} attempts {0}")]
     Unreachable(String),

@@ -175,7 +175,7 @@ impl ApiError {
             ApiError::Store(_) => "store_unavailable",
             ApiError::Twilio(error) => match **error {
                 RestError::Refused { .. } => "twilio_refused",
-                RestError::Lost(_) | RestError::Unreachable(_) => "twilio_unreachable",
+                RestError::Lost(_) | RestError::Dropped(_) | RestError::Unreachable(_) => "twilio_unreachable",
                 RestError::Unexpected(_) => "twilio_unexpected_answer",
             },
             ApiError::TwilioOutcomeUnknown { .. } => "twilio_outcome_unknown",
@@ -298,6 +298,7 @@ mod tests {
             (refused(401).into(), 502, "twilio_refused"),
             (RestError::Unreachable("refused".into()).into(), 502, "twilio_unreachable"),
             (RestError::Lost("dropped".into()).into(), 502, "twilio_unreachable"),
+            (RestError::Dropped("refused".into()).into(), 502, "twilio_unreachable"),
             (RestError::Unexpected("html".into()).into(), 502, "twilio_unexpected_answer"),
             (
                 FlowError::TwilioOutcomeUnknown {

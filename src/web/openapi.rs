@@ -150,6 +150,7 @@ mod tests {
             ApiError::Store(store),
             ApiError::Twilio(refused()),
             ApiError::Twilio(Box::new(RestError::Lost("x".into()))),
+            ApiError::Twilio(Box::new(RestError::Dropped("x".into()))),
             ApiError::Twilio(Box::new(RestError::Unreachable("x".into()))),
             ApiError::Twilio(Box::new(RestError::Unexpected("x".into()))),
             ApiError::TwilioOutcomeUnknown { refusal: refused(), read_error: refused() },

@@ -12,18 +12,27 @@ use crate::config::Secret;
 use crate::flows::decide::ReservationAtTwilio;
 use crate::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
 use crate::twilio::rest::{
-    ATTEMPTS, Activity, ActivityPage, Repeat, RestError, TwilioReservation, is_retried, refused, reservation_path,
-    retry_delay_ms, unexpected_answer, update_form,
+    ANSWER_TIMEOUT_MS, ATTEMPTS, Activity, ActivityPage, Repeat, RestError, TwilioReservation, is_retried, refused,
+    reservation_path, retry_delay_ms, unexpected_answer, update_form,
 };
 
 /// How long one attempt may wait for Twilio's answer.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+const ANSWER_TIMEOUT: Duration = Duration::from_millis(ANSWER_TIMEOUT_MS);
 /// The largest answer read from Twilio: a page of activities is a few KiB.
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 pub struct TaskRouter {
     base_url: String,
     authorization: Secret,
+}
+
+/// Why an attempt got no answer.
+enum NoAnswer {
+    /// The runtime's fetch failed: no connection carried the request (refused or dropped; the
+    /// runtime's error does not say which).
+    Connection(String),
+    /// No answer in time, or one that broke off or was too large.
+    Other(String),
 }
 
 /// One attempt's result: Twilio's status, `Retry-After` and body.
@@ -39,38 +48,39 @@ impl TaskRouter {
     }
 
     /// One request and its answer, or why there was none (within [`ANSWER_TIMEOUT`]).
-    async fn attempt(&self, method: Method, path: &str, form: Option<&str>) -> Result<Answer, String> {
+    async fn attempt(&self, method: Method, path: &str, form: Option<&str>) -> Result<Answer, NoAnswer> {
+        let other = |e: worker::Error| NoAnswer::Other(e.to_string());
         let exchange = async {
             let headers = Headers::new();
-            headers.set("authorization", self.authorization.expose()).map_err(|e| e.to_string())?;
-            headers.set("accept", "application/json").map_err(|e| e.to_string())?;
+            headers.set("authorization", self.authorization.expose()).map_err(other)?;
+            headers.set("accept", "application/json").map_err(other)?;
             let mut init = RequestInit::new();
             init.with_method(method).with_headers(headers);
             if let Some(form) = form {
-                init.headers.set("content-type", "application/x-www-form-urlencoded").map_err(|e| e.to_string())?;
+                init.headers.set("content-type", "application/x-www-form-urlencoded").map_err(other)?;
                 init.with_body(Some(form.into()));
             }
-            let request =
-                Request::new_with_init(&format!("{}{path}", self.base_url), &init).map_err(|e| e.to_string())?;
-            let mut response = Fetch::Request(request).send().await.map_err(|e| e.to_string())?;
+            let request = Request::new_with_init(&format!("{}{path}", self.base_url), &init).map_err(other)?;
+            let mut response = Fetch::Request(request).send().await.map_err(|e| NoAnswer::Connection(e.to_string()))?;
             let status = response.status_code();
             let retry_after = response.headers().get("retry-after").ok().flatten();
             let length = response.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
             if let Some(length) = length.filter(|length| *length > MAX_ANSWER_BYTES) {
-                return Err(format!("an answer of {length} bytes, over the limit"));
+                return Err(NoAnswer::Other(format!("an answer of {length} bytes, over the limit")));
             }
-            let body = response.bytes().await.map_err(|e| e.to_string())?;
+            let body = response.bytes().await.map_err(other)?;
             Ok(Answer { status, retry_after, body })
         };
         let timeout = Delay::from(ANSWER_TIMEOUT);
         match select(std::pin::pin!(exchange), std::pin::pin!(timeout)).await {
             Either::Left((answer, _)) => answer,
-            Either::Right(_) => Err(format!("no answer within {} s", ANSWER_TIMEOUT.as_secs())),
+            Either::Right(_) => Err(NoAnswer::Other(format!("no answer within {} s", ANSWER_TIMEOUT.as_secs()))),
         }
     }
 
-    /// Sends until the rule says stop. A failure without an answer is `Lost` for an update (it
-    /// may have been applied) and `Unreachable` for a read.
+    /// Sends until the rule says stop. A failure without an answer is, for an update (which may
+    /// have been applied), `Dropped` when no connection carried it and `Lost` otherwise; for a
+    /// read, `Unreachable`.
     async fn send(&self, method: Method, path: &str, form: Option<&str>) -> Result<Vec<u8>, RestError> {
         let repeat = if form.is_some() { Repeat::IfUnsent } else { Repeat::Freely };
         let at = |reason: String| format!("at {}{path}: {reason}", self.base_url);
@@ -80,10 +90,16 @@ impl TaskRouter {
                 Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer.body),
                 Ok(answer) if is_retried(answer.status, repeat) && attempt < ATTEMPTS => answer.retry_after,
                 Ok(answer) => return Err(refused(answer.status, &answer.body, repeat)),
-                // The runtime's fetch does not tell a refused connection from a dropped one.
-                Err(reason) if repeat == Repeat::IfUnsent => return Err(RestError::Lost(at(reason))),
+                // The runtime's fetch does not tell a refused connection from a dropped one: an
+                // update is never sent again without an answer.
+                Err(NoAnswer::Connection(reason)) if repeat == Repeat::IfUnsent => {
+                    return Err(RestError::Dropped(at(reason)));
+                }
+                Err(NoAnswer::Other(reason)) if repeat == Repeat::IfUnsent => return Err(RestError::Lost(at(reason))),
                 Err(_) if attempt < ATTEMPTS => None,
-                Err(reason) => return Err(RestError::Unreachable(at(reason))),
+                Err(NoAnswer::Connection(reason) | NoAnswer::Other(reason)) => {
+                    return Err(RestError::Unreachable(at(reason)));
+                }
             };
             Delay::from(Duration::from_millis(retry_delay_ms(attempt, retry_after.as_deref()))).await;
             attempt += 1;

@@ -10,6 +10,7 @@ mod watch;
 use std::time::Duration;
 
 use anyhow::Result;
+use taskrouter_edge::twilio::rest::ANSWER_TIMEOUT_MS;
 
 use crate::Command;
 use crate::settings::Settings;
@@ -19,7 +20,7 @@ pub use decide::Decision;
 pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8> {
     let client = reqwest::Client::builder()
         .user_agent(concat!("taskrouter-edge-reservations/", env!("CARGO_PKG_VERSION")))
-        .timeout(Duration::from_secs(30))
+        .timeout(Duration::from_millis(ANSWER_TIMEOUT_MS))
         .build()?;
     match command {
         Command::List { status } => list::run(&settings.worker(&client)?, status, json).await,

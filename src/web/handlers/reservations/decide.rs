@@ -73,7 +73,9 @@ pub async fn handle(
     let decided = match decided {
         Ok(decided) => decided,
         Err(error) => {
-            if let Some(held) = &held {
+            // Given back only when TaskRouter was not changed; when that is unknown, the claim is
+            // kept and lapses on its own (a second decision meanwhile would be a guess).
+            if let Some(held) = held.as_ref().filter(|_| !matches!(error, FlowError::TwilioOutcomeUnknown { .. })) {
                 held.release().await;
             }
             // Twilio's real status was recorded: the hub learns of it too.
