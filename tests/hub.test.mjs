@@ -18,9 +18,16 @@ import { API_TOKEN, AUTH_TOKEN, ownWorker } from './support/worker.mjs';
 const bindings = (taskrouterUrl) => ({ TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN, PUBLIC_URL: BASE, TWILIO_TASKROUTER_URL: taskrouterUrl });
 const bearer = (token) => `bearer.${Buffer.from(token).toString('base64url')}`;
 
-/** A console: a WebSocket to `edge`'s /live with the token as a subprotocol, and what it received. */
-async function console_(edge, token = API_TOKEN) {
-  const socket = new WebSocket(`${edge.url.replace('http', 'ws')}/live`, ['taskrouter-edge.v1', bearer(token)]);
+/**
+ * A console: a WebSocket to `edge`'s /live with the token as a subprotocol (or, with
+ * `{ authorization: true }`, as a program would send it: in `Authorization`, offering no
+ * subprotocol), and what it received.
+ */
+async function console_(edge, token = API_TOKEN, { authorization = false } = {}) {
+  const url = `${edge.url.replace('http', 'ws')}/live`;
+  const socket = authorization
+    ? new WebSocket(url, { headers: { authorization: `Bearer ${token}` } })
+    : new WebSocket(url, ['taskrouter-edge.v1', bearer(token)]);
   const messages = [];
   socket.on('message', (data) => {
     // Each message as openapi.json's LiveMessage describes it (a violation throws, failing the test).
@@ -84,6 +91,13 @@ describe('the hub beside the store', () => {
     const plain = await edge.fetch(`${BASE}/live`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
     await assertError(plain, 426, 'upgrade_required');
     await assertError(await edge.fetch(`${BASE}/live`), 401, 'unauthorized');
+    // A program may send the token in Authorization and offer no subprotocol: it is answered none
+    // (a subprotocol it did not offer would fail its handshake).
+    const program = await console_(edge, API_TOKEN, { authorization: true });
+    assert.equal(program.opened.ok, true, JSON.stringify(program.opened));
+    assert.equal(program.socket.protocol, '');
+    await until(() => program.messages.find((m) => m.type === 'snapshot'), { what: 'the snapshot, over Authorization' });
+    program.close();
     const lines = edge.output.join('\n');
     assert.ok(!lines.includes(API_TOKEN) && !lines.includes(bearer(API_TOKEN).slice(7)), 'the token never reaches a log');
   });

@@ -1,6 +1,6 @@
 //! The worker's side of the hub: its stub, and the requests the worker makes of it. The hub is
-//! optional (an older `wrangler.toml` has no `HUB` binding): without it, the worker works as
-//! before, without live consoles or serialized decisions.
+//! optional (an older `wrangler.toml` has no `HUB` binding): without it, the worker works without
+//! live consoles or serialized decisions.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -62,10 +62,15 @@ impl HubClient {
         self.post("/claims/release", request).await.map(drop)
     }
 
-    /// Hands a console's WebSocket upgrade to the hub, which answers `101` with the socket.
-    pub async fn connect(&self) -> worker::Result<Response> {
+    /// Hands a console's WebSocket upgrade to the hub, which answers `101` with the socket, and
+    /// with the subprotocol `taskrouter-edge.v1` when `speaks_v1` (the client offered it). The
+    /// client's other subprotocols (its token) stay here.
+    pub async fn connect(&self, speaks_v1: bool) -> worker::Result<Response> {
         let headers = Headers::new();
         headers.set("upgrade", "websocket")?;
+        if speaks_v1 {
+            headers.set("sec-websocket-protocol", super::hub_object::PROTOCOL)?;
+        }
         let mut init = RequestInit::new();
         init.with_method(Method::Get).with_headers(headers);
         self.stub.fetch_with_request(Request::new_with_init("https://hub/live", &init)?).await

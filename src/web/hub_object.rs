@@ -148,7 +148,8 @@ impl Hub {
         (cards, operations)
     }
 
-    async fn connect(&self) -> worker::Result<Response> {
+    /// A console's WebSocket; `speaks_v1`: the worker says the client offered `taskrouter-edge.v1`.
+    async fn connect(&self, speaks_v1: bool) -> worker::Result<Response> {
         let now = now();
         let context = Context::new(self.env.clone());
         let (listed, kv) = self.pending_in_kv(&context, now).await;
@@ -167,7 +168,9 @@ impl Hub {
         server.send_with_str(serde_json::to_string(&snapshot).map_err(|e| worker::Error::RustError(e.to_string()))?)?;
         self.log("hub /live", "connected", &tables, kv);
         let headers = Headers::new();
-        headers.set("sec-websocket-protocol", PROTOCOL)?;
+        if speaks_v1 {
+            headers.set("sec-websocket-protocol", PROTOCOL)?;
+        }
         Ok(Response::from_websocket(client)?.with_headers(headers))
     }
 }
@@ -204,7 +207,10 @@ impl DurableObject for Hub {
             (Method::Post, "/changes") => self.changes(req.json().await?),
             (Method::Post, "/claims") => self.claim(req.json().await?),
             (Method::Post, "/claims/release") => self.release(req.json().await?),
-            (Method::Get, "/live") => self.connect().await,
+            (Method::Get, "/live") => {
+                let speaks_v1 = req.headers().get("sec-websocket-protocol")?.is_some_and(|offered| offered == PROTOCOL);
+                self.connect(speaks_v1).await
+            }
             _ => Response::error("no such hub route", 404),
         }
     }

@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Request, js_sys};
 
+use super::auth::{self, Signer};
 use super::error::ApiError;
-use super::http::Signer;
 use super::http::{self, FORM, JSON};
 use super::log::{RequestLog, SignedWith};
 use crate::config::Config;
@@ -83,9 +83,9 @@ impl Incoming {
 }
 
 /// The form parameters of a request from TaskRouter, once its `X-Twilio-Signature` checks out
-/// under the key and algorithm it must have been signed with (see [`http::signer`]).
+/// under the key and algorithm it must have been signed with (see [`auth::signer`]).
 pub async fn twilio_form(req: &Incoming, config: &Config, log: &mut RequestLog) -> Result<FormParams, ApiError> {
-    let signer = http::signer(config, req.header(SETTINGS_HEADER).as_deref())?;
+    let signer = auth::signer(config, req.header(SETTINGS_HEADER).as_deref())?;
     let (key, algorithm) = signer.describe();
     log.signed_with = Some(SignedWith { key, algorithm });
     let params = FormParams::parse(&req.body(FORM).await?)?;
@@ -109,5 +109,5 @@ pub async fn twilio_form(req: &Incoming, config: &Config, log: &mut RequestLog) 
 
 /// Lets the request through only with the operator's bearer token.
 pub fn operator(req: &Incoming, config: &Config) -> Result<(), ApiError> {
-    http::require_bearer(req.header("authorization").as_deref(), config.reservations_api_token.as_ref())
+    auth::require_bearer(req.header("authorization").as_deref(), config.reservations_api_token.as_ref())
 }

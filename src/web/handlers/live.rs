@@ -1,20 +1,21 @@
 //! `GET /live`: a console's WebSocket. The operator token is checked here, from the `bearer.`
 //! subprotocol (or `Authorization`), before the upgrade is handed to the hub, which accepts the
-//! socket and answers `101`.
+//! socket and answers `101` (with the subprotocol `taskrouter-edge.v1` when it was offered).
 
 use worker::Response;
 
+use crate::web::auth;
 use crate::web::context::Context;
 use crate::web::error::ApiError;
-use crate::web::http;
 use crate::web::hub_client::HubClient;
+use crate::web::hub_object::PROTOCOL;
 use crate::web::log::RequestLog;
 use crate::web::request::Incoming;
 
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Response, ApiError> {
     let config = ctx.config()?;
     let protocols = req.header("sec-websocket-protocol");
-    http::require_console_token(
+    auth::require_console_token(
         protocols.as_deref(),
         req.header("authorization").as_deref(),
         config.reservations_api_token.as_ref(),
@@ -23,7 +24,10 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
     if !req.header("upgrade").is_some_and(|upgrade| upgrade.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::UpgradeRequired);
     }
-    let response = hub.connect().await.map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    // The hub answers with `taskrouter-edge.v1` only when the client offered it: a client that
+    // offered none (it sent `Authorization`) must not be answered a subprotocol.
+    let speaks_v1 = auth::offered_protocols(protocols.as_deref()).any(|protocol| protocol == PROTOCOL);
+    let response = hub.connect(speaks_v1).await.map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
     log.outcome = if response.status_code() == 101 { "connected" } else { "hub_refused" };
     Ok(response)
 }
