@@ -1,9 +1,6 @@
-// Accept taskrouter-edge's pending reservations with Twilio's Node helper library: claim each in
-// the worker (so the console never decides it too), accept it at Twilio, and record Twilio's
-// answer. Needs `npm install twilio`, RESERVATIONS_URL, RESERVATIONS_API_TOKEN,
-// TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
-//
-//   node accept.mjs [--sid WR… …]   (--sid: accept only this reservation; repeatable)
+// Accept taskrouter-edge's pending reservations with Twilio's helper library (npm install twilio):
+// `node accept.mjs [--sid WR…]…` (--sid: only this reservation). Set RESERVATIONS_URL,
+// RESERVATIONS_API_TOKEN, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
 import { parseArgs } from 'node:util';
 
 import twilio from 'twilio';
@@ -12,8 +9,7 @@ const only = parseArgs({ options: { sid: { type: 'string', multiple: true } } })
 const base = process.env.RESERVATIONS_URL.replace(/\/$/, '');
 const headers = { authorization: `Bearer ${process.env.RESERVATIONS_API_TOKEN}`, 'content-type': 'application/json' };
 const client = twilio(process.env.TWILIO_ACCOUNT_SID, process.env.TWILIO_AUTH_TOKEN);
-// A stand-in for TaskRouter, such as a mock server.
-if (process.env.TWILIO_TASKROUTER_URL) client.taskrouter.baseUrl = process.env.TWILIO_TASKROUTER_URL;
+if (process.env.TWILIO_TASKROUTER_URL) client.taskrouter.baseUrl = process.env.TWILIO_TASKROUTER_URL; // a mock server
 
 async function* pending() {
   for (let cursor = ''; cursor !== null;) { // the last page's cursor is null
@@ -25,37 +21,48 @@ async function* pending() {
   }
 }
 
-const tell = (sid, action, body) => fetch(`${base}/reservations/${sid}/${action}`, { method: 'POST', headers, body: JSON.stringify(body) });
+const post = (url, body) => fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
 
-const chosen = [];
-for await (const summary of pending()) if (!only || only.includes(summary.reservation_sid)) chosen.push(summary);
-const missing = (only ?? []).filter((sid) => !chosen.some((summary) => summary.reservation_sid === sid));
-for (const sid of missing) console.log(`✗ ${sid}  not pending in the worker`);
-let failed = missing.length;
-for (const summary of chosen) {
-  const sid = summary.reservation_sid;
-  const claim = await tell(sid, 'claim', { decision: 'accept' });
-  if (claim.status !== 200) { // 409: the console or another script decided, or is deciding
-    console.log(`- ${sid}  ${(await claim.json()).error.message}`);
-    continue;
+/** Whether the reservation is now accepted, and what to say. */
+async function accept(summary) {
+  const url = `${base}/reservations/${summary.reservation_sid}`;
+  const claim = await post(`${url}/claim`, { decision: 'accept' }); // one decision per reservation
+  if (claim.status === 409) { // decided, or being decided, by the console or another script
+    const { error } = await claim.json();
+    return [error.settled?.status === 'accepted', error.message];
   }
-  const reservation = client.taskrouter.v1.workspaces(summary.workspace_sid).tasks(summary.task_sid).reservations(sid);
+  const reservation = client.taskrouter.v1.workspaces(summary.workspace_sid).tasks(summary.task_sid).reservations(summary.reservation_sid);
   let status = 'accepted';
   try {
     await reservation.update({ reservationStatus: 'accepted' });
-  } catch (error) {
-    // Twilio answers 400 to a reservation no longer pending: its record says what it is now.
-    status = error.status === 400 ? (await reservation.fetch()).reservationStatus : 'pending';
-    if (status === 'pending') {
-      await tell(sid, 'release', { decision: 'accept' }); // nothing changed: let others decide
-      console.log(`✗ ${sid}  Twilio refused: ${error.message}`);
-      failed += 1;
-      continue;
+  } catch (refused) {
+    // 400 (often: no longer pending), 5xx or no answer: Twilio's own record says what happened.
+    status = 'pending';
+    if (refused.status === undefined || refused.status === 400 || refused.status >= 500) {
+      try { // never sent again blindly
+        status = (await reservation.fetch()).reservationStatus;
+      } catch (error) { // the claim is kept, and lapses on its own
+        return [false, `outcome unknown (${refused.message}); reading it back failed too (${error.message})`];
+      }
+    }
+    if (status === 'pending') { // nothing changed: let others decide
+      await post(`${url}/release`, { decision: 'accept' });
+      return [false, `Twilio refused: ${refused.message}`];
     }
   }
-  const recorded = [200, 409].includes((await tell(sid, 'status', { status })).status); // 409: it knew better
+  const recorded = [200, 409].includes((await post(`${url}/status`, { status })).status); // 409: it knew better
   const said = status === 'accepted' ? 'accepted' : `no longer pending: Twilio says it is ${status}`;
-  console.log(`${status === 'accepted' ? '✓' : '✗'} ${sid}  ${said}${recorded ? '' : ' (not recorded)'}`);
-  if (status !== 'accepted' || !recorded) failed += 1;
+  return [status === 'accepted' && recorded, said + (recorded ? '' : ' (not recorded in the worker)')];
+}
+
+const chosen = [];
+for await (const summary of pending()) if (!only || only.includes(summary.reservation_sid)) chosen.push(summary);
+const missing = [...new Set(only)].filter((sid) => !chosen.some((summary) => summary.reservation_sid === sid));
+for (const sid of missing) console.log(`✗ ${sid}  not pending in the worker`);
+let failed = missing.length;
+for (const summary of chosen) {
+  const [accepted, said] = await accept(summary);
+  console.log(`${accepted ? '✓' : '✗'} ${summary.reservation_sid}  ${said}`);
+  if (!accepted) failed += 1;
 }
 process.exitCode = failed ? 1 : 0;

@@ -1,13 +1,10 @@
-"""Accept taskrouter-edge's pending reservations with Twilio's Python helper library: claim each
-in the worker (so the console never decides it too), accept it at Twilio, and record Twilio's
-answer. Needs `pip install twilio`, RESERVATIONS_URL, RESERVATIONS_API_TOKEN, TWILIO_ACCOUNT_SID
-and TWILIO_AUTH_TOKEN."""
+"""Accept taskrouter-edge's pending reservations with Twilio's helper library (pip install twilio).
+Set RESERVATIONS_URL, RESERVATIONS_API_TOKEN, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."""
 import argparse
 import os
 import sys
 
 import requests
-from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 parser = argparse.ArgumentParser(description=__doc__)
@@ -25,40 +22,46 @@ if os.environ.get("TWILIO_TASKROUTER_URL"):  # a stand-in for TaskRouter, such a
 def pending():
     query = {"status": "pending", "limit": 1000}
     while query.get("cursor", "") is not None:  # the last page's cursor is null
-        answer = worker.get(f"{base}/reservations", params=query)
+        answer = worker.get(f"{base}/reservations", params=query, timeout=30)
         answer.raise_for_status()  # 401: RESERVATIONS_API_TOKEN is not the worker's
         yield from answer.json()["reservations"]
         query["cursor"] = answer.json()["cursor"]
 
 
-def tell(sid, action, body):
-    return worker.post(f"{base}/reservations/{sid}/{action}", json=body)
-
-
-chosen = [r for r in pending() if not only or r["reservation_sid"] in only]
-missing = set(only or []) - {r["reservation_sid"] for r in chosen}
-for sid in missing:
-    print(f"✗ {sid}  not pending in the worker")
-failed = len(missing)
-for r in chosen:
-    sid = r["reservation_sid"]
-    if (claim := tell(sid, "claim", {"decision": "accept"})).status_code != 200:
-        print(f"- {sid}  {claim.json()['error']['message']}")  # 409: the console has it, or had it
-        continue
-    reservation = client.taskrouter.v1.workspaces(r["workspace_sid"]).tasks(r["task_sid"]).reservations(sid)
+def accept(r):
+    """Whether the reservation is now accepted, and what to say."""
+    url = f"{base}/reservations/{r['reservation_sid']}"
+    claim = worker.post(f"{url}/claim", json={"decision": "accept"}, timeout=30)  # one decision each
+    if claim.status_code == 409:  # decided, or being decided, by the console or another script
+        error = claim.json()["error"]
+        return error.get("settled", {}).get("status") == "accepted", error["message"]
+    reservation = client.taskrouter.v1.workspaces(r["workspace_sid"]).tasks(r["task_sid"]).reservations(r["reservation_sid"])
     try:
         reservation.update(reservation_status="accepted")
         status = "accepted"
-    except TwilioRestException as error:
-        # Twilio answers 400 to a reservation no longer pending: its record says what it is now.
-        status = reservation.fetch().reservation_status if error.status == 400 else "pending"
-        if status == "pending":
-            tell(sid, "release", {"decision": "accept"})  # nothing changed: let others decide
-            print(f"✗ {sid}  Twilio refused: {error.msg}")
-            failed += 1
-            continue
-    recorded = tell(sid, "status", {"status": status}).status_code in (200, 409)  # 409: it knew better
+    except Exception as refused:
+        # 400 (often: no longer pending), 5xx or no answer: Twilio's own record says what happened.
+        code, status = getattr(refused, "status", None), "pending"
+        if code is None or code == 400 or code >= 500:
+            try:  # never sent again blindly
+                status = reservation.fetch().reservation_status
+            except Exception as error:  # the claim is kept, and lapses on its own
+                return False, f"outcome unknown ({refused}); reading it back failed too ({error})"
+        if status == "pending":  # nothing changed: let others decide
+            worker.post(f"{url}/release", json={"decision": "accept"}, timeout=30)
+            return False, f"Twilio refused: {getattr(refused, 'msg', refused)}"
+    recorded = worker.post(f"{url}/status", json={"status": status}, timeout=30).status_code in (200, 409)
     said = "accepted" if status == "accepted" else f"no longer pending: Twilio says it is {status}"
-    print(f"{'✓' if status == 'accepted' else '✗'} {sid}  {said}{'' if recorded else ' (not recorded)'}")
-    failed += status != "accepted" or not recorded
+    return status == "accepted" and recorded, said + ("" if recorded else " (not recorded in the worker)")
+
+
+chosen = [r for r in pending() if not only or r["reservation_sid"] in only]
+failed = 0
+for sid in set(only or []) - {r["reservation_sid"] for r in chosen}:
+    print(f"✗ {sid}  not pending in the worker")
+    failed += 1
+for r in chosen:
+    accepted, said = accept(r)
+    print(f"{'✓' if accepted else '✗'} {r['reservation_sid']}  {said}")
+    failed += not accepted
 sys.exit(1 if failed else 0)

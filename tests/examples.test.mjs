@@ -12,11 +12,10 @@ import { afterEach, before, describe, test } from 'node:test';
 
 import { ACCOUNT_SID } from './support/cli.mjs';
 import { startFakeTwilio } from './support/fake_twilio.mjs';
-import { operatorGet } from './support/http.mjs';
+import { operatorGet, statusOf } from './support/http.mjs';
 import { killOnExit } from './support/lifecycle.mjs';
-import { prismRequests, startedPrism } from './support/prism.mjs';
-import { assignmentParams, sid, signedPost } from './support/twilio.mjs';
-import { until } from './support/wait.mjs';
+import { startedPrism, watchedByPrism } from './support/prism.mjs';
+import { sid, storedCallback } from './support/twilio.mjs';
 import { API_TOKEN, AUTH_TOKEN, checkedHttpUrl, worker } from './support/worker.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,15 +46,8 @@ function runScript(language, args, taskrouterUrl, workerUrl) {
 }
 
 /** A reservation stored in the worker by a signed callback: its parameters. */
-async function stored() {
-  const params = assignmentParams();
-  assert.equal((await signedPost(await worker('cli'), '/assignment_callback', params)).status, 200);
-  return params;
-}
-
-async function statusOf(reservationSid) {
-  return (await (await operatorGet(await worker('cli'), `/reservations/${reservationSid}`)).json()).status;
-}
+const stored = async () => storedCallback(await worker('cli'));
+const storedStatus = async (reservationSid) => statusOf(await worker('cli'), reservationSid);
 
 async function pendingSids() {
   const page = await (await operatorGet(await worker('cli'), '/reservations?status=pending&limit=1000')).json();
@@ -89,17 +81,8 @@ afterEach(async () => {
   assert.deepEqual(violations.splice(0).map(String), []);
 });
 
-/** Runs a script against Prism and returns what Prism saw, every request valid by Twilio's spec. */
-async function againstPrism(language, args) {
-  const mark = prism.mark();
-  const result = await runScript(language, args, prism.url, workerUrl);
-  const requests = await until(() => {
-    const seen = prismRequests(prism.logSince(mark));
-    return seen.every((request) => request.valid !== undefined) && seen;
-  }, { what: 'Prism to log its verdict on every request' });
-  for (const request of requests) assert.equal(request.valid, true, `Prism refused ${request.method} ${request.path}:\n${prism.logSince(mark)}`);
-  return { ...result, requests };
-}
+/** Runs a script against Prism; with what Prism saw meanwhile, every request valid by Twilio's spec. */
+const againstPrism = (language, args) => watchedByPrism(prism, () => runScript(language, args, prism.url, workerUrl));
 
 for (const language of Object.keys(SCRIPTS)) {
   describe(`examples/accept in ${language}, with Twilio's helper library`, () => {
@@ -112,7 +95,7 @@ for (const language of Object.keys(SCRIPTS)) {
       assert.equal(result.code, 0, result.stdout + result.stderr);
       for (const reservation of pending) {
         assert.match(result.stdout, new RegExp(`✓ ${reservation}  accepted`));
-        assert.equal(await statusOf(reservation), 'accepted');
+        assert.equal(await storedStatus(reservation), 'accepted');
       }
       assert.deepEqual(result.requests.map((request) => request.method).sort(), pending.map(() => 'POST'));
       assert.deepEqual(await pendingSids(), []);
@@ -127,8 +110,8 @@ for (const language of Object.keys(SCRIPTS)) {
       assert.match(result.stdout, new RegExp(`✓ ${chosen.ReservationSid}  accepted`));
       assert.match(result.stdout, new RegExp(`✗ ${unknown}  not pending in the worker`));
       assert.deepEqual(result.requests.map(({ method, path: asked }) => `${method} ${asked}`), [`POST ${reservationPath(chosen)}`]);
-      assert.equal(await statusOf(chosen.ReservationSid), 'accepted');
-      assert.equal(await statusOf(other.ReservationSid), 'pending');
+      assert.equal(await storedStatus(chosen.ReservationSid), 'accepted');
+      assert.equal(await storedStatus(other.ReservationSid), 'pending');
     });
 
     test('a reservation no longer pending at Twilio: its real status is recorded, as the CLI does', async () => {
@@ -140,8 +123,8 @@ for (const language of Object.keys(SCRIPTS)) {
       assert.equal(result.code, 1, result.stdout + result.stderr);
       assert.match(result.stdout, new RegExp(`✗ ${timedOut.ReservationSid}  no longer pending: Twilio says it is timeout`));
       assert.match(result.stdout, new RegExp(`✓ ${alreadyAccepted.ReservationSid}  accepted`));
-      assert.equal(await statusOf(timedOut.ReservationSid), 'timeout');
-      assert.equal(await statusOf(alreadyAccepted.ReservationSid), 'accepted');
+      assert.equal(await storedStatus(timedOut.ReservationSid), 'timeout');
+      assert.equal(await storedStatus(alreadyAccepted.ReservationSid), 'accepted');
       // Asked once, then read back: never sent again blindly.
       assert.deepEqual(fake.requestsFor(timedOut.ReservationSid).map((request) => request.method), ['POST', 'GET']);
       assert.equal(fake.requestsFor(timedOut.ReservationSid)[0].form.ReservationStatus, 'accepted');
@@ -153,20 +136,30 @@ for (const language of Object.keys(SCRIPTS)) {
       const result = await runScript(language, ['--sid', refused.ReservationSid], fake.url, workerUrl);
       assert.equal(result.code, 1, result.stdout + result.stderr);
       assert.match(result.stdout, new RegExp(`✗ ${refused.ReservationSid}  Twilio refused: .*Authenticate`));
-      assert.equal(await statusOf(refused.ReservationSid), 'pending');
+      assert.equal(await storedStatus(refused.ReservationSid), 'pending');
       // Released: another client may claim the decision now.
       assert.deepEqual(await (await claimOrRelease(refused.ReservationSid, 'claim')).json(), { claimed: true });
       await claimOrRelease(refused.ReservationSid, 'release');
     });
 
-    test('a reservation another client is deciding is left alone: TaskRouter is not asked', async () => {
+    test('an answer lost after Twilio applied the accept is read back, not sent again', async () => {
+      const lost = await stored();
+      fake.behave(lost.ReservationSid, 'lost_answer');
+      const result = await runScript(language, ['--sid', lost.ReservationSid], fake.url, workerUrl);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`✓ ${lost.ReservationSid}  accepted`));
+      assert.deepEqual(fake.requestsFor(lost.ReservationSid).map((request) => request.method), ['POST', 'GET']);
+      assert.equal(await storedStatus(lost.ReservationSid), 'accepted');
+    });
+
+    test('a reservation another client is deciding is left alone, and said so: TaskRouter is not asked', async () => {
       const busy = await stored();
       assert.equal((await claimOrRelease(busy.ReservationSid, 'claim')).status, 200);
       const result = await runScript(language, ['--sid', busy.ReservationSid], fake.url, workerUrl);
-      assert.equal(result.code, 0, result.stdout + result.stderr);
-      assert.match(result.stdout, new RegExp(`- ${busy.ReservationSid}  another accept of ${busy.ReservationSid} is being taken`));
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`✗ ${busy.ReservationSid}  another accept of ${busy.ReservationSid} is being taken`));
       assert.deepEqual(fake.requestsFor(busy.ReservationSid), []);
-      assert.equal(await statusOf(busy.ReservationSid), 'pending');
+      assert.equal(await storedStatus(busy.ReservationSid), 'pending');
       await claimOrRelease(busy.ReservationSid, 'release');
     });
   });
