@@ -5,24 +5,16 @@ import { after, afterEach, before, describe, test } from 'node:test';
 
 import { cliEnv, runCli, startCli } from './support/cli.mjs';
 import { startFakeTwilio } from './support/fake_twilio.mjs';
-import { operatorGet } from './support/http.mjs';
-import { freePort, prismRequests, startedPrism } from './support/prism.mjs';
-import { assignmentParams, sid, signedPost } from './support/twilio.mjs';
+import { statusOf } from './support/http.mjs';
+import { freePort, startedPrism, watchedByPrism } from './support/prism.mjs';
+import { sid, storedCallback } from './support/twilio.mjs';
 import { until } from './support/wait.mjs';
 import { SHARED_KEYS, checkedHttpUrl, worker } from './support/worker.mjs';
 
-async function storedStatus(reservationSid) {
-  const response = await operatorGet(await worker('cli'), `/reservations/${reservationSid}`);
-  return (await response.json()).status;
-}
+const storedStatus = async (reservationSid) => statusOf(await worker('cli'), reservationSid);
 
 /** A reservation stored in the worker by a signed callback; its parameters. */
-async function storedReservation() {
-  const params = assignmentParams();
-  const response = await signedPost(await worker('cli'), '/assignment_callback', params);
-  assert.equal(response.status, 200);
-  return params;
-}
+const storedReservation = async () => storedCallback(await worker('cli'));
 
 async function listJson(env, status = 'all') {
   const result = await runCli(['list', '--status', status, '--json'], env);
@@ -47,20 +39,8 @@ describe('reservations CLI against Prism (Twilio\'s TaskRouter spec)', () => {
   });
   afterEach(answersAsDescribed);
 
-  /**
-   * Runs the CLI and returns what Prism saw meanwhile: every request must pass the spec. Prism
-   * logs its verdict on a request after answering it, so wait until every request has one.
-   */
-  async function cliAgainstPrism(args) {
-    const mark = prism.mark();
-    const result = await runCli(args, env);
-    const requests = await until(() => {
-      const seen = prismRequests(prism.logSince(mark));
-      return seen.every((request) => request.valid !== undefined) && seen;
-    }, { what: 'Prism to log its verdict on every request' });
-    for (const request of requests) assert.equal(request.valid, true, `Prism refused ${request.method} ${request.path}:\n${prism.logSince(mark)}`);
-    return { ...result, requests };
-  }
+  /** Runs the CLI; with what Prism saw meanwhile, every request valid by Twilio's spec. */
+  const cliAgainstPrism = (args) => watchedByPrism(prism, () => runCli(args, env));
 
   test('simulate → list shows it pending → accept (Prism 200) → list shows it accepted', async () => {
     const simulated = await runCli(['simulate', '--json'], env);

@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
 
 import { startFakeTwilio } from './support/fake_twilio.mjs';
-import { assertError } from './support/http.mjs';
+import { assertError, statusOf } from './support/http.mjs';
 import { onStop } from './support/lifecycle.mjs';
 import { freePort, prismRequests, startedPrism } from './support/prism.mjs';
-import { BASE, assignmentParams, eventParams, sid, signedPost } from './support/twilio.mjs';
+import { BASE, assignmentParams, eventParams, sid, signedPost, storedCallback } from './support/twilio.mjs';
 import { API_TOKEN, AUTH_TOKEN, ownWorker } from './support/worker.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,12 +38,7 @@ const bindings = (taskrouterUrl) => ({
   TWILIO_TASKROUTER_URL: taskrouterUrl,
 });
 
-async function callback(edge, overrides = {}) {
-  const params = assignmentParams(overrides);
-  const response = await signedPost(edge.fetch, '/assignment_callback', params);
-  assert.equal(response.status, 200, await response.clone().text());
-  return params;
-}
+const callback = (edge, overrides = {}) => storedCallback(edge.fetch, assignmentParams(overrides));
 
 function decide(edge, reservationSid, decision, body = {}, token = API_TOKEN) {
   return edge.fetch(`${BASE}/reservations/${reservationSid}/${decision}`, {
@@ -53,10 +48,7 @@ function decide(edge, reservationSid, decision, body = {}, token = API_TOKEN) {
   });
 }
 
-async function storedStatus(edge, reservationSid) {
-  const response = await edge.fetch(`${BASE}/reservations/${reservationSid}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
-  return (await response.json()).status;
-}
+const storedStatus = (edge, reservationSid) => statusOf(edge.fetch, reservationSid);
 
 let prism;
 let fake;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { assertError, operatorGet, operatorSetStatus } from './support/http.mjs';
-import { assignmentParams, BASE, eventParams, sid, signedPost, unsignedPost } from './support/twilio.mjs';
+import { assignmentParams, BASE, eventParams, sid, signedPost, storedCallback, unsignedPost } from './support/twilio.mjs';
 import { worker } from './support/worker.mjs';
 
 /**
@@ -13,11 +13,7 @@ import { worker } from './support/worker.mjs';
  */
 const SETTLE_MS = 1600;
 
-async function callback(fetchWorker, params = assignmentParams()) {
-  const response = await signedPost(fetchWorker, '/assignment_callback', params);
-  assert.equal(response.status, 200, await response.clone().text());
-  return params;
-}
+const callback = (fetchWorker, params = assignmentParams()) => storedCallback(fetchWorker, params);
 
 /** Sends an event; TaskRouter's event reference asks for 204 No Content, application/json. */
 async function sendEvent(fetchWorker, eventType, assignment, overrides) {

@@ -4,16 +4,11 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
 import { assertError, operatorGet, operatorSetStatus } from './support/http.mjs';
-import { assignmentParams, signedPost } from './support/twilio.mjs';
+import { assignmentParams, signedPost, storedCallback } from './support/twilio.mjs';
 import { until } from './support/wait.mjs';
 import { API_TOKEN, AUTH_TOKEN, SLOW_WORKFLOW_SID, worker } from './support/worker.mjs';
 
-async function store(fetchWorker, overrides = {}) {
-  const params = assignmentParams(overrides);
-  const response = await signedPost(fetchWorker, '/assignment_callback', params);
-  assert.equal(response.status, 200, await response.clone().text());
-  return params;
-}
+const store = (fetchWorker, overrides = {}) => storedCallback(fetchWorker, assignmentParams(overrides));
 
 async function listAll(fetchWorker, query) {
   const seen = [];

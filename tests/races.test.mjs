@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { operatorGet, operatorSetStatus } from './support/http.mjs';
-import { assignmentParams, eventParams, signedPost } from './support/twilio.mjs';
+import { operatorSetStatus, statusOf } from './support/http.mjs';
+import { assignmentParams, eventParams, signedPost, storedCallback } from './support/twilio.mjs';
 import { worker } from './support/worker.mjs';
 
 const TRIALS = 20;
@@ -18,16 +18,7 @@ const TRIALS = 20;
 const SETTLE_MS = 2_000;
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
-async function statusOf(fetchWorker, reservationSid) {
-  const response = await operatorGet(fetchWorker, `/reservations/${reservationSid}`);
-  assert.equal(response.status, 200, await response.clone().text());
-  return (await response.json()).status;
-}
-
-async function callback(fetchWorker, params) {
-  const response = await signedPost(fetchWorker, '/assignment_callback', params);
-  assert.equal(response.status, 200, await response.clone().text());
-}
+const callback = (fetchWorker, params) => storedCallback(fetchWorker, params);
 
 async function event(fetchWorker, type, params) {
   const response = await signedPost(fetchWorker, '/events', eventParams(type, params));

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::models::attributes::shown;
+use crate::models::summary::clipped;
 use crate::models::{Reservation, ReservationTimeouts, Summary};
 
 /// The most attributes a card carries, and the longest text of each.
@@ -22,18 +23,6 @@ pub struct Card {
     pub attributes: Vec<[String; 2]>,
 }
 
-/// Text for a person: at most `limit` characters, control characters made spaces.
-fn clip(text: &str, limit: usize) -> String {
-    let clean: String = text.chars().take(limit + 1).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if clean.chars().count() <= limit {
-        clean
-    } else {
-        let mut cut: String = clean.chars().take(limit - 1).collect();
-        cut.push('…');
-        cut
-    }
-}
-
 impl Card {
     /// The card of a record as stored.
     pub fn of(record: &Reservation, timeouts: &ReservationTimeouts) -> Card {
@@ -45,7 +34,7 @@ impl Card {
                 members
                     .take(CARD_ATTRIBUTES)
                     .map(|(key, raw)| {
-                        [clip(key, ATTRIBUTE_CHARS), clip(&shown(raw).unwrap_or_default(), ATTRIBUTE_CHARS)]
+                        [clipped(key, ATTRIBUTE_CHARS), clipped(&shown(raw).unwrap_or_default(), ATTRIBUTE_CHARS)]
                     })
                     .collect()
             })

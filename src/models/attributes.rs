@@ -99,8 +99,8 @@ impl Object {
     }
 }
 
-/// An object's members in the order they came: read into a list, then sorted once, because a
-/// map's inserts cost more than reading the members themselves.
+/// An object's members: read into a list in the order they came, then sorted once by key, so
+/// that a lookup is a binary search.
 struct Members(Vec<(String, Member)>);
 
 impl<'de> Deserialize<'de> for Members {

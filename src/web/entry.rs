@@ -37,9 +37,8 @@ async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Res
         other => other,
     };
 
-    // Each handler's future is boxed as a trait object (`boxed_local`), so that its code stays a
-    // function of its own. Awaited inline, every route's state machine became one function of
-    // 78 KB, which V8 compiled whole at an isolate's first request, whatever the route.
+    // Each handler's future is boxed (`boxed_local`) so that each route's code is a function of
+    // its own, and an isolate's first request compiles only the route it takes.
     let answer = match route {
         Ok(Route::AssignmentCallback) => {
             assignment_callback::handle(&req, &ctx, &worker_ctx, &mut log).boxed_local().await

@@ -1,8 +1,7 @@
 //! One decision per reservation, for accept and reject at the edge and for the CLI: the claim is
 //! asked of the hub before TaskRouter is, and given back when nothing changed. Without a hub (no
-//! binding), or when the hub fails, decisions go through as they did before the hub: TaskRouter
-//! still refuses the second of two with its "not in expected state", which the decision flow
-//! reads back. The request's log line says so.
+//! binding), or when the hub fails, decisions go through unserialized: TaskRouter refuses the
+//! second of two with its "not in expected state", which the decision flow reads back. The request's log line says so.
 
 use super::context::Context;
 use super::error::ApiError;

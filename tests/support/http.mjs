@@ -18,6 +18,13 @@ export function operatorGet(fetchWorker, path, token = API_TOKEN) {
   return fetchWorker(`http://localhost${path}`, { headers: { authorization: `Bearer ${token}` } });
 }
 
+/** A stored reservation's status, as the operator API reports it. */
+export async function statusOf(fetchWorker, reservationSid) {
+  const response = await operatorGet(fetchWorker, `/reservations/${reservationSid}`);
+  assert.equal(response.status, 200, await response.clone().text());
+  return (await response.json()).status;
+}
+
 /** POSTs `body` as JSON text, as is, to a reservation's status route. */
 export function operatorPostStatus(fetchWorker, reservationSid, body, token = API_TOKEN) {
   return fetchWorker(`http://localhost/reservations/${reservationSid}/status`, {

@@ -2,12 +2,14 @@
 // npm package @twilio-alpha/mcp): it answers like TaskRouter and refuses (422) any request the
 // spec does not allow. One per test file that asks for it, on a free port, stopped when the file
 // ends.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { killOnExit, onStop } from './lifecycle.mjs';
+import { until } from './wait.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // TEST_OPENAPI replaces the description only to prove that a Prism that cannot start fails the
@@ -87,4 +89,20 @@ export function prismRequests(log) {
     if (current && requestViolation) current.valid = false;
   }
   return requests;
+}
+
+/**
+ * Runs `program` (an async function that makes requests of `prism`) and returns what it
+ * resolved to, with `requests`: what Prism saw meanwhile, each one asserted valid by Twilio's
+ * spec. Prism logs its verdict on a request after answering it, so this waits for every verdict.
+ */
+export async function watchedByPrism(prism, program) {
+  const mark = prism.mark();
+  const result = await program();
+  const requests = await until(() => {
+    const seen = prismRequests(prism.logSince(mark));
+    return seen.every((request) => request.valid !== undefined) && seen;
+  }, { what: 'Prism to log its verdict on every request' });
+  for (const request of requests) assert.equal(request.valid, true, `Prism refused ${request.method} ${request.path}:\n${prism.logSince(mark)}`);
+  return { ...result, requests };
 }

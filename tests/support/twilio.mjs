@@ -1,4 +1,5 @@
 // TaskRouter-shaped requests, signed with Twilio's official helper library.
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 
@@ -119,4 +120,11 @@ export function signedPost(fetchWorker, path, params, { token = AUTH_TOKEN, sign
     },
     body: formBody(sent),
   });
+}
+
+/** Stores a reservation by a signed assignment callback (asserting `200`); returns its parameters. */
+export async function storedCallback(fetchWorker, params = assignmentParams()) {
+  const response = await signedPost(fetchWorker, '/assignment_callback', params);
+  assert.equal(response.status, 200, await response.clone().text());
+  return params;
 }
