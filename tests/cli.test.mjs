@@ -168,6 +168,9 @@ describe('reservations CLI against Prism (Twilio\'s TaskRouter spec)', () => {
     const help = await runCli(['connect', '--help'], env);
     assert.match(help.stdout, /--workspace <WS…>\s+The TaskRouter Workspace/);
     assert.match(help.stdout, /--workflow <WW…>\s+The Workflow \(WW…\) whose Assignment Callback URL/);
+    // The command's own options first; the settings every command takes under their own heading.
+    assert.ok(help.stdout.indexOf('--workflow') < help.stdout.indexOf('Settings (every command'), help.stdout);
+    assert.ok(help.stdout.indexOf('Settings (every command') < help.stdout.indexOf('--worker-url'), help.stdout);
   });
 
   test('a missing setting is a one-line error naming the variable and the flag (exit 2)', async () => {

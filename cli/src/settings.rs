@@ -7,7 +7,10 @@ use reqwest::Client;
 use crate::twilio::{Credentials, TaskRouter};
 use crate::worker::Worker;
 
+/// Where the worker and Twilio are, and how to sign in: every command takes them, from a flag or
+/// the environment. `--help` lists them under their own heading, after the command's own options.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Settings (every command; a flag or its environment variable)")]
 pub struct Settings {
     /// The worker's base URL, e.g. http://127.0.0.1:8787 or https://taskrouter-edge.YOU.workers.dev
     #[arg(long, env = "RESERVATIONS_URL", global = true, value_name = "URL")]
