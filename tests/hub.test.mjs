@@ -3,6 +3,7 @@
 // WebSocket, behind the operator token; one decision per reservation; the day's outcomes.
 // Consoles are played here by the `ws` package; tests/console.test.mjs drives the page itself.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { before, describe, test } from 'node:test';
 
 import WebSocket from 'ws';
@@ -171,16 +172,18 @@ describe('one decision per reservation', () => {
     await assertError(badSid, 400, 'invalid_sid');
   });
 
-  test('TaskRouter out of reach: the answer says so, names the URL, and that nothing changed', async () => {
+  test('TaskRouter out of reach: accept and reject say so, name the URL, and that nothing changed', async () => {
     const port = await freePort();
     const offline = await ownWorker(bindings(`http://127.0.0.1:${port}`));
-    const params = assignmentParams();
-    await signedPost(offline.fetch, '/assignment_callback', params);
-    const body = await assertError(await decide(offline, params.ReservationSid, 'accept'), 502, 'twilio_unreachable');
-    assert.match(body.error.message, new RegExp(`^TaskRouter could not be reached \\(.*http://127\\.0\\.0\\.1:${port}/v1/Workspaces/.*\\)\\. Nothing changed`));
-    assert.doesNotMatch(body.error.message, /answer from Twilio was lost|internal error/);
-    const shown = await (await operatorGet(offline.fetch, `/reservations/${params.ReservationSid}`)).json();
-    assert.equal(shown.status, 'pending');
+    for (const decision of ['accept', 'reject']) {
+      const params = assignmentParams();
+      await signedPost(offline.fetch, '/assignment_callback', params);
+      const body = await assertError(await decide(offline, params.ReservationSid, decision), 502, 'twilio_unreachable');
+      assert.match(body.error.message, new RegExp(`^TaskRouter could not be reached \\(.*http://127\\.0\\.0\\.1:${port}/v1/Workspaces/.*\\)\\. Nothing changed`), decision);
+      assert.doesNotMatch(body.error.message, /answer from Twilio was lost|internal error/);
+      const shown = await (await operatorGet(offline.fetch, `/reservations/${params.ReservationSid}`)).json();
+      assert.equal(shown.status, 'pending', decision);
+    }
     await offline.dispose();
   });
 });
@@ -217,6 +220,45 @@ export default { fetch() { return new Response('not this one', { status: 404 });
     assert.equal(health.hub, 'missing');
     await broken.dispose();
     await absent.dispose();
+  });
+});
+
+describe('a hub that is slow to answer', () => {
+  // The hub is told in waitUntil, after the answer: a hub held mid-request (here on a gate this
+  // test opens at the end) must not hold the callback's or the event's answer.
+  const HELD_HUB = (gate) => `
+export class HeldHub {
+  constructor() {}
+  async fetch(request) {
+    await fetch(${JSON.stringify(gate)} + new URL(request.url).pathname);
+    return new Response('{}', { headers: { 'content-type': 'application/json' } });
+  }
+}
+export default { fetch() { return new Response('not this one', { status: 404 }); } };
+`;
+
+  test('TaskRouter\'s answers do not wait for it: a callback and an event are answered while the hub is still held', async () => {
+    const held = [];
+    const gate = createServer((request, response) => held.push({ path: request.url, open: () => response.end('open') }));
+    await new Promise((resolve) => gate.listen(0, '127.0.0.1', resolve));
+    const slow = await ownWorker(bindings(fake.url), {
+      worker: { durableObjects: { HUB: { className: 'HeldHub', scriptName: 'held-hub' } } },
+      workers: [{ name: 'held-hub', modules: [{ type: 'ESModule', path: 'hub.mjs', contents: HELD_HUB(`http://127.0.0.1:${gate.address().port}`) }] }],
+    });
+    try {
+      const params = assignmentParams();
+      const answer = await signedPost(slow.fetch, '/assignment_callback', params);
+      assert.deepEqual([answer.status, await answer.text()], [200, '{}']);
+      const event = await signedPost(slow.fetch, '/events', eventParams('reservation.accepted', params));
+      assert.equal(event.status, 204);
+      // Both reached the hub, which has answered neither: the answers above did not wait for it.
+      await until(() => held.filter(({ path }) => path === '/changes').length >= 2, { what: 'the hub to be told of both changes' });
+      assert.equal((await (await operatorGet(slow.fetch, `/reservations/${params.ReservationSid}`)).json()).status, 'accepted');
+    } finally {
+      for (const { open } of held) open();
+      await slow.dispose();
+      gate.close();
+    }
   });
 });
 
