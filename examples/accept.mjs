@@ -13,7 +13,8 @@ if (process.env.TWILIO_TASKROUTER_URL) client.taskrouter.baseUrl = process.env.T
 
 async function* pending() {
   for (let cursor = ''; cursor !== null;) { // the last page's cursor is null
-    const answer = await fetch(`${base}/reservations?status=pending&limit=1000${cursor && `&cursor=${cursor}`}`, { headers });
+    const query = new URLSearchParams({ status: 'pending', limit: '1000', ...(cursor && { cursor }) });
+    const answer = await fetch(`${base}/reservations?${query}`, { headers });
     if (answer.status !== 200) throw new Error(`the worker answered ${answer.status}: ${await answer.text()}`);
     const page = await answer.json();
     yield* page.reservations;

@@ -14,6 +14,7 @@ import puppeteer from 'puppeteer-core';
 import { startFakeTwilio } from './support/fake_twilio.mjs';
 import { assertError, statusOf } from './support/http.mjs';
 import { onStop } from './support/lifecycle.mjs';
+import { checkAnswer } from './support/openapi.mjs';
 import { freePort, prismRequests, startedPrism } from './support/prism.mjs';
 import { BASE, assignmentParams, eventParams, sid, signedPost, storedCallback } from './support/twilio.mjs';
 import { API_TOKEN, AUTH_TOKEN, ownWorker } from './support/worker.mjs';
@@ -174,6 +175,8 @@ describe('accept and reject at the edge', () => {
 describe('the console page', () => {
   const executablePath = chromePath();
   let browser;
+  const checks = [];
+  const violations = [];
 
   before(async () => {
     if (!executablePath) return;
@@ -199,6 +202,18 @@ describe('the console page', () => {
     page.on('pageerror', (error) => seen.errors.push(error.message));
     page.on('console', (message) => message.type() === 'error' && seen.errors.push(message.text()));
     page.on('request', (request) => new URL(request.url()).pathname === '/reservations' && (seen.listings += 1));
+    // Every answer the page receives from the worker is checked against openapi.json, as the
+    // suites' own requests are; the last test asserts that none broke it.
+    page.on('response', (response) => {
+      if (!response.url().startsWith(`${edge.url}/`)) return;
+      checks.push(response.text().catch(() => '').then((body) => {
+        try {
+          checkAnswer(response.request().method(), response.url(), { status: response.status(), headers: new Headers(response.headers()), body });
+        } catch (error) {
+          violations.push(error.message);
+        }
+      }));
+    });
     const response = await page.goto(`${edge.url}/`);
     return { page, seen, response, context };
   }
@@ -440,6 +455,12 @@ describe('the console page', () => {
       assert.ok(seen.listings >= 1);
       await context.close();
       await hubless.dispose();
+    });
+
+    await t.test('every answer the pages received is one openapi.json describes', async () => {
+      await Promise.all(checks);
+      assert.ok(checks.length > 50, `only ${checks.length} answers were seen`);
+      assert.deepEqual(violations, []);
     });
   });
 });

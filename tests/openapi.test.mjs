@@ -65,6 +65,9 @@ describe('the OpenAPI description', () => {
         // `worker()` checks each answer and rejects on a violation.
         const response = await edge(url, init);
         if (!item[method]) assert.equal(response.status, 405, `${method} ${template}`);
+        // What the description says needs the operator's token is refused without it.
+        const security = item[method]?.security ?? DESCRIPTION.security ?? [];
+        if (security.some((scheme) => 'operatorToken' in scheme)) assert.equal(response.status, 401, `${method} ${template} without a token`);
       }
     }
   });
