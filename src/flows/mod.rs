@@ -1,23 +1,28 @@
-//! What each request decides, as plain Rust over the [`Kv`](crate::store::Kv) interface: the
-//! worker runs these flows over Workers KV, `cargo test` over the in-memory twin
-//! ([`MemoryKv`](crate::store::memory::MemoryKv)), without Miniflare and without sleeping.
-//! The HTTP layer (`crate::web`) only reads requests, calls a flow and writes its answer; a flow
-//! knows nothing of HTTP and fails with a [`FlowError`].
+//! What each request decides, as plain Rust over two ports: the [`Kv`](crate::store::Kv) that
+//! keeps each reservation once, and the [`Hub`](crate::hub::port::Hub) that holds everything
+//! that changes. The worker runs these flows over Workers KV and the Durable Object; `cargo
+//! test` over their twins ([`MemoryKv`](crate::store::memory::MemoryKv) and
+//! [`LocalHub`](crate::hub::port::LocalHub), the hub's rules over a host SQLite), without
+//! Miniflare and without sleeping. The HTTP layer (`crate::web`) only reads requests, calls a
+//! flow and writes its answer; a flow knows nothing of HTTP and fails with a [`FlowError`].
 //!
 //! The modules, in the order they build on each other: `record` (records from what TaskRouter
-//! sent), `task` (a task's reservations), `recheck` (the second look at a racing write),
-//! `callback` and `events` (TaskRouter's two callbacks), `decide` (what to believe of Twilio's
-//! answers) and `operator` (the operator's updates and decisions).
+//! sent), `callback` and `events` (TaskRouter's two callbacks), `reading` (a reservation and
+//! the listing), `decide` (what to believe of Twilio's answers) and `operator` (the operator's
+//! claims, updates and decisions).
 
 pub mod callback;
 pub mod decide;
 pub mod events;
 pub mod operator;
-pub mod recheck;
+pub mod reading;
 pub mod record;
-pub mod task;
+
+#[cfg(test)]
+mod tests;
 
 use crate::hub::claims::Claim;
+use crate::hub::port::HubError;
 use crate::models::{ReservationSid, Status, Timestamp, TransitionError};
 use crate::store::StoreError;
 use crate::twilio::rest::RestError;
@@ -27,9 +32,10 @@ use crate::twilio::rest::RestError;
 pub enum FlowError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(
-        "no reservation {0} is stored (records live RESERVATION_TTL_SECONDS; a new one may take up to 60 s to be seen in other locations)"
-    )]
+    /// The hub could not be asked: nothing it holds changed, and nothing was sent to TaskRouter.
+    #[error("{0}")]
+    Hub(#[from] HubError),
+    #[error("no reservation {0} is known: the hub keeps each for a day after its last change")]
     ReservationNotFound(ReservationSid),
     #[error(transparent)]
     Transition(#[from] TransitionError),
@@ -37,8 +43,15 @@ pub enum FlowError {
     #[error("{0}")]
     Twilio(Box<RestError>),
     /// Twilio's answer was lost and reading the reservation back failed too.
-    #[error("{refusal}; reading the reservation back to learn its status failed too: {read_error}")]
-    TwilioOutcomeUnknown { refusal: Box<RestError>, read_error: Box<RestError> },
+    #[error(
+        "{refusal}; reading the reservation back to learn its status failed too: {read_error}. Your {} is kept as yours until {until}, when TaskRouter has timed the reservation out if nothing else decided it; see it in Twilio's console", decision.as_str()
+    )]
+    TwilioOutcomeUnknown {
+        refusal: Box<RestError>,
+        read_error: Box<RestError>,
+        decision: crate::hub::claims::Decision,
+        until: Timestamp,
+    },
     /// TaskRouter answered neither the update nor any read-back: it did not get the update.
     #[error(
         "TaskRouter could not be reached ({0}). Nothing changed: the reservation was neither accepted nor rejected, and nothing was recorded; try again once TaskRouter can be reached"
@@ -46,9 +59,12 @@ pub enum FlowError {
     TwilioUnreachable(Box<RestError>),
     /// Another decision on the reservation is being taken: nothing was sent to TaskRouter.
     #[error(
-        "another {} of {sid} is being taken since {}: nothing was sent to TaskRouter", claim.decision.status().as_verb(), claim.since
+        "{sid} is being decided ({} by {}, since {}, until {} at the latest): nothing was sent to TaskRouter", claim.decision.as_str(), claim.owner, claim.since, claim.until
     )]
     DecisionInFlight { sid: ReservationSid, claim: Claim },
+    /// A release or settling with a token that names no claim the reservation holds.
+    #[error("the claim token names no decision {sid} holds now: it was another's, or it ended")]
+    NotClaimHolder { sid: ReservationSid },
     /// The reservation already left `pending`, as the hub was told: nothing was sent to TaskRouter.
     #[error("{sid} is already {status} (since {at}): nothing was sent to TaskRouter")]
     AlreadyDecided { sid: ReservationSid, status: Status, at: Timestamp },

@@ -1,17 +1,22 @@
-//! One decision per reservation. An accept or a reject at the edge is claimed from the hub
-//! before anyone calls TaskRouter; the hub grants one claim at a time, and none once the
-//! reservation left `pending`. A claim nobody settles (the worker that held it was cut off) lapses
-//! after [`CLAIM_LEASE_MS`], longer than a decision can take.
+//! One decision per reservation. An accept or a reject is claimed from the hub before anyone
+//! calls TaskRouter. The hub grants one claim at a time, only on a reservation it holds, and none
+//! once the reservation left `pending`. A claim has an owner, who gets a token back: only that
+//! token releases it or settles it. A claim nobody settles (its outcome is unknown, or the client
+//! was cut off) lapses at [`claim_until`]: by the reservation's own timeout at the latest, when
+//! TaskRouter has decided for everyone.
 
 use serde::{Deserialize, Serialize};
 
 use crate::models::{Status, Timestamp};
 use crate::twilio::rest::LONGEST_DECISION_MS;
 
-/// How long a claim holds without being settled or released: longer than the longest decision
-/// (retries and read-backs included), so that a slow decision is never joined by a second one.
-/// A reservation that times out at TaskRouter meanwhile is settled by its event, sooner.
+/// The longest a claim holds, whatever the reservation's timeout: longer than the longest
+/// decision (retries and read-backs included), so a slow decision is never joined by a second.
 pub const CLAIM_LEASE_MS: u64 = LONGEST_DECISION_MS + 10_000;
+
+/// The shortest a claim holds, even on a reservation already past its timeout: TaskRouter
+/// answers such a decision at once (it is no longer pending).
+pub const MIN_CLAIM_MS: u64 = 30_000;
 
 /// What is decided: TaskRouter's two answers to a reservation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,38 +34,37 @@ impl Decision {
             Decision::Reject => Status::Rejected,
         }
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Accept => "accept",
+            Decision::Reject => "reject",
+        }
+    }
 }
 
-/// A claim the hub holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A claim the hub holds, as anyone may see it (its token is its owner's alone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     pub decision: Decision,
+    /// Who took it: `edge` for a decision taken by the worker, or the client's own label.
+    pub owner: String,
     pub since: Timestamp,
+    /// When it lapses if nobody settles or releases it.
+    pub until: Timestamp,
 }
 
-/// The hub's answer to a claim.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Go ahead: call TaskRouter, then settle or release.
-    Granted,
-    /// Another decision is being taken now.
-    InFlight(Claim),
-    /// The reservation already left `pending`, as the hub was told.
-    Settled { status: Status, at: Timestamp },
+/// When a claim taken at `now` lapses, for a reservation TaskRouter times out at `expires`:
+/// at the reservation's timeout, but never sooner than [`MIN_CLAIM_MS`] nor later than
+/// [`CLAIM_LEASE_MS`] from now.
+pub fn claim_until(now: Timestamp, expires: Timestamp) -> Timestamp {
+    let floor = now.as_millis() + MIN_CLAIM_MS;
+    let ceiling = now.as_millis() + CLAIM_LEASE_MS;
+    Timestamp::from_millis(expires.as_millis().clamp(floor, ceiling))
 }
 
-/// The rule, from what the hub knows: the reservation's status and when it was set, if it was
-/// told of it, and the claim it holds, if any.
-pub fn judge(status: Option<(Status, Timestamp)>, held: Option<Claim>, now: Timestamp) -> Verdict {
-    if let Some((status, at)) = status.filter(|(status, _)| *status != Status::Pending) {
-        return Verdict::Settled { status, at };
-    }
-    match held {
-        Some(claim) if claim.since.age_ms(now) < CLAIM_LEASE_MS => Verdict::InFlight(claim),
-        _ => Verdict::Granted,
-    }
-}
+/// The longest an owner label is kept.
+pub const OWNER_CHARS: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -71,36 +75,12 @@ mod tests {
     }
 
     #[test]
-    fn one_claim_at_a_time_and_none_after_the_reservation_settled() {
-        let claim = Claim { decision: Decision::Accept, since: at(1_000) };
-        assert_eq!(judge(None, None, at(1_000)), Verdict::Granted, "nothing known: go ahead");
-        assert_eq!(judge(Some((Status::Pending, at(0))), None, at(1_000)), Verdict::Granted);
-        assert_eq!(judge(Some((Status::Pending, at(0))), Some(claim), at(2_000)), Verdict::InFlight(claim));
-        assert_eq!(
-            judge(Some((Status::Accepted, at(1_500))), Some(claim), at(2_000)),
-            Verdict::Settled { status: Status::Accepted, at: at(1_500) },
-            "a settled status wins over a claim"
-        );
-        assert_eq!(
-            judge(Some((Status::Timeout, at(1_500))), None, at(2_000)),
-            Verdict::Settled { status: Status::Timeout, at: at(1_500) }
-        );
-    }
-
-    #[test]
-    fn a_claim_nobody_settled_lapses() {
-        let claim = Claim { decision: Decision::Reject, since: at(0) };
-        assert_eq!(judge(None, Some(claim), at(CLAIM_LEASE_MS - 1)), Verdict::InFlight(claim));
-        assert_eq!(judge(None, Some(claim), at(CLAIM_LEASE_MS)), Verdict::Granted);
-    }
-
-    #[test]
-    fn verdicts_travel_as_json() {
-        let settled = Verdict::Settled { status: Status::Accepted, at: at(5) };
-        let text = serde_json::to_string(&settled).unwrap();
-        assert_eq!(text, r#"{"settled":{"status":"accepted","at":"1970-01-01T00:00:00.005Z"}}"#);
-        assert_eq!(serde_json::from_str::<Verdict>(&text).unwrap(), settled);
-        assert_eq!(serde_json::to_string(&Verdict::Granted).unwrap(), r#""granted""#);
+    fn a_claim_ends_with_the_reservations_timeout_within_bounds() {
+        let now = 1_000_000;
+        assert_eq!(claim_until(at(now), at(now + 120_000)), at(now + 120_000), "a two-minute reservation");
+        assert_eq!(claim_until(at(now), at(now - 5_000)), at(now + MIN_CLAIM_MS), "already past its timeout");
+        assert_eq!(claim_until(at(now), at(now + 86_400_000)), at(now + CLAIM_LEASE_MS), "a day-long one");
         assert_eq!(Decision::Reject.status(), Status::Rejected);
+        assert_eq!(serde_json::to_string(&Decision::Accept).unwrap(), r#""accept""#);
     }
 }

@@ -1,18 +1,33 @@
-//! The live hub: one Durable Object for the deployment, beside the store. Workers KV stays the
-//! store of record; the hub is told of every change after the KV write, pushes each to the open
-//! consoles over hibernating WebSockets, lets one decision per reservation through to TaskRouter,
-//! and keeps the last 24 hours of outcomes. This module is what the hub and the worker share,
-//! plain Rust tested on the host: what a console is shown of a reservation ([`card`]), the rule
-//! for one decision at a time ([`claims`]), the outcomes kept ([`outcomes`]) and the messages
-//! between them ([`protocol`]). The object itself is wasm only (`crate::web`).
+//! The hub: one SQLite-backed Durable Object for the deployment, the authority for everything
+//! that changes. It holds each reservation's status, its task and the task's other reservations,
+//! the index that listings read, the claims (one decision per reservation) and the day; Workers
+//! KV keeps each reservation as TaskRouter delivered it, once. Every change is one run of
+//! statements in the hub, applied with the status model, and pushed to the open consoles over
+//! hibernating WebSockets.
+//!
+//! This module is the hub's rules and what the worker shares with it, plain Rust tested on the
+//! host against a real SQLite: the tables ([`schema`]) and the rules over them ([`ledger`],
+//! [`listing`]), what a console is shown ([`card`]), the claims ([`claims`]), the day
+//! ([`outcomes`]), the messages ([`protocol`]) and the worker's port to it ([`port`]). The
+//! Durable Object and its client are the wasm glue (`crate::web::hub`).
 
 pub mod card;
 pub mod claims;
+pub mod ledger;
+pub mod listing;
 pub mod outcomes;
+pub mod port;
 pub mod protocol;
+pub mod query;
+pub mod schema;
+pub mod sql;
+
+#[cfg(test)]
+mod tests;
 
 /// The one hub of a deployment, by name.
 pub const HUB_NAME: &str = "hub";
 
-/// How long the hub keeps what it was told: the console's "day at a glance".
+/// How long the hub keeps what it was told: a reservation's row after its last change, the
+/// day's outcomes. KV keeps each record `RESERVATION_TTL_SECONDS`.
 pub const KEPT_MS: u64 = 24 * 60 * 60 * 1000;

@@ -1,25 +1,120 @@
-//! The messages: what the worker tells the hub, and what the hub sends the consoles (JSON text,
-//! one object per WebSocket message, told apart by `type`).
+//! The messages: what the worker asks of the hub and what it answers (JSON, `POST /ledger`), and
+//! what the hub sends the consoles (JSON text, one object per WebSocket message, told apart by
+//! `type`).
 
 use serde::{Deserialize, Serialize};
 
 use super::card::Card;
-use super::claims::Decision;
+use super::claims::{Claim, Decision};
 use super::outcomes::Day;
-use crate::models::{ReservationSid, Timestamp};
+use crate::models::{ReportedStatus, ReservationSid, Status, StatusSource, Summary, TaskEnding, TaskSid, Timestamp};
 
-/// `POST /changes`: reservations as the worker just wrote them to KV.
+/// One question to the hub. Each is answered in one transaction of the hub's SQLite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Changes {
-    pub cards: Vec<Card>,
+#[serde(tag = "ask", rename_all = "snake_case")]
+pub enum HubRequest {
+    /// An assignment callback: the reservation as this callback describes it (pending), a digest
+    /// of its parameters (a repeated callback that changed them rewrites the KV record), and the
+    /// status the callback's answer settles it at (an `accept` instruction), if any.
+    Callback { card: Box<Card>, digest: String, settles: Option<Status> },
+    /// A `reservation.*` event; `card` describes the reservation from the event's own fields, for
+    /// when the hub has never seen it.
+    ReservationEvent { card: Box<Card>, status: Status },
+    /// A task event: the task's reservations end, now and for callbacks still to come.
+    TaskEvent { task_sid: TaskSid, ending: TaskEnding },
+    /// An operator's status update, after Twilio answered; settles the claim `claim_token` names.
+    Update { sid: ReservationSid, status: Status, claim_token: Option<String> },
+    /// One decision per reservation.
+    Claim { sid: ReservationSid, decision: Decision, owner: String },
+    /// Gives a claim back: nothing reached TaskRouter, or TaskRouter refused and nothing changed.
+    Release { sid: ReservationSid, token: String },
+    Show { sid: ReservationSid },
+    List(ListRequest),
 }
 
-/// `POST /claims`: the worker's claim of a decision, and `POST /claims/release`'s (`decision`
-/// unused) when TaskRouter refused and nothing changed.
+/// A page of the listing: newest first, `status` as reported (`expired` derived), after the
+/// cursor of the previous page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClaimRequest {
-    pub reservation_sid: ReservationSid,
-    pub decision: Decision,
+pub struct ListRequest {
+    pub status: Option<ReportedStatus>,
+    pub limit: usize,
+    pub cursor: Option<ListCursor>,
+}
+
+/// Where a page ended: the arrival time and SID of its last reservation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListCursor {
+    pub received_ms: u64,
+    pub sid: ReservationSid,
+}
+
+/// What the hub holds of one reservation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HubRow {
+    pub card: Card,
+    pub status_source: StatusSource,
+    /// The decision in flight, if any (never its token).
+    pub claim: Option<Claim>,
+}
+
+/// What an event did, for the log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventEffectOutcome {
+    Created,
+    Moved,
+    Unchanged,
+    Stale,
+    EndedTaskReservations,
+    NoOpenReservations,
+}
+
+impl EventEffectOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventEffectOutcome::Created => "created",
+            EventEffectOutcome::Moved => "moved",
+            EventEffectOutcome::Unchanged => "unchanged",
+            EventEffectOutcome::Stale => "stale",
+            EventEffectOutcome::EndedTaskReservations => "ended_task_reservations",
+            EventEffectOutcome::NoOpenReservations => "no_open_reservations",
+        }
+    }
+}
+
+/// What the hub refuses, and why; nothing was changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "refused", rename_all = "snake_case")]
+pub enum Refusal {
+    /// The hub holds no such reservation.
+    NotFound,
+    /// The status model does not allow the move.
+    Transition { from: Status, to: Status },
+    /// Another decision is in flight.
+    InFlight { claim: Claim },
+    /// The reservation already left `pending`.
+    Settled { status: Status, at: Timestamp },
+    /// The token names no claim this reservation holds (another's, or one that ended).
+    NotHolder,
+}
+
+/// The hub's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum HubReply {
+    /// A callback was recorded: the reservation as the hub now holds it; `write_record` says
+    /// the worker is to write the KV record (a new reservation, or changed parameters).
+    Recorded { card: Box<Card>, write_record: bool },
+    /// An event was applied: what it did, the reservations it changed, as now held.
+    Applied { outcome: EventEffectOutcome, changed: Vec<Card> },
+    /// An update was applied (or the reservation already had that status).
+    Updated { row: Box<HubRow>, changed: bool },
+    /// A claim was granted: its token, for release or settling, and when it lapses.
+    Granted { token: String, until: Timestamp },
+    Released,
+    Shown { row: Option<Box<HubRow>> },
+    Listed { reservations: Vec<Summary<ReportedStatus>>, cursor: Option<ListCursor> },
+    Refused(Refusal),
 }
 
 /// What the hub sends a console.
@@ -28,7 +123,7 @@ pub struct ClaimRequest {
 pub enum ToConsole {
     /// First, on every (re)connection: what is pending, what settled lately, and the day.
     Snapshot { now: Timestamp, pending: Vec<Card>, recent: Vec<Card>, day: Day },
-    /// Then, as each happens: a reservation as just written, and the day when it moved.
+    /// Then, as each happens: a reservation as just changed, and the day when it moved.
     Change {
         now: Timestamp,
         card: Box<Card>,
@@ -51,9 +146,15 @@ mod tests {
         let text = serde_json::to_string(&change).unwrap();
         assert!(text.starts_with(r#"{"type":"change","now":"1970-01-01T00:00:01.000Z","card":{"summary":"#), "{text}");
         assert_eq!(serde_json::from_str::<ToConsole>(&text).unwrap(), change);
-        let snapshot = ToConsole::Snapshot { now, pending: vec![card], recent: vec![], day: Day::of(&[], now) };
+        let snapshot = ToConsole::Snapshot { now, pending: vec![card.clone()], recent: vec![], day: Day::of(&[], now) };
         let text = serde_json::to_string(&snapshot).unwrap();
         assert!(text.starts_with(r#"{"type":"snapshot""#));
         assert_eq!(serde_json::from_str::<ToConsole>(&text).unwrap(), snapshot);
+        let ask = HubRequest::Callback { card: Box::new(card), digest: "d".into(), settles: None };
+        let text = serde_json::to_string(&ask).unwrap();
+        assert!(text.starts_with(r#"{"ask":"callback""#), "{text}");
+        assert_eq!(serde_json::from_str::<HubRequest>(&text).unwrap(), ask);
+        let refused = HubReply::Refused(Refusal::NotFound);
+        assert_eq!(serde_json::to_string(&refused).unwrap(), r#"{"reply":"refused","refused":"not_found"}"#);
     }
 }

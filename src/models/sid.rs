@@ -1,4 +1,5 @@
-//! Twilio SIDs as types: a value of `ReservationSid` can only hold `WR` + 32 hex digits.
+//! Twilio SIDs as types: a value of `ReservationSid` can only hold `WR` + 32 lower-case hex digits,
+//! Twilio's one spelling of it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// A string that is not a SID of the expected kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} must be {prefix} followed by 32 hex digits")]
+#[error("{kind} must be {prefix} followed by 32 lower-case hex digits")]
 pub struct SidError {
     pub kind: &'static str,
     pub prefix: &'static str,
@@ -15,10 +16,12 @@ pub struct SidError {
 
 const SID_HEX_DIGITS: usize = 32;
 
+/// Twilio writes a SID's hex digits in lower case; upper case is refused, so that each
+/// reservation has one spelling and one key.
 fn is_sid(value: &str, prefix: &str) -> bool {
     value.len() == prefix.len() + SID_HEX_DIGITS
         && value.starts_with(prefix)
-        && value[prefix.len()..].bytes().all(|b| b.is_ascii_hexdigit())
+        && value[prefix.len()..].bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 macro_rules! sid_type {
@@ -104,7 +107,7 @@ sid_type!(
 mod tests {
     use super::*;
 
-    const HEX32: &str = "0123456789abcdef0123456789ABCDEF";
+    const HEX32: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
     fn accepts_prefix_and_32_hex_digits() {
@@ -125,9 +128,11 @@ mod tests {
             format!("WR{}g", &HEX32[1..]),
             format!(" WR{}", &HEX32[1..]),
             format!("WR{}é", &HEX32[2..]),
+            format!("WR{}", HEX32.to_ascii_uppercase()),
+            format!("WR{}A", &HEX32[1..]),
         ] {
             let err = bad.parse::<ReservationSid>().unwrap_err();
-            assert_eq!(err.to_string(), "ReservationSid must be WR followed by 32 hex digits");
+            assert_eq!(err.to_string(), "ReservationSid must be WR followed by 32 lower-case hex digits");
         }
     }
 
@@ -145,6 +150,6 @@ mod tests {
         let ok: TaskSid = serde_json::from_str(&format!("\"WT{HEX32}\"")).unwrap();
         assert_eq!(ok.as_str(), format!("WT{HEX32}"));
         let err = serde_json::from_str::<TaskSid>("\"WTnope\"").unwrap_err().to_string();
-        assert!(err.starts_with("TaskSid must be WT followed by 32 hex digits"), "{err}");
+        assert!(err.starts_with("TaskSid must be WT followed by 32 lower-case hex digits"), "{err}");
     }
 }

@@ -1,10 +1,8 @@
 //! The names of the store's keys (see [`super::layout`] for what each holds).
 
-use crate::models::{ReservationSid, TaskSid, Timestamp};
+use crate::models::{ReservationSid, Timestamp};
 
 pub const TIME_PREFIX: &str = "at:";
-pub const RECORD_PREFIX: &str = "reservation:";
-pub const TASK_PREFIX: &str = "task:";
 
 /// Milliseconds are written as `INVERTED - ms`, 13 digits, so that newer sorts first (until the
 /// year 2286).
@@ -15,27 +13,14 @@ pub fn time_key(received_at: Timestamp, sid: &ReservationSid) -> String {
     format!("{TIME_PREFIX}{:013}:{sid}", INVERTED.saturating_sub(received_at.as_millis()))
 }
 
-/// `reservation:{WR}`: the name of the record's `at:` key.
-pub fn record_key(sid: &ReservationSid) -> String {
-    format!("{RECORD_PREFIX}{sid}")
-}
-
-/// `task:{WT}`: the task's reservations and how it ended.
-pub fn task_key(task: &TaskSid) -> String {
-    format!("{TASK_PREFIX}{task}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn time_keys_sort_newest_first_and_before_every_other_key() {
+    fn time_keys_sort_newest_first() {
         let sid: ReservationSid = format!("WR{}", "a".repeat(32)).parse().unwrap();
-        let task: TaskSid = format!("WT{}", "7".repeat(32)).parse().unwrap();
         assert!(time_key(Timestamp::from_millis(2), &sid) < time_key(Timestamp::from_millis(1), &sid));
         assert_eq!(time_key(Timestamp::from_millis(0), &sid), format!("at:9999999999999:{sid}"));
-        assert!(time_key(Timestamp::from_millis(0), &sid) < record_key(&sid), "at: sorts first");
-        assert!(record_key(&sid) < task_key(&task));
     }
 }

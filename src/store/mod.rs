@@ -6,7 +6,6 @@
 
 pub mod keys;
 pub mod layout;
-pub mod listing;
 pub mod memory;
 
 use crate::models::Summary;

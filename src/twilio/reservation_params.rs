@@ -80,6 +80,6 @@ mod tests {
     fn names_a_malformed_sid() {
         let params = FormParams::from_pairs([("ReservationSid", WR), ("TaskSid", "WT123"), ("WorkspaceSid", WS)]);
         let err = ReservationParams::from_params(params).unwrap_err();
-        assert_eq!(err.to_string(), "TaskSid must be WT followed by 32 hex digits");
+        assert_eq!(err.to_string(), "TaskSid must be WT followed by 32 lower-case hex digits");
     }
 }

@@ -8,7 +8,7 @@ use crate::flows::FlowError;
 use crate::hub::claims::Claim;
 use crate::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
 use crate::store::StoreError;
-use crate::store::listing::ListQueryError;
+use crate::hub::query::ListQueryError;
 use crate::twilio::rest::RestError;
 use crate::twilio::{FormError, ParamsError};
 
@@ -54,9 +54,7 @@ pub enum ApiError {
         "X-Twilio-Webhooks-Signature-Settings names the SharedKey {0:?}, which is not in TWILIO_WEBHOOK_SHARED_KEYS: add its secret there (during a rotation, both keys)"
     )]
     UnknownSigningKey(String),
-    #[error(
-        "no reservation {0} is stored (records live RESERVATION_TTL_SECONDS; a new one may take up to 60 s to be seen in other locations)"
-    )]
+    #[error("no reservation {0} is known: the hub keeps each for a day after its last change")]
     ReservationNotFound(ReservationSid),
     #[error(transparent)]
     Transition(#[from] TransitionError),
@@ -68,8 +66,8 @@ pub enum ApiError {
     Store(StoreError),
     #[error("{0}")]
     Twilio(Box<RestError>),
-    #[error("{refusal}; reading the reservation back to learn its status failed too: {read_error}")]
-    TwilioOutcomeUnknown { refusal: Box<RestError>, read_error: Box<RestError> },
+    #[error("{0}")]
+    TwilioOutcomeUnknown(Box<FlowError>),
     #[error("Twilio says {sid} is {status}, no longer pending: {recorded}")]
     NoLongerPending { sid: ReservationSid, status: Status, recorded: String },
     #[error("{0}")]
@@ -78,7 +76,11 @@ pub enum ApiError {
     DecisionInFlight(Box<FlowError>),
     #[error("{0}")]
     AlreadyDecided(Box<FlowError>),
-    #[error("the live hub is not available ({0}): check the HUB Durable Object binding in wrangler.toml")]
+    #[error("{0}")]
+    NotClaimHolder(Box<FlowError>),
+    #[error(
+        "the hub is not available ({0}): nothing was changed and nothing sent to TaskRouter; decide in Twilio's console meanwhile, and check the HUB Durable Object binding in wrangler.toml"
+    )]
     HubUnavailable(String),
     #[error(
         "open a WebSocket here (Upgrade: websocket), with the operator token as the 'bearer.<base64url>' subprotocol"
@@ -106,9 +108,9 @@ impl From<FlowError> for ApiError {
             FlowError::ReservationNotFound(sid) => ApiError::ReservationNotFound(sid),
             FlowError::Transition(error) => ApiError::Transition(error),
             FlowError::Twilio(error) => ApiError::Twilio(error),
-            FlowError::TwilioOutcomeUnknown { refusal, read_error } => {
-                ApiError::TwilioOutcomeUnknown { refusal, read_error }
-            }
+            FlowError::Hub(error) => ApiError::HubUnavailable(error.to_string()),
+            error @ FlowError::TwilioOutcomeUnknown { .. } => ApiError::TwilioOutcomeUnknown(Box::new(error)),
+            error @ FlowError::NotClaimHolder { .. } => ApiError::NotClaimHolder(Box::new(error)),
             FlowError::NoLongerPending { sid, status, recorded } => ApiError::NoLongerPending { sid, status, recorded },
             error @ FlowError::TwilioUnreachable(_) => ApiError::TwilioUnreachable(Box::new(error)),
             error @ FlowError::DecisionInFlight { .. } => ApiError::DecisionInFlight(Box::new(error)),
@@ -138,14 +140,15 @@ impl ApiError {
             ApiError::Transition(_)
             | ApiError::NoLongerPending { .. }
             | ApiError::DecisionInFlight(_)
-            | ApiError::AlreadyDecided(_) => 409,
+            | ApiError::AlreadyDecided(_)
+            | ApiError::NotClaimHolder(_) => 409,
             ApiError::UpgradeRequired => 426,
             ApiError::HubUnavailable(_) => 503,
             ApiError::BodyTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::MissingSecret(_) | ApiError::Config(_) | ApiError::Store(_) => 503,
             ApiError::Twilio(_) | ApiError::TwilioUnreachable(_) => 502,
-            ApiError::TwilioOutcomeUnknown { .. } => 504,
+            ApiError::TwilioOutcomeUnknown(_) => 504,
         }
     }
 
@@ -178,11 +181,12 @@ impl ApiError {
                 RestError::Lost(_) | RestError::Dropped(_) | RestError::Unreachable(_) => "twilio_unreachable",
                 RestError::Unexpected(_) => "twilio_unexpected_answer",
             },
-            ApiError::TwilioOutcomeUnknown { .. } => "twilio_outcome_unknown",
+            ApiError::TwilioOutcomeUnknown(_) => "twilio_outcome_unknown",
             ApiError::NoLongerPending { .. } => "no_longer_pending",
             ApiError::TwilioUnreachable(_) => "twilio_unreachable",
             ApiError::DecisionInFlight(_) => "decision_in_flight",
             ApiError::AlreadyDecided(_) => "already_decided",
+            ApiError::NotClaimHolder(_) => "claim_not_held",
             ApiError::HubUnavailable(_) => "hub_unavailable",
             ApiError::UpgradeRequired => "upgrade_required",
         }
@@ -211,7 +215,7 @@ impl ApiError {
         };
         let (in_flight, settled) = match self {
             ApiError::DecisionInFlight(error) => match &**error {
-                FlowError::DecisionInFlight { claim, .. } => (Some(*claim), None),
+                FlowError::DecisionInFlight { claim, .. } => (Some(claim.clone()), None),
                 _ => (None, None),
             },
             ApiError::AlreadyDecided(error) => match &**error {
@@ -220,8 +224,23 @@ impl ApiError {
             },
             _ => (None, None),
         };
-        let error =
-            ErrorDetail { code: self.code(), message: self.to_string(), twilio, twilio_status, in_flight, settled };
+        // An unknown outcome: the caller's own claim holds until then.
+        let until = match self {
+            ApiError::TwilioOutcomeUnknown(error) => match &**error {
+                FlowError::TwilioOutcomeUnknown { until, .. } => Some(*until),
+                _ => None,
+            },
+            _ => None,
+        };
+        let error = ErrorDetail {
+            code: self.code(),
+            message: self.to_string(),
+            twilio,
+            twilio_status,
+            in_flight,
+            settled,
+            until,
+        };
         serde_json::to_string(&ErrorBody { error }).unwrap_or_default()
     }
 }
@@ -246,6 +265,10 @@ struct ErrorDetail<'a> {
     /// The reservation's status, for `already_decided`.
     #[serde(skip_serializing_if = "Option::is_none")]
     settled: Option<Settled>,
+    /// For `twilio_outcome_unknown`: until when the caller's own claim holds (the decision can
+    /// be tried again after it, if the reservation is still pending).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    until: Option<Timestamp>,
 }
 
 #[derive(Serialize)]
@@ -304,6 +327,8 @@ mod tests {
                 FlowError::TwilioOutcomeUnknown {
                     refusal: Box::new(RestError::Lost("dropped".into())),
                     read_error: Box::new(RestError::Unreachable("refused".into())),
+                    decision: crate::hub::claims::Decision::Accept,
+                    until: Timestamp::from_millis(0),
                 },
                 504,
                 "twilio_outcome_unknown",

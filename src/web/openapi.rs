@@ -18,7 +18,7 @@ mod tests {
     use crate::hub::claims::{Claim, Decision};
     use crate::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
     use crate::store::StoreError;
-    use crate::store::listing::ListQueryError;
+    use crate::hub::query::ListQueryError;
     use crate::twilio::rest::RestError;
     use crate::twilio::{FormError, ParamsError};
     use crate::web::error::ApiError;
@@ -153,14 +153,20 @@ mod tests {
             ApiError::Twilio(Box::new(RestError::Dropped("x".into()))),
             ApiError::Twilio(Box::new(RestError::Unreachable("x".into()))),
             ApiError::Twilio(Box::new(RestError::Unexpected("x".into()))),
-            ApiError::TwilioOutcomeUnknown { refusal: refused(), read_error: refused() },
+            ApiError::TwilioOutcomeUnknown(Box::new(FlowError::TwilioOutcomeUnknown {
+                refusal: refused(),
+                read_error: refused(),
+                decision: Decision::Accept,
+                until: at,
+            })),
             ApiError::NoLongerPending { sid: sid.clone(), status: Status::Timeout, recorded: "x".into() },
             ApiError::TwilioUnreachable(Box::new(FlowError::TwilioUnreachable(refused()))),
             ApiError::DecisionInFlight(Box::new(FlowError::DecisionInFlight {
                 sid: sid.clone(),
-                claim: Claim { decision: Decision::Accept, since: at },
+                claim: Claim { decision: Decision::Accept, owner: "edge".into(), since: at, until: at },
             })),
-            ApiError::AlreadyDecided(Box::new(FlowError::AlreadyDecided { sid, status: Status::Accepted, at })),
+            ApiError::AlreadyDecided(Box::new(FlowError::AlreadyDecided { sid: sid.clone(), status: Status::Accepted, at })),
+            ApiError::NotClaimHolder(Box::new(FlowError::NotClaimHolder { sid })),
             ApiError::HubUnavailable("x".into()),
             ApiError::UpgradeRequired,
         ];
@@ -189,7 +195,8 @@ mod tests {
                 | ApiError::Config(_)
                 | ApiError::Store(_)
                 | ApiError::Twilio(_)
-                | ApiError::TwilioOutcomeUnknown { .. }
+                | ApiError::TwilioOutcomeUnknown(_)
+                | ApiError::NotClaimHolder(_)
                 | ApiError::NoLongerPending { .. }
                 | ApiError::TwilioUnreachable(_)
                 | ApiError::DecisionInFlight(_)

@@ -1,0 +1,170 @@
+//! The flows over both twins: Workers KV in memory, and the hub's rules over a host SQLite.
+
+use std::cell::Cell;
+
+use super::callback::assignment_callback;
+use super::decide::ReservationAtTwilio;
+use super::events::apply;
+use super::operator::{claim, decide_at_edge, release, update_status};
+use super::reading::show;
+use super::{FlowError, finish};
+use crate::hub::claims::Decision;
+use crate::hub::port::LocalHub;
+use crate::instructions::Policy;
+use crate::models::{ActivitySid, ReservationTimeouts, Status, Timestamp};
+use crate::store::Kv;
+use crate::store::layout::Reservations;
+use crate::store::memory::MemoryKv;
+use crate::twilio::rest::{RestError, refused, Repeat};
+use crate::twilio::{FormParams, ReservationParams, TaskRouterEvent};
+
+const T0: u64 = 1_800_000_000_000;
+
+fn twins() -> (Reservations<MemoryKv>, LocalHub) {
+    (Reservations::new(MemoryKv::new(Timestamp::from_millis(T0)), 86_400), LocalHub::new(Timestamp::from_millis(T0)))
+}
+
+fn callback(n: u8, task_age: &str) -> ReservationParams {
+    let hex = |c: u8| format!("{:x}", c % 16).repeat(32);
+    ReservationParams::from_params(FormParams::from_pairs([
+        ("ReservationSid", format!("WR{}", hex(n))),
+        ("TaskSid", format!("WT{}", hex(n))),
+        ("WorkspaceSid", format!("WS{}", hex(1))),
+        ("TaskAttributes", r#"{"type":"support","big":9007199254740993}"#.to_owned()),
+        ("TaskAge", task_age.to_owned()),
+    ]))
+    .unwrap()
+}
+
+fn event(event_type: &str, from: &ReservationParams) -> TaskRouterEvent {
+    let mut params = from.params.clone();
+    params.set("EventType", event_type);
+    TaskRouterEvent::from_params(params).unwrap()
+}
+
+fn timeouts() -> ReservationTimeouts {
+    ReservationTimeouts::uniform(120)
+}
+
+fn call(store: &Reservations<MemoryKv>, hub: &LocalHub, params: &ReservationParams) {
+    finish(assignment_callback(store, hub, params, &Policy::Defer, &timeouts(), hub.now())).unwrap();
+}
+
+#[test]
+fn a_reservations_whole_life_costs_one_kv_write_and_no_list() {
+    let (store, hub) = twins();
+    let params = callback(1, "4");
+    call(&store, &hub, &params);
+    call(&store, &hub, &params);
+    for step in ["reservation.accepted", "reservation.wrapup", "reservation.completed"] {
+        hub.advance(1_000);
+        finish(apply(&store, &hub, &event(step, &params), &timeouts(), hub.now())).unwrap();
+    }
+    let task = TaskRouterEvent::from_params(FormParams::from_pairs([
+        ("EventType", "task.completed"),
+        ("TaskSid", params.task_sid.as_str()),
+    ]))
+    .unwrap();
+    finish(apply(&store, &hub, &task, &timeouts(), hub.now())).unwrap();
+    let operations = store.kv().operations();
+    assert_eq!((operations.writes, operations.lists), (1, 0));
+    let (record, _) = finish(show(&store, &hub, &params.reservation_sid)).unwrap();
+    assert_eq!(record.status, Status::Completed);
+    assert!(serde_json::to_string(&record).unwrap().contains("9007199254740993"), "as delivered");
+    // A repeated callback with changed parameters writes the record again, at the same key.
+    call(&store, &hub, &callback(1, "9"));
+    assert_eq!(store.kv().operations().writes, 2);
+    let (record, _) = finish(show(&store, &hub, &params.reservation_sid)).unwrap();
+    assert_eq!((record.parameter("TaskAge"), record.status), (Some("9"), Status::Completed));
+}
+
+#[test]
+fn a_callback_never_waits_on_a_broken_hub_and_an_event_is_not_acknowledged() {
+    let (store, hub) = twins();
+    hub.down.set(true);
+    let params = callback(2, "1");
+    let answered = finish(assignment_callback(&store, &hub, &params, &Policy::Defer, &timeouts(), hub.now())).unwrap();
+    assert_eq!(answered.decision.body, "{}");
+    assert!(answered.written && answered.untold.is_some(), "written to KV, to be handed over later");
+    let error = finish(apply(&store, &hub, &event("reservation.accepted", &params), &timeouts(), hub.now()));
+    assert!(matches!(error, Err(FlowError::Hub(_))), "{error:?}");
+    // The hub comes back and is handed the callback it missed.
+    hub.down.set(false);
+    let (request, _) = answered.untold.unwrap();
+    finish(crate::hub::port::Hub::ask(&hub, request)).unwrap();
+    finish(apply(&store, &hub, &event("reservation.accepted", &params), &timeouts(), hub.now())).unwrap();
+    assert_eq!(finish(show(&store, &hub, &params.reservation_sid)).unwrap().0.status, Status::Accepted);
+}
+
+/// TaskRouter as a script, counting the updates it was sent.
+struct Twilio {
+    update: Result<(), RestError>,
+    now: Result<Option<Status>, RestError>,
+    updates: Cell<usize>,
+}
+
+impl Twilio {
+    fn answering(update: Result<(), RestError>, now: Result<Option<Status>, RestError>) -> Twilio {
+        Twilio { update, now, updates: Cell::new(0) }
+    }
+}
+
+impl ReservationAtTwilio for Twilio {
+    type Error = RestError;
+    async fn update(&self, _: Status, _: Option<&ActivitySid>) -> Result<(), RestError> {
+        self.updates.set(self.updates.get() + 1);
+        self.update.clone()
+    }
+    async fn status(&self) -> Result<Option<Status>, RestError> {
+        self.now.clone()
+    }
+}
+
+#[test]
+fn decisions_fail_closed_without_a_hub_and_never_reach_twilio_twice() {
+    let (store, hub) = twins();
+    let params = callback(3, "1");
+    call(&store, &hub, &params);
+    let sid = &params.reservation_sid;
+    let twilio = Twilio::answering(Ok(()), Ok(None));
+    hub.down.set(true);
+    for _ in 0..50 {
+        let error = finish(decide_at_edge(&hub, &twilio, sid, Decision::Accept, None)).unwrap_err();
+        assert!(matches!(error, FlowError::Hub(_)), "{error:?}");
+    }
+    assert_eq!(twilio.updates.get(), 0, "no claim, no request to TaskRouter");
+    hub.down.set(false);
+    let decided = finish(decide_at_edge(&hub, &twilio, sid, Decision::Accept, None)).unwrap();
+    assert_eq!(decided.row.unwrap().card.summary.status, Status::Accepted);
+    let again = finish(decide_at_edge(&hub, &twilio, sid, Decision::Accept, None)).unwrap_err();
+    assert!(matches!(again, FlowError::AlreadyDecided { status: Status::Accepted, .. }), "{again:?}");
+    assert_eq!(twilio.updates.get(), 1);
+    let unknown: crate::models::ReservationSid = format!("WR{}", "9".repeat(32)).parse().unwrap();
+    let error = finish(decide_at_edge(&hub, &twilio, &unknown, Decision::Accept, None)).unwrap_err();
+    assert!(matches!(error, FlowError::ReservationNotFound(_)), "{error:?}");
+}
+
+#[test]
+fn a_claim_is_given_back_when_nothing_reached_twilio_and_kept_when_the_outcome_is_unknown() {
+    let (store, hub) = twins();
+    let params = callback(4, "1");
+    call(&store, &hub, &params);
+    let sid = &params.reservation_sid;
+    let unsent = Twilio::answering(Err(RestError::Unreachable("DNS".into())), Err(RestError::Unreachable("DNS".into())));
+    let error = finish(decide_at_edge(&hub, &unsent, sid, Decision::Accept, None)).unwrap_err();
+    assert!(matches!(error, FlowError::TwilioUnreachable(_)), "{error:?}");
+    let lost = refused(503, b"{}", Repeat::IfUnsent);
+    let unknown = Twilio::answering(Err(lost.clone()), Err(lost));
+    let error = finish(decide_at_edge(&hub, &unknown, sid, Decision::Accept, None)).unwrap_err();
+    let FlowError::TwilioOutcomeUnknown { until, .. } = &error else { panic!("{error:?}") };
+    assert_eq!(*until, Timestamp::from_millis(T0 + 120_000), "until the reservation's own timeout");
+    assert!(error.to_string().contains("Your accept is kept as yours until"), "{error}");
+    let held = finish(claim(&hub, sid, Decision::Reject, "cli")).unwrap_err();
+    let FlowError::DecisionInFlight { claim: held, .. } = held else { panic!() };
+    assert_eq!(held.owner, "edge");
+    hub.advance(120_001);
+    let granted = finish(claim(&hub, sid, Decision::Reject, "cli")).unwrap();
+    assert!(matches!(finish(release(&hub, sid, "another's")), Err(FlowError::NotClaimHolder { .. })));
+    let (row, outcome) = finish(update_status(&hub, sid, Status::Rejected, Some(&granted.token))).unwrap();
+    assert_eq!((row.card.summary.status, outcome, row.claim), (Status::Rejected, "updated", None));
+}

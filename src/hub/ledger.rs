@@ -1,0 +1,437 @@
+//! The hub's rules over its tables ([`super::schema`]): every change to a reservation, applied
+//! with the status model (the furthest status wins, nothing moves back), each question answered
+//! in one run of statements with no `.await` between them, so that none interleaves with another.
+//! Runs in the Durable Object over its `SqlStorage`, and in `cargo test` over a host SQLite.
+
+use super::card::Card;
+use super::claims::{Claim, Decision, OWNER_CHARS, claim_until};
+use super::outcomes::{Outcome, OutcomeRow};
+use super::protocol::{EventEffectOutcome, HubReply, HubRequest, HubRow, Refusal};
+use super::sql::{Sql, SqlFailure, SqlValue};
+use crate::models::summary::clipped;
+use crate::models::{ReservationSid, Status, StatusSource, TaskEnding, TaskSid, Timestamp};
+
+/// Why the hub could not answer: its database failed, or holds a value it cannot read. Nothing
+/// was changed by the statements that did not run; the worker answers `503`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerFault {
+    #[error(transparent)]
+    Sql(#[from] SqlFailure),
+    #[error("the hub's row {key} does not read: {reason}")]
+    Unreadable { key: String, reason: String },
+}
+
+/// What the hub holds of a reservation, read from its row.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Held {
+    pub card: Card,
+    pub source: StatusSource,
+    pub expires: Timestamp,
+    pub digest: String,
+}
+
+/// An answer, and the reservations it changed (as now held), for the consoles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub reply: HubReply,
+    pub changed: Vec<Card>,
+}
+
+impl Answer {
+    fn only(reply: HubReply) -> Answer {
+        Answer { reply, changed: Vec::new() }
+    }
+}
+
+pub struct Ledger<S> {
+    pub(super) sql: S,
+}
+
+pub(super) fn unreadable(key: &str, reason: impl std::fmt::Display) -> LedgerFault {
+    LedgerFault::Unreadable { key: key.to_owned(), reason: reason.to_string() }
+}
+
+fn source_str(source: StatusSource) -> &'static str {
+    match source {
+        StatusSource::Callback => "callback",
+        StatusSource::Event => "event",
+        StatusSource::Operator => "operator",
+    }
+}
+
+fn parse_source(text: &str) -> Option<StatusSource> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
+}
+
+fn ending_str(ending: TaskEnding) -> &'static str {
+    match ending {
+        TaskEnding::Canceled => "canceled",
+        TaskEnding::Completed => "completed",
+        TaskEnding::Deleted => "deleted",
+    }
+}
+
+impl<S: Sql> Ledger<S> {
+    pub fn new(sql: S) -> Ledger<S> {
+        Ledger { sql }
+    }
+
+    pub fn sql(&mut self) -> &mut S {
+        &mut self.sql
+    }
+
+    /// Answers one question. `token` makes a claim's token, when one is granted.
+    pub fn answer(
+        &mut self,
+        request: HubRequest,
+        now: Timestamp,
+        token: impl FnOnce() -> String,
+    ) -> Result<Answer, LedgerFault> {
+        match request {
+            HubRequest::Callback { card, digest, settles } => self.callback(*card, &digest, settles, now),
+            HubRequest::ReservationEvent { card, status } => self.reservation_event(*card, status, now),
+            HubRequest::TaskEvent { task_sid, ending } => self.task_event(&task_sid, ending, now),
+            HubRequest::Update { sid, status, claim_token } => {
+                self.update(&sid, status, claim_token.as_deref(), now)
+            }
+            HubRequest::Claim { sid, decision, owner } => self.claim(&sid, decision, &owner, now, token),
+            HubRequest::Release { sid, token } => self.release(&sid, &token),
+            HubRequest::Show { sid } => {
+                let row = self.row(&sid, now)?;
+                Ok(Answer::only(HubReply::Shown { row: row.map(Box::new) }))
+            }
+            HubRequest::List(request) => self.list(&request, now).map(Answer::only),
+        }
+    }
+
+    pub(super) fn held(&mut self, sid: &ReservationSid) -> Result<Option<Held>, LedgerFault> {
+        let rows = self.sql.exec(
+            "SELECT card, source, expires_ms, digest FROM reservations WHERE sid = ?",
+            vec![SqlValue::text(sid.as_str())],
+        )?;
+        let Some(row) = rows.into_iter().next() else { return Ok(None) };
+        let key = format!("reservations/{sid}");
+        let card: Card = serde_json::from_str(row[0].as_str().unwrap_or_default()).map_err(|e| unreadable(&key, e))?;
+        let source = row[1].as_str().and_then(parse_source).ok_or_else(|| unreadable(&key, "status source"))?;
+        let expires = row[2].as_u64().map(Timestamp::from_millis).ok_or_else(|| unreadable(&key, "expires_ms"))?;
+        let digest = row[3].as_str().unwrap_or_default().to_owned();
+        Ok(Some(Held { card, source, expires, digest }))
+    }
+
+    /// Writes the row whole: the status columns follow the card's summary.
+    fn write(&mut self, held: &Held) -> Result<(), LedgerFault> {
+        let summary = &held.card.summary;
+        let card = serde_json::to_string(&held.card).map_err(|e| unreadable(summary.reservation_sid.as_str(), e))?;
+        self.sql.exec(
+            "INSERT OR REPLACE INTO reservations (sid, task_sid, status, source, received_ms, updated_ms, expires_ms, digest, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                SqlValue::text(summary.reservation_sid.as_str()),
+                SqlValue::text(summary.task_sid.as_str()),
+                SqlValue::text(summary.status.as_str()),
+                SqlValue::text(source_str(held.source)),
+                SqlValue::int(summary.received_at.as_millis()),
+                SqlValue::int(summary.status_updated_at.as_millis()),
+                SqlValue::int(held.expires.as_millis()),
+                SqlValue::text(&held.digest),
+                SqlValue::Text(card),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Moves the held reservation to `next` if the model lets it; records the outcome and ends
+    /// a claim once the reservation left `pending`. Returns whether it moved.
+    fn move_to(&mut self, held: &mut Held, next: Status, source: StatusSource, now: Timestamp) -> Result<bool, LedgerFault> {
+        let summary = &mut held.card.summary;
+        if summary.status == next || !summary.status.can_reach(next) {
+            return Ok(false);
+        }
+        summary.status = next;
+        summary.status_updated_at = now;
+        held.source = source;
+        self.settled(held)?;
+        Ok(true)
+    }
+
+    /// What follows a status that is new: the outcome for the day, and the end of any claim.
+    fn settled(&mut self, held: &Held) -> Result<(), LedgerFault> {
+        let sid = SqlValue::text(held.card.summary.reservation_sid.as_str());
+        if held.card.summary.status != Status::Pending {
+            self.sql.exec("DELETE FROM claims WHERE sid = ?", vec![sid.clone()])?;
+        }
+        if let Some(row) = OutcomeRow::of(&held.card) {
+            self.sql.exec(
+                "INSERT OR IGNORE INTO outcomes (sid, outcome, at_ms, accept_ms) VALUES (?, ?, ?, ?)",
+                vec![
+                    sid,
+                    SqlValue::text(row.outcome.as_str()),
+                    SqlValue::int(row.at.as_millis()),
+                    row.accept_ms.map_or(SqlValue::Null, SqlValue::int),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn task_ending(&mut self, task: &TaskSid) -> Result<Option<TaskEnding>, LedgerFault> {
+        let rows = self.sql.exec("SELECT ending FROM tasks WHERE task_sid = ?", vec![SqlValue::text(task.as_str())])?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let text = row[0].as_str().unwrap_or_default();
+        serde_json::from_value(serde_json::Value::String(text.to_owned()))
+            .map(Some)
+            .map_err(|e| unreadable(&format!("tasks/{task}"), e))
+    }
+
+    /// The longest reservation timeout of any reservation held: no reservation that arrived
+    /// earlier than that can still be pending.
+    pub(super) fn longest_timeout_ms(&mut self) -> Result<u64, LedgerFault> {
+        let rows = self.sql.exec("SELECT value FROM meta WHERE key = 'longest_timeout_ms'", vec![])?;
+        Ok(rows.first().and_then(|row| row[0].as_str()).and_then(|text| text.parse().ok()).unwrap_or(0))
+    }
+
+    /// A reservation new to the hub, from a callback or an event's fields.
+    fn insert(&mut self, card: Card, source: StatusSource, digest: &str) -> Result<Held, LedgerFault> {
+        let timeout_ms = card.timeout_seconds.saturating_mul(1000);
+        if timeout_ms > self.longest_timeout_ms()? {
+            self.sql.exec(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('longest_timeout_ms', ?)",
+                vec![SqlValue::Text(timeout_ms.to_string())],
+            )?;
+        }
+        let expires = Timestamp::from_millis(card.summary.received_at.as_millis().saturating_add(timeout_ms));
+        let held = Held { card, source, expires, digest: digest.to_owned() };
+        self.write(&held)?;
+        self.settled(&held)?;
+        Ok(held)
+    }
+
+    fn callback(&mut self, card: Card, digest: &str, settles: Option<Status>, now: Timestamp) -> Result<Answer, LedgerFault> {
+        let sid = card.summary.reservation_sid.clone();
+        let (mut held, write_record) = match self.held(&sid)? {
+            None => {
+                let mut card = card;
+                card.summary.status = Status::Pending;
+                card.summary.received_at = now;
+                card.summary.status_updated_at = now;
+                (self.insert(card, StatusSource::Callback, digest)?, true)
+            }
+            Some(mut held) => {
+                // The newest description, the first arrival and the status the hub holds.
+                let changed = held.digest != digest;
+                let summary = &held.card.summary;
+                let (status, received_at, updated_at) = (summary.status, summary.received_at, summary.status_updated_at);
+                held.card = card;
+                held.card.summary.status = status;
+                held.card.summary.received_at = received_at;
+                held.card.summary.status_updated_at = updated_at;
+                held.digest = digest.to_owned();
+                (held, changed)
+            }
+        };
+        if let Some(status) = settles {
+            self.move_to(&mut held, status, StatusSource::Callback, now)?;
+        }
+        // A task event that came first (TaskRouter does not order its callbacks) still counts.
+        if let Some(next) = self.task_ending(&held.card.summary.task_sid)?.and_then(|ending| ending.status_for(held.card.summary.status)) {
+            self.move_to(&mut held, next, StatusSource::Event, now)?;
+        }
+        self.write(&held)?;
+        let card = held.card;
+        Ok(Answer { reply: HubReply::Recorded { card: Box::new(card.clone()), write_record }, changed: vec![card] })
+    }
+
+    fn reservation_event(&mut self, card: Card, status: Status, now: Timestamp) -> Result<Answer, LedgerFault> {
+        let sid = card.summary.reservation_sid.clone();
+        let (mut held, outcome) = match self.held(&sid)? {
+            None => {
+                let mut card = card;
+                card.summary.status = status;
+                card.summary.received_at = now;
+                card.summary.status_updated_at = now;
+                (self.insert(card, StatusSource::Event, "")?, EventEffectOutcome::Created)
+            }
+            Some(mut held) => {
+                let current = held.card.summary.status;
+                if current == status {
+                    return Ok(Answer::only(HubReply::Applied { outcome: EventEffectOutcome::Unchanged, changed: vec![] }));
+                }
+                if !self.move_to(&mut held, status, StatusSource::Event, now)? {
+                    return Ok(Answer::only(HubReply::Applied { outcome: EventEffectOutcome::Stale, changed: vec![] }));
+                }
+                (held, EventEffectOutcome::Moved)
+            }
+        };
+        if let Some(next) = self.task_ending(&held.card.summary.task_sid)?.and_then(|ending| ending.status_for(held.card.summary.status)) {
+            self.move_to(&mut held, next, StatusSource::Event, now)?;
+        }
+        self.write(&held)?;
+        let changed = vec![held.card];
+        Ok(Answer { reply: HubReply::Applied { outcome, changed: changed.clone() }, changed })
+    }
+
+    fn task_event(&mut self, task: &TaskSid, ending: TaskEnding, now: Timestamp) -> Result<Answer, LedgerFault> {
+        self.sql.exec(
+            "INSERT OR REPLACE INTO tasks (task_sid, ending, at_ms) VALUES (?, ?, ?)",
+            vec![SqlValue::text(task.as_str()), SqlValue::text(ending_str(ending)), SqlValue::int(now.as_millis())],
+        )?;
+        let sids = self.sql.exec("SELECT sid FROM reservations WHERE task_sid = ?", vec![SqlValue::text(task.as_str())])?;
+        let mut changed = Vec::new();
+        for row in sids {
+            let Some(sid) = row[0].as_str().and_then(|sid| sid.parse::<ReservationSid>().ok()) else {
+                return Err(unreadable(&format!("reservations of {task}"), "a SID"));
+            };
+            let Some(mut held) = self.held(&sid)? else { continue };
+            let Some(next) = ending.status_for(held.card.summary.status) else { continue };
+            if self.move_to(&mut held, next, StatusSource::Event, now)? {
+                self.write(&held)?;
+                changed.push(held.card);
+            }
+        }
+        let outcome =
+            if changed.is_empty() { EventEffectOutcome::NoOpenReservations } else { EventEffectOutcome::EndedTaskReservations };
+        Ok(Answer { reply: HubReply::Applied { outcome, changed: changed.clone() }, changed })
+    }
+
+    fn claim_of(&mut self, sid: &ReservationSid) -> Result<Option<(Claim, String)>, LedgerFault> {
+        let rows = self.sql.exec(
+            "SELECT decision, owner, token, since_ms, until_ms FROM claims WHERE sid = ?",
+            vec![SqlValue::text(sid.as_str())],
+        )?;
+        let Some(row) = rows.into_iter().next() else { return Ok(None) };
+        let key = format!("claims/{sid}");
+        let decision = match row[0].as_str() {
+            Some("accept") => Decision::Accept,
+            Some("reject") => Decision::Reject,
+            _ => return Err(unreadable(&key, "decision")),
+        };
+        let time = |value: &SqlValue| value.as_u64().map(Timestamp::from_millis).ok_or_else(|| unreadable(&key, "a time"));
+        let claim = Claim {
+            decision,
+            owner: row[1].as_str().unwrap_or_default().to_owned(),
+            since: time(&row[3])?,
+            until: time(&row[4])?,
+        };
+        Ok(Some((claim, row[2].as_str().unwrap_or_default().to_owned())))
+    }
+
+    /// The claim in force on `sid`, if any (a lapsed one is not).
+    fn live_claim(&mut self, sid: &ReservationSid, now: Timestamp) -> Result<Option<(Claim, String)>, LedgerFault> {
+        Ok(self.claim_of(sid)?.filter(|(claim, _)| claim.until > now))
+    }
+
+    fn update(&mut self, sid: &ReservationSid, status: Status, token: Option<&str>, now: Timestamp) -> Result<Answer, LedgerFault> {
+        let Some(mut held) = self.held(sid)? else { return Ok(Answer::only(HubReply::Refused(Refusal::NotFound))) };
+        if let Some(token) = token
+            && self.live_claim(sid, now)?.is_some_and(|(_, held_token)| held_token != token)
+        {
+            return Ok(Answer::only(HubReply::Refused(Refusal::NotHolder)));
+        }
+        let from = held.card.summary.status;
+        if from != status && !from.can_reach(status) {
+            return Ok(Answer::only(HubReply::Refused(Refusal::Transition { from, to: status })));
+        }
+        let changed = self.move_to(&mut held, status, StatusSource::Operator, now)?;
+        if changed {
+            self.write(&held)?;
+        } else if token.is_some() && status != Status::Pending {
+            // Already so: the claimant settles its claim all the same.
+            self.sql.exec("DELETE FROM claims WHERE sid = ?", vec![SqlValue::text(sid.as_str())])?;
+        }
+        let row = self.row(sid, now)?.ok_or_else(|| unreadable(sid.as_str(), "vanished"))?;
+        let cards = if changed { vec![row.card.clone()] } else { vec![] };
+        Ok(Answer { reply: HubReply::Updated { row: Box::new(row), changed }, changed: cards })
+    }
+
+    fn claim(
+        &mut self,
+        sid: &ReservationSid,
+        decision: Decision,
+        owner: &str,
+        now: Timestamp,
+        token: impl FnOnce() -> String,
+    ) -> Result<Answer, LedgerFault> {
+        let Some(held) = self.held(sid)? else { return Ok(Answer::only(HubReply::Refused(Refusal::NotFound))) };
+        let summary = &held.card.summary;
+        if summary.status != Status::Pending {
+            let refusal = Refusal::Settled { status: summary.status, at: summary.status_updated_at };
+            return Ok(Answer::only(HubReply::Refused(refusal)));
+        }
+        if let Some((claim, _)) = self.live_claim(sid, now)? {
+            return Ok(Answer::only(HubReply::Refused(Refusal::InFlight { claim })));
+        }
+        let token = token();
+        let until = claim_until(now, held.expires);
+        self.sql.exec(
+            "INSERT OR REPLACE INTO claims (sid, decision, owner, token, since_ms, until_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            vec![
+                SqlValue::text(sid.as_str()),
+                SqlValue::text(decision.as_str()),
+                SqlValue::Text(clipped(owner, OWNER_CHARS)),
+                SqlValue::text(&token),
+                SqlValue::int(now.as_millis()),
+                SqlValue::int(until.as_millis()),
+            ],
+        )?;
+        Ok(Answer::only(HubReply::Granted { token, until }))
+    }
+
+    fn release(&mut self, sid: &ReservationSid, token: &str) -> Result<Answer, LedgerFault> {
+        match self.claim_of(sid)? {
+            Some((_, held)) if held == token => {
+                self.sql.exec("DELETE FROM claims WHERE sid = ?", vec![SqlValue::text(sid.as_str())])?;
+                Ok(Answer::only(HubReply::Released))
+            }
+            _ => Ok(Answer::only(HubReply::Refused(Refusal::NotHolder))),
+        }
+    }
+
+    /// What the hub holds of `sid`, with the claim in force.
+    pub fn row(&mut self, sid: &ReservationSid, now: Timestamp) -> Result<Option<HubRow>, LedgerFault> {
+        let Some(held) = self.held(sid)? else { return Ok(None) };
+        let claim = self.live_claim(sid, now)?.map(|(claim, _)| claim);
+        Ok(Some(HubRow { card: held.card, status_source: held.source, claim }))
+    }
+
+    /// Keeps cards read from KV (an import) that the hub does not hold; the hub's own rows are
+    /// newer than anything KV has. Returns how many were new.
+    pub fn import(&mut self, cards: Vec<Card>) -> Result<usize, LedgerFault> {
+        let mut added = 0;
+        for card in cards {
+            if self.held(&card.summary.reservation_sid)?.is_none() {
+                let source = if card.summary.status == Status::Pending { StatusSource::Callback } else { StatusSource::Event };
+                self.insert(card, source, "")?;
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    /// Forgets what is older than `kept_ms`: reservations last changed then, ended tasks,
+    /// outcomes and lapsed claims.
+    pub fn prune(&mut self, now: Timestamp, kept_ms: u64) -> Result<(), LedgerFault> {
+        let horizon = SqlValue::int(now.as_millis().saturating_sub(kept_ms));
+        self.sql.exec("DELETE FROM reservations WHERE updated_ms < ?", vec![horizon.clone()])?;
+        self.sql.exec("DELETE FROM tasks WHERE at_ms < ?", vec![horizon.clone()])?;
+        self.sql.exec("DELETE FROM outcomes WHERE at_ms < ?", vec![horizon])?;
+        self.sql.exec("DELETE FROM claims WHERE until_ms < ?", vec![SqlValue::int(now.as_millis())])?;
+        Ok(())
+    }
+
+    /// The outcomes of the last `kept_ms`.
+    pub fn outcomes(&mut self, now: Timestamp, kept_ms: u64) -> Result<Vec<OutcomeRow>, LedgerFault> {
+        let rows = self.sql.exec(
+            "SELECT outcome, at_ms, accept_ms FROM outcomes WHERE at_ms >= ?",
+            vec![SqlValue::int(now.as_millis().saturating_sub(kept_ms))],
+        )?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let outcome = Outcome::ALL
+                .into_iter()
+                .find(|outcome| row[0].as_str() == Some(outcome.as_str()))
+                .ok_or_else(|| unreadable("outcomes", "an outcome"))?;
+            let at = row[1].as_u64().map(Timestamp::from_millis).ok_or_else(|| unreadable("outcomes", "at_ms"))?;
+            out.push(OutcomeRow { outcome, at, accept_ms: row[2].as_u64() });
+        }
+        Ok(out)
+    }
+}
