@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
-use taskrouter_edge::models::{ReportedStatus, Reservation, ReservationSid, Status, Summary};
-use taskrouter_edge::store::listing::{MAX_LIMIT, Page};
+use taskrouter_edge::hub::query::{MAX_LIMIT, Page};
+use taskrouter_edge::models::{ReportedStatus, Reservation, ReservationSid, Status, Summary, Timestamp};
 use taskrouter_edge::twilio::rest::unexpected_answer;
 
 use crate::http::{self, AnswerError, AnswerLost, Repeat, SendError, Unreachable};
@@ -44,13 +44,12 @@ struct Settled {
     status: Option<Status>,
 }
 
-/// What the worker said of a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Claimed {
-    /// Its hub holds the claim: settle it by recording Twilio's answer, or release it.
-    Held,
-    /// The worker has no hub (or predates claims): the decision goes through unserialized.
-    NotSerialized,
+/// A claim the worker's hub granted: settle it by recording Twilio's answer with its token, or
+/// release it with its token. It lapses on its own at `until`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Claimed {
+    pub token: String,
+    pub until: Timestamp,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,14 +129,19 @@ impl Worker {
         about(sid, self.json(response).await?)
     }
 
-    /// Records a status Twilio reported; the worker answers 409 if the record is already past it.
+    /// Records a status Twilio reported, settling the claim `claim` holds; the worker answers 409
+    /// if the record is already past it.
     pub async fn record_status(
         &self,
         sid: &ReservationSid,
         status: Status,
+        claim: Option<&Claimed>,
     ) -> Result<Reservation<ReportedStatus>, WorkerError> {
         let url = format!("{}/reservations/{sid}/status", self.base_url);
-        let body = json!({ "status": status });
+        let body = match claim {
+            Some(claim) => json!({ "status": status, "claim_token": claim.token }),
+            None => json!({ "status": status }),
+        };
         // Setting a status twice is the same as once, so the request may be repeated.
         let response = http::read("the worker", || self.client.post(&url).bearer_auth(&self.token).json(&body)).await?;
         about(sid, self.json(response).await?)
@@ -148,12 +152,8 @@ impl Worker {
     /// Claims the one decision on a reservation (`accept` or `reject`) before Twilio is asked. A
     /// decision in flight, or a reservation already settled, is `Refused` with `409`.
     pub async fn claim(&self, sid: &ReservationSid, decision: &str) -> Result<Claimed, WorkerError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            claimed: bool,
-        }
         let url = format!("{}/reservations/{sid}/claim", self.base_url);
-        let body = json!({ "decision": decision });
+        let body = json!({ "decision": decision, "owner": "cli" });
         // Sent again only when it certainly did not arrive: a claim granted whose answer was lost
         // would otherwise meet itself as `decision_in_flight`.
         let build = || self.client.post(&url).bearer_auth(&self.token).json(&body);
@@ -162,20 +162,13 @@ impl Worker {
             Err(SendError::Unreachable(error)) => return Err(error.into()),
             Err(SendError::AnswerLost(lost)) => return Err(WorkerError::ClaimLost(lost)),
         };
-        match self.json::<Answer>(response).await {
-            Ok(Answer { claimed: true }) => Ok(Claimed::Held),
-            Ok(Answer { claimed: false }) => Ok(Claimed::NotSerialized),
-            Err(WorkerError::Refused { status: StatusCode::NOT_FOUND, code, .. }) if code == "not_found" => {
-                Ok(Claimed::NotSerialized)
-            }
-            Err(error) => Err(error),
-        }
+        self.json::<Claimed>(response).await
     }
 
-    /// Gives a claim back: Twilio was not changed.
-    pub async fn release(&self, sid: &ReservationSid, decision: &str) -> Result<(), WorkerError> {
+    /// Gives a claim back: nothing reached Twilio, or Twilio refused and nothing changed.
+    pub async fn release(&self, sid: &ReservationSid, claim: &Claimed) -> Result<(), WorkerError> {
         let url = format!("{}/reservations/{sid}/release", self.base_url);
-        let body = json!({ "decision": decision });
+        let body = json!({ "claim_token": claim.token });
         let response = http::read("the worker", || self.client.post(&url).bearer_auth(&self.token).json(&body)).await?;
         self.json::<serde_json::Value>(response).await.map(drop)
     }

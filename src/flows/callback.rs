@@ -57,7 +57,8 @@ pub async fn assignment_callback<K: Kv, H: Hub>(
         worker: record.worker_attributes.as_ref(),
     });
     let card = Card::of(&record, timeouts);
-    let request = HubRequest::Callback { card: Box::new(card.clone()), digest: digest(callback), settles: decision.settles };
+    let request =
+        HubRequest::Callback { card: Box::new(card.clone()), digest: digest(callback), settles: decision.settles };
     record.record_answer(decision.answered.clone(), decision.settles, now);
     let (card, write, untold) = match hub.ask(request.clone()).await {
         Ok(HubReply::Recorded { card, write_record }) => (*card, write_record, None),
@@ -69,7 +70,8 @@ pub async fn assignment_callback<K: Kv, H: Hub>(
     if record.status != card.summary.status {
         record.status = card.summary.status;
         record.status_updated_at = card.summary.status_updated_at;
-        record.status_source = if card.summary.status == Status::Pending { StatusSource::Callback } else { StatusSource::Event };
+        record.status_source =
+            if card.summary.status == Status::Pending { StatusSource::Callback } else { StatusSource::Event };
     }
     if write {
         store.put(&record, now).await?;

@@ -9,8 +9,8 @@ use crate::hub::port::{Hub, HubError};
 use crate::hub::protocol::{EventEffectOutcome, HubReply, HubRequest};
 use crate::models::{Reservation, ReservationTimeouts, Timestamp};
 use crate::store::Kv;
-use crate::store::layout::Reservations;
 use crate::store::StoreError;
+use crate::store::layout::Reservations;
 use crate::twilio::{EventEffect, TaskRouterEvent};
 
 /// What an event did: the log's outcome word, the reservations it changed (as the hub now

@@ -28,7 +28,12 @@ fn refused(sid: &ReservationSid, refusal: Refusal) -> FlowError {
 }
 
 /// Claims the one decision on `sid` for `owner`. Fails closed: without a hub, no claim.
-pub async fn claim<H: Hub>(hub: &H, sid: &ReservationSid, decision: Decision, owner: &str) -> Result<ClaimGranted, FlowError> {
+pub async fn claim<H: Hub>(
+    hub: &H,
+    sid: &ReservationSid,
+    decision: Decision,
+    owner: &str,
+) -> Result<ClaimGranted, FlowError> {
     let request = HubRequest::Claim { sid: sid.clone(), decision, owner: owner.to_owned() };
     match hub.ask(request).await? {
         HubReply::Granted { token, until } => Ok(ClaimGranted { token, until }),

@@ -15,7 +15,7 @@ use crate::models::{ActivitySid, ReservationTimeouts, Status, Timestamp};
 use crate::store::Kv;
 use crate::store::layout::Reservations;
 use crate::store::memory::MemoryKv;
-use crate::twilio::rest::{RestError, refused, Repeat};
+use crate::twilio::rest::{Repeat, RestError, refused};
 use crate::twilio::{FormParams, ReservationParams, TaskRouterEvent};
 
 const T0: u64 = 1_800_000_000_000;
@@ -150,7 +150,8 @@ fn a_claim_is_given_back_when_nothing_reached_twilio_and_kept_when_the_outcome_i
     let params = callback(4, "1");
     call(&store, &hub, &params);
     let sid = &params.reservation_sid;
-    let unsent = Twilio::answering(Err(RestError::Unreachable("DNS".into())), Err(RestError::Unreachable("DNS".into())));
+    let unsent =
+        Twilio::answering(Err(RestError::Unreachable("DNS".into())), Err(RestError::Unreachable("DNS".into())));
     let error = finish(decide_at_edge(&hub, &unsent, sid, Decision::Accept, None)).unwrap_err();
     assert!(matches!(error, FlowError::TwilioUnreachable(_)), "{error:?}");
     let lost = refused(503, b"{}", Repeat::IfUnsent);

@@ -91,9 +91,7 @@ impl<S: Sql> Ledger<S> {
             HubRequest::Callback { card, digest, settles } => self.callback(*card, &digest, settles, now),
             HubRequest::ReservationEvent { card, status } => self.reservation_event(*card, status, now),
             HubRequest::TaskEvent { task_sid, ending } => self.task_event(&task_sid, ending, now),
-            HubRequest::Update { sid, status, claim_token } => {
-                self.update(&sid, status, claim_token.as_deref(), now)
-            }
+            HubRequest::Update { sid, status, claim_token } => self.update(&sid, status, claim_token.as_deref(), now),
             HubRequest::Claim { sid, decision, owner } => self.claim(&sid, decision, &owner, now, token),
             HubRequest::Release { sid, token } => self.release(&sid, &token),
             HubRequest::Show { sid } => {
@@ -141,7 +139,13 @@ impl<S: Sql> Ledger<S> {
 
     /// Moves the held reservation to `next` if the model lets it; records the outcome and ends
     /// a claim once the reservation left `pending`. Returns whether it moved.
-    fn move_to(&mut self, held: &mut Held, next: Status, source: StatusSource, now: Timestamp) -> Result<bool, LedgerFault> {
+    fn move_to(
+        &mut self,
+        held: &mut Held,
+        next: Status,
+        source: StatusSource,
+        now: Timestamp,
+    ) -> Result<bool, LedgerFault> {
         let summary = &mut held.card.summary;
         if summary.status == next || !summary.status.can_reach(next) {
             return Ok(false);
@@ -205,7 +209,13 @@ impl<S: Sql> Ledger<S> {
         Ok(held)
     }
 
-    fn callback(&mut self, card: Card, digest: &str, settles: Option<Status>, now: Timestamp) -> Result<Answer, LedgerFault> {
+    fn callback(
+        &mut self,
+        card: Card,
+        digest: &str,
+        settles: Option<Status>,
+        now: Timestamp,
+    ) -> Result<Answer, LedgerFault> {
         let sid = card.summary.reservation_sid.clone();
         let (mut held, write_record) = match self.held(&sid)? {
             None => {
@@ -219,7 +229,8 @@ impl<S: Sql> Ledger<S> {
                 // The newest description, the first arrival and the status the hub holds.
                 let changed = held.digest != digest;
                 let summary = &held.card.summary;
-                let (status, received_at, updated_at) = (summary.status, summary.received_at, summary.status_updated_at);
+                let (status, received_at, updated_at) =
+                    (summary.status, summary.received_at, summary.status_updated_at);
                 held.card = card;
                 held.card.summary.status = status;
                 held.card.summary.received_at = received_at;
@@ -232,7 +243,10 @@ impl<S: Sql> Ledger<S> {
             self.move_to(&mut held, status, StatusSource::Callback, now)?;
         }
         // A task event that came first (TaskRouter does not order its callbacks) still counts.
-        if let Some(next) = self.task_ending(&held.card.summary.task_sid)?.and_then(|ending| ending.status_for(held.card.summary.status)) {
+        if let Some(next) = self
+            .task_ending(&held.card.summary.task_sid)?
+            .and_then(|ending| ending.status_for(held.card.summary.status))
+        {
             self.move_to(&mut held, next, StatusSource::Event, now)?;
         }
         self.write(&held)?;
@@ -253,7 +267,10 @@ impl<S: Sql> Ledger<S> {
             Some(mut held) => {
                 let current = held.card.summary.status;
                 if current == status {
-                    return Ok(Answer::only(HubReply::Applied { outcome: EventEffectOutcome::Unchanged, changed: vec![] }));
+                    return Ok(Answer::only(HubReply::Applied {
+                        outcome: EventEffectOutcome::Unchanged,
+                        changed: vec![],
+                    }));
                 }
                 if !self.move_to(&mut held, status, StatusSource::Event, now)? {
                     return Ok(Answer::only(HubReply::Applied { outcome: EventEffectOutcome::Stale, changed: vec![] }));
@@ -261,7 +278,10 @@ impl<S: Sql> Ledger<S> {
                 (held, EventEffectOutcome::Moved)
             }
         };
-        if let Some(next) = self.task_ending(&held.card.summary.task_sid)?.and_then(|ending| ending.status_for(held.card.summary.status)) {
+        if let Some(next) = self
+            .task_ending(&held.card.summary.task_sid)?
+            .and_then(|ending| ending.status_for(held.card.summary.status))
+        {
             self.move_to(&mut held, next, StatusSource::Event, now)?;
         }
         self.write(&held)?;
@@ -274,7 +294,8 @@ impl<S: Sql> Ledger<S> {
             "INSERT OR REPLACE INTO tasks (task_sid, ending, at_ms) VALUES (?, ?, ?)",
             vec![SqlValue::text(task.as_str()), SqlValue::text(ending_str(ending)), SqlValue::int(now.as_millis())],
         )?;
-        let sids = self.sql.exec("SELECT sid FROM reservations WHERE task_sid = ?", vec![SqlValue::text(task.as_str())])?;
+        let sids =
+            self.sql.exec("SELECT sid FROM reservations WHERE task_sid = ?", vec![SqlValue::text(task.as_str())])?;
         let mut changed = Vec::new();
         for row in sids {
             let Some(sid) = row[0].as_str().and_then(|sid| sid.parse::<ReservationSid>().ok()) else {
@@ -287,8 +308,11 @@ impl<S: Sql> Ledger<S> {
                 changed.push(held.card);
             }
         }
-        let outcome =
-            if changed.is_empty() { EventEffectOutcome::NoOpenReservations } else { EventEffectOutcome::EndedTaskReservations };
+        let outcome = if changed.is_empty() {
+            EventEffectOutcome::NoOpenReservations
+        } else {
+            EventEffectOutcome::EndedTaskReservations
+        };
         Ok(Answer { reply: HubReply::Applied { outcome, changed: changed.clone() }, changed })
     }
 
@@ -304,7 +328,8 @@ impl<S: Sql> Ledger<S> {
             Some("reject") => Decision::Reject,
             _ => return Err(unreadable(&key, "decision")),
         };
-        let time = |value: &SqlValue| value.as_u64().map(Timestamp::from_millis).ok_or_else(|| unreadable(&key, "a time"));
+        let time =
+            |value: &SqlValue| value.as_u64().map(Timestamp::from_millis).ok_or_else(|| unreadable(&key, "a time"));
         let claim = Claim {
             decision,
             owner: row[1].as_str().unwrap_or_default().to_owned(),
@@ -319,7 +344,13 @@ impl<S: Sql> Ledger<S> {
         Ok(self.claim_of(sid)?.filter(|(claim, _)| claim.until > now))
     }
 
-    fn update(&mut self, sid: &ReservationSid, status: Status, token: Option<&str>, now: Timestamp) -> Result<Answer, LedgerFault> {
+    fn update(
+        &mut self,
+        sid: &ReservationSid,
+        status: Status,
+        token: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Answer, LedgerFault> {
         let Some(mut held) = self.held(sid)? else { return Ok(Answer::only(HubReply::Refused(Refusal::NotFound))) };
         if let Some(token) = token
             && self.live_claim(sid, now)?.is_some_and(|(_, held_token)| held_token != token)
@@ -377,7 +408,7 @@ impl<S: Sql> Ledger<S> {
 
     fn release(&mut self, sid: &ReservationSid, token: &str) -> Result<Answer, LedgerFault> {
         match self.claim_of(sid)? {
-            Some((_, held)) if held == token => {
+            Some((_, held)) if !token.is_empty() && held == token => {
                 self.sql.exec("DELETE FROM claims WHERE sid = ?", vec![SqlValue::text(sid.as_str())])?;
                 Ok(Answer::only(HubReply::Released))
             }
@@ -398,7 +429,8 @@ impl<S: Sql> Ledger<S> {
         let mut added = 0;
         for card in cards {
             if self.held(&card.summary.reservation_sid)?.is_none() {
-                let source = if card.summary.status == Status::Pending { StatusSource::Callback } else { StatusSource::Event };
+                let source =
+                    if card.summary.status == Status::Pending { StatusSource::Callback } else { StatusSource::Event };
                 self.insert(card, source, "")?;
                 added += 1;
             }

@@ -84,10 +84,10 @@ impl<S: Sql> Ledger<S> {
         let mut found = cards(self.sql.exec(&statement, bindings)?)?;
         let more = found.len() > request.limit;
         found.truncate(request.limit);
-        let cursor = more
-            .then(|| found.last())
-            .flatten()
-            .map(|(card, _)| ListCursor { received_ms: card.summary.received_at.as_millis(), sid: card.summary.reservation_sid.clone() });
+        let cursor = more.then(|| found.last()).flatten().map(|(card, _)| ListCursor {
+            received_ms: card.summary.received_at.as_millis(),
+            sid: card.summary.reservation_sid.clone(),
+        });
         let reservations = found.iter().map(|(card, expires)| reported(card, *expires, now)).collect();
         Ok(HubReply::Listed { reservations, cursor })
     }

@@ -13,6 +13,8 @@
 
 pub mod card;
 pub mod claims;
+#[cfg(target_arch = "wasm32")]
+pub mod durable;
 pub mod ledger;
 pub mod listing;
 pub mod outcomes;

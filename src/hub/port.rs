@@ -58,7 +58,7 @@ mod local {
 
     impl LocalHub {
         pub fn new(now: Timestamp) -> LocalHub {
-            let mut sql = HostSql::new();
+            let mut sql = HostSql::default();
             Schema::create(&mut sql).unwrap();
             LocalHub {
                 ledger: RefCell::new(Ledger::new(sql)),

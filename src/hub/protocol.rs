@@ -16,19 +16,42 @@ pub enum HubRequest {
     /// An assignment callback: the reservation as this callback describes it (pending), a digest
     /// of its parameters (a repeated callback that changed them rewrites the KV record), and the
     /// status the callback's answer settles it at (an `accept` instruction), if any.
-    Callback { card: Box<Card>, digest: String, settles: Option<Status> },
+    Callback {
+        card: Box<Card>,
+        digest: String,
+        settles: Option<Status>,
+    },
     /// A `reservation.*` event; `card` describes the reservation from the event's own fields, for
     /// when the hub has never seen it.
-    ReservationEvent { card: Box<Card>, status: Status },
+    ReservationEvent {
+        card: Box<Card>,
+        status: Status,
+    },
     /// A task event: the task's reservations end, now and for callbacks still to come.
-    TaskEvent { task_sid: TaskSid, ending: TaskEnding },
+    TaskEvent {
+        task_sid: TaskSid,
+        ending: TaskEnding,
+    },
     /// An operator's status update, after Twilio answered; settles the claim `claim_token` names.
-    Update { sid: ReservationSid, status: Status, claim_token: Option<String> },
+    Update {
+        sid: ReservationSid,
+        status: Status,
+        claim_token: Option<String>,
+    },
     /// One decision per reservation.
-    Claim { sid: ReservationSid, decision: Decision, owner: String },
+    Claim {
+        sid: ReservationSid,
+        decision: Decision,
+        owner: String,
+    },
     /// Gives a claim back: nothing reached TaskRouter, or TaskRouter refused and nothing changed.
-    Release { sid: ReservationSid, token: String },
-    Show { sid: ReservationSid },
+    Release {
+        sid: ReservationSid,
+        token: String,
+    },
+    Show {
+        sid: ReservationSid,
+    },
     List(ListRequest),
 }
 
@@ -104,16 +127,33 @@ pub enum Refusal {
 pub enum HubReply {
     /// A callback was recorded: the reservation as the hub now holds it; `write_record` says
     /// the worker is to write the KV record (a new reservation, or changed parameters).
-    Recorded { card: Box<Card>, write_record: bool },
+    Recorded {
+        card: Box<Card>,
+        write_record: bool,
+    },
     /// An event was applied: what it did, the reservations it changed, as now held.
-    Applied { outcome: EventEffectOutcome, changed: Vec<Card> },
+    Applied {
+        outcome: EventEffectOutcome,
+        changed: Vec<Card>,
+    },
     /// An update was applied (or the reservation already had that status).
-    Updated { row: Box<HubRow>, changed: bool },
+    Updated {
+        row: Box<HubRow>,
+        changed: bool,
+    },
     /// A claim was granted: its token, for release or settling, and when it lapses.
-    Granted { token: String, until: Timestamp },
+    Granted {
+        token: String,
+        until: Timestamp,
+    },
     Released,
-    Shown { row: Option<Box<HubRow>> },
-    Listed { reservations: Vec<Summary<ReportedStatus>>, cursor: Option<ListCursor> },
+    Shown {
+        row: Option<Box<HubRow>>,
+    },
+    Listed {
+        reservations: Vec<Summary<ReportedStatus>>,
+        cursor: Option<ListCursor>,
+    },
     Refused(Refusal),
 }
 

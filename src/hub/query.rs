@@ -44,11 +44,8 @@ pub fn parse_list_query(query: &str) -> Result<ListRequest, ListQueryError> {
             "status" if value == "all" => list.status = None,
             "status" => list.status = Some(value.parse().map_err(ListQueryError::Status)?),
             "limit" => {
-                list.limit = value
-                    .parse()
-                    .ok()
-                    .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-                    .ok_or(ListQueryError::Limit)?
+                list.limit =
+                    value.parse().ok().filter(|limit| (1..=MAX_LIMIT).contains(limit)).ok_or(ListQueryError::Limit)?
             }
             "cursor" => list.cursor = Some(ListCursor::decode(&value).ok_or(ListQueryError::Cursor)?),
             other => return Err(ListQueryError::Unknown(other.to_owned())),
@@ -84,7 +81,8 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_refuse_anything_else() {
-        let cursor = ListCursor { received_ms: 1_800_000_000_123, sid: format!("WR{}", "a".repeat(32)).parse().unwrap() };
+        let cursor =
+            ListCursor { received_ms: 1_800_000_000_123, sid: format!("WR{}", "a".repeat(32)).parse().unwrap() };
         assert_eq!(ListCursor::decode(&cursor.encode()), Some(cursor));
         assert_eq!(ListCursor::decode(&BASE64_URL.encode("12:WR1")), None, "not a SID");
         assert_eq!(ListCursor::decode(&BASE64_URL.encode("at:1:WR1\nx")), None, "an earlier cursor");

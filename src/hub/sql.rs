@@ -73,8 +73,8 @@ pub mod host {
         cost: SqlCost,
     }
 
-    impl HostSql {
-        pub fn new() -> HostSql {
+    impl Default for HostSql {
+        fn default() -> HostSql {
             HostSql { connection: rusqlite::Connection::open_in_memory().unwrap(), cost: SqlCost::default() }
         }
     }

@@ -17,7 +17,7 @@ use crate::models::{
 const T0: u64 = 1_800_000_000_000;
 
 fn ledger() -> Ledger<HostSql> {
-    let mut sql = HostSql::new();
+    let mut sql = HostSql::default();
     assert!(Schema::create(&mut sql).unwrap(), "a new hub imports once");
     Ledger::new(sql)
 }
@@ -32,8 +32,7 @@ fn task(n: u32) -> TaskSid {
 
 /// The card a callback for reservation `n` of task `n / 2` describes.
 fn card(n: u32) -> Card {
-    let record =
-        Reservation { reservation_sid: sid(n), task_sid: task(n / 2), ..pending(r#"{"type":"support"}"#, 0) };
+    let record = Reservation { reservation_sid: sid(n), task_sid: task(n / 2), ..pending(r#"{"type":"support"}"#, 0) };
     Card::of(&record, &ReservationTimeouts::uniform(120))
 }
 
@@ -123,7 +122,8 @@ fn a_task_that_ended_first_ends_the_reservations_that_arrive_later() {
 #[test]
 fn an_event_about_an_unseen_reservation_creates_it_and_a_late_one_is_stale() {
     let mut ledger = ledger();
-    let HubReply::Applied { outcome: EventEffectOutcome::Created, .. } = ask(&mut ledger, event(4, Status::Accepted), 0)
+    let HubReply::Applied { outcome: EventEffectOutcome::Created, .. } =
+        ask(&mut ledger, event(4, Status::Accepted), 0)
     else {
         panic!()
     };
@@ -149,7 +149,8 @@ fn a_claim_belongs_to_its_owner_and_ends_with_the_reservation() {
     assert_eq!(ask(&mut ledger, release("not-mine"), 3_000), HubReply::Refused(Refusal::NotHolder));
     assert_eq!(ask(&mut ledger, release(&token), 3_000), HubReply::Released);
     let HubReply::Granted { token, .. } = ask(&mut ledger, claim(5, "cli"), 4_000) else { panic!() };
-    let update = |token: &str| HubRequest::Update { sid: sid(5), status: Status::Accepted, claim_token: Some(token.into()) };
+    let update =
+        |token: &str| HubRequest::Update { sid: sid(5), status: Status::Accepted, claim_token: Some(token.into()) };
     assert_eq!(ask(&mut ledger, update("not-mine"), 5_000), HubReply::Refused(Refusal::NotHolder));
     let HubReply::Updated { changed: true, row } = ask(&mut ledger, update(&token), 5_000) else { panic!() };
     assert_eq!((row.card.summary.status, row.claim), (Status::Accepted, None), "settled");
@@ -165,7 +166,10 @@ fn a_claim_nobody_settles_lapses_at_the_reservations_timeout() {
     ask(&mut ledger, callback(6, "x"), 0);
     let claim = HubRequest::Claim { sid: sid(6), decision: Decision::Reject, owner: "edge".into() };
     let HubReply::Granted { until, .. } = ask(&mut ledger, claim.clone(), 0) else { panic!() };
-    assert!(matches!(ask(&mut ledger, claim.clone(), until.as_millis() - T0 - 1), HubReply::Refused(Refusal::InFlight { .. })));
+    assert!(matches!(
+        ask(&mut ledger, claim.clone(), until.as_millis() - T0 - 1),
+        HubReply::Refused(Refusal::InFlight { .. })
+    ));
     assert!(matches!(ask(&mut ledger, claim, until.as_millis() - T0 + 1), HubReply::Granted { .. }));
 }
 
@@ -189,7 +193,13 @@ fn fill(ledger: &mut Ledger<HostSql>, count: u32) {
     }
 }
 
-fn list(ledger: &mut Ledger<HostSql>, status: Option<ReportedStatus>, limit: usize, cursor: Option<ListCursor>, ms: u64) -> (Vec<u64>, Option<ListCursor>) {
+fn list(
+    ledger: &mut Ledger<HostSql>,
+    status: Option<ReportedStatus>,
+    limit: usize,
+    cursor: Option<ListCursor>,
+    ms: u64,
+) -> (Vec<u64>, Option<ListCursor>) {
     let HubReply::Listed { reservations, cursor } =
         ask(ledger, HubRequest::List(ListRequest { status, limit, cursor }), ms)
     else {
@@ -262,9 +272,13 @@ fn a_row_that_does_not_read_is_an_error_naming_it_and_nothing_else_is_lost() {
 
 #[test]
 fn a_hub_of_the_earlier_layout_drops_its_copy_and_imports_once() {
-    let mut sql = HostSql::new();
+    let mut sql = HostSql::default();
     sql.exec("CREATE TABLE reservations (sid TEXT PRIMARY KEY, status TEXT NOT NULL, card TEXT NOT NULL, received_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)", vec![]).unwrap();
-    sql.exec("CREATE TABLE decisions (sid TEXT PRIMARY KEY, decision TEXT NOT NULL, since_ms INTEGER NOT NULL)", vec![]).unwrap();
+    sql.exec(
+        "CREATE TABLE decisions (sid TEXT PRIMARY KEY, decision TEXT NOT NULL, since_ms INTEGER NOT NULL)",
+        vec![],
+    )
+    .unwrap();
     assert!(Schema::create(&mut sql).unwrap(), "an import is due");
     let mut ledger = Ledger::new(sql);
     let added = ledger.import(vec![card(1), card(2)]).unwrap();

@@ -44,7 +44,9 @@ impl<K: Kv> Reservations<K> {
     pub async fn get(&self, sid: &ReservationSid, received_at: Timestamp) -> Result<Option<Reservation>, StoreError> {
         let key = time_key(received_at, sid);
         let Some(value) = self.kv.get(&key).await? else { return Ok(None) };
-        serde_json::from_str(&value).map(Some).map_err(|e| StoreError::unreadable("a reservation", format!("{key}: {e}")))
+        serde_json::from_str(&value)
+            .map(Some)
+            .map_err(|e| StoreError::unreadable("a reservation", format!("{key}: {e}")))
     }
 
     /// Writes the record, with its summary as the key's metadata: one write.

@@ -1,83 +1,77 @@
-//! What runs after the answer, in `waitUntil`: the second look at a write that moved a status,
-//! and telling the hub of what was written. Neither can fail the request it follows.
+//! What runs after the answer, in `waitUntil`: handing the hub a callback it could not take
+//! when TaskRouter was answered. It cannot fail the request it follows.
+
+use std::time::Duration;
 
 use serde::Serialize;
-use worker::{Context as WorkerContext, console_log};
+use worker::{Context as WorkerContext, Delay, console_log};
 
 use super::context::{Context, now};
-use super::hub_client::HubClient;
-use super::kv::WorkersKv;
 use super::log::RequestLog;
-use crate::flows::recheck::{self, Confirmed, Recheck};
-use crate::hub::card::Card;
-use crate::hub::protocol::Changes;
-use crate::models::{Reservation, ReservationSid, TaskSid};
-use crate::store::layout::Reservations;
+use crate::hub::durable::IMPORT_DUE_KEY;
+use crate::hub::durable::client::HubClient;
+use crate::hub::port::{Hub, HubError};
+use crate::hub::protocol::HubRequest;
+use crate::store::Kv;
 
-/// After the answer, in `waitUntil`: the second look at a write that moved a status. Logs a line
-/// (under the request's route) only when it had something to do.
-pub fn confirm_later(worker_ctx: &WorkerContext, store: Reservations<WorkersKv>, recheck: Recheck, log: &RequestLog) {
-    if recheck.is_empty() {
-        return;
-    }
+/// How long to wait before each further try to hand the hub a callback.
+const RETRY_DELAYS_MS: [u64; 3] = [1_000, 4_000, 15_000];
+
+/// How long an import stays marked due: past the day the hub keeps reservations.
+const MARK_KEPT_SECS: u64 = 2 * 24 * 60 * 60;
+
+/// Hands the hub the callback it missed, a few times over about 20 s. If it still cannot be
+/// told, the worker marks an import as due in KV (one write): the hub imports the newest
+/// reservations from KV at its next start. Logs one line.
+pub fn hand_over_later(
+    worker_ctx: &WorkerContext,
+    ctx: Context,
+    request: HubRequest,
+    first: HubError,
+    log: &RequestLog,
+) {
     let route = log.route.clone();
     worker_ctx.wait_until(async move {
-        let now = now();
-        let (outcome, error) = match recheck::confirm(&store, &recheck, now).await {
-            Confirmed::Held => return,
-            Confirmed::Restored(_) => ("restored", None),
-            Confirmed::Failed(error) => ("confirm_failed", Some(error.to_string())),
+        let mut last = first.to_string();
+        let hub = HubClient::open(&ctx.env);
+        for delay in RETRY_DELAYS_MS {
+            Delay::from(Duration::from_millis(delay)).await;
+            let Ok(hub) = &hub else { break };
+            match hub.ask(request.clone()).await {
+                Ok(_) => {
+                    log_line(&route, "handed_over", &last);
+                    return;
+                }
+                Err(error) => last = error.to_string(),
+            }
+        }
+        let marked = match ctx.store() {
+            Ok(store) => store
+                .kv()
+                .put(IMPORT_DUE_KEY, "due", None, now().as_millis() / 1000 + MARK_KEPT_SECS)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(error) => Err(error.to_string()),
         };
-        let reservation_sid = recheck
-            .record
-            .as_ref()
-            .map(|record| &record.reservation_sid)
-            .or(recheck.claim.as_ref().map(|(sid, _)| sid));
-        let subject = Subject { reservation_sid, task_sid: recheck.task.as_ref().map(|(task, _)| task) };
-        let line = ConfirmLine { route: &route, phase: "confirm", subject, outcome, error };
-        console_log!("{}", serde_json::to_string(&line).unwrap_or_default());
-    });
-}
-
-/// The log line of a second look that had something to do.
-#[derive(Serialize)]
-struct ConfirmLine<'a> {
-    route: &'a str,
-    phase: &'static str,
-    subject: Subject<'a>,
-    outcome: &'static str,
-    error: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Subject<'a> {
-    reservation_sid: Option<&'a ReservationSid>,
-    task_sid: Option<&'a TaskSid>,
-}
-
-/// After the answer, in `waitUntil`: tells the hub of the reservations just written to KV. A hub
-/// that is missing, fails or throws is logged, never the request's failure.
-pub fn tell_hub(worker_ctx: &WorkerContext, ctx: &Context, written: Vec<Reservation>, log: &RequestLog) {
-    if written.is_empty() {
-        return;
-    }
-    let (Some(hub), Ok(config)) = (HubClient::open(&ctx.env), ctx.config()) else { return };
-    let changes =
-        Changes { cards: written.iter().map(|record| Card::of(record, &config.reservation_timeouts)).collect() };
-    let route = log.route.clone();
-    worker_ctx.wait_until(async move {
-        if let Err(error) = hub.tell(&changes).await {
-            let line = HubFailed { route: &route, phase: "tell_hub", outcome: "hub_failed", error };
-            console_log!("{}", serde_json::to_string(&line).unwrap_or_default());
+        match marked {
+            Ok(()) => log_line(&route, "import_due", &last),
+            Err(error) => {
+                log_line(&route, "hub_unreachable", &format!("{last}; marking an import failed too: {error}"))
+            }
         }
     });
 }
 
-/// The log line of a hub that could not be told.
+/// The log line of a hand-over that did not go through at once.
 #[derive(Serialize)]
-struct HubFailed<'a> {
+struct HandOverLine<'a> {
     route: &'a str,
     phase: &'static str,
-    outcome: &'static str,
-    error: String,
+    outcome: &'a str,
+    error: &'a str,
+}
+
+fn log_line(route: &str, outcome: &str, error: &str) {
+    let line = HandOverLine { route, phase: "hand_over", outcome, error };
+    console_log!("{}", serde_json::to_string(&line).unwrap_or_default());
 }

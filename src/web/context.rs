@@ -1,10 +1,12 @@
-//! What every handler may need: the checked configuration, the store, the clock.
+//! What every handler may need: the checked configuration, the store, the hub, the clock.
 
 use worker::{Env, js_sys};
 
 use super::error::ApiError;
 use super::kv::WorkersKv;
 use crate::config::{Config, ConfigError};
+use crate::hub::durable::client::HubClient;
+use crate::hub::port::HubError;
 use crate::models::Timestamp;
 use crate::store::layout::Reservations;
 
@@ -36,6 +38,11 @@ impl Context {
 
     pub fn store(&self) -> Result<Reservations<WorkersKv>, ApiError> {
         Ok(Reservations::new(WorkersKv::open(&self.env)?, self.config()?.reservation_ttl_seconds))
+    }
+
+    /// The hub; a missing binding is an error when asked, not here (a callback goes on without).
+    pub fn hub(&self) -> Result<HubClient, HubError> {
+        HubClient::open(&self.env)
     }
 }
 

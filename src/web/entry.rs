@@ -41,17 +41,13 @@ async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Res
     // its own, and an isolate's first request compiles only the route it takes.
     let answer = match route {
         Ok(Route::AssignmentCallback) => {
-            assignment_callback::handle(&req, &ctx, &worker_ctx, &mut log).boxed_local().await
+            assignment_callback::handle(&req, Context::new(ctx.env.clone()), &worker_ctx, &mut log).boxed_local().await
         }
-        Ok(Route::Events) => events::handle(&req, &ctx, &worker_ctx, &mut log).boxed_local().await,
+        Ok(Route::Events) => events::handle(&req, &ctx, &mut log).boxed_local().await,
         Ok(Route::ListReservations) => list::handle(&req, &ctx, &mut log).boxed_local().await,
         Ok(Route::ShowReservation(sid)) => show::handle(&req, &sid, &ctx, &mut log).boxed_local().await,
-        Ok(Route::UpdateStatus(sid)) => {
-            update_status::handle(&req, &sid, &ctx, &worker_ctx, &mut log).boxed_local().await
-        }
-        Ok(Route::Decide(sid, decision)) => {
-            decide::handle(&req, &sid, decision, &ctx, &worker_ctx, &mut log).boxed_local().await
-        }
+        Ok(Route::UpdateStatus(sid)) => update_status::handle(&req, &sid, &ctx, &mut log).boxed_local().await,
+        Ok(Route::Decide(sid, decision)) => decide::handle(&req, &sid, decision, &ctx, &mut log).boxed_local().await,
         Ok(Route::Activities) => activities::handle(&req, &ctx, &mut log).boxed_local().await,
         Ok(Route::Claim(sid)) => claim::claim(&req, &sid, &ctx, &mut log).boxed_local().await,
         Ok(Route::Release(sid)) => claim::release(&req, &sid, &ctx, &mut log).boxed_local().await,

@@ -6,9 +6,9 @@ use serde::Serialize;
 use crate::config::ConfigError;
 use crate::flows::FlowError;
 use crate::hub::claims::Claim;
+use crate::hub::query::ListQueryError;
 use crate::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
 use crate::store::StoreError;
-use crate::hub::query::ListQueryError;
 use crate::twilio::rest::RestError;
 use crate::twilio::{FormError, ParamsError};
 

@@ -19,10 +19,13 @@ pub struct RequestLog {
     /// `TWILIO_AUTH_TOKEN`) and the algorithm, whether it matched or not. Never a secret.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_with: Option<SignedWith>,
-    /// For a decision: what the hub said of its claim (`claimed`, or `absent`/`unavailable` when
-    /// the decision went through without one).
+    /// For a callback the hub could not take at once: `untold` (it is handed over after the
+    /// answer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hub: Option<&'static str>,
+    /// What went wrong beside the answer (the hub, a record not written), in plain words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// The assignment instruction answered, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instruction: Option<String>,
@@ -48,6 +51,7 @@ impl RequestLog {
             outcome: "unanswered",
             signed_with: None,
             hub: None,
+            error: None,
             instruction: None,
             kv: None,
             duration_ms: 0,

@@ -3,7 +3,7 @@
 //! HTTP rules and the reply ([`http`]), the request log line ([`log`]), and the API's
 //! description ([`openapi`]). On wasm32 only: the Worker itself, that is its entry point, the
 //! handlers, Workers KV behind [`crate::store::Kv`], TaskRouter's REST API over the runtime's
-//! `fetch`, and the live hub (a Durable Object) with the worker's client of it.
+//! `fetch`. The hub, its Durable Object and its client, is `crate::hub`.
 
 pub mod auth;
 pub mod error;
@@ -15,19 +15,11 @@ pub mod routes;
 #[cfg(target_arch = "wasm32")]
 mod after;
 #[cfg(target_arch = "wasm32")]
-mod context;
+pub(crate) mod context;
 #[cfg(target_arch = "wasm32")]
 mod entry;
 #[cfg(target_arch = "wasm32")]
 mod handlers;
-#[cfg(target_arch = "wasm32")]
-mod hub_client;
-#[cfg(target_arch = "wasm32")]
-mod hub_decisions;
-#[cfg(target_arch = "wasm32")]
-pub mod hub_object;
-#[cfg(target_arch = "wasm32")]
-mod hub_tables;
 #[cfg(target_arch = "wasm32")]
 mod kv;
 #[cfg(target_arch = "wasm32")]

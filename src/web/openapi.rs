@@ -16,9 +16,9 @@ mod tests {
     use crate::config::ConfigError;
     use crate::flows::FlowError;
     use crate::hub::claims::{Claim, Decision};
+    use crate::hub::query::ListQueryError;
     use crate::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
     use crate::store::StoreError;
-    use crate::hub::query::ListQueryError;
     use crate::twilio::rest::RestError;
     use crate::twilio::{FormError, ParamsError};
     use crate::web::error::ApiError;
@@ -165,7 +165,11 @@ mod tests {
                 sid: sid.clone(),
                 claim: Claim { decision: Decision::Accept, owner: "edge".into(), since: at, until: at },
             })),
-            ApiError::AlreadyDecided(Box::new(FlowError::AlreadyDecided { sid: sid.clone(), status: Status::Accepted, at })),
+            ApiError::AlreadyDecided(Box::new(FlowError::AlreadyDecided {
+                sid: sid.clone(),
+                status: Status::Accepted,
+                at,
+            })),
             ApiError::NotClaimHolder(Box::new(FlowError::NotClaimHolder { sid })),
             ApiError::HubUnavailable("x".into()),
             ApiError::UpgradeRequired,

@@ -100,20 +100,21 @@ fn failed(target: &Target, error: &TwilioError) -> Outcome {
 pub async fn decide_one(twilio: &TaskRouter, worker: &Worker, decision: &Decision, target: Target) -> Outcome {
     let wanted = decision.status();
     let verb = wanted.as_verb();
-    // One decision per reservation, as at the edge: the worker's hub is asked first.
-    let claimed = match worker.claim(&target.reservation, verb).await {
-        Ok(claimed) => Some(claimed),
+    // One decision per reservation, as at the edge: the worker's hub is asked first, and
+    // without its claim Twilio is not asked at all.
+    let claim = match worker.claim(&target.reservation, verb).await {
+        Ok(claim) => claim,
         Err(WorkerError::Refused { status: StatusCode::CONFLICT, code, message, settled }) => {
             return not_claimed(target, wanted, &code, &message, settled);
         }
-        // The worker cannot be asked: Twilio still is (recording will say what went wrong).
-        Err(_) => None,
+        Err(error) => return unclaimed(target, &error),
     };
     let at = At { twilio, workspace: &target.workspace, task: &target.task, reservation: &target.reservation };
     let verdict = decide(&at, wanted, decision.activity()).await;
-    let changed = matches!(verdict, TwilioVerdict::Applied(_) | TwilioVerdict::NoLongerPending(_));
-    if !changed && claimed == Some(Claimed::Held) {
-        let _ = worker.release(&target.reservation, verb).await;
+    // Given back at once when nothing reached Twilio or it refused; kept when the outcome is
+    // unknown (it lapses at the reservation's timeout); settled by recording Twilio's answer.
+    if matches!(verdict, TwilioVerdict::Refused(_) | TwilioVerdict::Unreachable(_)) {
+        let _ = worker.release(&target.reservation, &claim).await;
     }
     match verdict {
         TwilioVerdict::Applied(how) => {
@@ -122,11 +123,11 @@ pub async fn decide_one(twilio: &TaskRouter, worker: &Worker, decision: &Decisio
                 how => format!("{how}; "),
             };
             let said = format!("{wanted} ({how}task {})", target.task);
-            done(worker, target, wanted, said).await
+            done(worker, target, wanted, said, &claim).await
         }
-        TwilioVerdict::NoLongerPending(status) => no_longer_pending(worker, target, status).await,
+        TwilioVerdict::NoLongerPending(status) => no_longer_pending(worker, target, status, &claim).await,
         TwilioVerdict::Refused(error) => failed(&target, &error),
-        TwilioVerdict::Unknown { refusal, read_error } => unknown(&target, &refusal, &read_error),
+        TwilioVerdict::Unknown { refusal, read_error } => unknown(&target, &refusal, &read_error, &claim),
         TwilioVerdict::Unreachable(error) => Outcome {
             reservation_sid: target.reservation,
             result: Verdict::Unreachable,
@@ -157,30 +158,50 @@ fn not_claimed(target: Target, wanted: Status, code: &str, message: &str, settle
     }
 }
 
-/// Twilio applied the decision: record it in the worker.
-async fn done(worker: &Worker, target: Target, wanted: Status, said: String) -> Outcome {
-    let (result, message) = match worker.record_status(&target.reservation, wanted).await {
+/// The worker could not claim the decision (it has no hub, or could not be reached): Twilio was
+/// not asked.
+fn unclaimed(target: Target, error: &WorkerError) -> Outcome {
+    let result = match error {
+        WorkerError::Unreachable(_) => Verdict::Unreachable,
+        _ => Verdict::Failed,
+    };
+    let message = match error {
+        WorkerError::ClaimLost(_) => format!(
+            "the worker's answer to the claim was lost ({error}): it may hold the decision until the reservation times out; Twilio was not asked"
+        ),
+        _ => format!("the decision could not be claimed ({error}); Twilio was not asked"),
+    };
+    Outcome { reservation_sid: target.reservation, result, twilio_status: None, message }
+}
+
+/// Twilio applied the decision: record it in the worker, settling the claim.
+async fn done(worker: &Worker, target: Target, wanted: Status, said: String, claim: &Claimed) -> Outcome {
+    let (result, message) = match worker.record_status(&target.reservation, wanted, Some(claim)).await {
         Ok(_) => (Verdict::Done, said),
         Err(error) => (Verdict::NotRecorded, format!("{wanted} by Twilio, but the worker did not record it: {error}")),
     };
     Outcome { reservation_sid: target.reservation, result, twilio_status: Some(wanted), message }
 }
 
-/// Twilio's answer was lost, and reading the reservation back failed too: nothing is known.
-fn unknown(target: &Target, refusal: &TwilioError, read_error: &TwilioError) -> Outcome {
+/// Twilio's answer was lost, and reading the reservation back failed too: nothing is known. The
+/// claim stays this client's until it lapses.
+fn unknown(target: &Target, refusal: &TwilioError, read_error: &TwilioError, claim: &Claimed) -> Outcome {
     let result = if matches!(read_error, TwilioError::Unreachable(_)) { Verdict::Unreachable } else { Verdict::Failed };
     Outcome {
         reservation_sid: target.reservation.clone(),
         result,
         twilio_status: None,
-        message: format!("{refusal}; reading the reservation back to learn its status failed too: {read_error}"),
+        message: format!(
+            "{refusal}; reading the reservation back to learn its status failed too: {read_error}. The decision stays yours until {}: try again then if it is still pending",
+            claim.until
+        ),
     }
 }
 
 /// Twilio says the reservation is no longer pending: record its real status, so it leaves the
 /// worker's pending list.
-async fn no_longer_pending(worker: &Worker, target: Target, status: Status) -> Outcome {
-    let recorded = match worker.record_status(&target.reservation, status).await {
+async fn no_longer_pending(worker: &Worker, target: Target, status: Status, claim: &Claimed) -> Outcome {
+    let recorded = match worker.record_status(&target.reservation, status, Some(claim)).await {
         Ok(_) => "recorded in the worker".to_owned(),
         Err(WorkerError::Refused { status: StatusCode::CONFLICT, .. }) => {
             "the worker already had a later status".to_owned()

@@ -36,9 +36,10 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
         ApiError::InvalidQuery("reservation_sid is missing: the reservation names the Workspace and the Account".into())
     })?;
     let store = ctx.store()?;
-    let found = store.get(&sid).await;
+    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let found = crate::flows::reading::show(&store, &hub, &sid).await;
     log.kv = Some(store.kv().operations());
-    let record = found?.ok_or(ApiError::ReservationNotFound(sid))?.record;
+    let (record, _) = found?;
     let activities = taskrouter_for(ctx, &record)?.activities(&record.workspace_sid).await?;
     log.outcome = "listed";
     Ok(Reply::json(200, &Activities { workspace_sid: record.workspace_sid, activities }))

@@ -1,10 +1,12 @@
 //! `POST /assignment_callback`: reads the signed form, runs the callback flow, answers TaskRouter
-//! with `{}` or the instruction the policy gave.
+//! with `{}` or the instruction the policy gave. A hub that could not be told is handed the
+//! callback after the answer.
 
 use crate::flows::callback;
+use crate::hub::durable::client::MissingHub;
 use crate::store::Kv;
 use crate::twilio::ReservationParams;
-use crate::web::after::{confirm_later, tell_hub};
+use crate::web::after::hand_over_later;
 use crate::web::context::{Context, now};
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
@@ -13,7 +15,7 @@ use crate::web::request::{self, Incoming};
 
 pub async fn handle(
     req: &Incoming,
-    ctx: &Context,
+    ctx: Context,
     worker_ctx: &worker::Context,
     log: &mut RequestLog,
 ) -> Result<Reply, ApiError> {
@@ -22,13 +24,19 @@ pub async fn handle(
     let params = ReservationParams::from_params(request::twilio_form(req, config, log).await?)?;
     log.reservation_sid = Some(params.reservation_sid.clone());
     let store = ctx.store()?;
-    let answered = callback::assignment_callback(&store, &params, policy, now()).await?;
+    let timeouts = &config.reservation_timeouts;
+    let answered = match ctx.hub() {
+        Ok(hub) => callback::assignment_callback(&store, &hub, &params, policy, timeouts, now()).await?,
+        Err(_) => callback::assignment_callback(&store, &MissingHub, &params, policy, timeouts, now()).await?,
+    };
     log.kv = Some(store.kv().operations());
-    // Another callback for the same new reservation at the same moment may have written a key
-    // of its own: one of the two is removed a moment later.
-    confirm_later(worker_ctx, store, answered.recheck, log);
-    tell_hub(worker_ctx, ctx, vec![answered.record], log);
-    log.instruction = answered.decision.answered.instruction;
-    log.outcome = "stored";
-    Ok(Reply::raw_json(200, answered.decision.body))
+    log.instruction = answered.decision.answered.instruction.clone();
+    log.outcome = if answered.written { "stored" } else { "unchanged" };
+    let body = answered.decision.body;
+    if let Some((request, error)) = answered.untold {
+        log.hub = Some("untold");
+        log.error = Some(error.to_string());
+        hand_over_later(worker_ctx, ctx, request, error, log);
+    }
+    Ok(Reply::raw_json(200, body))
 }

@@ -109,7 +109,7 @@ pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
         service: "taskrouter-edge",
         version: env!("CARGO_PKG_VERSION"),
         store: configured(store_bound),
-        hub: configured(crate::web::hub_client::HubClient::open(&ctx.env).is_some()),
+        hub: configured(ctx.hub().is_ok()),
         openapi: Route::OpenApi.pattern(),
         configuration,
     };

@@ -4,11 +4,10 @@
 
 use worker::Response;
 
+use crate::hub::durable::PROTOCOL;
 use crate::web::auth;
 use crate::web::context::Context;
 use crate::web::error::ApiError;
-use crate::web::hub_client::HubClient;
-use crate::web::hub_object::PROTOCOL;
 use crate::web::log::RequestLog;
 use crate::web::request::Incoming;
 
@@ -20,7 +19,7 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
         req.header("authorization").as_deref(),
         config.reservations_api_token.as_ref(),
     )?;
-    let hub = HubClient::open(&ctx.env).ok_or_else(|| ApiError::HubUnavailable("no HUB binding".to_owned()))?;
+    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
     if !req.header("upgrade").is_some_and(|upgrade| upgrade.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::UpgradeRequired);
     }

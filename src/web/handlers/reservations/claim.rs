@@ -1,47 +1,57 @@
-//! `POST /reservations/{sid}/claim` with `{"decision":"accept"}` (or `reject`), and
-//! `POST /reservations/{sid}/release`: the one decision per reservation, for a client that calls
-//! TaskRouter itself (the CLI). Claim before calling Twilio; release when Twilio refused and
-//! nothing changed; record Twilio's answer with `POST …/status`, which settles the claim.
+//! `POST /reservations/{sid}/claim` and `…/release`: one decision per reservation, for a client
+//! that calls TaskRouter itself (the CLI, a script). The claim's token is the claimant's own:
+//! it settles the claim (`POST …/status` with `claim_token`) or gives it back (`…/release`).
 
 use serde::{Deserialize, Serialize};
 
 use super::one_reservation;
-use crate::hub::claims::Decision;
+use crate::flows::operator;
+use crate::hub::claims::{Decision, OWNER_CHARS};
+use crate::models::Timestamp;
 use crate::web::context::Context;
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
-use crate::web::hub_decisions;
 use crate::web::log::RequestLog;
 use crate::web::request::Incoming;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Asked {
+struct ClaimAsked {
     decision: Decision,
+    owner: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseAsked {
+    claim_token: String,
 }
 
 #[derive(Serialize)]
-struct Claimed {
-    /// Whether the hub holds the claim; `false` when there is no hub to ask, and the decision
-    /// goes through unserialized.
+struct ClaimAnswer {
     claimed: bool,
+    token: String,
+    until: Timestamp,
 }
 
 pub async fn claim(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let (_, sid) = one_reservation(req, raw_sid, ctx, log)?;
-    let asked: Asked = req.json().await?;
-    let held = hub_decisions::claim(ctx, &sid, asked.decision, log).await?;
-    log.outcome = if held.is_some() { "claimed" } else { "unclaimed" };
-    Ok(Reply::json(200, &Claimed { claimed: held.is_some() }))
+    let asked: ClaimAsked = req.json().await?;
+    if asked.owner.as_ref().is_some_and(|owner| owner.chars().count() > OWNER_CHARS) {
+        return Err(ApiError::InvalidJson(format!("owner: at most {OWNER_CHARS} characters")));
+    }
+    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let owner = asked.owner.as_deref().filter(|owner| !owner.trim().is_empty()).unwrap_or("client");
+    let granted = operator::claim(&hub, &sid, asked.decision, owner).await?;
+    log.outcome = "claimed";
+    Ok(Reply::json(200, &ClaimAnswer { claimed: true, token: granted.token, until: granted.until }))
 }
 
 pub async fn release(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let (_, sid) = one_reservation(req, raw_sid, ctx, log)?;
-    let asked: Asked = req.json().await?;
-    if let Some(hub) = crate::web::hub_client::HubClient::open(&ctx.env) {
-        let request = crate::hub::protocol::ClaimRequest { reservation_sid: sid, decision: asked.decision };
-        hub.release(&request).await.map_err(ApiError::HubUnavailable)?;
-    }
+    let asked: ReleaseAsked = req.json().await?;
+    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    operator::release(&hub, &sid, &asked.claim_token).await?;
     log.outcome = "released";
     Ok(Reply::json(200, &serde_json::json!({ "released": true })))
 }

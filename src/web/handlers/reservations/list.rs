@@ -1,9 +1,9 @@
-//! `GET /reservations?status=&limit=&cursor=`: newest first, from KV metadata only, a bounded
-//! number of KV list calls per page (see `store::layout`).
+//! `GET /reservations?status=&limit=&cursor=`: newest first, from the hub's SQLite (one hub
+//! request, no KV).
 
-use crate::store::Kv;
-use crate::store::listing::ListQuery;
-use crate::web::context::{Context, now};
+use crate::flows::reading;
+use crate::hub::query::parse_list_query;
+use crate::web::context::Context;
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
 use crate::web::log::RequestLog;
@@ -12,10 +12,9 @@ use crate::web::request::{self, Incoming};
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
     request::operator(req, config)?;
-    let query = ListQuery::parse(req.query())?;
-    let store = ctx.store()?;
-    let page = store.page(&query, now(), &config.reservation_timeouts).await?;
-    log.kv = Some(store.kv().operations());
+    let query = parse_list_query(req.query())?;
+    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let page = reading::list(&hub, query).await?;
     log.outcome = "listed";
     Ok(Reply::json(200, &page))
 }

@@ -1,6 +1,8 @@
-//! `GET /reservations/{sid}`: the whole record, with its status as of now.
+//! `GET /reservations/{sid}`: the record as TaskRouter delivered it, with the status the hub
+//! holds, as of now.
 
 use super::one_reservation;
+use crate::flows::reading;
 use crate::store::Kv;
 use crate::web::context::{Context, now};
 use crate::web::error::ApiError;
@@ -11,9 +13,10 @@ use crate::web::request::Incoming;
 pub async fn handle(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let (config, sid) = one_reservation(req, raw_sid, ctx, log)?;
     let store = ctx.store()?;
-    let found = store.get(&sid).await?;
+    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let shown = reading::show(&store, &hub, &sid).await;
     log.kv = Some(store.kv().operations());
-    let record = found.ok_or(ApiError::ReservationNotFound(sid))?.record;
+    let (record, _) = shown?;
     log.outcome = "shown";
     Ok(Reply::json(200, &record.reported(now(), &config.reservation_timeouts)))
 }

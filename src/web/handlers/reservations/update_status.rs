@@ -1,8 +1,9 @@
-//! `POST /reservations/{sid}/status` with `{"status":"accepted"}`: records what Twilio answered
-//! the operator, within the status model's rules.
+//! `POST /reservations/{sid}/status` with `{"status":"accepted"}` (and the claim's
+//! `claim_token`, which it settles): records what Twilio answered the operator, within the
+//! status model's rules.
 
 use super::one_reservation;
-use crate::flows::operator;
+use crate::flows::{operator, reading};
 use crate::models::Status;
 use crate::store::Kv;
 use crate::web::context::{Context, now};
@@ -15,26 +16,19 @@ use crate::web::request::Incoming;
 #[serde(deny_unknown_fields)]
 struct StatusUpdate {
     status: String,
+    claim_token: Option<String>,
 }
 
-pub async fn handle(
-    req: &Incoming,
-    raw_sid: &str,
-    ctx: &Context,
-    worker_ctx: &worker::Context,
-    log: &mut RequestLog,
-) -> Result<Reply, ApiError> {
+pub async fn handle(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let (config, sid) = one_reservation(req, raw_sid, ctx, log)?;
     let update: StatusUpdate = req.json().await?;
     let next: Status = update.status.parse()?;
-    let now = now();
-    let store = ctx.store()?;
-    let (record, outcome, recheck) = operator::update_status(&store, sid, next, now).await?;
+    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let (row, outcome) = operator::update_status(&hub, &sid, next, update.claim_token.as_deref()).await?;
     log.outcome = outcome;
+    let store = ctx.store()?;
+    let record = store.get(&sid, row.card.summary.received_at).await;
     log.kv = Some(store.kv().operations());
-    // A repeated callback that read the record before this update may land after it.
-    crate::web::after::confirm_later(worker_ctx, store, recheck, log);
-    // Also when unchanged: a client that claimed the decision (the CLI) settles it so.
-    crate::web::after::tell_hub(worker_ctx, ctx, vec![record.clone()], log);
-    Ok(Reply::json(200, &record.reported(now, &config.reservation_timeouts)))
+    let record = reading::with_status(record?, &row);
+    Ok(Reply::json(200, &record.reported(now(), &config.reservation_timeouts)))
 }

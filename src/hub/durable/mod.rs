@@ -1,0 +1,17 @@
+//! The hub on Cloudflare (wasm32 only): the Durable Object ([`object`]), its SQLite behind
+//! [`Sql`](super::sql::Sql) ([`storage`]), and the worker's client of it ([`client`]), which
+//! bounds every question in time.
+
+pub mod client;
+pub mod object;
+pub mod storage;
+
+/// The Durable Object binding's name in wrangler.toml.
+pub const BINDING: &str = "HUB";
+
+/// The subprotocol a console asks for (beside the one that carries its token), and gets back.
+pub const PROTOCOL: &str = "taskrouter-edge.v1";
+
+/// The KV key the worker writes when it could not hand the hub a callback: the hub imports from
+/// KV at its next start, and removes it.
+pub const IMPORT_DUE_KEY: &str = "hub:import-due";
