@@ -24,14 +24,21 @@ async function* pending() {
 
 const post = (url, body) => fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
 
+// No connection was ever made (DNS failure, connection refused): nothing reached TaskRouter.
+const UNSENT = ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED'];
+
 /** Whether the reservation is now accepted, and what to say. */
 async function accept(summary) {
   const url = `${base}/reservations/${summary.reservation_sid}`;
-  const claim = await post(`${url}/claim`, { decision: 'accept' }); // one decision per reservation
+  const claim = await post(`${url}/claim`, { decision: 'accept', owner: 'accept.mjs' }); // one decision each
   if (claim.status === 409) { // decided, or being decided, by the console or another script
     const { error } = await claim.json();
     return [error.settled?.status === 'accepted', error.message];
   }
+  if (claim.status !== 200) { // no claim (no hub, unknown reservation): Twilio is not asked
+    return [false, `not claimed (${claim.status}): ${(await claim.json()).error.message}`];
+  }
+  const { token, until } = await claim.json(); // the claim is this script's own
   const reservation = client.taskrouter.v1.workspaces(summary.workspace_sid).tasks(summary.task_sid).reservations(summary.reservation_sid);
   let status = 'accepted';
   try {
@@ -39,19 +46,24 @@ async function accept(summary) {
   } catch (refused) {
     // 400 (often: no longer pending), 5xx or no answer: Twilio's own record says what happened.
     status = 'pending';
+    if (UNSENT.includes(refused.code)) { // nothing reached TaskRouter: give the decision back at once
+      await post(`${url}/release`, { claim_token: token });
+      return [false, `TaskRouter could not be reached, nothing was sent: ${refused.message}`];
+    }
     if (refused.status === undefined || refused.status === 400 || refused.status >= 500) {
       try { // never sent again blindly
         status = (await reservation.fetch()).reservationStatus;
-      } catch (error) { // the claim is kept, and lapses on its own
-        return [false, `outcome unknown (${refused.message}); reading it back failed too (${error.message})`];
+      } catch (error) { // the claim stays ours until the reservation times out
+        return [false, `outcome unknown (${refused.message}); reading it back failed too (${error.message}); yours until ${until}`];
       }
     }
     if (status === 'pending') { // nothing changed: let others decide
-      await post(`${url}/release`, { decision: 'accept' });
+      await post(`${url}/release`, { claim_token: token });
       return [false, `Twilio refused: ${refused.message}`];
     }
   }
-  const recorded = [200, 409].includes((await post(`${url}/status`, { status })).status); // 409: it knew better
+  const settled = await post(`${url}/status`, { status, claim_token: token }); // settles the claim
+  const recorded = [200, 409].includes(settled.status); // 409: it knew better
   const said = status === 'accepted' ? 'accepted' : `no longer pending: Twilio says it is ${status}`;
   return [status === 'accepted' && recorded, said + (recorded ? '' : ' (not recorded in the worker)')];
 }

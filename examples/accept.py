@@ -5,6 +5,7 @@ import os
 import sys
 
 import requests
+import urllib3
 from twilio.rest import Client
 
 parser = argparse.ArgumentParser(description=__doc__)
@@ -28,13 +29,22 @@ def pending():
         query["cursor"] = answer.json()["cursor"]
 
 
+def unsent(error):
+    """Whether no connection was ever made (DNS failure, connection refused): nothing was sent."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(error, requests.exceptions.ConnectionError) and isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
 def accept(r):
     """Whether the reservation is now accepted, and what to say."""
     url = f"{base}/reservations/{r['reservation_sid']}"
-    claim = worker.post(f"{url}/claim", json={"decision": "accept"}, timeout=30)  # one decision each
+    claim = worker.post(f"{url}/claim", json={"decision": "accept", "owner": "accept.py"}, timeout=30)
     if claim.status_code == 409:  # decided, or being decided, by the console or another script
         error = claim.json()["error"]
         return error.get("settled", {}).get("status") == "accepted", error["message"]
+    if claim.status_code != 200:  # no claim (no hub, unknown reservation): Twilio is not asked
+        return False, f"not claimed ({claim.status_code}): {claim.json()['error']['message']}"
+    token, until = claim.json()["token"], claim.json()["until"]  # the claim is this script's own
     reservation = client.taskrouter.v1.workspaces(r["workspace_sid"]).tasks(r["task_sid"]).reservations(r["reservation_sid"])
     try:
         reservation.update(reservation_status="accepted")
@@ -42,15 +52,19 @@ def accept(r):
     except Exception as refused:
         # 400 (often: no longer pending), 5xx or no answer: Twilio's own record says what happened.
         code, status = getattr(refused, "status", None), "pending"
+        if unsent(refused):  # nothing reached TaskRouter: give the decision back at once
+            worker.post(f"{url}/release", json={"claim_token": token}, timeout=30)
+            return False, f"TaskRouter could not be reached, nothing was sent: {refused}"
         if code is None or code == 400 or code >= 500:
             try:  # never sent again blindly
                 status = reservation.fetch().reservation_status
-            except Exception as error:  # the claim is kept, and lapses on its own
-                return False, f"outcome unknown ({refused}); reading it back failed too ({error})"
+            except Exception as error:  # the claim stays ours until the reservation times out
+                return False, f"outcome unknown ({refused}); reading it back failed too ({error}); yours until {until}"
         if status == "pending":  # nothing changed: let others decide
-            worker.post(f"{url}/release", json={"decision": "accept"}, timeout=30)
+            worker.post(f"{url}/release", json={"claim_token": token}, timeout=30)
             return False, f"Twilio refused: {getattr(refused, 'msg', refused)}"
-    recorded = worker.post(f"{url}/status", json={"status": status}, timeout=30).status_code in (200, 409)
+    update = {"status": status, "claim_token": token}  # settles the claim
+    recorded = worker.post(f"{url}/status", json=update, timeout=30).status_code in (200, 409)
     said = "accepted" if status == "accepted" else f"no longer pending: Twilio says it is {status}"
     return status == "accepted" and recorded, said + ("" if recorded else " (not recorded in the worker)")
 

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 
 import { listAll, operatorGet } from './support/http.mjs';
 import { assignmentParams, signedPost } from './support/twilio.mjs';
-import { kvOf, storedRecord, worker } from './support/worker.mjs';
+import { storedKeys, storedRecord, worker } from './support/worker.mjs';
 
 describe('assignment callback', () => {
   test('answers 200 application/json {} after storing the full record with its summary and TTL', async () => {
@@ -52,8 +52,8 @@ describe('assignment callback', () => {
 
     const ttl = expiration - Date.now() / 1000;
     assert.ok(ttl > 3500 && ttl <= 3601, `expires in ${ttl}s, RESERVATION_TTL_SECONDS is 3600`);
-    const task = await (await kvOf('main')).get(`task:${params.TaskSid}`, 'json');
-    assert.deepEqual(task, { ended: null, reservations: [params.ReservationSid] }, 'the task\'s record names it');
+    const keys = (await storedKeys('main')).map((stored) => stored.name).filter((name) => name.includes(params.ReservationSid) || name.includes(params.TaskSid));
+    assert.deepEqual(keys, [key], 'KV keeps the reservation once: no pointer, no task record');
   });
 
   test('keeps attributes that are not JSON as the text TaskRouter sent', async () => {
@@ -67,7 +67,7 @@ describe('assignment callback', () => {
     assert.equal(value.worker_attributes, '{"broken":');
   });
 
-  test('a repeated callback for the same reservation leaves exactly one record', async () => {
+  test('a repeated callback for the same reservation leaves exactly one record, rewritten only when its parameters changed', async () => {
     const fetchWorker = await worker('main');
     const params = assignmentParams();
     const first = await signedPost(fetchWorker, '/assignment_callback', params);
@@ -86,6 +86,7 @@ describe('assignment callback', () => {
     const stored = await response.json();
     assert.equal(stored.received_at, original.received_at, 'the first arrival time is kept');
     assert.equal(stored.parameters.TaskAge, '9', 'the newest parameters are kept');
+    assert.equal((await storedRecord('main', params.ReservationSid)).value.parameters.TaskAge, '9', 'one key, rewritten');
   });
 
   test('accepts parameters Twilio repeats, signed the way Twilio signs them', async () => {

@@ -6,12 +6,16 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { cliEnv, runCli, startCli } from './support/cli.mjs';
 import { startFakeTwilio } from './support/fake_twilio.mjs';
 import { statusOf } from './support/http.mjs';
+import { checkingProxy } from './support/openapi.mjs';
 import { freePort, startedPrism, watchedByPrism } from './support/prism.mjs';
-import { sid, storedCallback } from './support/twilio.mjs';
+import { eventParams, signedPost, sid, storedCallback } from './support/twilio.mjs';
 import { until } from './support/wait.mjs';
-import { SHARED_KEYS, checkedHttpUrl, worker } from './support/worker.mjs';
+import { SHARED_KEYS, checkedHttpUrl, httpUrl, worker, workerOutput } from './support/worker.mjs';
 
 const storedStatus = async (reservationSid) => statusOf(await worker('cli'), reservationSid);
+
+/** How many listings the worker has answered so far (its log lines). */
+const listings = () => workerOutput.filter((line) => line.includes('"route":"/reservations"') && line.includes('"outcome":"listed"')).length;
 
 /** A reservation stored in the worker by a signed callback; its parameters. */
 const storedReservation = async () => storedCallback(await worker('cli'));
@@ -240,13 +244,20 @@ describe('reservations CLI against Twilio\'s error answers', () => {
     assert.equal(await storedStatus(params.ReservationSid), 'accepted');
   });
 
-  test('a 503 to the update is not sent again blindly: the reservation is read back, and a failing read fails clearly', async () => {
+  test('a 503 to the update is not sent again blindly: the reservation is read back, a failing read fails clearly, and the claim stays this client\'s until the reservation times out', async () => {
     const { params, result, output } = await acceptWith('unavailable');
     assert.equal(result.code, 1, output);
     const requests = fake.requestsFor(params.ReservationSid).map((r) => r.method);
     assert.deepEqual(requests, ['POST', 'GET', 'GET', 'GET', 'GET'], 'one update; the read is retried');
-    assert.match(output, /Twilio failed with 503.*reading the reservation back .* failed too: Twilio failed with 503; gave up after 4 attempts/);
+    assert.match(output, /Twilio failed with 503.*reading the reservation back .* failed too: Twilio failed with 503; gave up after 4 attempts.*\. The decision stays yours until \d{4}-\d\d-\d\dT[\d:.]+Z: try again then/);
     assert.equal(await storedStatus(params.ReservationSid), 'pending');
+    // The outcome is unknown: a second accept is not sent to TaskRouter while the claim holds.
+    const again = await runCli(['accept', params.ReservationSid], env);
+    assert.match(again.stdout, /is being decided \(accept by cli, since .*\): nothing was sent to TaskRouter/);
+    assert.equal(fake.requestsFor(params.ReservationSid).length, 5);
+    // TaskRouter times it out, and says so: the claim ends with the reservation.
+    assert.equal((await signedPost(await worker('cli'), '/events', eventParams('reservation.timeout', params))).status, 204);
+    assert.equal(await storedStatus(params.ReservationSid), 'timeout');
   });
 
   for (const behaviour of ['lost_answer', 'dropped']) {
@@ -327,7 +338,7 @@ describe('reservations CLI against Twilio\'s error answers', () => {
       assert.equal(posts.length, 1, both.map((r) => r.stdout + r.stderr).join('\n'));
       const said = both.map((r) => r.stdout).join('\n');
       assert.match(said, new RegExp(`✓ ${params.ReservationSid}  accepted`));
-      assert.match(said, /another accept of WR\w+ is being taken since .*: nothing was sent to TaskRouter|already accepted, as the worker knows; Twilio was not asked again/);
+      assert.match(said, /WR\w+ is being decided \(accept by cli, since .*\): nothing was sent to TaskRouter|already accepted, as the worker knows; Twilio was not asked again/);
       assert.equal(await storedStatus(params.ReservationSid), 'accepted');
       // Settled: a later accept is not sent to TaskRouter, and succeeds.
       const later = await until(async () => {
@@ -359,7 +370,8 @@ describe('reservations CLI against Twilio\'s error answers', () => {
     }
   });
 
-  test('watch --accept accepts each new reservation as it arrives and stops cleanly on Ctrl-C', async () => {
+  test('watch --accept follows /live, accepts each new reservation as it arrives, lists nothing, and stops cleanly on Ctrl-C', async () => {
+    const listingsBefore = listings();
     const watching = startCli(['watch', '--accept', '--interval', '0.2'], env);
     const arrivals = [await storedReservation(), await storedReservation()];
     await until(() => arrivals.every((p) => watching.stdout().includes(`✓ ${p.ReservationSid}  accepted`)), {
@@ -374,5 +386,18 @@ describe('reservations CLI against Twilio\'s error answers', () => {
       assert.equal(await storedStatus(params.ReservationSid), 'accepted');
     }
     assert.match(stdout, /stopped: \d+ seen, \d+ accepted, 0 failed/);
+    assert.equal(listings(), listingsBefore, 'pushed over the socket: no listing');
+  });
+
+  test('watch lists every --interval only when no socket can be opened (a proxy that refuses upgrades)', async () => {
+    const noUpgrades = await checkingProxy(await httpUrl(), { upgrades: false });
+    const watching = startCli(['watch', '--accept', '--interval', '0.2'], { ...env, RESERVATIONS_URL: noUpgrades.url });
+    const arrival = await storedReservation();
+    await until(() => watching.stdout().includes(`✓ ${arrival.ReservationSid}  accepted`), { what: 'watch to accept the arrival by listing' });
+    watching.child.kill('SIGINT');
+    const { code, stdout } = await watching.done;
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /no live connection can be opened \(the worker answered 502 Bad Gateway to the upgrade\): listing every 0\.2s instead/);
+    assert.deepEqual(noUpgrades.violations.map(String), []);
   });
 });

@@ -445,14 +445,30 @@ describe('the console page', () => {
       await tab.context.close();
     });
 
-    await t.test('without a hub, the page polls the listing and says live updates are off', async () => {
+    await t.test('an outcome Twilio leaves unknown is the operator\'s own decision: said so, with when it can be tried again', async () => {
+      const { page, context } = await open(viaFake);
+      await live(page);
+      const params = await callback(viaFake);
+      fake.behave(params.ReservationSid, 'unavailable');
+      await page.waitForSelector(row(params.ReservationSid), { timeout: 1000 });
+      await page.click(`${row(params.ReservationSid)} .accept`);
+      const said = await page.waitForFunction((selector) => {
+        const text = document.querySelector(`${selector} .outcome`)?.textContent ?? '';
+        return /^Your accept: its outcome is unknown .*It stays yours until .*; try again then if it is still pending/.test(text) && text;
+      }, { timeout: 20_000 }, row(params.ReservationSid));
+      assert.doesNotMatch(await said.jsonValue(), /[Ss]omeone else/);
+      assert.equal(await page.$eval(`${row(params.ReservationSid)} .accept`, (button) => button.disabled), true, 'not before its claim ends');
+      await context.close();
+    });
+
+    await t.test('without a hub, the page says nothing can be decided here and names Twilio\'s console; TaskRouter is still answered', async () => {
       const hubless = await ownWorker(bindings(fake.url), { worker: { durableObjects: {} } });
-      const { page, seen, context } = await open(hubless);
+      const { page, context } = await open(hubless);
       await signIn(page, API_TOKEN);
-      await page.waitForFunction(() => /Live updates are off \(the live hub is not available/.test(document.querySelector('#problem').textContent), { timeout: 5000 });
+      await page.waitForFunction(() => /The hub is not available.*decide in Twilio's console meanwhile/.test(document.querySelector('#problem').textContent), { timeout: 5000 });
+      assert.equal(await page.$eval('#connection', (node) => node.className), 'reconnecting');
       const params = await callback(hubless);
-      await page.waitForSelector(row(params.ReservationSid), { timeout: 5000 });
-      assert.ok(seen.listings >= 1);
+      assert.ok(params.ReservationSid, 'the callback was answered 200 all the same');
       await context.close();
       await hubless.dispose();
     });

@@ -14,8 +14,8 @@ import { ACCOUNT_SID } from './support/cli.mjs';
 import { startFakeTwilio } from './support/fake_twilio.mjs';
 import { operatorGet, statusOf } from './support/http.mjs';
 import { killOnExit } from './support/lifecycle.mjs';
-import { startedPrism, watchedByPrism } from './support/prism.mjs';
-import { sid, storedCallback } from './support/twilio.mjs';
+import { freePort, startedPrism, watchedByPrism } from './support/prism.mjs';
+import { eventParams, signedPost, sid, storedCallback } from './support/twilio.mjs';
 import { API_TOKEN, AUTH_TOKEN, checkedHttpUrl, worker } from './support/worker.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,12 +54,22 @@ async function pendingSids() {
   return page.reservations.map((summary) => summary.reservation_sid);
 }
 
-/** The operator's claim of an accept, or its release, as another client would make it. */
-async function claimOrRelease(reservationSid, action) {
-  return (await worker('cli'))(`http://localhost/reservations/${reservationSid}/${action}`, {
+/** The operator's claim of an accept, as another client would make it. */
+async function claim(reservationSid) {
+  return (await worker('cli'))(`http://localhost/reservations/${reservationSid}/claim`, {
     method: 'POST',
     headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
-    body: '{"decision":"accept"}',
+    body: '{"decision":"accept","owner":"another client"}',
+  });
+}
+
+/** Gives that claim back, with its token. */
+async function release(reservationSid, answer) {
+  const { token } = await answer.json();
+  return (await worker('cli'))(`http://localhost/reservations/${reservationSid}/release`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ claim_token: token }),
   });
 }
 
@@ -138,8 +148,33 @@ for (const language of Object.keys(SCRIPTS)) {
       assert.match(result.stdout, new RegExp(`✗ ${refused.ReservationSid}  Twilio refused: .*Authenticate`));
       assert.equal(await storedStatus(refused.ReservationSid), 'pending');
       // Released: another client may claim the decision now.
-      assert.deepEqual(await (await claimOrRelease(refused.ReservationSid, 'claim')).json(), { claimed: true });
-      await claimOrRelease(refused.ReservationSid, 'release');
+      const again = await claim(refused.ReservationSid);
+      assert.equal(again.status, 200);
+      assert.equal((await release(refused.ReservationSid, again)).status, 200);
+    });
+
+    test('nothing reached TaskRouter (connection refused): the claim is given back at once', async () => {
+      const unsent = await stored();
+      const closed = `http://127.0.0.1:${await freePort()}`;
+      const result = await runScript(language, ['--sid', unsent.ReservationSid], closed, workerUrl);
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`✗ ${unsent.ReservationSid}  TaskRouter could not be reached, nothing was sent`));
+      const again = await claim(unsent.ReservationSid);
+      assert.equal(again.status, 200, 'released: another client may decide');
+      assert.equal((await release(unsent.ReservationSid, again)).status, 200);
+    });
+
+    test('an outcome Twilio leaves unknown keeps the claim this script\'s until the reservation times out', async () => {
+      const unknown = await stored();
+      fake.behave(unknown.ReservationSid, 'unavailable');
+      const result = await runScript(language, ['--sid', unknown.ReservationSid], fake.url, workerUrl);
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`✗ ${unknown.ReservationSid}  outcome unknown [\\s\\S]*; yours until \\d{4}-`));
+      const held = await (await claim(unknown.ReservationSid)).json();
+      assert.equal(held.error.code, 'decision_in_flight');
+      assert.equal(held.error.in_flight.owner, `accept.${language === 'Python' ? 'py' : 'mjs'}`);
+      // TaskRouter times it out, and says so: the claim ends with the reservation.
+      assert.equal((await signedPost(await worker('cli'), '/events', eventParams('reservation.timeout', unknown))).status, 204);
     });
 
     test('an answer lost after Twilio applied the accept is read back, not sent again', async () => {
@@ -154,13 +189,14 @@ for (const language of Object.keys(SCRIPTS)) {
 
     test('a reservation another client is deciding is left alone, and said so: TaskRouter is not asked', async () => {
       const busy = await stored();
-      assert.equal((await claimOrRelease(busy.ReservationSid, 'claim')).status, 200);
+      const held = await claim(busy.ReservationSid);
+      assert.equal(held.status, 200);
       const result = await runScript(language, ['--sid', busy.ReservationSid], fake.url, workerUrl);
       assert.equal(result.code, 1, result.stdout + result.stderr);
-      assert.match(result.stdout, new RegExp(`✗ ${busy.ReservationSid}  another accept of ${busy.ReservationSid} is being taken`));
+      assert.match(result.stdout, new RegExp(`✗ ${busy.ReservationSid}  ${busy.ReservationSid} is being decided \\(accept by another client, since`));
       assert.deepEqual(fake.requestsFor(busy.ReservationSid), []);
       assert.equal(await storedStatus(busy.ReservationSid), 'pending');
-      await claimOrRelease(busy.ReservationSid, 'release');
+      assert.equal((await release(busy.ReservationSid, held)).status, 200);
     });
   });
 }

@@ -74,9 +74,9 @@ describe('structured logs', () => {
       return mine.length >= 2 && listing.length >= 1 && [...mine, listing.at(-1)];
     }, { what: 'the lines of a callback, an event and a listing' });
     assert.deepEqual(lines.map((entry) => entry.kv), [
-      { reads: 2, writes: 3, lists: 0 }, // no pointer yet, no task ending; record, pointer, task index
-      { reads: 2, writes: 1, lists: 0 }, // pointer and record; the record
-      { reads: 0, writes: 0, lists: 1 }, // one list of the newest keys
+      { reads: 0, writes: 1, lists: 0 }, // the record, once; the hub holds the rest
+      { reads: 0, writes: 0, lists: 0 }, // the hub applies the event
+      { reads: 0, writes: 0, lists: 0 }, // the hub's SQLite answers the listing
     ]);
   });
 

@@ -7,11 +7,10 @@ import twilio from 'twilio';
 
 import { assertError } from './support/http.mjs';
 import { assignmentParams, BASE, formBody, signedPost, unsignedPost } from './support/twilio.mjs';
-import { AUTH_TOKEN, kvOf, PUBLIC_URL, SHARED_KEYS, worker } from './support/worker.mjs';
+import { AUTH_TOKEN, anythingStored, PUBLIC_URL, SHARED_KEYS, storedRecord, worker } from './support/worker.mjs';
 
 async function assertNotStored(configuration, params) {
-  const value = await (await kvOf(configuration)).get(`reservation:${params.ReservationSid}`);
-  assert.equal(value, null, 'nothing may be stored');
+  assert.equal(await anythingStored(configuration, params.ReservationSid), false, 'nothing may be stored');
 }
 
 describe('X-Twilio-Signature', () => {
@@ -19,7 +18,7 @@ describe('X-Twilio-Signature', () => {
     const params = assignmentParams();
     const response = await signedPost(await worker('main'), '/assignment_callback', params);
     assert.equal(response.status, 200);
-    assert.notEqual(await (await kvOf('main')).get(`reservation:${params.ReservationSid}`), null);
+    assert.notEqual(await storedRecord('main', params.ReservationSid), null);
   });
 
   test('a callback without a signature is refused with 403', async () => {
@@ -81,7 +80,7 @@ describe('X-Twilio-Signature', () => {
     const response = await unsignedPost(fetchWorker, '/assignment_callback', params);
     assert.equal(response.status, 200);
     assert.equal(await response.text(), '{}');
-    assert.notEqual(await (await kvOf('unsignedAllowed')).get(`reservation:${params.ReservationSid}`), null);
+    assert.notEqual(await storedRecord('unsignedAllowed', params.ReservationSid), null);
   });
 });
 

@@ -107,13 +107,13 @@ enum Command {
         #[arg(long, value_name = "WA…")]
         activity: Option<ActivitySid>,
     },
-    /// Follow new pending reservations as they arrive, until Ctrl-C
+    /// Follow new pending reservations as the worker pushes them (/live), until Ctrl-C
     #[command(after_help = "Examples:\n  reservations watch\n  reservations watch --accept --interval 1")]
     Watch {
         /// Accept each new pending reservation as it arrives
         #[arg(long)]
         accept: bool,
-        /// Seconds between two looks at the worker, from 0.1 to 3600
+        /// Seconds between two listings when no live connection can be opened, from 0.1 to 3600
         #[arg(long, default_value_t = 2.0, value_name = "SECS", value_parser = parse_interval)]
         interval: f64,
     },

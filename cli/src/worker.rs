@@ -80,6 +80,11 @@ impl Worker {
         &self.base_url
     }
 
+    /// The operator token, for the live connection's `bearer.` subprotocol.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     async fn json<T: serde::de::DeserializeOwned>(&self, response: reqwest::Response) -> Result<T, WorkerError> {
         let status = response.status();
         let bytes = http::body("the worker", response).await?;

@@ -65,11 +65,12 @@ pub async fn assignment_callback<K: Kv, H: Hub>(
         Ok(other) => (Card::of(&record, timeouts), true, Some((request, HubError::unexpected(&other)))),
         Err(error) => (Card::of(&record, timeouts), true, Some((request, error))),
     };
-    // The record keeps the first arrival (its key) and the status the hub holds as of now.
+    // The record keeps the first arrival (its key) and the status the hub holds as of now: the
+    // callback's own, or one a task event set first.
     record.received_at = card.summary.received_at;
+    record.status_updated_at = card.summary.status_updated_at;
     if record.status != card.summary.status {
         record.status = card.summary.status;
-        record.status_updated_at = card.summary.status_updated_at;
         record.status_source =
             if card.summary.status == Status::Pending { StatusSource::Callback } else { StatusSource::Event };
     }

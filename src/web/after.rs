@@ -15,12 +15,12 @@ use crate::hub::protocol::HubRequest;
 use crate::store::Kv;
 
 /// How long to wait before each further try to hand the hub a callback.
-const RETRY_DELAYS_MS: [u64; 3] = [1_000, 4_000, 15_000];
+const RETRY_DELAYS_MS: [u64; 3] = [1_000, 3_000, 6_000];
 
 /// How long an import stays marked due: past the day the hub keeps reservations.
 const MARK_KEPT_SECS: u64 = 2 * 24 * 60 * 60;
 
-/// Hands the hub the callback it missed, a few times over about 20 s. If it still cannot be
+/// Hands the hub the callback it missed, a few times over about 10 s. If it still cannot be
 /// told, the worker marks an import as due in KV (one write): the hub imports the newest
 /// reservations from KV at its next start. Logs one line.
 pub fn hand_over_later(

@@ -6,6 +6,7 @@
 // schemas are JSON Schema 2020-12, checked by Ajv.
 import { readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
@@ -151,9 +152,10 @@ function decoded(bytes, encoding) {
  * URL the client used still hold) and every answer back as it came, and keeps each violation of
  * the description in `violations`, for the test to assert none.
  */
-export async function checkingProxy(target) {
+export async function checkingProxy(target, { upgrades = true } = {}) {
   const { hostname, port } = new URL(target);
   const violations = [];
+  const tunnels = new Set();
   const server = createServer((req, res) => {
     const upstream = request({ hostname, port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       const chunks = [];
@@ -177,8 +179,31 @@ export async function checkingProxy(target) {
     });
     req.pipe(upstream);
   });
+  // A WebSocket upgrade (`/live`) is tunnelled to the worker as it came, both ways; without
+  // `upgrades`, it is refused as a proxy that does not carry WebSockets would.
+  server.on('upgrade', (req, client, head) => {
+    if (!upgrades) {
+      client.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    const upstream = connect(Number(port), hostname, () => {
+      const headers = Object.entries(req.headers).flatMap(([name, value]) => [value].flat().map((one) => `${name}: ${one}`));
+      upstream.write([`${req.method} ${req.url} HTTP/1.1`, ...headers, '', ''].join('\r\n'));
+      upstream.write(head);
+      client.pipe(upstream).pipe(client);
+    });
+    for (const socket of [client, upstream]) {
+      tunnels.add(socket);
+      socket.on('close', () => tunnels.delete(socket));
+      socket.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+  });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   onStop(() => new Promise((resolve) => {
+    for (const socket of tunnels) socket.destroy();
     server.closeAllConnections();
     server.close(resolve);
   }));

@@ -181,17 +181,24 @@ export async function storedKeys(name, prefix = '') {
 }
 
 /**
- * A reservation as the store holds it (README, "Store: Workers KV"): `reservation:{WR}` names its
- * `at:` key, which holds the record (`value`, parsed, and `text`, exactly as stored), its
- * summary (`metadata`) and its expiry. `null` when nothing is stored.
+ * A reservation as the store holds it (docs/store.md): one `at:{inverted ms}:{WR}` key holding
+ * the record as TaskRouter delivered it (`value`, parsed, and `text`, exactly as stored), its
+ * summary (`metadata`) and its expiry. `null` when nothing is stored; an error when the
+ * reservation has more than one key.
  */
 export async function storedRecord(name, reservationSid) {
   const kv = await kvOf(name);
-  const key = await kv.get(`reservation:${reservationSid}`);
-  if (key === null) return null;
-  const { value: text, metadata } = await kv.getWithMetadata(key, 'text');
-  const [listed] = (await storedKeys(name, key)).filter((k) => k.name === key);
-  return { key, text, value: JSON.parse(text), metadata, expiration: listed?.expiration };
+  const found = (await storedKeys(name, 'at:')).filter((k) => k.name.endsWith(`:${reservationSid}`));
+  if (found.length === 0) return null;
+  if (found.length > 1) throw new Error(`${reservationSid} has ${found.length} keys: ${found.map((k) => k.name).join(', ')}`);
+  const [listed] = found;
+  const { value: text, metadata } = await kv.getWithMetadata(listed.name, 'text');
+  return { key: listed.name, text, value: JSON.parse(text), metadata, expiration: listed.expiration };
+}
+
+/** Whether anything at all is stored for the reservation, under any key. */
+export async function anythingStored(name, reservationSid) {
+  return (await storedKeys(name)).some((k) => k.name.includes(reservationSid));
 }
 
 async function dispose() {
@@ -206,7 +213,7 @@ async function dispose() {
  * persistence, or `workers` beside it). Stopped with the file. `fetch` reaches it in-process (as
  * `http://localhost/…`, the URL tests sign), each answer checked against openapi.json; `url` over HTTP (for a browser); `output` holds
  * every line it printed; `restart()` restarts its runtime (closing every socket, keeping what
- * persists).
+ * persists); `kv()` is its KV namespace.
  */
 export async function ownWorker(bindings, { worker: extra = {}, workers = [], ...options } = {}) {
   const output = [];
@@ -242,7 +249,11 @@ export async function ownWorker(bindings, { worker: extra = {}, workers = [], ..
     url,
     output,
     fetch: checked((target, init) => mf.dispatchFetch(target, init)),
-    restart: async () => {
+    /** Its KV namespace (a promise), to read or write as another program (an earlier version) would. */
+    kv: () => mf.getKVNamespace('RESERVATIONS', 'edge'),
+    /** Restarts its runtime, with `changes` to the worker's options (such as its bindings). */
+    restart: async (changes = {}) => {
+      settings.workers[0] = { ...settings.workers[0], ...changes };
       await mf.setOptions({ ...settings, port: Number(port) });
     },
     dispose,

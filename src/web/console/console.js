@@ -294,6 +294,11 @@ async function whyNotOpened() {
       say('problem', `${error.message}.`);
       return reconnectLater();
     }
+    if (error.body?.error?.code === 'hub_unavailable') {
+      // Nothing can be listed or decided here without the hub: say so, and keep trying.
+      say('problem', `The hub is not available, so reservations cannot be shown or decided here; decide in Twilio's console meanwhile. (${error.message})`);
+      return reconnectLater();
+    }
     startPolling(error.message);
   }
 }
@@ -365,10 +370,36 @@ async function decide(row, decision) {
       end(row, `Already ${error.body.error.settled.status}: ${error.message}`, 'bad');
       return;
     }
+    if (code === 'twilio_outcome_unknown') return keepOwnDecision(row, decision, error.body.error.until, error.message);
     row.state = 'pending';
     enable(row, true);
-    outcome(row, code === 'decision_in_flight' ? `Someone else is deciding it now: ${error.message}` : `Not done: ${error.message}`, 'bad');
+    if (code === 'decision_in_flight') {
+      const claim = error.body.error.in_flight;
+      const own = row.ownUntil && Date.now() < row.ownUntil;
+      const who = own ? `Your ${claim.decision}` : `A ${claim.decision} (${claim.owner === 'edge' ? 'from a console' : `by ${claim.owner}`})`;
+      outcome(row, `${who} is still being decided, its outcome unknown: try again after ${timeOfDay(claim.until)}.`, 'bad');
+      return;
+    }
+    outcome(row, `Not done: ${error.message}`, 'bad');
   }
+}
+
+/**
+ * Twilio's answer to this page's own decision was lost, and reading it back failed too: the
+ * decision stays this page's until the reservation's own timeout (`until`), then it can be
+ * tried again if the reservation is still pending.
+ */
+function keepOwnDecision(row, decision, until, message) {
+  const at = Date.parse(until);
+  row.ownUntil = at;
+  row.state = 'pending';
+  outcome(row, `Your ${decision}: its outcome is unknown (${message}). It stays yours until ${timeOfDay(until)}; try again then if it is still pending, or look in Twilio's console.`, 'bad');
+  setTimeout(() => { if (row.state === 'pending') enable(row, true); }, Math.max(0, at - Date.now()));
+}
+
+/** A time of day, as the operator's clock shows it. */
+function timeOfDay(when) {
+  return new Date(when).toLocaleTimeString();
 }
 
 async function offerActivities(row) {

@@ -15,6 +15,7 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
     let query = parse_list_query(req.query())?;
     let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
     let page = reading::list(&hub, query).await?;
+    log.kv = Some(crate::store::Operations::default());
     log.outcome = "listed";
     Ok(Reply::json(200, &page))
 }
