@@ -87,7 +87,8 @@ describe('the hub beside the store', () => {
 
     await signedPost(edge.fetch, '/events', eventParams('reservation.timeout', fresh));
     const timedOut = await until(() => live.messages.find((m) => cardOf(m)?.summary.status === 'timeout'), { what: 'the timeout' });
-    assert.equal(timedOut.day.counts.timeout >= 1, true, 'the day moved');
+    assert.equal(timedOut.day_moved.counts.timeout >= 1, true, 'the day moved');
+    assert.equal(Object.values(timedOut.day_moved.bucket).reduce((a, b) => a + b, 0) >= 1, true, 'and its bar');
     live.close();
   });
 

@@ -5,7 +5,7 @@
 
 use super::card::Card;
 use super::claims::{Claim, Decision, OWNER_CHARS, claim_until};
-use super::outcomes::{Outcome, OutcomeRow};
+use super::outcomes::OutcomeRow;
 use super::protocol::{EventEffectOutcome, HubReply, HubRequest, HubRow, Refusal};
 use super::sql::{Sql, SqlFailure, SqlValue};
 use crate::models::summary::clipped;
@@ -153,26 +153,33 @@ impl<S: Sql> Ledger<S> {
         summary.status = next;
         summary.status_updated_at = now;
         held.source = source;
-        self.settled(held)?;
+        self.settled(held, now)?;
         Ok(true)
     }
 
-    /// What follows a status that is new: the outcome for the day, and the end of any claim.
-    fn settled(&mut self, held: &Held) -> Result<(), LedgerFault> {
+    /// What follows a status that is new: the end of any claim, and the outcome, counted in the
+    /// day once per reservation.
+    fn settled(&mut self, held: &Held, now: Timestamp) -> Result<(), LedgerFault> {
         let sid = SqlValue::text(held.card.summary.reservation_sid.as_str());
         if held.card.summary.status != Status::Pending {
             self.sql.exec("DELETE FROM claims WHERE sid = ?", vec![sid.clone()])?;
         }
-        if let Some(row) = OutcomeRow::of(&held.card) {
+        let Some(row) = OutcomeRow::of(&held.card) else { return Ok(()) };
+        let outcome = SqlValue::text(row.outcome.as_str());
+        let known = self
+            .sql
+            .exec("SELECT 1 FROM outcomes WHERE sid = ? AND outcome = ?", vec![sid.clone(), outcome.clone()])?;
+        if known.is_empty() {
             self.sql.exec(
-                "INSERT OR IGNORE INTO outcomes (sid, outcome, at_ms, accept_ms) VALUES (?, ?, ?, ?)",
+                "INSERT INTO outcomes (sid, outcome, at_ms, accept_ms) VALUES (?, ?, ?, ?)",
                 vec![
                     sid,
-                    SqlValue::text(row.outcome.as_str()),
+                    outcome,
                     SqlValue::int(row.at.as_millis()),
                     row.accept_ms.map_or(SqlValue::Null, SqlValue::int),
                 ],
             )?;
+            self.count_outcome(&row, now)?;
         }
         Ok(())
     }
@@ -194,7 +201,7 @@ impl<S: Sql> Ledger<S> {
     }
 
     /// A reservation new to the hub, from a callback or an event's fields.
-    fn insert(&mut self, card: Card, source: StatusSource, digest: &str) -> Result<Held, LedgerFault> {
+    fn insert(&mut self, card: Card, source: StatusSource, digest: &str, now: Timestamp) -> Result<Held, LedgerFault> {
         let timeout_ms = card.timeout_seconds.saturating_mul(1000);
         if timeout_ms > self.longest_timeout_ms()? {
             self.sql.exec(
@@ -205,7 +212,7 @@ impl<S: Sql> Ledger<S> {
         let expires = Timestamp::from_millis(card.summary.received_at.as_millis().saturating_add(timeout_ms));
         let held = Held { card, source, expires, digest: digest.to_owned() };
         self.write(&held)?;
-        self.settled(&held)?;
+        self.settled(&held, now)?;
         Ok(held)
     }
 
@@ -223,7 +230,7 @@ impl<S: Sql> Ledger<S> {
                 card.summary.status = Status::Pending;
                 card.summary.received_at = now;
                 card.summary.status_updated_at = now;
-                (self.insert(card, StatusSource::Callback, digest)?, true)
+                (self.insert(card, StatusSource::Callback, digest, now)?, true)
             }
             Some(mut held) => {
                 // The newest description, the first arrival and the status the hub holds.
@@ -262,7 +269,7 @@ impl<S: Sql> Ledger<S> {
                 card.summary.status = status;
                 card.summary.received_at = now;
                 card.summary.status_updated_at = now;
-                (self.insert(card, StatusSource::Event, "")?, EventEffectOutcome::Created)
+                (self.insert(card, StatusSource::Event, "", now)?, EventEffectOutcome::Created)
             }
             Some(mut held) => {
                 let current = held.card.summary.status;
@@ -425,13 +432,13 @@ impl<S: Sql> Ledger<S> {
 
     /// Keeps cards read from KV (an import) that the hub does not hold; the hub's own rows are
     /// newer than anything KV has. Returns how many were new.
-    pub fn import(&mut self, cards: Vec<Card>) -> Result<usize, LedgerFault> {
+    pub fn import(&mut self, cards: Vec<Card>, now: Timestamp) -> Result<usize, LedgerFault> {
         let mut added = 0;
         for card in cards {
             if self.held(&card.summary.reservation_sid)?.is_none() {
                 let source =
                     if card.summary.status == Status::Pending { StatusSource::Callback } else { StatusSource::Event };
-                self.insert(card, source, "")?;
+                self.insert(card, source, "", now)?;
                 added += 1;
             }
         }
@@ -447,23 +454,5 @@ impl<S: Sql> Ledger<S> {
         self.sql.exec("DELETE FROM outcomes WHERE at_ms < ?", vec![horizon])?;
         self.sql.exec("DELETE FROM claims WHERE until_ms < ?", vec![SqlValue::int(now.as_millis())])?;
         Ok(())
-    }
-
-    /// The outcomes of the last `kept_ms`.
-    pub fn outcomes(&mut self, now: Timestamp, kept_ms: u64) -> Result<Vec<OutcomeRow>, LedgerFault> {
-        let rows = self.sql.exec(
-            "SELECT outcome, at_ms, accept_ms FROM outcomes WHERE at_ms >= ?",
-            vec![SqlValue::int(now.as_millis().saturating_sub(kept_ms))],
-        )?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let outcome = Outcome::ALL
-                .into_iter()
-                .find(|outcome| row[0].as_str() == Some(outcome.as_str()))
-                .ok_or_else(|| unreadable("outcomes", "an outcome"))?;
-            let at = row[1].as_u64().map(Timestamp::from_millis).ok_or_else(|| unreadable("outcomes", "at_ms"))?;
-            out.push(OutcomeRow { outcome, at, accept_ms: row[2].as_u64() });
-        }
-        Ok(out)
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod card;
 pub mod claims;
+mod day;
 #[cfg(target_arch = "wasm32")]
 pub mod durable;
 pub mod ledger;

@@ -100,17 +100,107 @@ pub struct Day {
     pub buckets_from: Timestamp,
 }
 
+/// What one change moved in the day: the totals as they now are, and the one bar it added to
+/// (the console keeps the other bars from its snapshot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayMove {
+    pub since: Timestamp,
+    pub counts: BTreeMap<Outcome, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_median_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_p90_ms: Option<u64>,
+    /// The start of the bar that moved, and its counts now.
+    pub bucket_from: Timestamp,
+    pub bucket: BTreeMap<Outcome, u64>,
+}
+
 /// The `p`-th percentile of sorted values, by nearest rank.
+#[cfg(test)]
 fn percentile(sorted: &[u64], p: u64) -> Option<u64> {
     let rank = (sorted.len() as u64 * p).div_ceil(100).max(1);
     sorted.get(rank as usize - 1).copied()
 }
 
+/// The `p`-th percentile, by nearest rank, of a histogram: `(value, how many)` in value order.
+pub fn histogram_percentile(bins: &[(u64, u64)], p: u64) -> Option<u64> {
+    let total: u64 = bins.iter().map(|(_, count)| count).sum();
+    let rank = (total * p).div_ceil(100).max(1);
+    let mut seen = 0;
+    bins.iter()
+        .find(|(_, count)| {
+            seen += count;
+            seen >= rank
+        })
+        .map(|(value, _)| *value)
+}
+
+/// The bin a time to accept is counted in, as the lowest time it holds: whole seconds under a
+/// minute, ten seconds under ten minutes, then steps of a quarter more each.
+pub fn accept_bin(ms: u64) -> u64 {
+    let seconds = ms / 1000;
+    let lower = match seconds {
+        0..60 => seconds,
+        60..600 => seconds / 10 * 10,
+        _ => {
+            let mut lower = 600;
+            while lower * 5 / 4 <= seconds {
+                lower = lower * 5 / 4;
+            }
+            lower
+        }
+    };
+    lower * 1000
+}
+
+/// The start of the bar holding `at`.
+pub fn bucket_of(at: Timestamp) -> Timestamp {
+    Timestamp::from_millis(at.as_millis() / BUCKET_MS * BUCKET_MS)
+}
+
+/// The day's window as of `now`: 24 hours back, and the start of the first bar.
+pub fn window(now: Timestamp) -> (Timestamp, Timestamp) {
+    let since = Timestamp::from_millis(now.as_millis().saturating_sub(super::KEPT_MS));
+    (since, bucket_of(since))
+}
+
 impl Day {
-    /// The day as of `now`, from the outcomes kept (older ones are left out).
+    /// Bars from the first of the window to the one holding now, filled from `(bar start,
+    /// outcome, count)` rows.
+    pub fn of_bars(
+        now: Timestamp,
+        counts: BTreeMap<Outcome, u64>,
+        accept_bins: &[(u64, u64)],
+        bars: &[(Timestamp, Outcome, u64)],
+    ) -> Day {
+        let (since, buckets_from) = window(now);
+        let count = (now.as_millis() / BUCKET_MS - buckets_from.as_millis() / BUCKET_MS + 1) as usize;
+        let mut buckets = vec![BTreeMap::new(); count];
+        for (start, outcome, n) in bars {
+            let Some(index) =
+                start.as_millis().checked_sub(buckets_from.as_millis()).map(|ms| (ms / BUCKET_MS) as usize)
+            else {
+                continue;
+            };
+            if let Some(bucket) = buckets.get_mut(index) {
+                bucket.insert(*outcome, *n);
+            }
+        }
+        Day {
+            since,
+            counts,
+            accept_median_ms: histogram_percentile(accept_bins, 50),
+            accept_p90_ms: histogram_percentile(accept_bins, 90),
+            buckets,
+            buckets_from,
+        }
+    }
+
+    /// The day as of `now`, from every outcome kept (older ones are left out): the model the
+    /// hub's running counts are tested against.
+    #[cfg(test)]
     pub fn of(rows: &[OutcomeRow], now: Timestamp) -> Day {
-        let since = Timestamp::from_millis(now.as_millis().saturating_sub(super::KEPT_MS));
-        let buckets_from = Timestamp::from_millis(since.as_millis() / BUCKET_MS * BUCKET_MS);
+        let (since, buckets_from) = window(now);
         let count = (now.as_millis() / BUCKET_MS - buckets_from.as_millis() / BUCKET_MS + 1) as usize;
         let mut day = Day {
             since,
@@ -121,7 +211,7 @@ impl Day {
             buckets_from,
         };
         let mut accepts = Vec::new();
-        for row in rows.iter().filter(|row| row.at >= since && row.at <= now) {
+        for row in rows.iter().filter(|row| row.at >= buckets_from && row.at <= now) {
             *day.counts.entry(row.outcome).or_default() += 1;
             let bucket = ((row.at.as_millis() - buckets_from.as_millis()) / BUCKET_MS) as usize;
             *day.buckets[bucket].entry(row.outcome).or_default() += 1;

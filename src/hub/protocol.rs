@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::card::Card;
 use super::claims::{Claim, Decision};
-use super::outcomes::Day;
+use super::outcomes::{Day, DayMove};
 use crate::models::{ReportedStatus, ReservationSid, Status, StatusSource, Summary, TaskEnding, TaskSid, Timestamp};
 
 /// One question to the hub. Each is answered in one transaction of the hub's SQLite.
@@ -163,12 +163,13 @@ pub enum HubReply {
 pub enum ToConsole {
     /// First, on every (re)connection: what is pending, what settled lately, and the day.
     Snapshot { now: Timestamp, pending: Vec<Card>, recent: Vec<Card>, day: Day },
-    /// Then, as each happens: a reservation as just changed, and the day when it moved.
+    /// Then, as each happens: a reservation as just changed, and what its outcome, if it had
+    /// a new one, moved in the day.
     Change {
         now: Timestamp,
         card: Box<Card>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        day: Option<Day>,
+        day_moved: Option<DayMove>,
     },
 }
 
@@ -182,7 +183,7 @@ mod tests {
     fn messages_are_tagged_json() {
         let card = Card::of(&pending("{}", 0), &ReservationTimeouts::uniform(120));
         let now = Timestamp::from_millis(1_000);
-        let change = ToConsole::Change { now, card: Box::new(card.clone()), day: None };
+        let change = ToConsole::Change { now, card: Box::new(card.clone()), day_moved: None };
         let text = serde_json::to_string(&change).unwrap();
         assert!(text.starts_with(r#"{"type":"change","now":"1970-01-01T00:00:01.000Z","card":{"summary":"#), "{text}");
         assert_eq!(serde_json::from_str::<ToConsole>(&text).unwrap(), change);

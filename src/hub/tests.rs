@@ -281,10 +281,65 @@ fn a_hub_of_the_earlier_layout_drops_its_copy_and_imports_once() {
     .unwrap();
     assert!(Schema::create(&mut sql).unwrap(), "an import is due");
     let mut ledger = Ledger::new(sql);
-    let added = ledger.import(vec![card(1), card(2)]).unwrap();
+    let added = ledger.import(vec![card(1), card(2)], at(0)).unwrap();
     ask(&mut ledger, event(1, Status::Accepted), 0);
-    assert_eq!(ledger.import(vec![card(1)]).unwrap(), 0, "what the hub holds wins over KV");
+    assert_eq!(ledger.import(vec![card(1)], at(0)).unwrap(), 0, "what the hub holds wins over KV");
     assert_eq!((added, status(&mut ledger, 1)), (2, Status::Accepted));
     Schema::mark_imported(ledger.sql()).unwrap();
     assert!(!Schema::create(ledger.sql()).unwrap(), "made once: a restart imports nothing");
+}
+
+/// A small deterministic generator for the day's tests.
+fn generator(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |below| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % below
+    }
+}
+
+#[test]
+fn the_days_running_counts_equal_every_outcome_counted_again() {
+    use super::outcomes::{Day, Outcome, OutcomeRow};
+    let mut ledger = ledger();
+    let mut random = generator(7);
+    let mut rows = Vec::new();
+    let choices = [
+        (Status::Accepted, Outcome::Accepted),
+        (Status::Rejected, Outcome::Rejected),
+        (Status::Timeout, Outcome::Timeout),
+    ];
+    // 600 reservations, one every three minutes: 30 hours, so bars leave the window too.
+    for n in 0..600u32 {
+        let arrived = u64::from(n) * 180_000;
+        ask(&mut ledger, callback(n, "x"), arrived);
+        let (status, outcome) = choices[random(3) as usize];
+        let after = (random(50) + 1) * 1_000;
+        ask(&mut ledger, event(n, status), arrived + after);
+        ask(&mut ledger, event(n, status), arrived + after + 1);
+        let accept_ms = (outcome == Outcome::Accepted).then_some(after);
+        rows.push(OutcomeRow { outcome, at: at(arrived + after), accept_ms });
+        if n % 25 == 24 {
+            let now = at(arrived + after);
+            assert_eq!(ledger.day(now).unwrap(), Day::of(&rows, now), "after {} reservations", n + 1);
+        }
+    }
+}
+
+#[test]
+fn rows_read_per_change_are_flat_over_a_day_of_three_thousand_outcomes() {
+    let mut ledger = ledger();
+    let mut costs = Vec::new();
+    // 3,000 reservations over 24 hours, each accepted 5 s after it arrived; a console is open,
+    // so each change also reads what it moved in the day.
+    for n in 0..3_000u32 {
+        let arrived = u64::from(n) * 28_800;
+        ask(&mut ledger, callback(n, "x"), arrived);
+        let before = ledger.sql().cost().rows_read;
+        ask(&mut ledger, event(n, Status::Accepted), arrived + 5_000);
+        ledger.day_move(at(arrived + 5_000), at(arrived + 5_000)).unwrap();
+        costs.push(ledger.sql().cost().rows_read - before);
+    }
+    let mean = |slice: &[u64]| slice.iter().sum::<u64>() as f64 / slice.len() as f64;
+    let (first, last) = (mean(&costs[..100]), mean(&costs[2_900..]));
+    assert!(last <= first * 1.25, "first 100: {first} steps a change, last 100: {last}");
 }

@@ -27,7 +27,7 @@ use super::{IMPORT_DUE_KEY, PROTOCOL};
 use crate::hub::KEPT_MS;
 use crate::hub::card::Card;
 use crate::hub::ledger::{Ledger, LedgerFault};
-use crate::hub::outcomes::{Day, OutcomeRow};
+use crate::hub::outcomes::{DayMove, OutcomeRow};
 use crate::hub::protocol::{HubRequest, ToConsole};
 use crate::hub::schema::Schema;
 use crate::hub::sql::SqlCost;
@@ -134,7 +134,7 @@ impl Hub {
                     .collect();
                 let mut ledger = self.ledger.borrow_mut();
                 ledger
-                    .import(cards)
+                    .import(cards, now())
                     .and_then(|added| Schema::mark_imported(ledger.sql()).map(|()| added).map_err(LedgerFault::from))
                     .map_err(|fault| fault.to_string())
             }
@@ -166,23 +166,26 @@ impl Hub {
         let answered = {
             let mut ledger = self.ledger.borrow_mut();
             let answer = ledger.answer(request, now, || random_token().unwrap_or_default());
-            // The day moves only with a new outcome; it is computed only for someone who looks.
-            let day = match &answer {
-                Ok(answer) if !answer.changed.is_empty() && !self.consoles().is_empty() => {
-                    let added = answer.changed.iter().any(|card| OutcomeRow::of(card).is_some());
-                    if added { ledger.outcomes(now, KEPT_MS).ok().map(|rows| Day::of(&rows, now)) } else { None }
-                }
-                _ => None,
+            // What each change moved in the day, only for someone who looks.
+            let looking = !self.consoles().is_empty();
+            let moved: Vec<Option<DayMove>> = match &answer {
+                Ok(answer) if looking => answer
+                    .changed
+                    .iter()
+                    .map(|card| OutcomeRow::of(card).and_then(|row| ledger.day_move(now, row.at).ok()))
+                    .collect(),
+                _ => Vec::new(),
             };
             if answer.as_ref().is_ok_and(|answer| !answer.changed.is_empty()) {
                 let _ = ledger.prune(now, KEPT_MS);
             }
-            (answer, day, ledger.sql().take_cost())
+            (answer, moved, ledger.sql().take_cost())
         };
         match answered {
-            (Ok(answer), day, cost) => {
-                for card in &answer.changed {
-                    self.broadcast(&ToConsole::Change { now, card: Box::new(card.clone()), day: day.clone() });
+            (Ok(answer), moved, cost) => {
+                for (index, card) in answer.changed.iter().enumerate() {
+                    let day_moved = moved.get(index).cloned().flatten();
+                    self.broadcast(&ToConsole::Change { now, card: Box::new(card.clone()), day_moved });
                 }
                 let outcome = serde_json::to_value(&answer.reply)
                     .ok()
@@ -206,8 +209,8 @@ impl Hub {
             let mut ledger = self.ledger.borrow_mut();
             let (pending, recent) =
                 ledger.snapshot(now).map_err(|fault| worker::Error::RustError(fault.to_string()))?;
-            let rows = ledger.outcomes(now, KEPT_MS).map_err(|fault| worker::Error::RustError(fault.to_string()))?;
-            ToConsole::Snapshot { now, pending, recent, day: Day::of(&rows, now) }
+            let day = ledger.day(now).map_err(|fault| worker::Error::RustError(fault.to_string()))?;
+            ToConsole::Snapshot { now, pending, recent, day }
         };
         let WebSocketPair { client, server } = WebSocketPair::new()?;
         self.state.accept_web_socket(&server);

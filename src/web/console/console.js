@@ -246,7 +246,7 @@ function onMessage(message) {
   if (message.type === 'snapshot') return onSnapshot(message);
   if (message.type !== 'change') return;
   if (apply(message.card)) announce(message.card);
-  Day.show(message.day);
+  Day.moved(message.day_moved);
   refreshRows();
   tick();
 }

@@ -7,7 +7,10 @@ const Day = (() => {
   const OUTCOMES = ['accepted', 'rejected', 'timeout', 'canceled', 'rescinded', 'failed', 'completed'];
   const RECENT_KEPT = 20;
   const SVG = 'http://www.w3.org/2000/svg';
+  const BAR_MS = 10 * 60 * 1000;
   let recent = [];
+  /** The day as last drawn: the snapshot's, with each move since applied. */
+  let current = null;
 
   const $ = (id) => document.getElementById(id);
 
@@ -73,12 +76,36 @@ const Day = (() => {
   }
 
   return {
-    /** Shows the day's numbers (from the hub: counts, percentiles and buckets). */
+    /** Shows the day's numbers (from the hub's snapshot: counts, percentiles and bars). */
     show(day) {
       if (!day) return;
+      current = { ...day, buckets: day.buckets.map((bucket) => ({ ...bucket })) };
       $('day').hidden = false;
-      counts(day);
-      chart(day);
+      counts(current);
+      chart(current);
+    },
+    /**
+     * Applies what one change moved (the hub's totals, and the one bar it added to), sliding the
+     * window when that bar is past the last one drawn.
+     */
+    moved(move) {
+      if (!move || !current) return;
+      const from = Date.parse(current.buckets_from);
+      let index = Math.floor((Date.parse(move.bucket_from) - from) / BAR_MS);
+      if (index < 0) return;
+      while (index >= current.buckets.length) {
+        current.buckets.shift();
+        current.buckets.push({});
+        current.buckets_from = new Date(Date.parse(current.buckets_from) + BAR_MS).toISOString();
+        index -= 1;
+      }
+      current.buckets[index] = { ...move.bucket };
+      current.since = move.since;
+      current.counts = move.counts;
+      current.accept_median_ms = move.accept_median_ms;
+      current.accept_p90_ms = move.accept_p90_ms;
+      counts(current);
+      chart(current);
     },
     /** Replaces the recently settled list. */
     settled(cards, describe) {
