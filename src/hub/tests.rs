@@ -276,12 +276,18 @@ fn a_claim_or_a_task_that_does_not_read_is_an_error_and_the_other_reservations_g
     fill(&mut ledger, 4);
     let claim = |n| HubRequest::Claim { sid: sid(n), decision: Decision::Accept, owner: "edge".into() };
     assert!(matches!(ask(&mut ledger, claim(1), 10), HubReply::Granted { .. }));
-    ledger.sql().exec("UPDATE claims SET decision = 'maybe' WHERE sid = ?", vec![SqlValue::text(sid(1).as_str())]).unwrap();
+    ledger
+        .sql()
+        .exec("UPDATE claims SET decision = 'maybe' WHERE sid = ?", vec![SqlValue::text(sid(1).as_str())])
+        .unwrap();
     let fault = ledger.answer(claim(1), at(20), String::new).unwrap_err();
     assert!(matches!(&fault, LedgerFault::Unreadable { key, .. } if key.contains("claims")), "{fault:?}");
     assert!(ledger.answer(HubRequest::Show { sid: sid(1) }, at(20), String::new).is_err(), "not shown unclaimed");
     ask(&mut ledger, HubRequest::TaskEvent { task_sid: task(1), ending: TaskEnding::Completed }, 30);
-    ledger.sql().exec("UPDATE tasks SET ending = 'gone' WHERE task_sid = ?", vec![SqlValue::text(task(1).as_str())]).unwrap();
+    ledger
+        .sql()
+        .exec("UPDATE tasks SET ending = 'gone' WHERE task_sid = ?", vec![SqlValue::text(task(1).as_str())])
+        .unwrap();
     // A callback of the task whose ending does not read fails, rather than miss that it ended.
     assert!(ledger.answer(callback(3, "y"), at(40), String::new).is_err());
     assert!(matches!(ask(&mut ledger, claim(0), 50), HubReply::Granted { .. }), "another reservation goes on");

@@ -10,7 +10,7 @@ pub mod timeouts;
 pub mod timestamp;
 
 pub use attributes::{Attributes, json_depth};
-pub use reservation::{Answered, EventOutcome, Moved, Reservation, TransitionError};
+pub use reservation::{Answered, Moved, Reservation, TransitionError};
 pub use sid::{AccountSid, ActivitySid, ReservationSid, SidError, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
 pub use status::{ReportedStatus, Status, StatusSource, TaskEnding, UnknownStatus};
 pub use summary::Summary;

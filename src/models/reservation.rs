@@ -24,7 +24,7 @@ pub struct Answered {
     pub note: Option<String>,
 }
 
-/// The whole record, stored as the KV value under `reservation:{ReservationSid}` with a
+/// The whole record, stored once as the KV value under `at:{inverted ms}:{ReservationSid}` with a
 /// [`Status`]; shown to operators with a [`ReportedStatus`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reservation<S = Status> {
@@ -65,15 +65,6 @@ fn allowed_moves(from: Status) -> String {
     }
 }
 
-/// What [`Reservation::record_event`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventOutcome {
-    Moved,
-    AlreadyThere,
-    /// The reservation is already past what the event reports (a late or repeated event).
-    Stale,
-}
-
 /// What [`Reservation::move_to`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Moved {
@@ -94,22 +85,6 @@ impl Reservation {
         self.answered = Some(answered);
     }
 
-    /// This (newer) record merged with what the store already holds for the same reservation:
-    /// the newest parameters, but the first arrival time and the existing status, so a repeated
-    /// or late callback never moves a reservation back to `pending`.
-    pub fn merged_with(self, existing: Option<Reservation>) -> Reservation {
-        match existing {
-            None => self,
-            Some(existing) => Reservation {
-                received_at: existing.received_at.min(self.received_at),
-                status: existing.status,
-                status_updated_at: existing.status_updated_at,
-                status_source: existing.status_source,
-                ..self
-            },
-        }
-    }
-
     /// Moves the status forward, recording when and who. A move may skip steps (Twilio may be
     /// asked after a reservation already went further) but never goes back.
     pub fn move_to(&mut self, next: Status, source: StatusSource, now: Timestamp) -> Result<Moved, TransitionError> {
@@ -123,34 +98,6 @@ impl Reservation {
         self.status_updated_at = now;
         self.status_source = source;
         Ok(Moved::Changed)
-    }
-
-    /// Records what a TaskRouter event reports: a status behind the current one is a late
-    /// event, ignored rather than refused.
-    pub fn record_event(&mut self, reported: Status, now: Timestamp) -> EventOutcome {
-        match self.move_to(reported, StatusSource::Event, now) {
-            Ok(Moved::Changed) => EventOutcome::Moved,
-            Ok(Moved::AlreadyThere) => EventOutcome::AlreadyThere,
-            Err(_) => EventOutcome::Stale,
-        }
-    }
-
-    /// What to write again when `written`'s status may have been overwritten by a concurrent
-    /// writer that read the record before `written` landed (KV has no compare-and-swap):
-    /// `None` when the store holds `written`'s status or one past it.
-    pub fn restore_lost_status(current: Option<Reservation>, written: &Reservation) -> Option<Reservation> {
-        match current {
-            None => Some(written.clone()),
-            Some(current) if current.status != written.status && current.status.can_reach(written.status) => {
-                Some(Reservation {
-                    status: written.status,
-                    status_updated_at: written.status_updated_at,
-                    status_source: written.status_source,
-                    ..current
-                })
-            }
-            Some(_) => None,
-        }
     }
 
     /// The record as an operator should see it at `now`.
@@ -207,18 +154,6 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_repeated_callback_keeps_the_first_arrival_and_the_status() {
-        let mut first = pending(r#"{"n":1}"#, 100);
-        first.move_to(Status::Accepted, StatusSource::Event, at(150)).unwrap();
-        let again = pending(r#"{"n":2}"#, 200).merged_with(Some(first));
-        assert_eq!(again.status, Status::Accepted);
-        assert_eq!(again.status_source, StatusSource::Event);
-        assert_eq!(again.status_updated_at, at(150));
-        assert_eq!(again.received_at, at(100));
-        assert_eq!(again.task_attributes.unwrap().value_at(&["n"]), Some(serde_json::json!(2)));
-    }
-
-    #[test]
     fn moves_follow_the_status_model() {
         let mut record = pending("{}", 0);
         assert_eq!(record.move_to(Status::Pending, StatusSource::Operator, at(1)), Ok(Moved::AlreadyThere));
@@ -243,44 +178,6 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn events_move_forward_and_late_ones_are_ignored() {
-        let mut record = pending("{}", 0);
-        assert_eq!(record.record_event(Status::Completed, at(5)), EventOutcome::Moved, "a skipped step is fine");
-        assert_eq!(
-            (record.status, record.status_source, record.status_updated_at),
-            (Status::Completed, StatusSource::Event, at(5))
-        );
-        assert_eq!(record.record_event(Status::Accepted, at(6)), EventOutcome::Stale, "a late accepted");
-        assert_eq!(record.record_event(Status::Completed, at(7)), EventOutcome::AlreadyThere);
-        assert_eq!(record.status_updated_at, at(5));
-
-        let mut rejected = pending("{}", 0);
-        rejected.move_to(Status::Rejected, StatusSource::Operator, at(1)).unwrap();
-        assert_eq!(rejected.record_event(Status::Accepted, at(2)), EventOutcome::Stale);
-        assert_eq!(rejected.status, Status::Rejected);
-    }
-
-    #[test]
-    fn a_status_overwritten_by_an_older_view_is_restored() {
-        let pending = pending(r#"{"from":"callback"}"#, 0);
-        let mut accepted = pending.clone();
-        accepted.record_event(Status::Accepted, at(10));
-
-        let restored = Reservation::restore_lost_status(Some(pending.clone()), &accepted).unwrap();
-        assert_eq!(
-            (restored.status, restored.status_source, restored.status_updated_at),
-            (Status::Accepted, StatusSource::Event, at(10))
-        );
-        assert_eq!(restored.task_attributes, pending.task_attributes, "the rest of the stored record is kept");
-
-        assert_eq!(Reservation::restore_lost_status(Some(accepted.clone()), &accepted), None);
-        let mut completed = accepted.clone();
-        completed.record_event(Status::Completed, at(20));
-        assert_eq!(Reservation::restore_lost_status(Some(completed), &accepted), None, "moved on since");
-        assert_eq!(Reservation::restore_lost_status(None, &accepted), Some(accepted));
-    }
-
-    #[test]
     fn an_accept_or_reject_answer_settles_the_reservation() {
         let answer = |name: Option<&str>| Answered { instruction: name.map(str::to_owned), rule: Some(2), note: None };
         for (name, settles, status) in [
@@ -299,7 +196,7 @@ pub(crate) mod tests {
             }
         }
         let mut completed = pending("{}", 0);
-        completed.record_event(Status::Completed, at(1));
+        completed.move_to(Status::Completed, StatusSource::Event, at(1)).unwrap();
         completed.record_answer(answer(Some("accept")), Some(Status::Accepted), at(2));
         assert_eq!(completed.status, Status::Completed, "a repeated callback does not move it back");
     }

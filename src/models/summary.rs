@@ -1,4 +1,5 @@
-//! What a listing shows of a reservation: its summary, kept as the KV key's metadata.
+//! What a listing shows of a reservation: its summary, held in the hub's card and kept as its
+//! KV key's metadata (what the hub imports from).
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +13,7 @@ use super::{
 /// The longest task summary kept in KV metadata (which holds at most 1024 bytes in all).
 pub const TASK_SUMMARY_CHARS: usize = 80;
 
-/// What a listing shows, stored as the KV key's metadata so a listing needs no `get`. Stored
+/// What a listing shows, held by the hub and kept as the KV key's metadata. Stored
 /// with a [`Status`]; shown to operators with a [`ReportedStatus`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary<S = Status> {
