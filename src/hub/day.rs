@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use super::ledger::{Ledger, LedgerFault, unreadable};
-use super::outcomes::{Day, DayMove, Outcome, OutcomeRow, accept_bin, bucket_of, histogram_percentile, window};
+use super::outcomes::{Day, DayMove, DayTotals, Outcome, OutcomeRow, accept_bin, bucket_of, window};
 use super::sql::{Sql, SqlValue};
 use crate::models::Timestamp;
 
@@ -124,13 +124,6 @@ impl<S: Sql> Ledger<S> {
         )? {
             bucket.insert(outcome_of(&row[0])?, count_of(&row[1])?);
         }
-        Ok(DayMove {
-            since: window(now).0,
-            counts,
-            accept_median_ms: histogram_percentile(&bins, 50),
-            accept_p90_ms: histogram_percentile(&bins, 90),
-            bucket_from,
-            bucket,
-        })
+        Ok(DayMove { totals: DayTotals::of(now, counts, &bins), bucket_from, bucket })
     }
 }

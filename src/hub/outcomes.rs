@@ -82,9 +82,9 @@ impl OutcomeRow {
     }
 }
 
-/// The day's numbers: counts by outcome, the time to accept, and the outcomes per 10 minutes.
+/// The day's totals: counts by outcome and the time to accept, over the window's bars.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Day {
+pub struct DayTotals {
     /// The start of the window: 24 hours before it was computed.
     pub since: Timestamp,
     pub counts: BTreeMap<Outcome, u64>,
@@ -93,6 +93,25 @@ pub struct Day {
     pub accept_median_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept_p90_ms: Option<u64>,
+}
+
+impl DayTotals {
+    /// The totals as of `now`, with the times to accept as a histogram in time order.
+    pub fn of(now: Timestamp, counts: BTreeMap<Outcome, u64>, accept_bins: &[(u64, u64)]) -> DayTotals {
+        DayTotals {
+            since: window(now).0,
+            counts,
+            accept_median_ms: histogram_percentile(accept_bins, 50),
+            accept_p90_ms: histogram_percentile(accept_bins, 90),
+        }
+    }
+}
+
+/// The day's numbers: its totals, and the outcomes per 10 minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Day {
+    #[serde(flatten)]
+    pub totals: DayTotals,
     /// Bars of [`BUCKET_MS`], oldest first, from the one holding `since` to the one holding now:
     /// each the count per outcome (only the outcomes it has).
     pub buckets: Vec<BTreeMap<Outcome, u64>>,
@@ -104,12 +123,8 @@ pub struct Day {
 /// (the console keeps the other bars from its snapshot).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayMove {
-    pub since: Timestamp,
-    pub counts: BTreeMap<Outcome, u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accept_median_ms: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accept_p90_ms: Option<u64>,
+    #[serde(flatten)]
+    pub totals: DayTotals,
     /// The start of the bar that moved, and its counts now.
     pub bucket_from: Timestamp,
     pub bucket: BTreeMap<Outcome, u64>,
@@ -173,7 +188,7 @@ impl Day {
         accept_bins: &[(u64, u64)],
         bars: &[(Timestamp, Outcome, u64)],
     ) -> Day {
-        let (since, buckets_from) = window(now);
+        let (_, buckets_from) = window(now);
         let count = (now.as_millis() / BUCKET_MS - buckets_from.as_millis() / BUCKET_MS + 1) as usize;
         let mut buckets = vec![BTreeMap::new(); count];
         for (start, outcome, n) in bars {
@@ -186,14 +201,7 @@ impl Day {
                 bucket.insert(*outcome, *n);
             }
         }
-        Day {
-            since,
-            counts,
-            accept_median_ms: histogram_percentile(accept_bins, 50),
-            accept_p90_ms: histogram_percentile(accept_bins, 90),
-            buckets,
-            buckets_from,
-        }
+        Day { totals: DayTotals::of(now, counts, accept_bins), buckets, buckets_from }
     }
 
     /// The day as of `now`, from every outcome kept (older ones are left out): the model the
@@ -203,23 +211,20 @@ impl Day {
         let (since, buckets_from) = window(now);
         let count = (now.as_millis() / BUCKET_MS - buckets_from.as_millis() / BUCKET_MS + 1) as usize;
         let mut day = Day {
-            since,
-            counts: BTreeMap::new(),
-            accept_median_ms: None,
-            accept_p90_ms: None,
+            totals: DayTotals { since, counts: BTreeMap::new(), accept_median_ms: None, accept_p90_ms: None },
             buckets: vec![BTreeMap::new(); count],
             buckets_from,
         };
         let mut accepts = Vec::new();
         for row in rows.iter().filter(|row| row.at >= buckets_from && row.at <= now) {
-            *day.counts.entry(row.outcome).or_default() += 1;
+            *day.totals.counts.entry(row.outcome).or_default() += 1;
             let bucket = ((row.at.as_millis() - buckets_from.as_millis()) / BUCKET_MS) as usize;
             *day.buckets[bucket].entry(row.outcome).or_default() += 1;
             accepts.extend(row.accept_ms);
         }
         accepts.sort_unstable();
-        day.accept_median_ms = percentile(&accepts, 50);
-        day.accept_p90_ms = percentile(&accepts, 90);
+        day.totals.accept_median_ms = percentile(&accepts, 50);
+        day.totals.accept_p90_ms = percentile(&accepts, 90);
         day
     }
 }
@@ -262,16 +267,16 @@ mod tests {
             .chain([row(Outcome::Rejected, now - 25 * HOUR, None)])
             .collect();
         let day = Day::of(&rows, Timestamp::from_millis(now));
-        assert_eq!(day.counts.get(&Outcome::Accepted), Some(&10));
-        assert_eq!(day.counts.get(&Outcome::Timeout), Some(&1));
-        assert_eq!(day.counts.get(&Outcome::Rejected), None, "older than a day");
-        assert_eq!((day.accept_median_ms, day.accept_p90_ms), (Some(5_000), Some(9_000)));
+        assert_eq!(day.totals.counts.get(&Outcome::Accepted), Some(&10));
+        assert_eq!(day.totals.counts.get(&Outcome::Timeout), Some(&1));
+        assert_eq!(day.totals.counts.get(&Outcome::Rejected), None, "older than a day");
+        assert_eq!((day.totals.accept_median_ms, day.totals.accept_p90_ms), (Some(5_000), Some(9_000)));
         assert_eq!(day.buckets.len(), 145, "24 hours of 10 minutes, both ends included");
         assert_eq!(day.buckets.iter().map(|bucket| bucket.values().sum::<u64>()).sum::<u64>(), 12);
         let last_hour = &day.buckets[day.buckets.len() - 1 - 6];
         assert_eq!((last_hour.get(&Outcome::Accepted), last_hour.get(&Outcome::Timeout)), (Some(&1), Some(&1)));
         let empty = Day::of(&[], Timestamp::from_millis(now));
-        assert_eq!((empty.accept_median_ms, empty.counts.len()), (None, 0));
+        assert_eq!((empty.totals.accept_median_ms, empty.totals.counts.len()), (None, 0));
     }
 
     #[test]

@@ -52,7 +52,12 @@ impl HubClient {
         }
         let mut init = RequestInit::new();
         init.with_method(Method::Get).with_headers(headers);
-        self.stub.fetch_with_request(Request::new_with_init("https://hub/live", &init)?).await
+        let upgrade = self.stub.fetch_with_request(Request::new_with_init("https://hub/live", &init)?);
+        let timeout = Delay::from(Duration::from_millis(HUB_TIMEOUT_MS));
+        match select(std::pin::pin!(upgrade), std::pin::pin!(timeout)).await {
+            Either::Left((answer, _)) => answer,
+            Either::Right(((), _)) => Err(worker::Error::RustError(HubError::TimedOut(HUB_TIMEOUT_MS).to_string())),
+        }
     }
 }
 
