@@ -74,8 +74,12 @@ pub async fn assignment_callback<K: Kv, H: Hub>(
         record.status_source =
             if card.summary.status == Status::Pending { StatusSource::Callback } else { StatusSource::Event };
     }
-    if write {
-        store.put(&record, now).await?;
+    if write && let Err(error) = store.put(&record, now).await {
+        // The hub holds the reservation; a callback sent again must write its record.
+        if untold.is_none() {
+            let _ = hub.ask(HubRequest::RecordUnwritten { sid: record.reservation_sid.clone() }).await;
+        }
+        return Err(error.into());
     }
     Ok(CallbackAnswered { decision, record, card, written: write, untold })
 }

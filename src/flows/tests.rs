@@ -96,6 +96,19 @@ fn a_callback_never_waits_on_a_broken_hub_and_an_event_is_not_acknowledged() {
     assert_eq!(finish(show(&store, &hub, &params.reservation_sid)).unwrap().0.status, Status::Accepted);
 }
 
+#[test]
+fn a_callback_whose_record_could_not_be_written_writes_it_when_it_comes_again() {
+    let (store, hub) = twins();
+    let params = callback(5, "1");
+    store.kv().fail_writes(true);
+    let failed = finish(assignment_callback(&store, &hub, &params, &Policy::Defer, &timeouts(), hub.now()));
+    assert!(matches!(failed, Err(FlowError::Store(_))), "{failed:?}");
+    store.kv().fail_writes(false);
+    call(&store, &hub, &params);
+    let (record, _) = finish(show(&store, &hub, &params.reservation_sid)).unwrap();
+    assert_eq!(record.parameter("TaskAge"), Some("1"), "the record, from KV");
+}
+
 /// TaskRouter as a script, counting the updates it was sent.
 struct Twilio {
     update: Result<(), RestError>,

@@ -89,6 +89,11 @@ impl<S: Sql> Ledger<S> {
     ) -> Result<Answer, LedgerFault> {
         match request {
             HubRequest::Callback { card, digest, settles } => self.callback(*card, &digest, settles, now),
+            HubRequest::RecordUnwritten { sid } => {
+                self.sql
+                    .exec("UPDATE reservations SET digest = '' WHERE sid = ?", vec![SqlValue::text(sid.as_str())])?;
+                Ok(Answer::only(HubReply::Noted))
+            }
             HubRequest::ReservationEvent { card, status } => self.reservation_event(*card, status, now),
             HubRequest::TaskEvent { task_sid, ending } => self.task_event(&task_sid, ending, now),
             HubRequest::Update { sid, status, claim_token } => self.update(&sid, status, claim_token.as_deref(), now),

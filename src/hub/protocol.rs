@@ -21,6 +21,10 @@ pub enum HubRequest {
         digest: String,
         settles: Option<Status>,
     },
+    /// The KV write a `callback` answer asked for failed: the next callback writes it again.
+    RecordUnwritten {
+        sid: ReservationSid,
+    },
     /// A `reservation.*` event; `card` describes the reservation from the event's own fields, for
     /// when the hub has never seen it.
     ReservationEvent {
@@ -147,6 +151,8 @@ pub enum HubReply {
         until: Timestamp,
     },
     Released,
+    /// Taken note of.
+    Noted,
     Shown {
         row: Option<Box<HubRow>>,
     },

@@ -21,6 +21,8 @@ pub struct MemoryKv {
     entries: RefCell<BTreeMap<String, Entry>>,
     now_ms: Cell<u64>,
     operations: OperationCounter,
+    /// While set, every write fails as KV's would when it is down.
+    failing_writes: Cell<bool>,
 }
 
 /// KV's limit on writes to one key.
@@ -32,7 +34,13 @@ impl MemoryKv {
             entries: RefCell::new(BTreeMap::new()),
             now_ms: Cell::new(now.as_millis()),
             operations: OperationCounter::default(),
+            failing_writes: Cell::new(false),
         }
+    }
+
+    /// Makes every write fail (`true`) or succeed again.
+    pub fn fail_writes(&self, failing: bool) {
+        self.failing_writes.set(failing);
     }
 
     pub fn now(&self) -> Timestamp {
@@ -70,6 +78,9 @@ impl Kv for MemoryKv {
         expires_at_secs: u64,
     ) -> Result<(), StoreError> {
         let now = self.now_ms.get();
+        if self.failing_writes.get() {
+            return Err(StoreError::Unavailable { action: "writing the store", reason: "KV PUT failed: 500".into() });
+        }
         if expires_at_secs * 1000 < now + 60_000 {
             return Err(StoreError::Unavailable {
                 action: "writing the store",
