@@ -2,7 +2,9 @@
 // answers, which pays for V8 compiling the code it runs on top of the work itself. Each sample
 // is a new Miniflare; the Rust worker, the baseline and the floor (a worker that only reads the
 // body: a new isolate's first request in Miniflare costs this much before any worker's own work)
-// take turns. The second look that callback runs later is not counted.
+// take turns. The Rust worker's hub is in the same workerd (for the baseline, the Rust worker's
+// hub beside it), new with each Miniflare: its first start (its tables, its import of the newest
+// keys) falls in that first callback, for both.
 import { signedCallbacks } from './callbacks.mjs';
 import { spread } from './stats.mjs';
 import { cpuMs, startWorker } from './workerd.mjs';

@@ -6,7 +6,9 @@
 // - CPU per callback (bench/cpu.mjs): the typical callback against the JavaScript baseline, and
 //   the worst realistic callback with and without 20 rules, against the Free plan's 10 ms;
 // - a new isolate's first request (bench/first-request.mjs);
-// - what a live console costs in KV lists, hub requests and rows (bench/console-cost.mjs).
+// - what a reservation costs over its life (callback, accepted, wrapup, completed, the task
+//   completed) in KV and in the hub's requests and rows, with a live console and listings
+//   (bench/console-cost.mjs), and what the Free plan's 1,000 KV writes a day make of it.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -43,8 +45,11 @@ function replaceBetween(file, name, text) {
 const ratio = (figure) => `${figure.median_x.toFixed(2)}× (${figure.min_x.toFixed(2)}–${figure.max_x.toFixed(2)})`;
 const verdict = (ok) => (ok ? 'within' : '**over**');
 
+/** Reservations a day within the Free plan's 1,000 KV writes a day. */
+const capacity = (writesPerReservation) => (writesPerReservation > 0 ? Math.floor(1000 / writesPerReservation) : 'unbounded');
+
 function tables(results) {
-  const { size, cpu: c, first } = results;
+  const { size, cpu: c, first, console: k } = results;
   const worstOwn = c.worst.less_floor['rust-rules'];
   const firstOwn = first.rust.less_floor;
   const budgets = [
@@ -63,13 +68,15 @@ function tables(results) {
     `| worst callback | ${cell(c.worst.rust)} | ${cell(c.worst['rust-rules'])} | ${cell(c.worst['baseline-js'])} | ${cell(c.worst.floor)} |`,
     `| a new isolate's first callback | ${cell(first.rust.cpu)} | | ${cell(first['baseline-js'].cpu)} | ${cell(first.floor.cpu)} |`,
     '',
-    `| one console open ${results.console.minutes} minutes while ${results.console.callbacks} reservations arrive and settle | measured |`,
+    `| ${k.callbacks} reservations from callback to \`task.completed\` (5 requests each), one console open ${k.minutes} minutes, ${k.listings} listings, ${k.reads} reads | measured |`,
     '| --- | --- |',
-    `| KV lists, in all (the polling page made 600 in 10 minutes) | ${results.console.kv.lists} |`,
-    `| hub connections / hub requests, in all | ${results.console.hub.connections} / ${results.console.hub.requests} |`,
-    `| per reservation: KV reads / writes before the answers | ${results.console.kv.reads_per_reservation} / ${results.console.kv.writes_per_reservation} |`,
-    `| per reservation: hub requests / SQLite rows written / rows read | ${results.console.hub.requests_per_reservation} / ${results.console.hub.rows_written_per_reservation} / ${results.console.hub.rows_read_per_reservation} |`,
-    `| messages pushed to the console | ${results.console.messages_pushed} |`,
+    `| per reservation: KV writes / reads / lists | ${k.kv.writes_per_reservation} / ${k.kv.reads_per_reservation} / ${k.kv.lists_per_reservation} |`,
+    `| KV lists for all listings, reads and the console (a page polling once a second: ${Math.round(60 * k.minutes)}) | ${k.kv.listings_and_console.lists} |`,
+    `| the hub's one import, at its first start: KV lists / reads | ${k.kv.import.lists} / ${k.kv.import.reads} |`,
+    `| per reservation: hub requests / SQLite rows written / rows read | ${k.hub.requests_per_reservation} / ${k.hub.rows_written_per_reservation} / ${k.hub.rows_read_per_reservation} |`,
+    `| hub connections / hub requests, in all | ${k.hub.connections} / ${k.hub.requests} |`,
+    `| messages pushed to the console | ${k.messages_pushed} |`,
+    `| Free plan: reservations a day within KV's 1,000 writes a day / KV lists per listing | ${capacity(k.kv.writes_per_reservation)} / ${k.kv.lists_per_listing} |`,
   ];
   return { budgets: budgets.join('\n'), detail: detail.join('\n') };
 }

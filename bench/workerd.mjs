@@ -1,5 +1,8 @@
 // What every measurement needs: a worker alone in its own Miniflare (its own workerd), with KV as
-// a map in its own isolate (bench/memory-kv), and that workerd's CPU time.
+// a map in its own isolate (bench/memory-kv), and that workerd's CPU time. The Rust worker binds
+// its hub (the `Hub` SQLite Durable Object, a class of its own script) as deployed; the baseline
+// binds the same hub from a copy of the Rust worker in the same Miniflare: each callback asks the
+// hub once, and the hub's work (in the same workerd) is in both figures alike.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,14 +17,24 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = process.env.BENCH_BUILD ?? path.join(root, 'build');
 const RUST = { scriptPath: path.join(BUILD, 'index.js'), modulesRoot: BUILD, modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }] };
 
+const OWN_HUB = { HUB: { className: 'Hub', useSQLite: true } };
+/** The Rust worker that lends its hub to a worker that has none of its own (the baseline). */
+const HUB_SCRIPT = 'rust-hub';
+const BINDINGS = { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: 'bench-operator-token' };
+const MEMORY_KV = { RESERVATIONS: 'memory-kv' };
+
 /**
- * The workers measured: the Rust worker as built, and with the worst callback's rules; the
- * JavaScript baseline; and the floor, which only reads the body.
+ * The workers measured: the Rust worker as built, and with the worst callback's rules, each with
+ * its hub; the JavaScript baseline, with the Rust worker's hub; and the floor, which only reads
+ * the body.
  */
 export const WORKERS = {
-  rust: { ...RUST, bindings: {} },
-  'rust-rules': { ...RUST, bindings: { ASSIGNMENT_INSTRUCTION: JSON.stringify(WORST_RULES) } },
-  'baseline-js': { scriptPath: path.join(root, 'bench/baseline-js/worker.js'), bindings: {} },
+  rust: { ...RUST, bindings: {}, durableObjects: OWN_HUB },
+  'rust-rules': { ...RUST, bindings: { ASSIGNMENT_INSTRUCTION: JSON.stringify(WORST_RULES) }, durableObjects: OWN_HUB },
+  'baseline-js': {
+    scriptPath: path.join(root, 'bench/baseline-js/worker.js'), bindings: {},
+    durableObjects: { HUB: { className: 'Hub', scriptName: HUB_SCRIPT, useSQLite: true } },
+  },
   floor: { scriptPath: path.join(root, 'bench/floor/worker.js'), bindings: {} },
 };
 
@@ -29,6 +42,7 @@ export const WORKERS = {
 export async function startWorker(name) {
   const port = await freePort();
   const { bindings, ...script } = WORKERS[name];
+  const lendsHub = script.durableObjects?.HUB?.scriptName === HUB_SCRIPT;
   const mf = new Miniflare({
     host: '127.0.0.1', port, cf: false,
     handleRuntimeStdio: (stdout, stderr) => {
@@ -36,12 +50,11 @@ export async function startWorker(name) {
       stderr.resume();
     },
     workers: [
-      {
-        name, modules: true, ...script, compatibilityDate: '2026-04-01',
-        bindings: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: 'bench-operator-token', ...bindings },
-        wrappedBindings: { RESERVATIONS: 'memory-kv' },
-      },
+      { name, modules: true, ...script, compatibilityDate: '2026-04-01', bindings: { ...BINDINGS, ...bindings }, wrappedBindings: MEMORY_KV },
       { name: 'memory-kv', modules: true, scriptPath: path.join(root, 'bench/memory-kv/kv.mjs') },
+      ...(lendsHub
+        ? [{ name: HUB_SCRIPT, modules: true, ...RUST, compatibilityDate: '2026-04-01', bindings: BINDINGS, wrappedBindings: MEMORY_KV, durableObjects: OWN_HUB }]
+        : []),
     ],
   });
   const url = (await mf.ready).toString().replace(/\/$/, '');

@@ -1,5 +1,6 @@
 // The assignment callback written the way a JavaScript developer would write it on Workers, doing
-// the same work as the Rust worker, so that the two compare like for like:
+// the same work as the Rust worker does for a typical callback, so that the two compare like for
+// like:
 // - reads its configuration once per `env` (both tokens trimmed, the TTL, the reservation
 //   timeout, ASSIGNMENT_INSTRUCTION parsed), as the Rust worker does once per isolate;
 // - the same checks: content type, a body under 128 KiB (read at once when its length is declared,
@@ -7,20 +8,21 @@
 //   with WebCrypto's HMAC-SHA1 against the URL as seen, without its port and with the default
 //   port (the Rust worker also tries the legacy querystring and unescaped spellings, which are
 //   the same strings for these URLs and cost it nothing more), SIDs;
-// - the same store layout and KV operations: two reads (the reservation's pointer, the task's
-//   record) and, for a new reservation, three writes (the record with its summary as metadata,
-//   the pointer, the task's record), all expiring a TTL after arrival;
-// - attributes kept as the text sent; the summary built from their members;
+// - asks the hub once (the Rust worker's own `Hub` Durable Object, bound as `HUB`:
+//   `{"ask":"callback"}` with the reservation's card, a SHA-256 digest of the parameters and no
+//   settling instruction), waiting at most 2 s; then writes the record once, under
+//   `at:{inverted ms}:{WR}` with its summary as metadata, when the hub says it is new (or when
+//   the hub could not be asked), expiring a TTL after arrival;
+// - attributes kept as the text sent; the summary and the card built from their members;
 // - the instruction policy (here: none, `{}`), and one JSON log line per request with the KV
-//   operations it made;
-// - the same second look at a new reservation, in `waitUntil`: 1.1 s later its task's record is
-//   read again (and the reservation put back if a racing write dropped it), 2.5 s later its
-//   pointer (and the losing key deleted if another callback won).
-// What remains different: the Rust worker also serves the operator API and events from the same
-// bundle, and parses attributes without turning numbers into doubles.
+//   operations it made.
+// What remains different: the Rust worker also serves the operator API, events and the console
+// from the same bundle, parses attributes without turning numbers into doubles, and hands a
+// callback the hub missed over again later (here it is only logged).
 const SID = { ReservationSid: /^WR[0-9a-fA-F]{32}$/, TaskSid: /^WT[0-9a-fA-F]{32}$/, WorkspaceSid: /^WS[0-9a-fA-F]{32}$/ };
 const MAX_BODY = 128 * 1024;
 const INVERTED = 9_999_999_999_999;
+const HUB_TIMEOUT_MS = 2000;
 const encoder = new TextEncoder();
 const keys = new Map();
 
@@ -50,9 +52,10 @@ async function hmacKey(token) {
   return keys.get(token);
 }
 
+const byPair = ([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0);
+
 function paramsPayload(params) {
-  const pairs = [...params].sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-  return pairs.reduce((payload, [key, value]) => payload + key + value, '');
+  return [...params].sort(byPair).reduce((payload, [key, value]) => payload + key + value, '');
 }
 
 function base64ToBytes(text) {
@@ -73,6 +76,13 @@ async function signatureValid(token, signature, url, params) {
     if (await crypto.subtle.verify('HMAC', key, claimed, encoder.encode(candidate + suffix))) return true;
   }
   return false;
+}
+
+/** The parameters' digest the hub keeps: SHA-256 over the sorted pairs, 16 bytes in hex. */
+async function digest(params) {
+  const text = [...params].sort(byPair).map(([key, value]) => `${key}\0${value}\0`).join('');
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+  return [...hash.slice(0, 16)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 async function readBody(request) {
@@ -101,36 +111,71 @@ async function readBody(request) {
   return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
 }
 
-function summarize(text) {
-  if (text === undefined) return '';
+/** `text` to at most `limit` characters, control characters made spaces, `…` where it was cut. */
+function clipped(text, limit) {
+  const chars = [...text.replace(/\p{Cc}/gu, ' ')];
+  return chars.length > limit ? `${chars.slice(0, limit - 1).join('')}…` : chars.join('');
+}
+
+const shown = (value) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/** The task attributes' members in key order, or null when they are not a JSON object. */
+function members(text) {
   try {
     const parsed = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      return Object.keys(parsed).sort().map((k) => `${k}=${typeof parsed[k] === 'string' ? parsed[k] : JSON.stringify(parsed[k])}`).join(', ').slice(0, 80);
-    }
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return Object.keys(parsed).sort().map((k) => [k, parsed[k]]);
   } catch {
     // Kept as the text sent.
   }
-  return text.slice(0, 80);
+  return null;
 }
 
-const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The Rust worker's `confirm` for a new reservation (see `src/flows/events.rs`). */
-async function secondLook(env, record, timeKey, ttl) {
-  await pause(1100);
-  const taskKey = `task:${record.task_sid}`;
-  const task = (await env.RESERVATIONS.get(taskKey, 'json')) ?? { ended: null, reservations: [] };
-  if (!task.reservations.includes(record.reservation_sid)) {
-    task.reservations.push(record.reservation_sid);
-    await env.RESERVATIONS.put(taskKey, JSON.stringify(task), { expiration: Math.floor(Date.now() / 1000) + ttl });
+/** The card the hub keeps and the consoles show (src/hub/card.rs, src/models/summary.rs). */
+function card(form, taskMembers, now, settings) {
+  let contact;
+  try {
+    contact = JSON.parse(form.WorkerAttributes ?? 'null')?.contact_uri;
+  } catch {
+    // No agent but the SID.
   }
-  await pause(1400);
-  const pointer = await env.RESERVATIONS.get(`reservation:${record.reservation_sid}`);
-  if (pointer && pointer !== timeKey) await env.RESERVATIONS.delete(timeKey);
+  const agent = form.WorkerName || (typeof contact === 'string' ? contact : undefined);
+  const queue = form.TaskQueueName ? clipped(form.TaskQueueName, 24) : form.TaskQueueSid;
+  const priority = /^\s*-?\d+\s*$/.test(form.TaskPriority ?? '') ? Number(form.TaskPriority) : undefined;
+  const age = /^\s*\d+\s*$/.test(form.TaskAge ?? '') ? Number(form.TaskAge) : undefined;
+  const task = taskMembers ? taskMembers.map(([k, v]) => `${k}=${shown(v)}`).join(', ') : (form.TaskAttributes ?? '');
+  return {
+    summary: {
+      reservation_sid: form.ReservationSid, task_sid: form.TaskSid, workspace_sid: form.WorkspaceSid,
+      worker_sid: form.WorkerSid || undefined, workflow_sid: form.WorkflowSid || undefined,
+      status: 'pending', received_at: now, status_updated_at: now, task: clipped(task, 80),
+      agent: agent ? clipped(agent, 24) : undefined, queue, priority, task_age_seconds: age,
+    },
+    timeout_seconds: settings.timeout,
+    attributes: (taskMembers ?? []).slice(0, 12).map(([k, v]) => [clipped(k, 60), clipped(shown(v), 60)]),
+  };
 }
 
-async function assignmentCallback(request, env, ctx, log) {
+/** The hub's reply to one question, or an Error when it failed or took over 2 s. */
+async function askHub(env, question) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the hub did not answer within ${HUB_TIMEOUT_MS} ms`)), HUB_TIMEOUT_MS);
+  });
+  const exchange = (async () => {
+    const stub = env.HUB.get(env.HUB.idFromName('hub'));
+    const response = await stub.fetch('https://hub/ledger', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(question) });
+    const text = await response.text();
+    if (response.status !== 200) throw new Error(`the hub answered ${response.status}: ${text}`);
+    return JSON.parse(text);
+  })();
+  try {
+    return await Promise.race([exchange, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function assignmentCallback(request, env, log) {
   const settings = config(env);
   if (!settings.authToken) return error(503, 'not_configured', 'TWILIO_AUTH_TOKEN is not set');
   if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) return error(415, 'unsupported_media_type', 'form bodies only');
@@ -149,64 +194,57 @@ async function assignmentCallback(request, env, ctx, log) {
   }
   log.reservation_sid = form.ReservationSid;
   const kv = { reads: 0, writes: 0, lists: 0 };
-  const pointerKey = `reservation:${form.ReservationSid}`;
-  kv.reads += 2;
-  const pointer = await env.RESERVATIONS.get(pointerKey);
-  const task = (await env.RESERVATIONS.get(`task:${form.TaskSid}`, 'json')) ?? { ended: null, reservations: [] };
-  const ended = task.ended;
-  let existing = null;
-  if (pointer) {
-    kv.reads += 1;
-    existing = await env.RESERVATIONS.get(pointer, 'json');
-  }
   const nowMs = Date.now();
   const now = new Date(nowMs).toISOString();
-  const receivedMs = existing ? Date.parse(existing.received_at) : nowMs;
-  const record = {
-    reservation_sid: form.ReservationSid,
-    task_sid: form.TaskSid,
-    workspace_sid: form.WorkspaceSid,
-    worker_sid: form.WorkerSid,
-    workflow_sid: form.WorkflowSid,
-    task_attributes: form.TaskAttributes ?? null,
-    worker_attributes: form.WorkerAttributes ?? null,
-    parameters: form,
-    received_at: existing?.received_at ?? now,
-    status: existing?.status ?? (ended ? 'canceled' : 'pending'),
-    status_updated_at: existing?.status_updated_at ?? now,
-    status_source: existing?.status_source ?? 'callback',
-    answered: { instruction: settings.instruction?.instruction ?? null },
-  };
-  const metadata = {
-    reservation_sid: record.reservation_sid, task_sid: record.task_sid, workspace_sid: record.workspace_sid, worker_sid: record.worker_sid,
-    workflow_sid: record.workflow_sid, status: record.status, received_at: record.received_at, status_updated_at: record.status_updated_at,
-    task: summarize(form.TaskAttributes),
-  };
-  const timeKey = `at:${String(INVERTED - receivedMs).padStart(13, '0')}:${record.reservation_sid}`;
-  const expiration = Math.max(Math.floor(receivedMs / 1000) + settings.ttl, Math.floor(nowMs / 1000) + 60);
-  kv.writes += 1;
-  await env.RESERVATIONS.put(timeKey, JSON.stringify(record), { metadata, expiration });
-  if (!pointer) {
-    kv.writes += 2;
-    await env.RESERVATIONS.put(pointerKey, timeKey, { expiration });
-    task.reservations.push(record.reservation_sid);
-    await env.RESERVATIONS.put(`task:${record.task_sid}`, JSON.stringify(task), { expiration: Math.floor(nowMs / 1000) + settings.ttl });
-    ctx.waitUntil(secondLook(env, record, timeKey, settings.ttl));
+  const ask = { ask: 'callback', card: card(form, members(form.TaskAttributes), now, settings), digest: await digest(params), settles: null };
+  let held = ask.card;
+  let write = true;
+  try {
+    const reply = await askHub(env, ask);
+    if (reply.reply !== 'recorded') throw new Error(`unexpected answer ${reply.reply}`);
+    held = reply.card;
+    write = reply.write_record;
+  } catch (failure) {
+    log.hub = 'untold';
+    log.error = failure.message;
   }
-  log.outcome = 'stored';
+  if (write) {
+    const { summary } = held;
+    const record = {
+      reservation_sid: form.ReservationSid,
+      task_sid: form.TaskSid,
+      workspace_sid: form.WorkspaceSid,
+      worker_sid: form.WorkerSid,
+      workflow_sid: form.WorkflowSid,
+      task_attributes: form.TaskAttributes ?? null,
+      worker_attributes: form.WorkerAttributes ?? null,
+      parameters: form,
+      received_at: summary.received_at,
+      status: summary.status,
+      status_updated_at: summary.status_updated_at,
+      status_source: summary.status === 'pending' ? 'callback' : 'event',
+      answered: { instruction: settings.instruction?.instruction ?? null },
+    };
+    const receivedMs = Date.parse(summary.received_at);
+    const timeKey = `at:${String(INVERTED - receivedMs).padStart(13, '0')}:${record.reservation_sid}`;
+    const expiration = Math.max(Math.floor(receivedMs / 1000) + settings.ttl, Math.floor(nowMs / 1000) + 60);
+    kv.writes += 1;
+    await env.RESERVATIONS.put(timeKey, JSON.stringify(record), { metadata: summary, expiration });
+  }
+  log.outcome = write ? 'stored' : 'unchanged';
   log.kv = kv;
   return json(200, settings.instruction ?? {});
 }
 
 export default {
-  async fetch(request, env, ctx) {
+  async fetch(request, env) {
     const started = Date.now();
     const { pathname } = new URL(request.url);
     const log = { method: request.method, route: pathname, status: 0, outcome: 'unanswered' };
     let response;
     if (pathname !== '/assignment_callback') response = error(404, 'not_found', 'no such route');
     else if (request.method !== 'POST') response = error(405, 'method_not_allowed', 'use POST');
-    else response = await assignmentCallback(request, env, ctx, log);
+    else response = await assignmentCallback(request, env, log);
     log.status = response.status;
     log.duration_ms = Date.now() - started;
     console.log(JSON.stringify(log));

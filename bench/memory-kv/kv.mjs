@@ -1,12 +1,13 @@
 // Workers KV as a map in the worker's own isolate (Miniflare's `wrappedBindings`), so that each
 // KV call is a plain JavaScript call and no KV service spends CPU in the same workerd: what is
-// measured is the worker's own work. It answers what both workers ask of it as Workers KV does:
-// text or bytes in; text, `arrayBuffer` or `json` out (a type given as a string or as
-// `{ type }`); null for an absent key. Keys are not listed.
+// measured is the worker's own work. It answers what the workers and the hub ask of it as Workers
+// KV does: text or bytes in; text, `arrayBuffer` or `json` out (a type given as a string or as
+// `{ type }`); null for an absent key. Keys are not listed: the hub's one import at its first
+// start finds nothing to import.
 const values = new Map();
 const decoder = new TextDecoder();
 // The worst callback's records are about 250 KiB each: past this many characters the oldest
-// values go, which no callback or second look of the last few seconds reads.
+// values go, which no callback reads again (each writes its own record once).
 const KEPT_CHARACTERS = 80_000_000;
 let kept = 0;
 
