@@ -121,12 +121,15 @@ impl<S: Sql> Ledger<S> {
         Ok(Some(Held { card, source, expires, digest }))
     }
 
-    /// Writes the row whole: the status columns follow the card's summary.
-    fn write(&mut self, held: &Held) -> Result<(), LedgerFault> {
+    fn card_text(held: &Held) -> Result<String, LedgerFault> {
+        serde_json::to_string(&held.card).map_err(|e| unreadable(held.card.summary.reservation_sid.as_str(), e))
+    }
+
+    /// Writes a new row.
+    fn write_new(&mut self, held: &Held) -> Result<(), LedgerFault> {
         let summary = &held.card.summary;
-        let card = serde_json::to_string(&held.card).map_err(|e| unreadable(summary.reservation_sid.as_str(), e))?;
         self.sql.exec(
-            "INSERT OR REPLACE INTO reservations (sid, task_sid, status, source, received_ms, updated_ms, expires_ms, digest, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO reservations (sid, task_sid, status, source, received_ms, updated_ms, expires_ms, digest, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 SqlValue::text(summary.reservation_sid.as_str()),
                 SqlValue::text(summary.task_sid.as_str()),
@@ -136,7 +139,38 @@ impl<S: Sql> Ledger<S> {
                 SqlValue::int(summary.status_updated_at.as_millis()),
                 SqlValue::int(held.expires.as_millis()),
                 SqlValue::text(&held.digest),
-                SqlValue::Text(card),
+                SqlValue::Text(Self::card_text(held)?),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Writes a row's status (the status columns follow the card's summary) and description. The
+    /// arrival, the task and the timeout never change once a row is made.
+    fn write(&mut self, held: &Held) -> Result<(), LedgerFault> {
+        let summary = &held.card.summary;
+        self.sql.exec(
+            "UPDATE reservations SET status = ?, source = ?, updated_ms = ?, digest = ?, card = ? WHERE sid = ?",
+            vec![
+                SqlValue::text(summary.status.as_str()),
+                SqlValue::text(source_str(held.source)),
+                SqlValue::int(summary.status_updated_at.as_millis()),
+                SqlValue::text(&held.digest),
+                SqlValue::Text(Self::card_text(held)?),
+                SqlValue::text(summary.reservation_sid.as_str()),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Writes a row's description alone (its status unchanged): the indexes stay as they are.
+    fn write_description(&mut self, held: &Held) -> Result<(), LedgerFault> {
+        self.sql.exec(
+            "UPDATE reservations SET digest = ?, card = ? WHERE sid = ?",
+            vec![
+                SqlValue::text(&held.digest),
+                SqlValue::Text(Self::card_text(held)?),
+                SqlValue::text(held.card.summary.reservation_sid.as_str()),
             ],
         )?;
         Ok(())
@@ -216,7 +250,7 @@ impl<S: Sql> Ledger<S> {
         }
         let expires = Timestamp::from_millis(card.summary.received_at.as_millis().saturating_add(timeout_ms));
         let held = Held { card, source, expires, digest: digest.to_owned() };
-        self.write(&held)?;
+        self.write_new(&held)?;
         self.settled(&held, now)?;
         Ok(held)
     }
@@ -229,13 +263,13 @@ impl<S: Sql> Ledger<S> {
         now: Timestamp,
     ) -> Result<Answer, LedgerFault> {
         let sid = card.summary.reservation_sid.clone();
-        let (mut held, write_record) = match self.held(&sid)? {
+        let (mut held, new, write_record) = match self.held(&sid)? {
             None => {
                 let mut card = card;
                 card.summary.status = Status::Pending;
                 card.summary.received_at = now;
                 card.summary.status_updated_at = now;
-                (self.insert(card, StatusSource::Callback, digest, now)?, true)
+                (self.insert(card, StatusSource::Callback, digest, now)?, true, true)
             }
             Some(mut held) => {
                 // The newest description, the first arrival and the status the hub holds.
@@ -248,20 +282,29 @@ impl<S: Sql> Ledger<S> {
                 held.card.summary.received_at = received_at;
                 held.card.summary.status_updated_at = updated_at;
                 held.digest = digest.to_owned();
-                (held, changed)
+                (held, false, changed)
             }
         };
+        let mut moved = false;
         if let Some(status) = settles {
-            self.move_to(&mut held, status, StatusSource::Callback, now)?;
+            moved |= self.move_to(&mut held, status, StatusSource::Callback, now)?;
         }
         // A task event that came first (TaskRouter does not order its callbacks) still counts.
         if let Some(next) = self
             .task_ending(&held.card.summary.task_sid)?
             .and_then(|ending| ending.status_for(held.card.summary.status))
         {
-            self.move_to(&mut held, next, StatusSource::Event, now)?;
+            moved |= self.move_to(&mut held, next, StatusSource::Event, now)?;
         }
-        self.write(&held)?;
+        // A repeated callback that changed nothing writes nothing, and tells no console.
+        if moved {
+            self.write(&held)?;
+        } else if write_record && !new {
+            self.write_description(&held)?;
+        } else if !new {
+            let card = held.card;
+            return Ok(Answer::only(HubReply::Recorded { card: Box::new(card), write_record }));
+        }
         let card = held.card;
         Ok(Answer { reply: HubReply::Recorded { card: Box::new(card.clone()), write_record }, changed: vec![card] })
     }
