@@ -8,7 +8,7 @@
 //! | `tasks` | tasks that ended, and how: a callback arriving later still learns of it |
 //! | `claims` | the decision in flight per reservation: its owner, token and end |
 //! | `outcomes` | each reservation's outcomes once, for the day |
-//! | `day_bars`, `day_totals`, `accept_bars`, `accept_totals` | the day in running counts ([`super::day`]) |
+//! | `day_bars`, `day_totals`, `accept_bars`, `accept_totals` | the day in running counts (`day.rs`) |
 //! | `meta` | the schema's version, and whether an import from KV is due |
 
 use super::sql::{Sql, SqlFailure, SqlValue};
