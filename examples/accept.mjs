@@ -1,15 +1,39 @@
 // Accept taskrouter-edge's pending reservations with Twilio's helper library (npm install twilio):
-// `node accept.mjs [--sid WR…]…` (--sid: only this reservation). Set RESERVATIONS_URL,
-// RESERVATIONS_API_TOKEN, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
+// `node accept.mjs [--sid WR…]…` (--sid: only this reservation).
 import { parseArgs } from 'node:util';
 
 import twilio from 'twilio';
 
-const only = parseArgs({ options: { sid: { type: 'string', multiple: true } } }).values.sid;
-const base = process.env.RESERVATIONS_URL.replace(/\/$/, '');
-const headers = { authorization: `Bearer ${process.env.RESERVATIONS_API_TOKEN}`, 'content-type': 'application/json' };
-const client = twilio(process.env.TWILIO_ACCOUNT_SID, process.env.TWILIO_AUTH_TOKEN);
-if (process.env.TWILIO_TASKROUTER_URL) client.taskrouter.baseUrl = process.env.TWILIO_TASKROUTER_URL; // a mock server
+const HELP = `Usage: node accept.mjs [--sid WR…]…
+
+Accepts the worker's pending reservations at TaskRouter (--sid: only this one; repeatable).
+Set RESERVATIONS_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, and RESERVATIONS_API_TOKEN;
+behind Cloudflare Access, an Access service token's CF_ACCESS_CLIENT_ID and
+CF_ACCESS_CLIENT_SECRET, sent on every request to the worker (as CF-Access-Client-Id and
+CF-Access-Client-Secret).`;
+
+const { values } = parseArgs({ options: { sid: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const only = values.sid;
+const env = process.env;
+const unset = ['RESERVATIONS_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'].filter((name) => !env[name]);
+if (!env.RESERVATIONS_API_TOKEN && !env.CF_ACCESS_CLIENT_ID) unset.push('RESERVATIONS_API_TOKEN (or CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET)');
+if (unset.length) {
+  console.error(`accept.mjs: set ${unset.join(', ')}`);
+  process.exit(2);
+}
+const base = env.RESERVATIONS_URL.replace(/\/$/, '');
+const headers = {
+  'content-type': 'application/json',
+  ...(env.RESERVATIONS_API_TOKEN && { authorization: `Bearer ${env.RESERVATIONS_API_TOKEN}` }),
+  // An Access service token, for a worker behind Access.
+  ...(env.CF_ACCESS_CLIENT_ID && { 'cf-access-client-id': env.CF_ACCESS_CLIENT_ID, 'cf-access-client-secret': env.CF_ACCESS_CLIENT_SECRET ?? '' }),
+};
+const client = twilio(env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN);
+if (env.TWILIO_TASKROUTER_URL) client.taskrouter.baseUrl = env.TWILIO_TASKROUTER_URL; // a mock server
 
 async function* pending() {
   for (let cursor = ''; cursor !== null;) { // the last page's cursor is null

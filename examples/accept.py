@@ -1,5 +1,7 @@
 """Accept taskrouter-edge's pending reservations with Twilio's helper library (pip install twilio).
-Set RESERVATIONS_URL, RESERVATIONS_API_TOKEN, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."""
+Set RESERVATIONS_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, and RESERVATIONS_API_TOKEN; behind
+Cloudflare Access, an Access service token's CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET, sent
+on every request to the worker (as CF-Access-Client-Id and CF-Access-Client-Secret)."""
 import argparse
 import os
 import sys
@@ -8,12 +10,22 @@ import requests
 import urllib3
 from twilio.rest import Client
 
-parser = argparse.ArgumentParser(description=__doc__)
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--sid", action="append", help="accept only this reservation (repeatable)")
 only = parser.parse_args().sid
 
+missing = [name for name in ("RESERVATIONS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not os.environ.get(name)]
+if not os.environ.get("RESERVATIONS_API_TOKEN") and not os.environ.get("CF_ACCESS_CLIENT_ID"):
+    missing.append("RESERVATIONS_API_TOKEN (or CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET)")
+if missing:
+    sys.exit(f"accept.py: set {', '.join(missing)}")
+
 worker = requests.Session()
-worker.headers["Authorization"] = "Bearer " + os.environ["RESERVATIONS_API_TOKEN"]
+if os.environ.get("RESERVATIONS_API_TOKEN"):
+    worker.headers["Authorization"] = "Bearer " + os.environ["RESERVATIONS_API_TOKEN"]
+if os.environ.get("CF_ACCESS_CLIENT_ID"):  # an Access service token, for a worker behind Access
+    worker.headers["CF-Access-Client-Id"] = os.environ["CF_ACCESS_CLIENT_ID"]
+    worker.headers["CF-Access-Client-Secret"] = os.environ.get("CF_ACCESS_CLIENT_SECRET", "")
 base = os.environ["RESERVATIONS_URL"].rstrip("/")
 client = Client(os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"])
 if os.environ.get("TWILIO_TASKROUTER_URL"):  # a stand-in for TaskRouter, such as a mock server

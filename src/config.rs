@@ -6,6 +6,7 @@ use std::fmt;
 
 use base64::Engine;
 
+use crate::access::OperatorAuth;
 use crate::instructions::Policy;
 use crate::models::{AccountSid, ReservationTimeouts, WorkflowSid};
 
@@ -67,6 +68,9 @@ pub struct Config {
     /// `TWILIO_WEBHOOK_SHARED_KEYS`: the secrets of the SharedKeys a Webhook Rule may sign with,
     /// by id. Kept apart like the policy: a bad value stops only the Twilio routes.
     pub webhook_shared_keys: Result<Option<SharedKeys>, ConfigError>,
+    /// `OPERATOR_AUTH`, `ACCESS_TEAM_DOMAIN`, `ACCESS_AUD`: what the operator routes accept. Kept
+    /// apart: a bad value stops only the operator routes.
+    pub operator_auth: Result<OperatorAuth, ConfigError>,
 }
 
 /// The SharedKeys' secrets by id: one, or two while a key is rotated.
@@ -169,6 +173,12 @@ impl Config {
             assignment_policy: Policy::parse(get("ASSIGNMENT_INSTRUCTION").as_deref())
                 .map_err(|problem| invalid("ASSIGNMENT_INSTRUCTION", problem)),
             webhook_shared_keys: get("TWILIO_WEBHOOK_SHARED_KEYS").map(|text| shared_keys(&text)).transpose(),
+            operator_auth: OperatorAuth::read(
+                get("OPERATOR_AUTH").as_deref(),
+                get("ACCESS_TEAM_DOMAIN").as_deref(),
+                get("ACCESS_AUD").as_deref(),
+            )
+            .map_err(|error| invalid(error.name, error.problem)),
         })
     }
 
@@ -200,6 +210,10 @@ impl Config {
 
     pub fn assignment_policy(&self) -> Result<&Policy, ConfigError> {
         self.assignment_policy.as_ref().map_err(Clone::clone)
+    }
+
+    pub fn operator_auth(&self) -> Result<&OperatorAuth, ConfigError> {
+        self.operator_auth.as_ref().map_err(Clone::clone)
     }
 
     pub fn webhook_shared_keys(&self) -> Result<Option<&SharedKeys>, ConfigError> {

@@ -5,6 +5,7 @@
 //! - [`models`]: SIDs, statuses, times, attributes and the stored record;
 //! - [`twilio`]: what TaskRouter sends (forms, signatures, events) and what its REST API answers;
 //! - [`instructions`]: `ASSIGNMENT_INSTRUCTION`, the answer to each assignment callback;
+//! - [`access`]: who an operator is (Cloudflare Access's JWT, or the shared token);
 //! - [`config`]: the worker's variables, read and checked once;
 //! - [`store`]: the key layout over a small [`store::Kv`] interface, with an in-memory twin;
 //! - [`flows`]: what each request decides, over that interface;
@@ -14,6 +15,7 @@
 //! Everything but the wasm32-only part of `web` is plain Rust, tested on the host; the
 //! `reservations` CLI reuses it.
 
+pub mod access;
 pub mod config;
 pub mod flows;
 pub mod hub;

@@ -253,7 +253,7 @@ describe('reservations CLI against Twilio\'s error answers', () => {
     assert.equal(await storedStatus(params.ReservationSid), 'pending');
     // The outcome is unknown: a second accept is not sent to TaskRouter while the claim holds.
     const again = await runCli(['accept', params.ReservationSid], env);
-    assert.match(again.stdout, /is being decided \(accept by cli, since .*\): nothing was sent to TaskRouter/);
+    assert.match(again.stdout, /is being decided \(accept by operator token via cli, since .*\): nothing was sent to TaskRouter/);
     assert.equal(fake.requestsFor(params.ReservationSid).length, 5);
     // TaskRouter times it out, and says so: the claim ends with the reservation.
     assert.equal((await signedPost(await worker('cli'), '/events', eventParams('reservation.timeout', params))).status, 204);
@@ -338,7 +338,7 @@ describe('reservations CLI against Twilio\'s error answers', () => {
       assert.equal(posts.length, 1, both.map((r) => r.stdout + r.stderr).join('\n'));
       const said = both.map((r) => r.stdout).join('\n');
       assert.match(said, new RegExp(`✓ ${params.ReservationSid}  accepted`));
-      assert.match(said, /WR\w+ is being decided \(accept by cli, since .*\): nothing was sent to TaskRouter|already accepted, as the worker knows; Twilio was not asked again/);
+      assert.match(said, /WR\w+ is being decided \(accept by operator token via cli, since .*\): nothing was sent to TaskRouter|already accepted, as the worker knows; Twilio was not asked again/);
       assert.equal(await storedStatus(params.ReservationSid), 'accepted');
       // Settled: a later accept is not sent to TaskRouter, and succeeds.
       const later = await until(async () => {

@@ -193,7 +193,7 @@ for (const language of Object.keys(SCRIPTS)) {
       assert.equal(held.status, 200);
       const result = await runScript(language, ['--sid', busy.ReservationSid], fake.url, workerUrl);
       assert.equal(result.code, 1, result.stdout + result.stderr);
-      assert.match(result.stdout, new RegExp(`✗ ${busy.ReservationSid}  ${busy.ReservationSid} is being decided \\(accept by another client, since`));
+      assert.match(result.stdout, new RegExp(`✗ ${busy.ReservationSid}  ${busy.ReservationSid} is being decided \\(accept by operator token via another client, since`));
       assert.deepEqual(fake.requestsFor(busy.ReservationSid), []);
       assert.equal(await storedStatus(busy.ReservationSid), 'pending');
       assert.equal((await release(busy.ReservationSid, held)).status, 200);

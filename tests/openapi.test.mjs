@@ -42,15 +42,16 @@ describe('the OpenAPI description', () => {
     assert.equal(health.version, DESCRIPTION.info.version);
   });
 
-  test('it describes both ways in: the operator\'s bearer token and TaskRouter\'s signature', () => {
+  test('it describes every way in: the operator\'s bearer token or Cloudflare Access\'s JWT, and TaskRouter\'s signature', () => {
     const schemes = DESCRIPTION.components.securitySchemes;
     assert.deepEqual({ type: schemes.operatorToken.type, scheme: schemes.operatorToken.scheme }, { type: 'http', scheme: 'bearer' });
+    assert.deepEqual({ type: schemes.cloudflareAccess.type, in: schemes.cloudflareAccess.in, name: schemes.cloudflareAccess.name }, { type: 'apiKey', in: 'header', name: 'Cf-Access-Jwt-Assertion' });
     assert.deepEqual({ type: schemes.twilioSignature.type, in: schemes.twilioSignature.in, name: schemes.twilioSignature.name }, { type: 'apiKey', in: 'header', name: 'X-Twilio-Signature' });
     for (const [template, item] of Object.entries(DESCRIPTION.paths)) {
       for (const [method, operation] of Object.entries(item).filter(([name]) => ['get', 'post'].includes(name))) {
-        const wanted = template === '/assignment_callback' || template === '/events' ? 'twilioSignature'
-          : /^\/(reservations|activities|live)/.test(template) ? 'operatorToken' : undefined;
-        assert.deepEqual(operation.security, wanted ? [{ [wanted]: [] }] : [], `${method} ${template}`);
+        const wanted = template === '/assignment_callback' || template === '/events' ? [{ twilioSignature: [] }]
+          : /^\/(reservations|activities|live|me)/.test(template) ? [{ operatorToken: [] }, { cloudflareAccess: [] }] : [];
+        assert.deepEqual(operation.security, wanted, `${method} ${template}`);
       }
     }
   });

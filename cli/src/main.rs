@@ -35,7 +35,9 @@ pub mod exit {
 const AFTER_HELP: &str = "\
 Settings come from flags or the environment (flags win): RESERVATIONS_URL and
 RESERVATIONS_API_TOKEN for the worker; TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or
-TWILIO_API_KEY with TWILIO_API_SECRET) for Twilio.
+TWILIO_API_KEY with TWILIO_API_SECRET) for Twilio. Behind Cloudflare Access, set an Access
+service token's CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET: they are sent on every request
+to the worker as CF-Access-Client-Id and CF-Access-Client-Secret.
 
 Examples:
   reservations simulate                     # send the worker a signed test callback

@@ -16,9 +16,18 @@ pub struct Settings {
     #[arg(long, env = "RESERVATIONS_URL", global = true, value_name = "URL")]
     pub worker_url: Option<String>,
 
-    /// The worker's operator token (its RESERVATIONS_API_TOKEN secret)
+    /// The worker's operator token (its RESERVATIONS_API_TOKEN secret), when the worker takes it
     #[arg(long, env = "RESERVATIONS_API_TOKEN", global = true, hide_env_values = true, value_name = "TOKEN")]
     pub api_token: Option<String>,
+
+    /// A Cloudflare Access service token's client id, sent as CF-Access-Client-Id to a worker
+    /// behind Access
+    #[arg(long, env = "CF_ACCESS_CLIENT_ID", global = true, value_name = "ID")]
+    pub access_client_id: Option<String>,
+
+    /// That service token's secret, sent as CF-Access-Client-Secret
+    #[arg(long, env = "CF_ACCESS_CLIENT_SECRET", global = true, hide_env_values = true, value_name = "SECRET")]
+    pub access_client_secret: Option<String>,
 
     /// Your Twilio Account SID (AC…)
     #[arg(long, env = "TWILIO_ACCOUNT_SID", global = true, value_name = "AC…")]
@@ -90,10 +99,38 @@ impl Settings {
         Ok(http_url(url, "RESERVATIONS_URL (--worker-url)")?)
     }
 
+    /// The worker, signed in with the operator token, an Access service token, or both (the
+    /// service token gets through Access, the operator token through the worker).
     pub fn worker(&self, client: &Client) -> anyhow::Result<Worker> {
         let url = self.worker_url()?;
-        let token = required(&self.api_token, "RESERVATIONS_API_TOKEN", "--api-token", "the worker's operator token")?;
-        Ok(Worker::new(client.clone(), url, token))
+        let set = |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let access = match (set(&self.access_client_id), set(&self.access_client_secret)) {
+            (Some(id), Some(secret)) => Some((id, secret)),
+            (None, None) => None,
+            (Some(_), None) => {
+                required(
+                    &None,
+                    "CF_ACCESS_CLIENT_SECRET",
+                    "--access-client-secret",
+                    "the Access service token's secret",
+                )?;
+                None
+            }
+            (None, Some(_)) => {
+                required(&None, "CF_ACCESS_CLIENT_ID", "--access-client-id", "the Access service token's client id")?;
+                None
+            }
+        };
+        let token = set(&self.api_token);
+        if token.is_none() && access.is_none() {
+            required(
+                &self.api_token,
+                "RESERVATIONS_API_TOKEN",
+                "--api-token",
+                "the worker's operator token, or an Access service token in CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET",
+            )?;
+        }
+        Ok(Worker::new(client.clone(), url, token, access))
     }
 
     pub fn auth_token(&self) -> Result<&str, MissingSetting> {

@@ -22,7 +22,9 @@ pub const MAX_PAGES: usize = 1_000;
 pub struct Worker {
     client: Client,
     base_url: String,
-    token: String,
+    token: Option<String>,
+    /// An Access service token: client id and secret, sent on every request.
+    access: Option<(String, String)>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -72,8 +74,26 @@ pub enum WorkerError {
 }
 
 impl Worker {
-    pub fn new(client: Client, base_url: &str, token: &str) -> Worker {
-        Worker { client, base_url: base_url.trim_end_matches('/').to_owned(), token: token.to_owned() }
+    pub fn new(client: Client, base_url: &str, token: Option<String>, access: Option<(String, String)>) -> Worker {
+        Worker { client, base_url: base_url.trim_end_matches('/').to_owned(), token, access }
+    }
+
+    /// A request to the worker, signed in: the operator token as a bearer, and the Access
+    /// service token's two headers.
+    fn signed_in(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let request = match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        match &self.access {
+            Some((id, secret)) => request.header("cf-access-client-id", id).header("cf-access-client-secret", secret),
+            None => request,
+        }
+    }
+
+    /// The Access service token's headers, for the live connection.
+    pub fn access_headers(&self) -> Option<(&str, &str)> {
+        self.access.as_ref().map(|(id, secret)| (id.as_str(), secret.as_str()))
     }
 
     pub fn base_url(&self) -> &str {
@@ -81,8 +101,8 @@ impl Worker {
     }
 
     /// The operator token, for the live connection's `bearer.` subprotocol.
-    pub fn token(&self) -> &str {
-        &self.token
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
     }
 
     async fn json<T: serde::de::DeserializeOwned>(&self, response: reqwest::Response) -> Result<T, WorkerError> {
@@ -107,8 +127,7 @@ impl Worker {
                 query.push(("cursor", cursor));
             }
             let url = format!("{}/reservations", self.base_url);
-            let response =
-                http::read("the worker", || self.client.get(&url).bearer_auth(&self.token).query(&query)).await?;
+            let response = http::read("the worker", || self.signed_in(self.client.get(&url)).query(&query)).await?;
             let page: Page = self.json(response).await?;
             all.extend(page.reservations);
             match page.cursor {
@@ -130,7 +149,7 @@ impl Worker {
 
     pub async fn show(&self, sid: &ReservationSid) -> Result<Reservation<ReportedStatus>, WorkerError> {
         let url = format!("{}/reservations/{sid}", self.base_url);
-        let response = http::read("the worker", || self.client.get(&url).bearer_auth(&self.token)).await?;
+        let response = http::read("the worker", || self.signed_in(self.client.get(&url))).await?;
         about(sid, self.json(response).await?)
     }
 
@@ -148,7 +167,7 @@ impl Worker {
             None => json!({ "status": status }),
         };
         // Setting a status twice is the same as once, so the request may be repeated.
-        let response = http::read("the worker", || self.client.post(&url).bearer_auth(&self.token).json(&body)).await?;
+        let response = http::read("the worker", || self.signed_in(self.client.post(&url)).json(&body)).await?;
         about(sid, self.json(response).await?)
     }
 }
@@ -161,7 +180,7 @@ impl Worker {
         let body = json!({ "decision": decision, "owner": "cli" });
         // Sent again only when it certainly did not arrive: a claim granted whose answer was lost
         // would otherwise meet itself as `decision_in_flight`.
-        let build = || self.client.post(&url).bearer_auth(&self.token).json(&body);
+        let build = || self.signed_in(self.client.post(&url)).json(&body);
         let response = match http::send("the worker", Repeat::IfUnsent, build).await {
             Ok(response) => response,
             Err(SendError::Unreachable(error)) => return Err(error.into()),
@@ -174,7 +193,7 @@ impl Worker {
     pub async fn release(&self, sid: &ReservationSid, claim: &Claimed) -> Result<(), WorkerError> {
         let url = format!("{}/reservations/{sid}/release", self.base_url);
         let body = json!({ "claim_token": claim.token });
-        let response = http::read("the worker", || self.client.post(&url).bearer_auth(&self.token).json(&body)).await?;
+        let response = http::read("the worker", || self.signed_in(self.client.post(&url)).json(&body)).await?;
         self.json::<serde_json::Value>(response).await.map(drop)
     }
 }

@@ -59,7 +59,7 @@ pub enum FlowError {
     TwilioUnreachable(Box<RestError>),
     /// Another decision on the reservation is being taken: nothing was sent to TaskRouter.
     #[error(
-        "{sid} is being decided ({} by {}, since {}, until {} at the latest): nothing was sent to TaskRouter", claim.decision.as_str(), claim.owner, claim.since, claim.until
+        "{sid} is being decided ({} by {} via {}, since {}, until {} at the latest): nothing was sent to TaskRouter", claim.decision.as_str(), claim.actor, claim.owner, claim.since, claim.until
     )]
     DecisionInFlight { sid: ReservationSid, claim: Claim },
     /// A release or settling with a token that names no claim the reservation holds.

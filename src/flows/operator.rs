@@ -4,6 +4,7 @@
 
 use super::FlowError;
 use super::decide::{Applied, ReservationAtTwilio, Verdict, decide};
+use crate::access::Actor;
 use crate::hub::claims::Decision;
 use crate::hub::port::{Hub, HubError};
 use crate::hub::protocol::{HubReply, HubRequest, HubRow, Refusal};
@@ -33,8 +34,9 @@ pub async fn claim<H: Hub>(
     sid: &ReservationSid,
     decision: Decision,
     owner: &str,
+    actor: &Actor,
 ) -> Result<ClaimGranted, FlowError> {
-    let request = HubRequest::Claim { sid: sid.clone(), decision, owner: owner.to_owned() };
+    let request = HubRequest::Claim { sid: sid.clone(), decision, owner: owner.to_owned(), actor: actor.recorded() };
     match hub.ask(request).await? {
         HubReply::Granted { token, until } => Ok(ClaimGranted { token, until }),
         HubReply::Refused(refusal) => Err(refused(sid, refusal)),
@@ -51,15 +53,21 @@ pub async fn release<H: Hub>(hub: &H, sid: &ReservationSid, token: &str) -> Resu
     }
 }
 
-/// Moves the reservation to `next` within the status model, settling the claim `token` names;
-/// returns what the hub now holds, and the log's outcome word.
+/// Moves the reservation to `next` within the status model, recording `actor` as who did and
+/// settling the claim `token` names; returns what the hub now holds, and the log's outcome word.
 pub async fn update_status<H: Hub>(
     hub: &H,
     sid: &ReservationSid,
     next: Status,
     token: Option<&str>,
+    actor: &Actor,
 ) -> Result<(HubRow, &'static str), FlowError> {
-    let request = HubRequest::Update { sid: sid.clone(), status: next, claim_token: token.map(str::to_owned) };
+    let request = HubRequest::Update {
+        sid: sid.clone(),
+        status: next,
+        claim_token: token.map(str::to_owned),
+        actor: actor.recorded(),
+    };
     match hub.ask(request).await? {
         HubReply::Updated { row, changed } => Ok((*row, if changed { "updated" } else { "unchanged" })),
         HubReply::Refused(refusal) => Err(refused(sid, refusal)),
@@ -88,16 +96,17 @@ pub async fn decide_at_edge<H: Hub, T: ReservationAtTwilio<Error = RestError>>(
     sid: &ReservationSid,
     decision: Decision,
     activity: Option<&ActivitySid>,
+    actor: &Actor,
 ) -> Result<EdgeDecided, FlowError> {
-    let ClaimGranted { token, until } = claim(hub, sid, decision, "edge").await?;
+    let ClaimGranted { token, until } = claim(hub, sid, decision, "edge", actor).await?;
     let wanted = decision.status();
     match decide(twilio, wanted, activity).await {
-        Verdict::Applied(how) => Ok(match update_status(hub, sid, wanted, Some(&token)).await {
+        Verdict::Applied(how) => Ok(match update_status(hub, sid, wanted, Some(&token), actor).await {
             Ok((row, _)) => EdgeDecided { status: wanted, how, row: Some(row), not_recorded: None },
             Err(error) => EdgeDecided { status: wanted, how, row: None, not_recorded: Some(error.to_string()) },
         }),
         Verdict::NoLongerPending(status) => {
-            let recorded = match update_status(hub, sid, status, Some(&token)).await {
+            let recorded = match update_status(hub, sid, status, Some(&token), actor).await {
                 Ok(_) => "recorded".to_owned(),
                 Err(FlowError::Transition(_)) => "the worker already had a later status".to_owned(),
                 Err(error) => format!("not recorded: {error}"),

@@ -27,6 +27,7 @@ pub fn with_status(record: Option<Reservation>, row: &HubRow) -> Reservation {
     record.status = summary.status;
     record.status_updated_at = summary.status_updated_at;
     record.status_source = row.status_source;
+    record.decided_by = row.card.decided_by.clone();
     record
 }
 
@@ -46,6 +47,7 @@ fn from_card(card: &Card) -> Reservation {
         status_updated_at: summary.status_updated_at,
         status_source: crate::models::StatusSource::Callback,
         answered: None,
+        decided_by: None,
     }
 }
 

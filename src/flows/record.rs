@@ -41,6 +41,7 @@ impl Reservation {
             status_updated_at: now,
             status_source: StatusSource::Callback,
             answered: None,
+            decided_by: None,
         }
     }
 

@@ -8,6 +8,7 @@ use super::events::apply;
 use super::operator::{claim, decide_at_edge, release, update_status};
 use super::reading::show;
 use super::{FlowError, finish};
+use crate::access::Actor;
 use crate::hub::claims::Decision;
 use crate::hub::port::LocalHub;
 use crate::instructions::Policy;
@@ -109,6 +110,10 @@ fn a_callback_whose_record_could_not_be_written_writes_it_when_it_comes_again() 
     assert_eq!(record.parameter("TaskAge"), Some("1"), "the record, from KV");
 }
 
+fn ana() -> Actor {
+    Actor::Person("ana@example.com".into())
+}
+
 /// TaskRouter as a script, counting the updates it was sent.
 struct Twilio {
     update: Result<(), RestError>,
@@ -142,18 +147,20 @@ fn decisions_fail_closed_without_a_hub_and_never_reach_twilio_twice() {
     let twilio = Twilio::answering(Ok(()), Ok(None));
     hub.down.set(true);
     for _ in 0..50 {
-        let error = finish(decide_at_edge(&hub, &twilio, sid, Decision::Accept, None)).unwrap_err();
+        let error =
+            finish(decide_at_edge(&hub, &twilio, sid, Decision::Accept, None, &Actor::OperatorToken)).unwrap_err();
         assert!(matches!(error, FlowError::Hub(_)), "{error:?}");
     }
     assert_eq!(twilio.updates.get(), 0, "no claim, no request to TaskRouter");
     hub.down.set(false);
-    let decided = finish(decide_at_edge(&hub, &twilio, sid, Decision::Accept, None)).unwrap();
+    let decided = finish(decide_at_edge(&hub, &twilio, sid, Decision::Accept, None, &Actor::OperatorToken)).unwrap();
     assert_eq!(decided.row.unwrap().card.summary.status, Status::Accepted);
-    let again = finish(decide_at_edge(&hub, &twilio, sid, Decision::Accept, None)).unwrap_err();
+    let again = finish(decide_at_edge(&hub, &twilio, sid, Decision::Accept, None, &Actor::OperatorToken)).unwrap_err();
     assert!(matches!(again, FlowError::AlreadyDecided { status: Status::Accepted, .. }), "{again:?}");
     assert_eq!(twilio.updates.get(), 1);
     let unknown: crate::models::ReservationSid = format!("WR{}", "9".repeat(32)).parse().unwrap();
-    let error = finish(decide_at_edge(&hub, &twilio, &unknown, Decision::Accept, None)).unwrap_err();
+    let error =
+        finish(decide_at_edge(&hub, &twilio, &unknown, Decision::Accept, None, &Actor::OperatorToken)).unwrap_err();
     assert!(matches!(error, FlowError::ReservationNotFound(_)), "{error:?}");
 }
 
@@ -165,20 +172,21 @@ fn a_claim_is_given_back_when_nothing_reached_twilio_and_kept_when_the_outcome_i
     let sid = &params.reservation_sid;
     let unsent =
         Twilio::answering(Err(RestError::Unreachable("DNS".into())), Err(RestError::Unreachable("DNS".into())));
-    let error = finish(decide_at_edge(&hub, &unsent, sid, Decision::Accept, None)).unwrap_err();
+    let error = finish(decide_at_edge(&hub, &unsent, sid, Decision::Accept, None, &Actor::OperatorToken)).unwrap_err();
     assert!(matches!(error, FlowError::TwilioUnreachable(_)), "{error:?}");
     let lost = refused(503, b"{}", Repeat::IfUnsent);
     let unknown = Twilio::answering(Err(lost.clone()), Err(lost));
-    let error = finish(decide_at_edge(&hub, &unknown, sid, Decision::Accept, None)).unwrap_err();
+    let error = finish(decide_at_edge(&hub, &unknown, sid, Decision::Accept, None, &Actor::OperatorToken)).unwrap_err();
     let FlowError::TwilioOutcomeUnknown { until, .. } = &error else { panic!("{error:?}") };
     assert_eq!(*until, Timestamp::from_millis(T0 + 120_000), "until the reservation's own timeout");
     assert!(error.to_string().contains("Your accept is kept as yours until"), "{error}");
-    let held = finish(claim(&hub, sid, Decision::Reject, "cli")).unwrap_err();
+    let held = finish(claim(&hub, sid, Decision::Reject, "cli", &Actor::OperatorToken)).unwrap_err();
     let FlowError::DecisionInFlight { claim: held, .. } = held else { panic!() };
     assert_eq!(held.owner, "edge");
     hub.advance(120_001);
-    let granted = finish(claim(&hub, sid, Decision::Reject, "cli")).unwrap();
+    let granted = finish(claim(&hub, sid, Decision::Reject, "cli", &Actor::OperatorToken)).unwrap();
     assert!(matches!(finish(release(&hub, sid, "another's")), Err(FlowError::NotClaimHolder { .. })));
-    let (row, outcome) = finish(update_status(&hub, sid, Status::Rejected, Some(&granted.token))).unwrap();
+    let (row, outcome) = finish(update_status(&hub, sid, Status::Rejected, Some(&granted.token), &ana())).unwrap();
     assert_eq!((row.card.summary.status, outcome, row.claim), (Status::Rejected, "updated", None));
+    assert_eq!(row.card.decided_by.as_deref(), Some("ana@example.com"));
 }

@@ -21,6 +21,10 @@ pub struct Card {
     /// card made from a listing's summary alone.
     #[serde(default)]
     pub attributes: Vec<[String; 2]>,
+    /// Who took the operator's decision or update that gave the reservation its status, if one
+    /// did: an email, a service token, or `operator token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
 }
 
 impl Card {
@@ -43,13 +47,14 @@ impl Card {
             summary: record.summary(),
             timeout_seconds: timeouts.seconds_for(record.workflow_sid.as_ref()),
             attributes,
+            decided_by: None,
         }
     }
 
     /// The card of a listing's summary (what the hub learns from KV when it has not been told).
     pub fn of_summary(summary: Summary, timeouts: &ReservationTimeouts) -> Card {
         let timeout_seconds = timeouts.seconds_for(summary.workflow_sid.as_ref());
-        Card { summary, timeout_seconds, attributes: Vec::new() }
+        Card { summary, timeout_seconds, attributes: Vec::new(), decided_by: None }
     }
 }
 

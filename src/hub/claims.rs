@@ -47,8 +47,10 @@ impl Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     pub decision: Decision,
-    /// Who took it: `edge` for a decision taken by the worker, or the client's own label.
+    /// The client that took it: `edge` for a decision the worker takes, or the client's label.
     pub owner: String,
+    /// Who: the person's email, the service token's name, or `operator token`.
+    pub actor: String,
     pub since: Timestamp,
     /// When it lapses if nobody settles or releases it.
     pub until: Timestamp,

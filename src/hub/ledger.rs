@@ -8,6 +8,7 @@ use super::claims::{Claim, Decision, OWNER_CHARS, claim_until};
 use super::outcomes::OutcomeRow;
 use super::protocol::{EventEffectOutcome, HubReply, HubRequest, HubRow, Refusal};
 use super::sql::{Sql, SqlFailure, SqlValue};
+use crate::access::actor::ACTOR_CHARS;
 use crate::models::summary::clipped;
 use crate::models::{ReservationSid, Status, StatusSource, TaskEnding, TaskSid, Timestamp};
 
@@ -96,8 +97,12 @@ impl<S: Sql> Ledger<S> {
             }
             HubRequest::ReservationEvent { card, status } => self.reservation_event(*card, status, now),
             HubRequest::TaskEvent { task_sid, ending } => self.task_event(&task_sid, ending, now),
-            HubRequest::Update { sid, status, claim_token } => self.update(&sid, status, claim_token.as_deref(), now),
-            HubRequest::Claim { sid, decision, owner } => self.claim(&sid, decision, &owner, now, token),
+            HubRequest::Update { sid, status, claim_token, actor } => {
+                self.update(&sid, status, claim_token.as_deref(), &actor, now)
+            }
+            HubRequest::Claim { sid, decision, owner, actor } => {
+                self.claim(&sid, decision, (&owner, &actor), now, token)
+            }
             HubRequest::Release { sid, token } => self.release(&sid, &token),
             HubRequest::Show { sid } => {
                 let row = self.row(&sid, now)?;
@@ -373,7 +378,7 @@ impl<S: Sql> Ledger<S> {
 
     fn claim_of(&mut self, sid: &ReservationSid) -> Result<Option<(Claim, String)>, LedgerFault> {
         let rows = self.sql.exec(
-            "SELECT decision, owner, token, since_ms, until_ms FROM claims WHERE sid = ?",
+            "SELECT decision, owner, actor, token, since_ms, until_ms FROM claims WHERE sid = ?",
             vec![SqlValue::text(sid.as_str())],
         )?;
         let Some(row) = rows.into_iter().next() else { return Ok(None) };
@@ -388,10 +393,11 @@ impl<S: Sql> Ledger<S> {
         let claim = Claim {
             decision,
             owner: row[1].as_str().unwrap_or_default().to_owned(),
-            since: time(&row[3])?,
-            until: time(&row[4])?,
+            actor: row[2].as_str().unwrap_or_default().to_owned(),
+            since: time(&row[4])?,
+            until: time(&row[5])?,
         };
-        Ok(Some((claim, row[2].as_str().unwrap_or_default().to_owned())))
+        Ok(Some((claim, row[3].as_str().unwrap_or_default().to_owned())))
     }
 
     /// The claim in force on `sid`, if any (a lapsed one is not).
@@ -404,6 +410,7 @@ impl<S: Sql> Ledger<S> {
         sid: &ReservationSid,
         status: Status,
         token: Option<&str>,
+        actor: &str,
         now: Timestamp,
     ) -> Result<Answer, LedgerFault> {
         let Some(mut held) = self.held(sid)? else { return Ok(Answer::only(HubReply::Refused(Refusal::NotFound))) };
@@ -418,6 +425,7 @@ impl<S: Sql> Ledger<S> {
         }
         let changed = self.move_to(&mut held, status, StatusSource::Operator, now)?;
         if changed {
+            held.card.decided_by = Some(clipped(actor, ACTOR_CHARS));
             self.write(&held)?;
         } else if token.is_some() && status != Status::Pending {
             // Already so: the claimant settles its claim all the same.
@@ -432,7 +440,7 @@ impl<S: Sql> Ledger<S> {
         &mut self,
         sid: &ReservationSid,
         decision: Decision,
-        owner: &str,
+        (owner, actor): (&str, &str),
         now: Timestamp,
         token: impl FnOnce() -> String,
     ) -> Result<Answer, LedgerFault> {
@@ -448,11 +456,12 @@ impl<S: Sql> Ledger<S> {
         let token = token();
         let until = claim_until(now, held.expires);
         self.sql.exec(
-            "INSERT OR REPLACE INTO claims (sid, decision, owner, token, since_ms, until_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO claims (sid, decision, owner, actor, token, since_ms, until_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
             vec![
                 SqlValue::text(sid.as_str()),
                 SqlValue::text(decision.as_str()),
                 SqlValue::Text(clipped(owner, OWNER_CHARS)),
+                SqlValue::Text(clipped(actor, ACTOR_CHARS)),
                 SqlValue::text(&token),
                 SqlValue::int(now.as_millis()),
                 SqlValue::int(until.as_millis()),

@@ -36,17 +36,20 @@ pub enum HubRequest {
         task_sid: TaskSid,
         ending: TaskEnding,
     },
-    /// An operator's status update, after Twilio answered; settles the claim `claim_token` names.
+    /// An operator's status update, after Twilio answered, by `actor`; settles the claim
+    /// `claim_token` names.
     Update {
         sid: ReservationSid,
         status: Status,
         claim_token: Option<String>,
+        actor: String,
     },
-    /// One decision per reservation.
+    /// One decision per reservation, for `owner` (the client) and `actor` (who).
     Claim {
         sid: ReservationSid,
         decision: Decision,
         owner: String,
+        actor: String,
     },
     /// Gives a claim back: nothing reached TaskRouter, or TaskRouter refused and nothing changed.
     Release {

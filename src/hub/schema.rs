@@ -23,7 +23,7 @@ const TABLES: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS reservations_by_update ON reservations (updated_ms)",
     "CREATE TABLE IF NOT EXISTS tasks (task_sid TEXT PRIMARY KEY, ending TEXT NOT NULL, at_ms INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS tasks_by_time ON tasks (at_ms)",
-    "CREATE TABLE IF NOT EXISTS claims (sid TEXT PRIMARY KEY, decision TEXT NOT NULL, owner TEXT NOT NULL, token TEXT NOT NULL, since_ms INTEGER NOT NULL, until_ms INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS claims (sid TEXT PRIMARY KEY, decision TEXT NOT NULL, owner TEXT NOT NULL, actor TEXT NOT NULL, token TEXT NOT NULL, since_ms INTEGER NOT NULL, until_ms INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS outcomes (sid TEXT NOT NULL, outcome TEXT NOT NULL, at_ms INTEGER NOT NULL, accept_ms INTEGER, PRIMARY KEY (sid, outcome))",
     "CREATE INDEX IF NOT EXISTS outcomes_by_time ON outcomes (at_ms)",
 ];

@@ -136,7 +136,12 @@ fn an_event_about_an_unseen_reservation_creates_it_and_a_late_one_is_stale() {
 #[test]
 fn a_claim_belongs_to_its_owner_and_ends_with_the_reservation() {
     let mut ledger = ledger();
-    let claim = |n, owner: &str| HubRequest::Claim { sid: sid(n), decision: Decision::Accept, owner: owner.into() };
+    let claim = |n, owner: &str| HubRequest::Claim {
+        sid: sid(n),
+        decision: Decision::Accept,
+        owner: owner.into(),
+        actor: "ana@example.com".into(),
+    };
     assert_eq!(ask(&mut ledger, claim(5, "edge"), 0), HubReply::Refused(Refusal::NotFound), "unknown: refused");
     ask(&mut ledger, callback(5, "x"), 0);
     let HubReply::Granted { token, until } = ask(&mut ledger, claim(5, "edge"), 1_000) else { panic!() };
@@ -144,16 +149,21 @@ fn a_claim_belongs_to_its_owner_and_ends_with_the_reservation() {
     let HubReply::Refused(Refusal::InFlight { claim: held }) = ask(&mut ledger, claim(5, "cli"), 2_000) else {
         panic!()
     };
-    assert_eq!(held.owner, "edge");
+    assert_eq!((held.owner.as_str(), held.actor.as_str()), ("edge", "ana@example.com"));
     let release = |token: &str| HubRequest::Release { sid: sid(5), token: token.into() };
     assert_eq!(ask(&mut ledger, release("not-mine"), 3_000), HubReply::Refused(Refusal::NotHolder));
     assert_eq!(ask(&mut ledger, release(&token), 3_000), HubReply::Released);
     let HubReply::Granted { token, .. } = ask(&mut ledger, claim(5, "cli"), 4_000) else { panic!() };
-    let update =
-        |token: &str| HubRequest::Update { sid: sid(5), status: Status::Accepted, claim_token: Some(token.into()) };
+    let update = |token: &str| HubRequest::Update {
+        sid: sid(5),
+        status: Status::Accepted,
+        claim_token: Some(token.into()),
+        actor: "ana@example.com".into(),
+    };
     assert_eq!(ask(&mut ledger, update("not-mine"), 5_000), HubReply::Refused(Refusal::NotHolder));
     let HubReply::Updated { changed: true, row } = ask(&mut ledger, update(&token), 5_000) else { panic!() };
     assert_eq!((row.card.summary.status, row.claim), (Status::Accepted, None), "settled");
+    assert_eq!(row.card.decided_by.as_deref(), Some("ana@example.com"), "and who decided");
     let HubReply::Refused(Refusal::Settled { status: Status::Accepted, .. }) = ask(&mut ledger, claim(5, "x"), 6_000)
     else {
         panic!()
@@ -164,7 +174,12 @@ fn a_claim_belongs_to_its_owner_and_ends_with_the_reservation() {
 fn a_claim_nobody_settles_lapses_at_the_reservations_timeout() {
     let mut ledger = ledger();
     ask(&mut ledger, callback(6, "x"), 0);
-    let claim = HubRequest::Claim { sid: sid(6), decision: Decision::Reject, owner: "edge".into() };
+    let claim = HubRequest::Claim {
+        sid: sid(6),
+        decision: Decision::Reject,
+        owner: "edge".into(),
+        actor: "operator token".into(),
+    };
     let HubReply::Granted { until, .. } = ask(&mut ledger, claim.clone(), 0) else { panic!() };
     assert!(matches!(
         ask(&mut ledger, claim.clone(), until.as_millis() - T0 - 1),
@@ -176,7 +191,7 @@ fn a_claim_nobody_settles_lapses_at_the_reservations_timeout() {
 #[test]
 fn an_update_follows_the_status_model() {
     let mut ledger = ledger();
-    let update = |status| HubRequest::Update { sid: sid(7), status, claim_token: None };
+    let update = |status| HubRequest::Update { sid: sid(7), status, claim_token: None, actor: "operator token".into() };
     assert_eq!(ask(&mut ledger, update(Status::Accepted), 0), HubReply::Refused(Refusal::NotFound));
     ask(&mut ledger, callback(7, "x"), 0);
     assert!(matches!(ask(&mut ledger, update(Status::Accepted), 10), HubReply::Updated { changed: true, .. }));
@@ -274,7 +289,12 @@ fn a_row_that_does_not_read_is_an_error_naming_it_and_nothing_else_is_lost() {
 fn a_claim_or_a_task_that_does_not_read_is_an_error_and_the_other_reservations_go_on() {
     let mut ledger = ledger();
     fill(&mut ledger, 4);
-    let claim = |n| HubRequest::Claim { sid: sid(n), decision: Decision::Accept, owner: "edge".into() };
+    let claim = |n| HubRequest::Claim {
+        sid: sid(n),
+        decision: Decision::Accept,
+        owner: "edge".into(),
+        actor: "operator token".into(),
+    };
     assert!(matches!(ask(&mut ledger, claim(1), 10), HubReply::Granted { .. }));
     ledger
         .sql()

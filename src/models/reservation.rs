@@ -46,6 +46,10 @@ pub struct Reservation<S = Status> {
     /// What the latest assignment callback was answered; absent for a record made from an event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered: Option<Answered>,
+    /// Who took the operator's decision or update that gave it its status (the hub records it;
+    /// never in KV's record as delivered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
 }
 
 /// A status move the model does not allow.
@@ -117,6 +121,7 @@ impl Reservation {
             status_updated_at: self.status_updated_at,
             status_source: self.status_source,
             answered: self.answered,
+            decided_by: self.decided_by,
         }
     }
 }
@@ -146,6 +151,7 @@ pub(crate) mod tests {
             status_updated_at: at(ms),
             status_source: StatusSource::Callback,
             answered: None,
+            decided_by: None,
         }
     }
 

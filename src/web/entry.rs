@@ -6,7 +6,7 @@ use worker::{Context as WorkerContext, Env, Headers, Request, Response, console_
 use super::context::{Context, now};
 use super::error::ApiError;
 use super::handlers::{
-    activities, assignment_callback, console, events, health, live, reservations::claim, reservations::decide,
+    activities, assignment_callback, console, events, health, live, me, reservations::claim, reservations::decide,
     reservations::list, reservations::show, reservations::update_status,
 };
 use super::http::Reply;
@@ -49,6 +49,7 @@ async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Res
         Ok(Route::UpdateStatus(sid)) => update_status::handle(&req, &sid, &ctx, &mut log).boxed_local().await,
         Ok(Route::Decide(sid, decision)) => decide::handle(&req, &sid, decision, &ctx, &mut log).boxed_local().await,
         Ok(Route::Activities) => activities::handle(&req, &ctx, &mut log).boxed_local().await,
+        Ok(Route::Me) => me::handle(&req, &ctx, &mut log).boxed_local().await,
         Ok(Route::Claim(sid)) => claim::claim(&req, &sid, &ctx, &mut log).boxed_local().await,
         Ok(Route::Release(sid)) => claim::release(&req, &sid, &ctx, &mut log).boxed_local().await,
         Ok(Route::Live) => Err(ApiError::UpgradeRequired),

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::access::token::AccessError;
 use crate::config::ConfigError;
 use crate::flows::FlowError;
 use crate::hub::claims::Claim;
@@ -78,6 +79,9 @@ pub enum ApiError {
     AlreadyDecided(Box<FlowError>),
     #[error("{0}")]
     NotClaimHolder(Box<FlowError>),
+    /// Cloudflare Access: a token refused (which check failed), or the team's keys out of reach.
+    #[error(transparent)]
+    Access(AccessError),
     #[error(
         "the hub is not available ({0}): nothing was changed and nothing sent to TaskRouter; decide in Twilio's console meanwhile, and check the HUB Durable Object binding in wrangler.toml"
     )]
@@ -131,6 +135,8 @@ impl ApiError {
             | ApiError::InvalidJson(_)
             | ApiError::UnknownStatus(_) => 400,
             ApiError::Unauthorized => 401,
+            ApiError::Access(error) if error.is_refusal() => 401,
+            ApiError::Access(_) => 503,
             ApiError::MissingSignature
             | ApiError::InvalidSignature(_)
             | ApiError::UnsupportedSignatureAlgorithm(_)
@@ -167,6 +173,8 @@ impl ApiError {
             ApiError::InvalidJson(_) => "invalid_json",
             ApiError::UnknownStatus(_) => "unknown_status",
             ApiError::Unauthorized => "unauthorized",
+            ApiError::Access(error) if error.is_refusal() => "access_denied",
+            ApiError::Access(_) => "access_unavailable",
             ApiError::MissingSignature => "missing_signature",
             ApiError::InvalidSignature(_) => "invalid_signature",
             ApiError::UnsupportedSignatureAlgorithm(_) => "unsupported_signature_algorithm",

@@ -19,6 +19,9 @@ pub struct RequestLog {
     /// `TWILIO_AUTH_TOKEN`) and the algorithm, whether it matched or not. Never a secret.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_with: Option<SignedWith>,
+    /// Who made an operator's request: an email, a service token, or `operator token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
     /// For a callback the hub could not take at once: `untold` (it is handed over after the
     /// answer).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -50,6 +53,7 @@ impl RequestLog {
             reservation_sid: None,
             outcome: "unanswered",
             signed_with: None,
+            actor: None,
             hub: None,
             error: None,
             instruction: None,

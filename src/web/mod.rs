@@ -13,6 +13,8 @@ pub mod openapi;
 pub mod routes;
 
 #[cfg(target_arch = "wasm32")]
+mod access;
+#[cfg(target_arch = "wasm32")]
 mod after;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod context;

@@ -13,6 +13,7 @@ mod tests {
     use serde_json::Value;
 
     use super::DESCRIPTION;
+    use crate::access::token::AccessError;
     use crate::config::ConfigError;
     use crate::flows::FlowError;
     use crate::hub::claims::{Claim, Decision};
@@ -69,6 +70,7 @@ mod tests {
             Route::Claim(sid()),
             Route::Release(sid()),
             Route::Activities,
+            Route::Me,
             Route::Live,
             Route::Health,
             Route::OpenApi,
@@ -89,6 +91,7 @@ mod tests {
                 | Route::Claim(_)
                 | Route::Release(_)
                 | Route::Activities
+                | Route::Me
                 | Route::Live
                 | Route::Health
                 | Route::OpenApi
@@ -163,7 +166,13 @@ mod tests {
             ApiError::TwilioUnreachable(Box::new(FlowError::TwilioUnreachable(refused()))),
             ApiError::DecisionInFlight(Box::new(FlowError::DecisionInFlight {
                 sid: sid.clone(),
-                claim: Claim { decision: Decision::Accept, owner: "edge".into(), since: at, until: at },
+                claim: Claim {
+                    decision: Decision::Accept,
+                    owner: "edge".into(),
+                    actor: "operator token".into(),
+                    since: at,
+                    until: at,
+                },
             })),
             ApiError::AlreadyDecided(Box::new(FlowError::AlreadyDecided {
                 sid: sid.clone(),
@@ -172,6 +181,8 @@ mod tests {
             })),
             ApiError::NotClaimHolder(Box::new(FlowError::NotClaimHolder { sid })),
             ApiError::HubUnavailable("x".into()),
+            ApiError::Access(AccessError::Expired),
+            ApiError::Access(AccessError::KeysUnavailable("x".into())),
             ApiError::UpgradeRequired,
         ];
         for error in &errors {
@@ -201,6 +212,7 @@ mod tests {
                 | ApiError::Twilio(_)
                 | ApiError::TwilioOutcomeUnknown(_)
                 | ApiError::NotClaimHolder(_)
+                | ApiError::Access(_)
                 | ApiError::NoLongerPending { .. }
                 | ApiError::TwilioUnreachable(_)
                 | ApiError::DecisionInFlight(_)

@@ -11,6 +11,8 @@ use super::auth::{self, Signer};
 use super::error::ApiError;
 use super::http::{self, FORM, JSON};
 use super::log::{RequestLog, SignedWith};
+use crate::access::Actor;
+use crate::access::token::AccessError;
 use crate::config::Config;
 use crate::twilio::FormParams;
 use crate::twilio::signature::{self, Algorithm, SETTINGS_HEADER};
@@ -107,7 +109,19 @@ pub async fn twilio_form(req: &Incoming, config: &Config, log: &mut RequestLog) 
     Ok(params)
 }
 
-/// Lets the request through only with the operator's bearer token.
-pub fn operator(req: &Incoming, config: &Config) -> Result<(), ApiError> {
-    auth::require_bearer(req.header("authorization").as_deref(), config.reservations_api_token.as_ref())
+/// Who the operator is, by what `OPERATOR_AUTH` accepts: a valid Cloudflare Access JWT
+/// (`Cf-Access-Jwt-Assertion`), or the bearer token. A JWT that is present is checked and never
+/// passed over for the token; under `access` alone there is no other way in.
+pub async fn operator(req: &Incoming, config: &Config, log: &mut RequestLog) -> Result<Actor, ApiError> {
+    let allowed = config.operator_auth()?;
+    let actor = match (&allowed.access, req.header("cf-access-jwt-assertion")) {
+        (Some(settings), Some(jwt)) => super::access::actor(&jwt, settings).await.map_err(ApiError::Access)?,
+        (Some(_), None) if !allowed.token => return Err(ApiError::Access(AccessError::Missing)),
+        _ => {
+            auth::require_bearer(req.header("authorization").as_deref(), config.reservations_api_token.as_ref())?;
+            Actor::OperatorToken
+        }
+    };
+    log.actor = Some(actor.recorded());
+    Ok(actor)
 }

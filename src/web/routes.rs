@@ -18,6 +18,8 @@ pub enum Route {
     /// Give that claim back (Twilio refused, and nothing changed).
     Release(String),
     Activities,
+    /// Who the operator is, and how they got in (for the console's header).
+    Me,
     /// A console's WebSocket, handed to the hub.
     Live,
     Health,
@@ -52,6 +54,7 @@ impl Route {
             Route::Claim(_) => "/reservations/{sid}/claim",
             Route::Release(_) => "/reservations/{sid}/release",
             Route::Activities => "/activities",
+            Route::Me => "/me",
             Route::Live => "/live",
             Route::Health => "/health",
             Route::OpenApi => "/openapi.json",
@@ -88,6 +91,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
         ["reservations", sid, "claim"] if !sid.is_empty() => ("POST", Route::Claim((*sid).to_owned())),
         ["reservations", sid, "release"] if !sid.is_empty() => ("POST", Route::Release((*sid).to_owned())),
         ["activities"] => ("GET", Route::Activities),
+        ["me"] => ("GET", Route::Me),
         ["live"] => ("GET", Route::Live),
         [""] => ("GET", Route::Console(Asset::Page)),
         ["console.js"] => ("GET", Route::Console(Asset::Script)),
@@ -117,6 +121,7 @@ mod tests {
         assert_eq!(resolve("POST", "/reservations/WR1/claim"), Ok(Route::Claim("WR1".into())));
         assert_eq!(resolve("POST", "/reservations/WR1/release"), Ok(Route::Release("WR1".into())));
         assert_eq!(resolve("GET", "/activities"), Ok(Route::Activities));
+        assert_eq!(resolve("GET", "/me"), Ok(Route::Me));
         assert_eq!(resolve("GET", "/live"), Ok(Route::Live));
         assert_eq!(resolve("GET", "/"), Ok(Route::Console(Asset::Page)));
         assert_eq!(resolve("GET", "/console.js"), Ok(Route::Console(Asset::Script)));

@@ -49,10 +49,16 @@ enum Refused {
 async fn open(worker: &Worker) -> Result<Socket, Refused> {
     let url = format!("{}/live", worker.base_url().replacen("http", "ws", 1));
     let mut request = url.as_str().into_client_request().map_err(|e| Refused::NoSocket(e.to_string()))?;
-    let bearer = format!("bearer.{}", URL_SAFE_NO_PAD.encode(worker.token()));
-    let offered =
-        HeaderValue::from_str(&format!("{PROTOCOL}, {bearer}")).map_err(|e| Refused::NoSocket(e.to_string()))?;
-    request.headers_mut().insert("sec-websocket-protocol", offered);
+    let offered = match worker.token() {
+        Some(token) => format!("{PROTOCOL}, bearer.{}", URL_SAFE_NO_PAD.encode(token)),
+        None => PROTOCOL.to_owned(),
+    };
+    let header = |value: &str| HeaderValue::from_str(value).map_err(|e| Refused::NoSocket(e.to_string()));
+    request.headers_mut().insert("sec-websocket-protocol", header(&offered)?);
+    if let Some((id, secret)) = worker.access_headers() {
+        request.headers_mut().insert("cf-access-client-id", header(id)?);
+        request.headers_mut().insert("cf-access-client-secret", header(secret)?);
+    }
     match tokio_tungstenite::connect_async(request).await {
         Ok((socket, _)) => Ok(socket),
         Err(SocketError::Http(response)) if response.status() == 401 => Err(Refused::Token),

@@ -15,6 +15,8 @@ const SHOWN_ATTRIBUTES = 3;
 const $ = (id) => document.getElementById(id);
 const rows = new Map(); // sid → { card, node, state: 'pending' | 'busy' | 'done' | 'ended', missed }
 const connection = { socket: null, attempt: 0, timer: null, polling: false, everLive: false, skewMs: 0 };
+/** Behind Cloudflare Access, the page is signed in by Access (its cookie): no token to paste. */
+let viaAccess = false;
 let audio = null;
 
 class HttpError extends Error {
@@ -32,9 +34,10 @@ async function api(path, options = {}) {
   try {
     response = await fetch(path, {
       ...options,
-      headers: { authorization: `Bearer ${token()}`, ...(options.body ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...(token() && { authorization: `Bearer ${token()}` }), ...(options.body ? { 'content-type': 'application/json' } : {}) },
       cache: 'no-store',
-      credentials: 'omit',
+      // Access's cookie goes with the page's own requests; without Access, nothing but the token.
+      credentials: viaAccess ? 'same-origin' : 'omit',
     });
   } catch (error) {
     throw new HttpError(0, { error: { message: `cannot reach the worker (${error.message})` } });
@@ -257,10 +260,10 @@ function liveUrl() {
 
 function connect() {
   clearTimeout(connection.timer);
-  if (!token()) return;
+  if (!token() && !viaAccess) return;
   let socket;
   try {
-    socket = new WebSocket(liveUrl(), [PROTOCOL, bearerProtocol()]);
+    socket = new WebSocket(liveUrl(), viaAccess ? [PROTOCOL] : [PROTOCOL, bearerProtocol()]);
   } catch (error) {
     return startPolling(`this browser cannot open a WebSocket (${error.message})`);
   }
@@ -421,6 +424,12 @@ async function offerActivities(row) {
 // ---- signing in and out ----
 
 function signIn(message) {
+  if (viaAccess) {
+    // Access signed the page in; it signs it in again.
+    say('problem', `Cloudflare Access refused this page (${message || 'signed out'}). Reload it to sign in again.`);
+    status('Not signed in');
+    return;
+  }
   sessionStorage.removeItem(TOKEN_KEY);
   clearTimeout(connection.timer);
   const socket = connection.socket;
@@ -456,6 +465,30 @@ document.addEventListener('DOMContentLoaded', () => {
     if (!document.hidden && connection.polling && token()) poll();
   });
   setInterval(tick, 250);
-  if (token()) open();
-  else signIn('');
+  signedInBy().then((me) => {
+    if (me?.via === 'access') {
+      viaAccess = true;
+      $('who-name').textContent = `Signed in as ${me.actor}`;
+      $('who').hidden = false;
+      $('access-sign-out').href = me.sign_out;
+      return open();
+    }
+    if (token()) open();
+    else signIn('');
+  });
 });
+
+/**
+ * Who Access signed in, when the worker sits behind Access (its `/health` says so): `GET /me`
+ * with Access's cookie. Without Access, nobody: the page asks for the token.
+ */
+async function signedInBy() {
+  try {
+    const health = await (await fetch('/health', { cache: 'no-store', credentials: 'omit' })).json();
+    if (!health.operator_auth?.split(',').includes('access')) return null;
+    const response = await fetch('/me', { cache: 'no-store', credentials: 'same-origin' });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}

@@ -68,8 +68,11 @@ const Day = (() => {
       const item = document.createElement('li');
       item.dataset.sid = card.summary.reservation_sid;
       item.className = `settled ${card.summary.status}`;
-      const time = new Date(card.summary.status_updated_at).toLocaleTimeString();
-      item.textContent = `${describe(card)} · ${card.summary.status} at ${time}`;
+      const { status, received_at: received, status_updated_at: updated } = card.summary;
+      const time = new Date(updated).toLocaleTimeString();
+      const by = card.decided_by ? ` by ${card.decided_by}` : '';
+      const after = Math.max(0, Math.round((Date.parse(updated) - Date.parse(received)) / 1000));
+      item.textContent = `${describe(card)} · ${status}${by} ${after} s after it arrived, at ${time}`;
       return item;
     }));
     $('no-recent').hidden = recent.length > 0;

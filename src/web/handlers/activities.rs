@@ -22,7 +22,7 @@ use crate::store::Kv;
 use crate::web::log::RequestLog;
 
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
-    request::operator(req, ctx.config()?)?;
+    request::operator(req, ctx.config()?, log).await?;
     let mut sid = None;
     for (name, value) in form_urlencoded::parse(req.query().as_bytes()) {
         match name.as_ref() {

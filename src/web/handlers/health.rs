@@ -23,6 +23,10 @@ struct Health<'a> {
     hub: &'static str,
     /// Where the API's OpenAPI description is served.
     openapi: &'static str,
+    /// What the operator routes accept (`OPERATOR_AUTH`): `access`, `token` or `access,token`,
+    /// so that the console knows whether Access signs it in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operator_auth: Option<&'static str>,
     configuration: Configuration<'a>,
 }
 
@@ -111,6 +115,7 @@ pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
         store: configured(store_bound),
         hub: configured(ctx.hub().is_ok()),
         openapi: Route::OpenApi.pattern(),
+        operator_auth: ctx.config.as_ref().ok().and_then(|config| config.operator_auth().ok()).map(|auth| auth.describe()),
         configuration,
     };
     Reply::json(200, &health)

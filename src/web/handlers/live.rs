@@ -14,11 +14,26 @@ use crate::web::request::Incoming;
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Response, ApiError> {
     let config = ctx.config()?;
     let protocols = req.header("sec-websocket-protocol");
-    auth::require_console_token(
-        protocols.as_deref(),
-        req.header("authorization").as_deref(),
-        config.reservations_api_token.as_ref(),
-    )?;
+    // Behind Access, the JWT Access adds to the upgrade; else the token, from the `bearer.`
+    // subprotocol (a browser cannot set `Authorization` on a WebSocket) or `Authorization`.
+    let allowed = config.operator_auth()?;
+    match (&allowed.access, req.header("cf-access-jwt-assertion")) {
+        (Some(settings), Some(jwt)) => {
+            let actor = crate::web::access::actor(&jwt, settings).await.map_err(ApiError::Access)?;
+            log.actor = Some(actor.recorded());
+        }
+        (Some(_), None) if !allowed.token => {
+            return Err(ApiError::Access(crate::access::token::AccessError::Missing));
+        }
+        _ => {
+            auth::require_console_token(
+                protocols.as_deref(),
+                req.header("authorization").as_deref(),
+                config.reservations_api_token.as_ref(),
+            )?;
+            log.actor = Some(crate::access::Actor::OperatorToken.recorded());
+        }
+    }
     let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
     if !req.header("upgrade").is_some_and(|upgrade| upgrade.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::UpgradeRequired);

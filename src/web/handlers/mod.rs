@@ -7,4 +7,5 @@ pub mod console;
 pub mod events;
 pub mod health;
 pub mod live;
+pub mod me;
 pub mod reservations;

@@ -35,20 +35,20 @@ struct ClaimAnswer {
 }
 
 pub async fn claim(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
-    let (_, sid) = one_reservation(req, raw_sid, ctx, log)?;
+    let (_, sid, actor) = one_reservation(req, raw_sid, ctx, log).await?;
     let asked: ClaimAsked = req.json().await?;
     if asked.owner.as_ref().is_some_and(|owner| owner.chars().count() > OWNER_CHARS) {
         return Err(ApiError::InvalidJson(format!("owner: at most {OWNER_CHARS} characters")));
     }
     let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
     let owner = asked.owner.as_deref().filter(|owner| !owner.trim().is_empty()).unwrap_or("client");
-    let granted = operator::claim(&hub, &sid, asked.decision, owner).await?;
+    let granted = operator::claim(&hub, &sid, asked.decision, owner, &actor).await?;
     log.outcome = "claimed";
     Ok(Reply::json(200, &ClaimAnswer { claimed: true, token: granted.token, until: granted.until }))
 }
 
 pub async fn release(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
-    let (_, sid) = one_reservation(req, raw_sid, ctx, log)?;
+    let (_, sid, _) = one_reservation(req, raw_sid, ctx, log).await?;
     let asked: ReleaseAsked = req.json().await?;
     let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
     operator::release(&hub, &sid, &asked.claim_token).await?;

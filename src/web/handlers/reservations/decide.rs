@@ -48,7 +48,7 @@ pub async fn handle(
     ctx: &Context,
     log: &mut RequestLog,
 ) -> Result<Reply, ApiError> {
-    let (config, sid) = one_reservation(req, raw_sid, ctx, log)?;
+    let (config, sid, actor) = one_reservation(req, raw_sid, ctx, log).await?;
     let asked: Asked = req.json().await?;
     let activity = match (decision, asked.activity_sid) {
         (Decision::Accept, Some(_)) => return Err(ApiError::InvalidJson("activity_sid goes with reject only".into())),
@@ -60,7 +60,7 @@ pub async fn handle(
     log.kv = Some(store.kv().operations());
     let twilio = taskrouter_for(ctx, &record)?;
     let at = twilio.reservation(&record.workspace_sid, &record.task_sid, &record.reservation_sid);
-    let decided = operator::decide_at_edge(&hub, &at, &sid, decision, activity.as_ref()).await?;
+    let decided = operator::decide_at_edge(&hub, &at, &sid, decision, activity.as_ref(), &actor).await?;
     log.outcome = if decided.not_recorded.is_none() { "decided" } else { "decided_not_recorded" };
     let wanted = decided.status;
     let message = match (&decided.not_recorded, decided.how.describe()) {

@@ -11,7 +11,7 @@ use crate::web::request::{self, Incoming};
 
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
-    request::operator(req, config)?;
+    request::operator(req, config, log).await?;
     let query = parse_list_query(req.query())?;
     let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
     let page = reading::list(&hub, query).await?;

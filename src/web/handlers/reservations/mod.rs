@@ -6,6 +6,7 @@ pub mod list;
 pub mod show;
 pub mod update_status;
 
+use crate::access::Actor;
 use crate::config::Config;
 use crate::models::ReservationSid;
 use crate::web::context::Context;
@@ -15,15 +16,15 @@ use crate::web::request::{self, Incoming};
 
 /// What every route on one reservation does first: the operator's token checked, then the SID
 /// from the path parsed and put on the log line.
-fn one_reservation<'a>(
+async fn one_reservation<'a>(
     req: &Incoming,
     raw_sid: &str,
     ctx: &'a Context,
     log: &mut RequestLog,
-) -> Result<(&'a Config, ReservationSid), ApiError> {
+) -> Result<(&'a Config, ReservationSid, Actor), ApiError> {
     let config = ctx.config()?;
-    request::operator(req, config)?;
+    let actor = request::operator(req, config, log).await?;
     let sid: ReservationSid = raw_sid.parse()?;
     log.reservation_sid = Some(sid.clone());
-    Ok((config, sid))
+    Ok((config, sid, actor))
 }

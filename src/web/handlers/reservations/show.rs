@@ -11,7 +11,7 @@ use crate::web::log::RequestLog;
 use crate::web::request::Incoming;
 
 pub async fn handle(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
-    let (config, sid) = one_reservation(req, raw_sid, ctx, log)?;
+    let (config, sid, _) = one_reservation(req, raw_sid, ctx, log).await?;
     let store = ctx.store()?;
     let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
     let shown = reading::show(&store, &hub, &sid).await;
