@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import puppeteer from 'puppeteer-core';
 
+import { AUD, keyPair, startSignedInProxy, startTeam } from './support/access.mjs';
 import { startFakeTwilio } from './support/fake_twilio.mjs';
 import { assertError, statusOf } from './support/http.mjs';
 import { onStop } from './support/lifecycle.mjs';
@@ -481,6 +482,26 @@ describe('the console page', () => {
       assert.ok(params.ReservationSid, 'the callback was answered 200 all the same');
       await context.close();
       await hubless.dispose();
+    });
+
+    await t.test('behind Access: no token to paste, who is signed in and Access\'s sign-out, and the decision says who', async () => {
+      const key = keyPair('k1');
+      const team = await startTeam([key]);
+      const behind = await ownWorker({ ...bindings(fake.url), ACCESS_TEAM_DOMAIN: team.url, ACCESS_AUD: AUD });
+      const url = await startSignedInProxy(behind.url, team, key, 'ana@example.com');
+      const { page, context, seen } = await open({ url });
+      await page.waitForFunction(() => document.querySelector('#connection').className === 'live', { timeout: 5000 });
+      assert.equal(await page.$eval('#sign-in', (node) => node.hidden), true, 'no token asked');
+      assert.equal(await text(page, '#who-name'), 'Signed in as ana@example.com');
+      assert.equal(await page.$eval('#access-sign-out', (node) => node.getAttribute('href')), '/cdn-cgi/access/logout');
+      const params = await callback(behind);
+      await page.waitForSelector(row(params.ReservationSid), { timeout: 2000 });
+      await page.click(`${row(params.ReservationSid)} .accept`);
+      await page.waitForSelector(`#recent li[data-sid="${params.ReservationSid}"]`, { timeout: 5000 });
+      assert.match(await text(page, `#recent li[data-sid="${params.ReservationSid}"]`), /accepted by ana@example\.com \d+ s after it arrived/);
+      assert.deepEqual(seen.errors, []);
+      await context.close();
+      await behind.dispose();
     });
 
     await t.test('every answer the pages received is one openapi.json describes', async () => {

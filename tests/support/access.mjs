@@ -5,6 +5,7 @@
 // signed `Cf-Access-Jwt-Assertion`, as Access does.
 import { createHmac, createSign, generateKeyPairSync } from 'node:crypto';
 import { createServer, request } from 'node:http';
+import { connect } from 'node:net';
 
 import { onStop } from './lifecycle.mjs';
 
@@ -77,6 +78,47 @@ export async function startAccessProxy(target, team, key, { clientId, clientSecr
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   onStop(() => new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(resolve);
+  }));
+  return `http://127.0.0.1:${server.address().port}`;
+}
+
+/**
+ * A browser's session behind Access: every request to `target`, the WebSocket's upgrade among
+ * them, goes on with a fresh JWT for `email`, as Access adds it for a signed-in person.
+ */
+export async function startSignedInProxy(target, team, key, email) {
+  const { hostname, port } = new URL(target);
+  const withToken = (headers) => ({ ...headers, 'cf-access-jwt-assertion': accessToken(team, key, { email }) });
+  const sockets = new Set();
+  const server = createServer((req, res) => {
+    const upstream = request({ hostname, port, method: req.method, path: req.url, headers: withToken(req.headers) }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  server.on('upgrade', (req, client, head) => {
+    const upstream = connect(Number(port), hostname, () => {
+      const headers = Object.entries(withToken(req.headers)).flatMap(([name, value]) => [value].flat().map((one) => `${name}: ${one}`));
+      upstream.write([`${req.method} ${req.url} HTTP/1.1`, ...headers, '', ''].join('\r\n'));
+      upstream.write(head);
+      client.pipe(upstream).pipe(client);
+    });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onStop(() => new Promise((resolve) => {
+    for (const socket of sockets) socket.destroy();
     server.closeAllConnections();
     server.close(resolve);
   }));
