@@ -10,13 +10,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, before, describe, test } from 'node:test';
 
+import { AUD, accessToken, keyPair, startAccessProxy, startTeam } from './support/access.mjs';
 import { ACCOUNT_SID } from './support/cli.mjs';
 import { startFakeTwilio } from './support/fake_twilio.mjs';
 import { operatorGet, statusOf } from './support/http.mjs';
 import { killOnExit } from './support/lifecycle.mjs';
 import { freePort, startedPrism, watchedByPrism } from './support/prism.mjs';
-import { eventParams, signedPost, sid, storedCallback } from './support/twilio.mjs';
-import { API_TOKEN, AUTH_TOKEN, checkedHttpUrl, worker } from './support/worker.mjs';
+import { BASE, eventParams, signedPost, sid, storedCallback } from './support/twilio.mjs';
+import { API_TOKEN, AUTH_TOKEN, checkedHttpUrl, ownWorker, worker } from './support/worker.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PYTHON = path.join(root, '.venv/bin/python');
@@ -26,15 +27,15 @@ const SCRIPTS = {
 };
 
 /** Runs a script with only the environment a user would give it; resolves to { code, stdout, stderr }. */
-function runScript(language, args, taskrouterUrl, workerUrl) {
+function runScript(language, args, taskrouterUrl, workerUrl, environment = { RESERVATIONS_API_TOKEN: API_TOKEN }) {
   const [program, script] = SCRIPTS[language];
   const env = {
     PATH: process.env.PATH,
     RESERVATIONS_URL: workerUrl,
-    RESERVATIONS_API_TOKEN: API_TOKEN,
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: AUTH_TOKEN,
     TWILIO_TASKROUTER_URL: taskrouterUrl,
+    ...environment,
   };
   const child = spawn(program, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
@@ -96,6 +97,36 @@ const againstPrism = (language, args) => watchedByPrism(prism, () => runScript(l
 
 for (const language of Object.keys(SCRIPTS)) {
   describe(`examples/accept in ${language}, with Twilio's helper library`, () => {
+    test('through Cloudflare Access with a service token (a stand-in for Access): accepted, and the worker records the service token', async () => {
+      const key = keyPair('k1');
+      const team = await startTeam([key]);
+      const behind = await ownWorker({ TWILIO_AUTH_TOKEN: AUTH_TOKEN, PUBLIC_URL: BASE, TWILIO_TASKROUTER_URL: fake.url, ACCESS_TEAM_DOMAIN: team.url, ACCESS_AUD: AUD });
+      const service = { clientId: `${language.toLowerCase()}.access`, clientSecret: 'its-secret' };
+      const proxy = await startAccessProxy(behind.url, team, key, service);
+      const params = await storedCallback(behind.fetch);
+      const result = await runScript(language, ['--sid', params.ReservationSid], fake.url, proxy, { CF_ACCESS_CLIENT_ID: service.clientId, CF_ACCESS_CLIENT_SECRET: service.clientSecret });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`✓ ${params.ReservationSid}  accepted`));
+      const shown = await (await behind.fetch(`${BASE}/reservations/${params.ReservationSid}`, { headers: { 'cf-access-jwt-assertion': accessToken(team, key, { email: 'ana@example.com' }) } })).json();
+      assert.deepEqual([shown.status, shown.decided_by], ['accepted', `service token ${service.clientId}`]);
+      const missing = await runScript(language, [], fake.url, proxy, {});
+      assert.notEqual(missing.code, 0);
+      assert.match(missing.stdout + missing.stderr, /set RESERVATIONS_API_TOKEN \(or CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET\)/, 'a missing variable is named, not a stack trace');
+      await behind.dispose();
+    });
+
+    test('--help names the settings, the Access service token among them', async () => {
+      const [program, script] = SCRIPTS[language];
+      const help = await new Promise((resolve) => {
+        const child = spawn(program, [script, '--help'], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (chunk) => (out += chunk));
+        child.once('exit', (code) => resolve({ code, out }));
+      });
+      assert.equal(help.code, 0);
+      assert.match(help.out.replace(/\s+/g, ' '), /CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET/);
+    });
+
     test('accepts every pending reservation at TaskRouter, and the worker records each', async () => {
       await stored();
       await stored();
