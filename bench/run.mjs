@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { accessCost } from './access.mjs';
 import { consoleCost } from './console-cost.mjs';
 import { cpu } from './cpu.mjs';
 import { firstRequest } from './first-request.mjs';
@@ -78,6 +79,15 @@ function tables(results) {
     `| messages pushed to the console | ${k.messages_pushed} |`,
     `| Free plan: reservations a day within KV's 1,000 writes a day / KV lists per listing | ${capacity(k.kv.writes_per_reservation)} / ${k.kv.lists_per_listing} |`,
   ];
+  const a = results.access;
+  detail.push(
+    '',
+    `| \`GET /me\`, workerd CPU ms per request, median (range) of ${a.rounds} rounds of ${a.requests} | measured |`,
+    '| --- | --- |',
+    `| with a valid Cloudflare Access JWT (keys cached; WebCrypto checks the signature) | ${cell(a.access)} |`,
+    `| with the bearer token | ${cell(a.token)} |`,
+    `| the JWT's check, within each round | ${cell(a.verification)} |`,
+  );
   return { budgets: budgets.join('\n'), detail: detail.join('\n') };
 }
 
@@ -90,6 +100,8 @@ log('first request');
 results.first = await firstRequest();
 log('a live console');
 results.console = await consoleCost();
+log('an Access-verified request');
+results.access = await accessCost();
 const { budgets, detail } = tables(results);
 replaceBetween(path.join(root, 'docs/benchmarks.md'), 'results', [
   `Measured ${results.measured_at.slice(0, 10)} on ${results.machine}, KV in the worker's isolate.`,
