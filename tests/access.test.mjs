@@ -146,6 +146,8 @@ describe('the CLI through Access, with a service token', () => {
     assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
     const shown = await (await get(edge, `/reservations/${params.ReservationSid}`, as(accessToken(team, K1, { email: 'ana@example.com' })))).json();
     assert.deepEqual([shown.status, shown.decided_by], ['accepted', `service token ${clientId}`]);
+    const shownByCli = await runCli(['show', params.ReservationSid], env);
+    assert.match(shownByCli.stdout, new RegExp(`Status +accepted \\(set by operator, service token ${clientId.replace('.', '\\.')} at `));
     const without = await runCli(['list'], { ...env, CF_ACCESS_CLIENT_SECRET: 'wrong' });
     assert.notEqual(without.code, 0, 'Access refused it');
     const help = await runCli(['--help'], {});

@@ -33,9 +33,10 @@ pub async fn run(worker: &Worker, sid: &ReservationSid, json: bool) -> Result<u8
         (
             "Status",
             format!(
-                "{} (set by {} at {})",
+                "{} (set by {}{} at {})",
                 output::status_text(record.status),
                 output::source_text(record.status_source),
+                record.decided_by.as_deref().map(|who| format!(", {}", output::printable(who))).unwrap_or_default(),
                 record.status_updated_at
             ),
         ),

@@ -115,7 +115,12 @@ pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
         store: configured(store_bound),
         hub: configured(ctx.hub().is_ok()),
         openapi: Route::OpenApi.pattern(),
-        operator_auth: ctx.config.as_ref().ok().and_then(|config| config.operator_auth().ok()).map(|auth| auth.describe()),
+        operator_auth: ctx
+            .config
+            .as_ref()
+            .ok()
+            .and_then(|config| config.operator_auth().ok())
+            .map(|auth| auth.describe()),
         configuration,
     };
     Reply::json(200, &health)
