@@ -5,9 +5,9 @@
 // signed `Cf-Access-Jwt-Assertion`, as Access does.
 import { createHmac, createSign, generateKeyPairSync } from 'node:crypto';
 import { createServer, request } from 'node:http';
-import { connect } from 'node:net';
 
 import { onStop } from './lifecycle.mjs';
+import { tunnelUpgrade } from './tunnel.mjs';
 
 export const AUD = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
@@ -100,22 +100,7 @@ export async function startSignedInProxy(target, team, key, email) {
     upstream.on('error', () => res.writeHead(502).end());
     req.pipe(upstream);
   });
-  server.on('upgrade', (req, client, head) => {
-    const upstream = connect(Number(port), hostname, () => {
-      const headers = Object.entries(withToken(req.headers)).flatMap(([name, value]) => [value].flat().map((one) => `${name}: ${one}`));
-      upstream.write([`${req.method} ${req.url} HTTP/1.1`, ...headers, '', ''].join('\r\n'));
-      upstream.write(head);
-      client.pipe(upstream).pipe(client);
-    });
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-  });
+  server.on('upgrade', (req, client, head) => tunnelUpgrade(req, client, head, { hostname, port }, withToken(req.headers), sockets));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   onStop(() => new Promise((resolve) => {
     for (const socket of sockets) socket.destroy();

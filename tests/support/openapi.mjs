@@ -6,7 +6,6 @@
 // schemas are JSON Schema 2020-12, checked by Ajv.
 import { readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
@@ -15,6 +14,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
 import { onStop } from './lifecycle.mjs';
+import { tunnelUpgrade } from './tunnel.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DESCRIPTION = JSON.parse(readFileSync(path.join(root, 'openapi.json'), 'utf8'));
@@ -186,20 +186,7 @@ export async function checkingProxy(target, { upgrades = true } = {}) {
       client.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
       return;
     }
-    const upstream = connect(Number(port), hostname, () => {
-      const headers = Object.entries(req.headers).flatMap(([name, value]) => [value].flat().map((one) => `${name}: ${one}`));
-      upstream.write([`${req.method} ${req.url} HTTP/1.1`, ...headers, '', ''].join('\r\n'));
-      upstream.write(head);
-      client.pipe(upstream).pipe(client);
-    });
-    for (const socket of [client, upstream]) {
-      tunnels.add(socket);
-      socket.on('close', () => tunnels.delete(socket));
-      socket.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
+    tunnelUpgrade(req, client, head, { hostname, port }, req.headers, tunnels);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   onStop(() => new Promise((resolve) => {
