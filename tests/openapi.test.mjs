@@ -49,7 +49,7 @@ describe('the OpenAPI description', () => {
     assert.deepEqual({ type: schemes.twilioSignature.type, in: schemes.twilioSignature.in, name: schemes.twilioSignature.name }, { type: 'apiKey', in: 'header', name: 'X-Twilio-Signature' });
     for (const [template, item] of Object.entries(DESCRIPTION.paths)) {
       for (const [method, operation] of Object.entries(item).filter(([name]) => ['get', 'post'].includes(name))) {
-        const wanted = template === '/assignment_callback' || template === '/events' ? [{ twilioSignature: [] }]
+        const wanted = ['/assignment_callback', '/events', '/event-streams'].includes(template) ? [{ twilioSignature: [] }]
           : /^\/(reservations|activities|live|me)/.test(template) ? [{ operatorToken: [] }, { cloudflareAccess: [] }] : [];
         assert.deepEqual(operation.security, wanted, `${method} ${template}`);
       }

@@ -23,6 +23,42 @@ pub struct EventApplied {
     pub record_failed: Option<StoreError>,
 }
 
+/// What the hub is asked for an event, and the record to keep if it turns out new.
+fn ask_of(
+    event: &TaskRouterEvent,
+    timeouts: &ReservationTimeouts,
+    now: Timestamp,
+) -> Option<(HubRequest, Option<Reservation>)> {
+    match &event.effect {
+        EventEffect::Ignored => None,
+        EventEffect::Reservation { reservation, status } => {
+            let record = Reservation::from_event(reservation, *status, now);
+            let card = Card::of(&record, timeouts);
+            Some((HubRequest::ReservationEvent { card: Box::new(card), status: *status }, Some(record)))
+        }
+        EventEffect::Task { task_sid, ending } => {
+            Some((HubRequest::TaskEvent { task_sid: task_sid.clone(), ending: *ending }, None))
+        }
+    }
+}
+
+/// A reservation whose callback never came here is kept in KV from the event's own fields.
+async fn keep_created<K: Kv>(
+    store: &Reservations<K>,
+    outcome: EventEffectOutcome,
+    record: Option<Reservation>,
+    changed: &[Card],
+    now: Timestamp,
+) -> Option<StoreError> {
+    let (EventEffectOutcome::Created, Some(mut record), Some(card)) = (outcome, record, changed.first()) else {
+        return None;
+    };
+    record.received_at = card.summary.received_at;
+    record.status = card.summary.status;
+    record.status_updated_at = card.summary.status_updated_at;
+    store.put(&record, now).await.err()
+}
+
 pub async fn apply<K: Kv, H: Hub>(
     store: &Reservations<K>,
     hub: &H,
@@ -30,28 +66,52 @@ pub async fn apply<K: Kv, H: Hub>(
     timeouts: &ReservationTimeouts,
     now: Timestamp,
 ) -> Result<EventApplied, FlowError> {
-    let (request, record) = match &event.effect {
-        EventEffect::Ignored => return Ok(EventApplied { outcome: "ignored", changed: vec![], record_failed: None }),
-        EventEffect::Reservation { reservation, status } => {
-            let record = Reservation::from_event(reservation, *status, now);
-            let card = Card::of(&record, timeouts);
-            (HubRequest::ReservationEvent { card: Box::new(card), status: *status }, Some(record))
-        }
-        EventEffect::Task { task_sid, ending } => {
-            (HubRequest::TaskEvent { task_sid: task_sid.clone(), ending: *ending }, None)
-        }
+    let Some((request, record)) = ask_of(event, timeouts, now) else {
+        return Ok(EventApplied { outcome: "ignored", changed: vec![], record_failed: None });
     };
     let (outcome, changed) = match hub.ask(request).await? {
         HubReply::Applied { outcome, changed } => (outcome, changed),
         other => return Err(HubError::unexpected(&other).into()),
     };
-    // A reservation whose callback never came here is kept in KV from the event's own fields.
-    let mut record_failed = None;
-    if let (EventEffectOutcome::Created, Some(mut record), Some(card)) = (outcome, record, changed.first()) {
-        record.received_at = card.summary.received_at;
-        record.status = card.summary.status;
-        record.status_updated_at = card.summary.status_updated_at;
-        record_failed = store.put(&record, now).await.err();
-    }
+    let record_failed = keep_created(store, outcome, record, &changed, now).await;
     Ok(EventApplied { outcome: outcome.as_str(), changed, record_failed })
+}
+
+/// What a batch did: how many events changed a reservation, and records not written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchApplied {
+    pub applied: usize,
+    pub unchanged: usize,
+    pub records_failed: Vec<StoreError>,
+}
+
+/// Applies a delivery's events in order, in one question to the hub (a batch of a hundred
+/// costs one subrequest, not a hundred). The hub fails the whole batch or applies it all.
+pub async fn apply_batch<K: Kv, H: Hub>(
+    store: &Reservations<K>,
+    hub: &H,
+    events: &[TaskRouterEvent],
+    timeouts: &ReservationTimeouts,
+    now: Timestamp,
+) -> Result<BatchApplied, FlowError> {
+    let (requests, records): (Vec<HubRequest>, Vec<Option<Reservation>>) =
+        events.iter().filter_map(|event| ask_of(event, timeouts, now)).unzip();
+    if requests.is_empty() {
+        return Ok(BatchApplied { applied: 0, unchanged: 0, records_failed: vec![] });
+    }
+    let replies = match hub.ask(HubRequest::Batch { events: requests }).await? {
+        HubReply::Batch { replies } => replies,
+        other => return Err(HubError::unexpected(&other).into()),
+    };
+    let mut done = BatchApplied { applied: 0, unchanged: 0, records_failed: vec![] };
+    for (reply, record) in replies.into_iter().zip(records) {
+        let HubReply::Applied { outcome, changed } = reply else { return Err(HubError::unexpected(&reply).into()) };
+        if changed.is_empty() {
+            done.unchanged += 1;
+        } else {
+            done.applied += 1;
+        }
+        done.records_failed.extend(keep_created(store, outcome, record, &changed, now).await);
+    }
+    Ok(done)
 }

@@ -109,6 +109,7 @@ impl<S: Sql> Ledger<S> {
                 Ok(Answer::only(HubReply::Shown { row: row.map(Box::new) }))
             }
             HubRequest::List(request) => self.list(&request, now).map(Answer::only),
+            HubRequest::Batch { events } => self.batch(events, now),
         }
     }
 
@@ -478,6 +479,22 @@ impl<S: Sql> Ledger<S> {
             }
             _ => Ok(Answer::only(HubReply::Refused(Refusal::NotHolder))),
         }
+    }
+
+    fn batch(&mut self, events: Vec<HubRequest>, now: Timestamp) -> Result<Answer, LedgerFault> {
+        let mut replies = Vec::with_capacity(events.len());
+        let mut changed = Vec::new();
+        for event in events {
+            let answer = match event {
+                event @ (HubRequest::ReservationEvent { .. } | HubRequest::TaskEvent { .. }) => {
+                    self.answer(event, now, String::new)?
+                }
+                _ => Answer::only(HubReply::Refused(Refusal::NotFound)),
+            };
+            replies.push(answer.reply);
+            changed.extend(answer.changed);
+        }
+        Ok(Answer { reply: HubReply::Batch { replies }, changed })
     }
 
     /// What the hub holds of `sid`, with the claim in force.

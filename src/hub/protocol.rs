@@ -60,6 +60,11 @@ pub enum HubRequest {
         sid: ReservationSid,
     },
     List(ListRequest),
+    /// Events from one delivery (an Event Streams batch), applied in order in one run: only
+    /// `reservation_event` and `task_event` are taken.
+    Batch {
+        events: Vec<HubRequest>,
+    },
 }
 
 /// A page of the listing: newest first, `status` as reported (`expired` derived), after the
@@ -162,6 +167,10 @@ pub enum HubReply {
     Listed {
         reservations: Vec<Summary<ReportedStatus>>,
         cursor: Option<ListCursor>,
+    },
+    /// A batch's answers, in order.
+    Batch {
+        replies: Vec<HubReply>,
     },
     Refused(Refusal),
 }

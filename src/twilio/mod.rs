@@ -2,6 +2,7 @@
 //! what its REST API is asked (`rest`).
 
 pub mod event;
+pub mod event_stream;
 pub mod form;
 pub mod reservation_params;
 pub mod rest;

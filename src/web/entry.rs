@@ -6,8 +6,8 @@ use worker::{Context as WorkerContext, Env, Headers, Request, Response, console_
 use super::context::{Context, now};
 use super::error::ApiError;
 use super::handlers::{
-    activities, assignment_callback, console, events, health, live, me, reservations::claim, reservations::decide,
-    reservations::list, reservations::show, reservations::update_status,
+    activities, assignment_callback, console, event_streams, events, health, live, me, reservations::claim,
+    reservations::decide, reservations::list, reservations::show, reservations::update_status,
 };
 use super::http::Reply;
 use super::log::RequestLog;
@@ -44,6 +44,7 @@ async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Res
             assignment_callback::handle(&req, Context::new(ctx.env.clone()), &worker_ctx, &mut log).boxed_local().await
         }
         Ok(Route::Events) => events::handle(&req, &ctx, &mut log).boxed_local().await,
+        Ok(Route::EventStreams) => event_streams::handle(&req, &ctx, &mut log).boxed_local().await,
         Ok(Route::ListReservations) => list::handle(&req, &ctx, &mut log).boxed_local().await,
         Ok(Route::ShowReservation(sid)) => show::handle(&req, &sid, &ctx, &mut log).boxed_local().await,
         Ok(Route::UpdateStatus(sid)) => update_status::handle(&req, &sid, &ctx, &mut log).boxed_local().await,

@@ -10,6 +10,7 @@ use crate::hub::claims::Claim;
 use crate::hub::query::ListQueryError;
 use crate::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
 use crate::store::StoreError;
+use crate::twilio::event_stream::BatchError;
 use crate::twilio::rest::RestError;
 use crate::twilio::{FormError, ParamsError};
 
@@ -43,6 +44,10 @@ pub enum ApiError {
     Unauthorized,
     #[error("the X-Twilio-Signature header is missing: only TaskRouter may call this URL")]
     MissingSignature,
+    #[error("the body is not the one the URL's bodySHA256 was signed for: Event Streams sends both, unchanged")]
+    InvalidBodyHash,
+    #[error(transparent)]
+    Batch(#[from] BatchError),
     #[error(
         "the X-Twilio-Signature header does not match this request signed with {0}: check it and, behind a proxy or tunnel, PUBLIC_URL"
     )]
@@ -133,11 +138,13 @@ impl ApiError {
             | ApiError::ListQuery(_)
             | ApiError::InvalidQuery(_)
             | ApiError::InvalidJson(_)
-            | ApiError::UnknownStatus(_) => 400,
+            | ApiError::UnknownStatus(_)
+            | ApiError::Batch(_) => 400,
             ApiError::Unauthorized => 401,
             ApiError::Access(error) if error.is_refusal() => 401,
             ApiError::Access(_) => 503,
             ApiError::MissingSignature
+            | ApiError::InvalidBodyHash
             | ApiError::InvalidSignature(_)
             | ApiError::UnsupportedSignatureAlgorithm(_)
             | ApiError::UnknownSigningKey(_) => 403,
@@ -176,6 +183,8 @@ impl ApiError {
             ApiError::Access(error) if error.is_refusal() => "access_denied",
             ApiError::Access(_) => "access_unavailable",
             ApiError::MissingSignature => "missing_signature",
+            ApiError::InvalidBodyHash => "invalid_body_hash",
+            ApiError::Batch(_) => "invalid_batch",
             ApiError::InvalidSignature(_) => "invalid_signature",
             ApiError::UnsupportedSignatureAlgorithm(_) => "unsupported_signature_algorithm",
             ApiError::UnknownSigningKey(_) => "unknown_signing_key",

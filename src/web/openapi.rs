@@ -20,6 +20,7 @@ mod tests {
     use crate::hub::query::ListQueryError;
     use crate::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
     use crate::store::StoreError;
+    use crate::twilio::event_stream::BatchError;
     use crate::twilio::rest::RestError;
     use crate::twilio::{FormError, ParamsError};
     use crate::web::error::ApiError;
@@ -62,6 +63,7 @@ mod tests {
         let routes = vec![
             Route::AssignmentCallback,
             Route::Events,
+            Route::EventStreams,
             Route::ListReservations,
             Route::ShowReservation(sid()),
             Route::UpdateStatus(sid()),
@@ -84,6 +86,7 @@ mod tests {
             match route {
                 Route::AssignmentCallback
                 | Route::Events
+                | Route::EventStreams
                 | Route::ListReservations
                 | Route::ShowReservation(_)
                 | Route::UpdateStatus(_)
@@ -181,6 +184,8 @@ mod tests {
             })),
             ApiError::NotClaimHolder(Box::new(FlowError::NotClaimHolder { sid })),
             ApiError::HubUnavailable("x".into()),
+            ApiError::InvalidBodyHash,
+            ApiError::Batch(BatchError::TooMany(2_000)),
             ApiError::Access(AccessError::Expired),
             ApiError::Access(AccessError::KeysUnavailable("x".into())),
             ApiError::UpgradeRequired,
@@ -213,6 +218,8 @@ mod tests {
                 | ApiError::TwilioOutcomeUnknown(_)
                 | ApiError::NotClaimHolder(_)
                 | ApiError::Access(_)
+                | ApiError::InvalidBodyHash
+                | ApiError::Batch(_)
                 | ApiError::NoLongerPending { .. }
                 | ApiError::TwilioUnreachable(_)
                 | ApiError::DecisionInFlight(_)

@@ -109,6 +109,31 @@ pub async fn twilio_form(req: &Incoming, config: &Config, log: &mut RequestLog) 
     Ok(params)
 }
 
+/// The body of a request from an Event Streams webhook Sink, once its `X-Twilio-Signature` (over
+/// the URL alone, its `bodySHA256` included) checks out and the body is the one that hash names.
+/// The same keys and algorithms as TaskRouter's other routes.
+pub async fn twilio_json(req: &Incoming, config: &Config, log: &mut RequestLog) -> Result<Vec<u8>, ApiError> {
+    let signer = auth::signer(config, req.header(SETTINGS_HEADER).as_deref())?;
+    let (key, algorithm) = signer.describe();
+    log.signed_with = Some(SignedWith { key, algorithm });
+    let body = req.body(JSON).await?;
+    let (secret, algorithm) = match &signer {
+        Signer::AuthToken(token) => (*token, Algorithm::HmacSha1),
+        Signer::SharedKey { secret, algorithm, .. } => (*secret, *algorithm),
+        Signer::Unchecked => return Ok(body),
+    };
+    let claimed = req.header("x-twilio-signature").ok_or(ApiError::MissingSignature)?;
+    if !signature::is_valid(secret.expose(), &claimed, &config.signed_url(req.url()), &FormParams::default(), algorithm)
+    {
+        let (key, algorithm) = signer.describe();
+        return Err(ApiError::InvalidSignature(format!("{key} ({algorithm})")));
+    }
+    if !crate::twilio::event_stream::body_hash_matches(req.query(), &body) {
+        return Err(ApiError::InvalidBodyHash);
+    }
+    Ok(body)
+}
+
 /// Who the operator is, by what `OPERATOR_AUTH` accepts: a valid Cloudflare Access JWT
 /// (`Cf-Access-Jwt-Assertion`), or the bearer token. A JWT that is present is checked and never
 /// passed over for the token; under `access` alone there is no other way in.

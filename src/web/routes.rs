@@ -7,6 +7,8 @@ pub use crate::hub::claims::Decision;
 pub enum Route {
     AssignmentCallback,
     Events,
+    /// An Event Streams webhook Sink's batches.
+    EventStreams,
     ListReservations,
     /// The SID as it appeared in the path; the handler checks its shape.
     ShowReservation(String),
@@ -46,6 +48,7 @@ impl Route {
         match self {
             Route::AssignmentCallback => "/assignment_callback",
             Route::Events => "/events",
+            Route::EventStreams => "/event-streams",
             Route::ListReservations => "/reservations",
             Route::ShowReservation(_) => "/reservations/{sid}",
             Route::UpdateStatus(_) => "/reservations/{sid}/status",
@@ -77,6 +80,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
     let (allow, route) = match segments.as_slice() {
         ["assignment_callback"] => ("POST", Route::AssignmentCallback),
         ["events"] => ("POST", Route::Events),
+        ["event-streams"] => ("POST", Route::EventStreams),
         ["health"] => ("GET", Route::Health),
         ["openapi.json"] => ("GET", Route::OpenApi),
         ["reservations"] => ("GET", Route::ListReservations),
@@ -111,6 +115,7 @@ mod tests {
     fn every_route_with_its_method() {
         assert_eq!(resolve("POST", "/assignment_callback"), Ok(Route::AssignmentCallback));
         assert_eq!(resolve("POST", "/events"), Ok(Route::Events));
+        assert_eq!(resolve("POST", "/event-streams"), Ok(Route::EventStreams));
         assert_eq!(resolve("GET", "/health"), Ok(Route::Health));
         assert_eq!(resolve("GET", "/openapi.json"), Ok(Route::OpenApi));
         assert_eq!(resolve("GET", "/reservations"), Ok(Route::ListReservations));

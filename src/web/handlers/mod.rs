@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod assignment_callback;
 pub mod console;
+pub mod event_streams;
 pub mod events;
 pub mod health;
 pub mod live;
