@@ -56,6 +56,16 @@ describe('event callbacks', () => {
     });
   }
 
+  test('an event brings the names the callback lacked: the listing shows the agent and the queue by name', async () => {
+    const edge = await worker('main');
+    const params = await storedCallback(edge);
+    const listed = async () => (await (await operatorGet(edge, '/reservations?status=all&limit=1000')).json()).reservations.find((r) => r.reservation_sid === params.ReservationSid);
+    assert.deepEqual([(await listed()).agent, (await listed()).queue], ['client:alice', params.TaskQueueSid], 'from the callback: a contact_uri and a SID');
+    assert.equal((await signedPost(edge, '/events', eventParams('reservation.accepted', params))).status, 204);
+    const named = await listed();
+    assert.deepEqual([named.agent, named.queue, named.status], ['Alice', 'Everyone', 'accepted']);
+  });
+
   test('wrapup then completed follow an accepted reservation to the end', async () => {
     const fetchWorker = await worker('main');
     const assignment = await callback(fetchWorker);

@@ -64,6 +64,21 @@ fn parse_source(text: &str) -> Option<StatusSource> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
 }
 
+/// Takes the agent's and the queue's names an event carries (`WorkerName`, `TaskQueueName`)
+/// over what the hub shows (a `contact_uri`, a queue's SID); returns whether anything changed.
+fn learn_names(held: &mut Held, from: &Card) -> bool {
+    let summary = &mut held.card.summary;
+    let before = (summary.agent.clone(), summary.queue.clone());
+    if from.summary.agent.is_some() {
+        summary.agent.clone_from(&from.summary.agent);
+    }
+    let is_sid = |queue: &String| queue.len() == 34 && queue.starts_with("WQ");
+    if let Some(queue) = from.summary.queue.as_ref().filter(|queue| !is_sid(queue)) {
+        summary.queue = Some(queue.clone());
+    }
+    before != (summary.agent.clone(), summary.queue.clone())
+}
+
 fn ending_str(ending: TaskEnding) -> &'static str {
     match ending {
         TaskEnding::Canceled => "canceled",
@@ -326,15 +341,25 @@ impl<S: Sql> Ledger<S> {
                 (self.insert(card, StatusSource::Event, "", now)?, EventEffectOutcome::Created)
             }
             Some(mut held) => {
+                // The callback carries no worker or queue name; an event does: keep them.
+                let named = learn_names(&mut held, &card);
                 let current = held.card.summary.status;
-                if current == status {
-                    return Ok(Answer::only(HubReply::Applied {
-                        outcome: EventEffectOutcome::Unchanged,
-                        changed: vec![],
-                    }));
-                }
-                if !self.move_to(&mut held, status, StatusSource::Event, now)? {
-                    return Ok(Answer::only(HubReply::Applied { outcome: EventEffectOutcome::Stale, changed: vec![] }));
+                let quiet = if current == status {
+                    Some(EventEffectOutcome::Unchanged)
+                } else if !self.move_to(&mut held, status, StatusSource::Event, now)? {
+                    Some(EventEffectOutcome::Stale)
+                } else {
+                    None
+                };
+                if let Some(outcome) = quiet {
+                    if !named {
+                        return Ok(Answer::only(HubReply::Applied { outcome, changed: vec![] }));
+                    }
+                    self.write_description(&held)?;
+                    return Ok(Answer {
+                        reply: HubReply::Applied { outcome, changed: vec![] },
+                        changed: vec![held.card],
+                    });
                 }
                 (held, EventEffectOutcome::Moved)
             }

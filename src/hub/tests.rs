@@ -386,3 +386,38 @@ fn rows_read_per_change_are_flat_over_a_day_of_three_thousand_outcomes() {
     let (first, last) = (mean(&costs[..100]), mean(&costs[2_900..]));
     assert!(last <= first * 1.25, "first 100: {first} steps a change, last 100: {last}");
 }
+
+#[test]
+fn an_event_brings_the_agents_and_the_queues_names_that_the_callback_lacked() {
+    let mut ledger = ledger();
+    let mut callback_card = card(8);
+    callback_card.summary.agent = Some("client:alice".into());
+    callback_card.summary.queue = Some(format!("WQ{}", "1".repeat(32)));
+    ask(&mut ledger, HubRequest::Callback { card: Box::new(callback_card), digest: "x".into(), settles: None }, 0);
+    let mut named = card(8);
+    named.summary.agent = Some("Alice Smith".into());
+    named.summary.queue = Some("Support".into());
+    let unchanged = ledger
+        .answer(
+            HubRequest::ReservationEvent { card: Box::new(named.clone()), status: Status::Pending },
+            at(5),
+            String::new,
+        )
+        .unwrap();
+    assert_eq!(unchanged.changed.len(), 1, "the names are pushed though the status stayed");
+    let row = ledger.row(&sid(8), at(6)).unwrap().unwrap();
+    assert_eq!(
+        (row.card.summary.agent.as_deref(), row.card.summary.queue.as_deref()),
+        (Some("Alice Smith"), Some("Support"))
+    );
+    // A later event with only the queue's SID keeps the name.
+    let mut sid_only = card(8);
+    sid_only.summary.queue = Some(format!("WQ{}", "1".repeat(32)));
+    sid_only.summary.agent = None;
+    ask(&mut ledger, HubRequest::ReservationEvent { card: Box::new(sid_only), status: Status::Accepted }, 10);
+    let row = ledger.row(&sid(8), at(11)).unwrap().unwrap();
+    assert_eq!(
+        (row.card.summary.agent.as_deref(), row.card.summary.queue.as_deref(), row.card.summary.status),
+        (Some("Alice Smith"), Some("Support"), Status::Accepted)
+    );
+}
