@@ -98,6 +98,9 @@ describe('Event Streams: TaskRouter\'s events, as the Event Callback URL\'s', ()
     assert.equal(await statusOf(edge, ended.ReservationSid), 'canceled');
     const again = await delivery(edge, body).response;
     assert.deepEqual(await again.json(), { applied: 0, unchanged: 2, ignored: 2 }, 'at least once: a repeat changes nothing');
+    // /health says when each channel was last heard from: Event Streams just now.
+    const { events } = await (await edge(`${BASE}/health`)).json();
+    assert.ok(Date.now() - Date.parse(events.event_streams) < 60_000, JSON.stringify(events));
   });
 
   test('out of order, the furthest status wins; a reservation never seen is made from the event, with its names', async () => {

@@ -64,6 +64,8 @@ describe('event callbacks', () => {
     assert.equal((await signedPost(edge, '/events', eventParams('reservation.accepted', params))).status, 204);
     const named = await listed();
     assert.deepEqual([named.agent, named.queue, named.status], ['Alice', 'Everyone', 'accepted']);
+    const { events } = await (await edge(`${BASE}/health`)).json();
+    assert.ok(Date.now() - Date.parse(events.event_callback) < 60_000, 'the Event Callback URL was heard from just now');
   });
 
   test('wrapup then completed follow an accepted reservation to the end', async () => {

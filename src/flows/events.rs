@@ -6,7 +6,7 @@
 use super::FlowError;
 use crate::hub::card::Card;
 use crate::hub::port::{Hub, HubError};
-use crate::hub::protocol::{EventEffectOutcome, HubReply, HubRequest};
+use crate::hub::protocol::{Channel, EventEffectOutcome, HubReply, HubRequest};
 use crate::models::{Reservation, ReservationTimeouts, Timestamp};
 use crate::store::Kv;
 use crate::store::StoreError;
@@ -59,6 +59,7 @@ async fn keep_created<K: Kv>(
     store.put(&record, now).await.err()
 }
 
+/// Applies one event from the Event Callback URL.
 pub async fn apply<K: Kv, H: Hub>(
     store: &Reservations<K>,
     hub: &H,
@@ -69,8 +70,12 @@ pub async fn apply<K: Kv, H: Hub>(
     let Some((request, record)) = ask_of(event, timeouts, now) else {
         return Ok(EventApplied { outcome: "ignored", changed: vec![], record_failed: None });
     };
-    let (outcome, changed) = match hub.ask(request).await? {
-        HubReply::Applied { outcome, changed } => (outcome, changed),
+    let batch = HubRequest::Batch { channel: Channel::EventCallback, events: vec![request] };
+    let (outcome, changed) = match hub.ask(batch).await? {
+        HubReply::Batch { mut replies } if replies.len() == 1 => match replies.remove(0) {
+            HubReply::Applied { outcome, changed } => (outcome, changed),
+            other => return Err(HubError::unexpected(&other).into()),
+        },
         other => return Err(HubError::unexpected(&other).into()),
     };
     let record_failed = keep_created(store, outcome, record, &changed, now).await;
@@ -90,16 +95,15 @@ pub struct BatchApplied {
 pub async fn apply_batch<K: Kv, H: Hub>(
     store: &Reservations<K>,
     hub: &H,
+    channel: Channel,
     events: &[TaskRouterEvent],
     timeouts: &ReservationTimeouts,
     now: Timestamp,
 ) -> Result<BatchApplied, FlowError> {
     let (requests, records): (Vec<HubRequest>, Vec<Option<Reservation>>) =
         events.iter().filter_map(|event| ask_of(event, timeouts, now)).unzip();
-    if requests.is_empty() {
-        return Ok(BatchApplied { applied: 0, unchanged: 0, records_failed: vec![] });
-    }
-    let replies = match hub.ask(HubRequest::Batch { events: requests }).await? {
+
+    let replies = match hub.ask(HubRequest::Batch { channel, events: requests }).await? {
         HubReply::Batch { replies } => replies,
         other => return Err(HubError::unexpected(&other).into()),
     };

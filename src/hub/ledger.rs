@@ -6,7 +6,7 @@
 use super::card::Card;
 use super::claims::{Claim, Decision, OWNER_CHARS, claim_until};
 use super::outcomes::OutcomeRow;
-use super::protocol::{EventEffectOutcome, HubReply, HubRequest, HubRow, Refusal};
+use super::protocol::{Channel, EventEffectOutcome, HeardFrom, HubReply, HubRequest, HubRow, Refusal};
 use super::sql::{Sql, SqlFailure, SqlValue};
 use crate::access::actor::ACTOR_CHARS;
 use crate::models::summary::clipped;
@@ -124,7 +124,8 @@ impl<S: Sql> Ledger<S> {
                 Ok(Answer::only(HubReply::Shown { row: row.map(Box::new) }))
             }
             HubRequest::List(request) => self.list(&request, now).map(Answer::only),
-            HubRequest::Batch { events } => self.batch(events, now),
+            HubRequest::Batch { channel, events } => self.batch(channel, events, now),
+            HubRequest::Heard => self.heard().map(|heard| Answer::only(HubReply::Heard(heard))),
         }
     }
 
@@ -506,7 +507,11 @@ impl<S: Sql> Ledger<S> {
         }
     }
 
-    fn batch(&mut self, events: Vec<HubRequest>, now: Timestamp) -> Result<Answer, LedgerFault> {
+    fn batch(&mut self, channel: Channel, events: Vec<HubRequest>, now: Timestamp) -> Result<Answer, LedgerFault> {
+        self.sql.exec(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            vec![SqlValue::Text(format!("heard:{}", channel.as_str())), SqlValue::Text(now.as_millis().to_string())],
+        )?;
         let mut replies = Vec::with_capacity(events.len());
         let mut changed = Vec::new();
         for event in events {
@@ -520,6 +525,20 @@ impl<S: Sql> Ledger<S> {
             changed.extend(answer.changed);
         }
         Ok(Answer { reply: HubReply::Batch { replies }, changed })
+    }
+
+    /// When each channel was last heard from.
+    fn heard(&mut self) -> Result<HeardFrom, LedgerFault> {
+        let mut heard = HeardFrom { event_callback: None, event_streams: None };
+        for row in self.sql.exec("SELECT key, value FROM meta WHERE key LIKE 'heard:%'", vec![])? {
+            let at = row[1].as_str().and_then(|text| text.parse().ok()).map(Timestamp::from_millis);
+            match row[0].as_str() {
+                Some("heard:event_callback") => heard.event_callback = at,
+                Some("heard:event_streams") => heard.event_streams = at,
+                _ => {}
+            }
+        }
+        Ok(heard)
     }
 
     /// What the hub holds of `sid`, with the claim in force.

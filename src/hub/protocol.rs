@@ -60,11 +60,40 @@ pub enum HubRequest {
         sid: ReservationSid,
     },
     List(ListRequest),
-    /// Events from one delivery (an Event Streams batch), applied in order in one run: only
-    /// `reservation_event` and `task_event` are taken.
+    /// Events from one delivery, applied in order in one run: only `reservation_event` and
+    /// `task_event` are taken. The hub notes when it last heard from `channel`.
     Batch {
+        channel: Channel,
         events: Vec<HubRequest>,
     },
+    /// When each event channel was last heard from.
+    Heard,
+}
+
+/// The channels TaskRouter's events arrive by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The Workspace's Event Callback URL (`POST /events`).
+    EventCallback,
+    /// An Event Streams webhook Sink (`POST /event-streams`).
+    EventStreams,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::EventCallback => "event_callback",
+            Channel::EventStreams => "event_streams",
+        }
+    }
+}
+
+/// When each channel last delivered an event the hub applied (or knew already).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeardFrom {
+    pub event_callback: Option<Timestamp>,
+    pub event_streams: Option<Timestamp>,
 }
 
 /// A page of the listing: newest first, `status` as reported (`expired` derived), after the
@@ -172,6 +201,7 @@ pub enum HubReply {
     Batch {
         replies: Vec<HubReply>,
     },
+    Heard(HeardFrom),
     Refused(Refusal),
 }
 

@@ -421,3 +421,24 @@ fn an_event_brings_the_agents_and_the_queues_names_that_the_callback_lacked() {
         (Some("Alice Smith"), Some("Support"), Status::Accepted)
     );
 }
+
+#[test]
+fn the_hub_notes_when_each_channel_was_last_heard_from() {
+    use super::protocol::{Channel, HeardFrom};
+    let mut ledger = ledger();
+    assert_eq!(
+        ask(&mut ledger, HubRequest::Heard, 0),
+        HubReply::Heard(HeardFrom { event_callback: None, event_streams: None })
+    );
+    ask(
+        &mut ledger,
+        HubRequest::Batch { channel: Channel::EventCallback, events: vec![event(1, Status::Accepted)] },
+        10,
+    );
+    ask(&mut ledger, HubRequest::Batch { channel: Channel::EventStreams, events: vec![] }, 20);
+    ask(&mut ledger, HubRequest::Batch { channel: Channel::EventCallback, events: vec![] }, 30);
+    assert_eq!(
+        ask(&mut ledger, HubRequest::Heard, 40),
+        HubReply::Heard(HeardFrom { event_callback: Some(at(30)), event_streams: Some(at(20)) })
+    );
+}

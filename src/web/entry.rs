@@ -54,7 +54,7 @@ async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Res
         Ok(Route::Claim(sid)) => claim::claim(&req, &sid, &ctx, &mut log).boxed_local().await,
         Ok(Route::Release(sid)) => claim::release(&req, &sid, &ctx, &mut log).boxed_local().await,
         Ok(Route::Live) => Err(ApiError::UpgradeRequired),
-        Ok(Route::Health) => Ok(health::handle(&ctx, &mut log)),
+        Ok(Route::Health) => Ok(health::handle(&ctx, &mut log).boxed_local().await),
         Ok(Route::OpenApi) => Ok(Reply::raw_json(200, crate::web::openapi::DESCRIPTION.to_owned())),
         Ok(Route::Console(asset)) => Ok(console::handle(asset)),
         Err(error) => Err(error),

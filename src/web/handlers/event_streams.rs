@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::flows::events;
+use crate::hub::protocol::Channel;
 use crate::twilio::event_stream;
 use crate::web::context::{Context, now};
 use crate::web::error::ApiError;
@@ -29,7 +30,9 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
     let batch = event_stream::read_batch(&body)?;
     let store = ctx.store()?;
     let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
-    let done = events::apply_batch(&store, &hub, &batch.events, &config.reservation_timeouts, now()).await?;
+    let done =
+        events::apply_batch(&store, &hub, Channel::EventStreams, &batch.events, &config.reservation_timeouts, now())
+            .await?;
     if let Some(error) = done.records_failed.first() {
         log.error = Some(format!(
             "{} records of reservations first seen in events were not written: {error}",

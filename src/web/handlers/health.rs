@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::hub::port::Hub;
+use crate::hub::protocol::{HeardFrom, HubReply, HubRequest};
 use crate::instructions::policy::PolicySummary;
 use crate::models::WorkflowSid;
 use crate::web::context::Context;
@@ -27,6 +29,10 @@ struct Health<'a> {
     /// so that the console knows whether Access signs it in.
     #[serde(skip_serializing_if = "Option::is_none")]
     operator_auth: Option<&'static str>,
+    /// When each event channel last delivered, as the hub noted it; absent when the hub cannot
+    /// be asked. A channel never heard from is `null`: its events go elsewhere, or nowhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<HeardFrom>,
     configuration: Configuration<'a>,
 }
 
@@ -96,7 +102,7 @@ fn variables(config: &Config) -> Variables<'_> {
     }
 }
 
-pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
+pub async fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
     let configuration = match &ctx.config {
         Ok(config) => Configuration::Read(variables(config)),
         Err(problem) => Configuration::Unusable { ok: false, problem: problem.to_string() },
@@ -121,7 +127,16 @@ pub fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
             .ok()
             .and_then(|config| config.operator_auth().ok())
             .map(|auth| auth.describe()),
+        events: heard(ctx).await,
         configuration,
     };
     Reply::json(200, &health)
+}
+
+/// When each channel was last heard from, if the hub answers.
+async fn heard(ctx: &Context) -> Option<HeardFrom> {
+    match ctx.hub().ok()?.ask(HubRequest::Heard).await.ok()? {
+        HubReply::Heard(heard) => Some(heard),
+        _ => None,
+    }
 }
