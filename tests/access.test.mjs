@@ -154,3 +154,23 @@ describe('the CLI through Access, with a service token', () => {
     assert.match(help.stdout, /CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET/);
   });
 });
+
+describe('the console\'s socket behind Access', () => {
+  test('a page of another origin cannot open it with Access\'s sign-in; the worker\'s own pages and programs can', async () => {
+    const { default: WebSocket } = await import('ws');
+    const ana = accessToken(team, K1, { email: 'ana@example.com' });
+    const open = (origin) => new Promise((resolve) => {
+      const headers = { 'cf-access-jwt-assertion': ana, ...(origin && { origin }) };
+      const socket = new WebSocket(`${edge.url.replace('http', 'ws')}/live`, ['taskrouter-edge.v1'], { headers });
+      socket.once('open', () => {
+        socket.close();
+        resolve(101);
+      });
+      socket.once('unexpected-response', (request, response) => resolve(response.statusCode));
+      socket.once('error', () => resolve(0));
+    });
+    assert.equal(await open('https://evil.example.com'), 403);
+    assert.equal(await open(edge.url), 101, 'its own page');
+    assert.equal(await open(undefined), 101, 'a program sends no Origin');
+  });
+});

@@ -93,11 +93,11 @@ describe('Event Streams: TaskRouter\'s events, as the Event Callback URL\'s', ()
       cloudEvent('com.twilio.studio.flow.started', accepted),
     );
     const first = await delivery(edge, body).response;
-    assert.deepEqual([first.status, await first.json()], [200, { applied: 2, unchanged: 0, ignored: 2 }]);
+    assert.deepEqual([first.status, await first.json()], [200, { applied: 2, unchanged: 0, ignored: 2, skipped: 0 }]);
     assert.equal(await statusOf(edge, accepted.ReservationSid), 'accepted');
     assert.equal(await statusOf(edge, ended.ReservationSid), 'canceled');
     const again = await delivery(edge, body).response;
-    assert.deepEqual(await again.json(), { applied: 0, unchanged: 2, ignored: 2 }, 'at least once: a repeat changes nothing');
+    assert.deepEqual(await again.json(), { applied: 0, unchanged: 2, ignored: 2, skipped: 0 }, 'at least once: a repeat changes nothing');
     // /health says when each channel was last heard from: Event Streams just now.
     const { events } = await (await edge(`${BASE}/health`)).json();
     assert.ok(Date.now() - Date.parse(events.event_streams) < 60_000, JSON.stringify(events));
@@ -111,7 +111,7 @@ describe('Event Streams: TaskRouter\'s events, as the Event Callback URL\'s', ()
       cloudEvent('com.twilio.taskrouter.reservation.accepted', params),
       cloudEvent('com.twilio.taskrouter.reservation.wrapup', params),
     )).response;
-    assert.deepEqual(await out.json(), { applied: 1, unchanged: 2, ignored: 0 });
+    assert.deepEqual(await out.json(), { applied: 1, unchanged: 2, ignored: 0, skipped: 0 });
     assert.equal(await statusOf(edge, params.ReservationSid), 'completed');
     const shown = await (await operatorGet(edge, `/reservations/${params.ReservationSid}`)).json();
     assert.deepEqual([shown.parameters.WorkerName, shown.parameters.TaskQueueName], ['Alice Smith', 'Support']);
@@ -125,12 +125,23 @@ describe('Event Streams: TaskRouter\'s events, as the Event Callback URL\'s', ()
       ['an object', JSON.stringify(good)],
       ['not JSON', 'accepted'],
       ['a CloudEvent 0.3', batch(good, { ...good, specversion: '0.3' })],
-      ['a TaskRouter event without its SIDs', batch(good, cloudEvent('com.twilio.taskrouter.reservation.rejected', params, { reservation_sid: undefined }))],
     ]) {
       const refused = await assertError(await delivery(edge, body).response, 400, 'invalid_batch');
       assert.ok(refused.error.message.length > 0, what);
       assert.equal(await statusOf(edge, params.ReservationSid), 'pending', `${what}: nothing applied`);
     }
+  });
+
+  test('a TaskRouter event that cannot be read is skipped and named, and the rest of the batch applied', async () => {
+    const edge = await worker('main');
+    const params = await storedCallback(edge);
+    const body = batch(
+      cloudEvent('com.twilio.taskrouter.reservation.rejected', params, { reservation_sid: undefined, resource_sid: undefined }),
+      cloudEvent('com.twilio.taskrouter.reservation.accepted', params),
+    );
+    const answer = await delivery(edge, body).response;
+    assert.deepEqual(await answer.json(), { applied: 1, unchanged: 0, ignored: 0, skipped: 1 });
+    assert.equal(await statusOf(edge, params.ReservationSid), 'accepted');
   });
 
   test('a batch of 100 events is applied in one delivery', async () => {
@@ -142,7 +153,7 @@ describe('Event Streams: TaskRouter\'s events, as the Event Callback URL\'s', ()
       cloudEvent('com.twilio.taskrouter.reservation.completed', params),
     ]);
     const answer = await delivery(edge, batch(...events)).response;
-    assert.deepEqual(await answer.json(), { applied: 100, unchanged: 0, ignored: 0 });
+    assert.deepEqual(await answer.json(), { applied: 100, unchanged: 0, ignored: 0, skipped: 0 });
     for (const params of reservations.slice(0, 5)) assert.equal(await statusOf(edge, params.ReservationSid), 'completed');
   });
 });

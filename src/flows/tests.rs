@@ -89,12 +89,15 @@ fn a_callback_never_waits_on_a_broken_hub_and_an_event_is_not_acknowledged() {
     assert!(answered.written && answered.untold.is_some(), "written to KV, to be handed over later");
     let error = finish(apply(&store, &hub, &event("reservation.accepted", &params), &timeouts(), hub.now()));
     assert!(matches!(error, Err(FlowError::Hub(_))), "{error:?}");
-    // The hub comes back and is handed the callback it missed.
+    // The hub comes back, seconds later, and is handed the callback it missed: the record KV
+    // keeps is the one it names.
     hub.down.set(false);
+    hub.advance(7_000);
     let (request, _) = answered.untold.unwrap();
     finish(crate::hub::port::Hub::ask(&hub, request)).unwrap();
     finish(apply(&store, &hub, &event("reservation.accepted", &params), &timeouts(), hub.now())).unwrap();
-    assert_eq!(finish(show(&store, &hub, &params.reservation_sid)).unwrap().0.status, Status::Accepted);
+    let (record, _) = finish(show(&store, &hub, &params.reservation_sid)).unwrap();
+    assert_eq!((record.status, record.parameter("TaskAge")), (Status::Accepted, Some("1")), "the KV record, found");
 }
 
 #[test]

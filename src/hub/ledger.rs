@@ -287,22 +287,24 @@ impl<S: Sql> Ledger<S> {
         let sid = card.summary.reservation_sid.clone();
         let (mut held, new, write_record) = match self.held(&sid)? {
             None => {
+                // The arrival is the worker's, as its KV key has it: a callback handed over late
+                // (the hub was down or slow) still names its record.
                 let mut card = card;
                 card.summary.status = Status::Pending;
-                card.summary.received_at = now;
-                card.summary.status_updated_at = now;
+                card.summary.status_updated_at = card.summary.received_at;
                 (self.insert(card, StatusSource::Callback, digest, now)?, true, true)
             }
             Some(mut held) => {
-                // The newest description, the first arrival and the status the hub holds.
+                // The newest description, but the first arrival, the status the hub holds, who
+                // decided, and the names an event brought.
                 let changed = held.digest != digest;
-                let summary = &held.card.summary;
-                let (status, received_at, updated_at) =
-                    (summary.status, summary.received_at, summary.status_updated_at);
-                held.card = card;
-                held.card.summary.status = status;
-                held.card.summary.received_at = received_at;
-                held.card.summary.status_updated_at = updated_at;
+                let earlier = std::mem::replace(&mut held.card, card);
+                let summary = &mut held.card.summary;
+                summary.status = earlier.summary.status;
+                summary.received_at = earlier.summary.received_at;
+                summary.status_updated_at = earlier.summary.status_updated_at;
+                held.card.decided_by = earlier.decided_by.clone();
+                learn_names(&mut held, &earlier);
                 held.digest = digest.to_owned();
                 (held, false, changed)
             }
@@ -442,7 +444,7 @@ impl<S: Sql> Ledger<S> {
     ) -> Result<Answer, LedgerFault> {
         let Some(mut held) = self.held(sid)? else { return Ok(Answer::only(HubReply::Refused(Refusal::NotFound))) };
         if let Some(token) = token
-            && self.live_claim(sid, now)?.is_some_and(|(_, held_token)| held_token != token)
+            && (token.is_empty() || self.live_claim(sid, now)?.is_some_and(|(_, held_token)| held_token != token))
         {
             return Ok(Answer::only(HubReply::Refused(Refusal::NotHolder)));
         }

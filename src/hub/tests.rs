@@ -40,7 +40,11 @@ fn at(ms: u64) -> Timestamp {
     Timestamp::from_millis(T0 + ms)
 }
 
-fn ask(ledger: &mut Ledger<HostSql>, request: HubRequest, ms: u64) -> HubReply {
+/// Asks at `ms`; a callback's card carries its arrival then, as the worker stamps it.
+fn ask(ledger: &mut Ledger<HostSql>, mut request: HubRequest, ms: u64) -> HubReply {
+    if let HubRequest::Callback { card, .. } = &mut request {
+        card.summary.received_at = at(ms);
+    }
     ledger.answer(request, at(ms), || format!("token-{ms}")).unwrap().reply
 }
 
@@ -419,6 +423,16 @@ fn an_event_brings_the_agents_and_the_queues_names_that_the_callback_lacked() {
     assert_eq!(
         (row.card.summary.agent.as_deref(), row.card.summary.queue.as_deref(), row.card.summary.status),
         (Some("Alice Smith"), Some("Support"), Status::Accepted)
+    );
+    // A repeated callback, its parameters changed, keeps what events brought.
+    let mut again = card(8);
+    again.summary.agent = Some("client:alice".into());
+    again.summary.queue = Some(format!("WQ{}", "1".repeat(32)));
+    ask(&mut ledger, HubRequest::Callback { card: Box::new(again), digest: "y".into(), settles: None }, 20);
+    let row = ledger.row(&sid(8), at(21)).unwrap().unwrap();
+    assert_eq!(
+        (row.card.summary.agent.as_deref(), row.card.summary.queue.as_deref()),
+        (Some("Alice Smith"), Some("Support"))
     );
 }
 

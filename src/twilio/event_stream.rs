@@ -2,7 +2,9 @@
 //! TaskRouter's sit under `com.twilio.taskrouter.`, with the event's fields in `data.payload`,
 //! snake_case. Each is read as the Event Callback URL's event of the same name
 //! ([`TaskRouterEvent`]), so both channels apply one status model. A batch that is not such an
-//! array, or holds a TaskRouter event without the SIDs it needs, is refused whole.
+//! array is refused whole. A TaskRouter event that cannot be read (no `data.payload`, a SID
+//! missing) is skipped and named, not the batch refused for it: Event Streams would send the
+//! same batch again for hours, then drop the good events with it.
 //!
 //! Signed with `X-Twilio-Signature` over the URL alone, which carries `bodySHA256`, the body's
 //! SHA-256 in hex ([`body_hash_matches`]), as twilio-node's `validateRequestWithBody` checks.
@@ -65,11 +67,13 @@ struct CloudEvent {
     data: Option<Value>,
 }
 
-/// A batch read: the events the worker acts on, in order, and how many it does not use.
+/// A batch read: the events the worker acts on, in order; how many it does not use; and the
+/// TaskRouter events it could not read, each with why.
 #[derive(Debug)]
 pub struct StreamBatch {
     pub events: Vec<TaskRouterEvent>,
     pub ignored: usize,
+    pub skipped: Vec<BatchError>,
 }
 
 fn text(value: &Value) -> Option<String> {
@@ -89,7 +93,7 @@ pub fn read_batch(body: &[u8]) -> Result<StreamBatch, BatchError> {
     if values.len() > MAX_EVENTS {
         return Err(BatchError::TooMany(values.len()));
     }
-    let mut batch = StreamBatch { events: Vec::new(), ignored: 0 };
+    let mut batch = StreamBatch { events: Vec::new(), ignored: 0, skipped: Vec::new() };
     for (index, value) in values.into_iter().enumerate() {
         let not = |reason| BatchError::NotACloudEvent { index, reason };
         let event: CloudEvent = serde_json::from_value(value).map_err(|_| not("it lacks specversion, type or id"))?;
@@ -104,21 +108,23 @@ pub fn read_batch(body: &[u8]) -> Result<StreamBatch, BatchError> {
             continue;
         };
         let payload = event.data.as_ref().and_then(|data| data.get("payload")).and_then(Value::as_object);
-        let Some(payload) = payload else { return Err(not("a TaskRouter event without data.payload")) };
+        let Some(payload) = payload else {
+            batch.skipped.push(not("a TaskRouter event without data.payload"));
+            continue;
+        };
         let mut params = FormParams::from_pairs([("EventType", name)]);
         for (field, parameter) in FIELDS {
             if let Some(value) = payload.get(field).and_then(text) {
                 params.set(parameter, value);
             }
         }
-        let parsed = TaskRouterEvent::from_params(params).map_err(|error| BatchError::Event {
-            index,
-            event_type: crate::models::summary::clipped(name, 60),
-            error,
-        })?;
-        match parsed.effect {
-            EventEffect::Ignored => batch.ignored += 1,
-            _ => batch.events.push(parsed),
+        match TaskRouterEvent::from_params(params) {
+            Ok(parsed) if parsed.effect == EventEffect::Ignored => batch.ignored += 1,
+            Ok(parsed) => batch.events.push(parsed),
+            Err(error) => {
+                let event_type = crate::models::summary::clipped(name, 60);
+                batch.skipped.push(BatchError::Event { index, event_type, error });
+            }
         }
     }
     Ok(batch)
@@ -175,17 +181,21 @@ mod tests {
             ("[1]", "lacks specversion"),
             (r#"[{"specversion":"0.3","type":"x","id":"1"}]"#, "specversion"),
             (r#"[{"specversion":"1.0","type":7,"id":"1"}]"#, "not a string"),
-            (r#"[{"specversion":"1.0","type":"com.twilio.taskrouter.reservation.accepted","id":"1"}]"#, "data.payload"),
             ("not json", "not a JSON array"),
         ] {
             let error = read_batch(body.as_bytes()).unwrap_err();
             assert!(error.to_string().contains(expected), "{body}: {error}");
         }
-        let no_sid = json!([cloud_event(
-            "com.twilio.taskrouter.reservation.accepted",
-            json!({ "task_sid": WT, "workspace_sid": WS })
-        )]);
-        assert!(matches!(read_batch(no_sid.to_string().as_bytes()), Err(BatchError::Event { index: 0, .. })));
+        // A TaskRouter event that cannot be read is skipped and named; the others go on.
+        let mixed = json!([
+            cloud_event("com.twilio.taskrouter.reservation.accepted", json!({ "task_sid": WT, "workspace_sid": WS })),
+            json!({ "specversion": "1.0", "type": "com.twilio.taskrouter.reservation.rejected", "id": "2" }),
+            cloud_event("com.twilio.taskrouter.reservation.accepted", reservation_payload()),
+        ]);
+        let batch = read_batch(mixed.to_string().as_bytes()).unwrap();
+        assert_eq!((batch.events.len(), batch.skipped.len()), (1, 2));
+        assert!(matches!(batch.skipped[0], BatchError::Event { index: 0, .. }));
+        assert!(batch.skipped[1].to_string().contains("data.payload"));
     }
 
     #[test]

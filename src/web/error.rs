@@ -95,6 +95,8 @@ pub enum ApiError {
         "open a WebSocket here (Upgrade: websocket), with the operator token as the 'bearer.<base64url>' subprotocol"
     )]
     UpgradeRequired,
+    #[error("a page from {0} may not open the console's socket with Access's sign-in: only the worker's own pages may")]
+    ForeignOrigin(String),
 }
 
 impl From<RestError> for ApiError {
@@ -147,7 +149,8 @@ impl ApiError {
             | ApiError::InvalidBodyHash
             | ApiError::InvalidSignature(_)
             | ApiError::UnsupportedSignatureAlgorithm(_)
-            | ApiError::UnknownSigningKey(_) => 403,
+            | ApiError::UnknownSigningKey(_)
+            | ApiError::ForeignOrigin(_) => 403,
             ApiError::NotFound { .. } | ApiError::ReservationNotFound(_) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Transition(_)
@@ -206,6 +209,7 @@ impl ApiError {
             ApiError::NotClaimHolder(_) => "claim_not_held",
             ApiError::HubUnavailable(_) => "hub_unavailable",
             ApiError::UpgradeRequired => "upgrade_required",
+            ApiError::ForeignOrigin(_) => "foreign_origin",
         }
     }
 

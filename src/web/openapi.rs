@@ -185,6 +185,7 @@ mod tests {
             ApiError::NotClaimHolder(Box::new(FlowError::NotClaimHolder { sid })),
             ApiError::HubUnavailable("x".into()),
             ApiError::InvalidBodyHash,
+            ApiError::ForeignOrigin("x".into()),
             ApiError::Batch(BatchError::TooMany(2_000)),
             ApiError::Access(AccessError::Expired),
             ApiError::Access(AccessError::KeysUnavailable("x".into())),
@@ -219,6 +220,7 @@ mod tests {
                 | ApiError::NotClaimHolder(_)
                 | ApiError::Access(_)
                 | ApiError::InvalidBodyHash
+                | ApiError::ForeignOrigin(_)
                 | ApiError::Batch(_)
                 | ApiError::NoLongerPending { .. }
                 | ApiError::TwilioUnreachable(_)

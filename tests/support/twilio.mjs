@@ -63,7 +63,7 @@ export function eventParams(eventType, assignment, overrides = {}) {
   };
   const worker = {
     WorkerSid: assignment.WorkerSid,
-    WorkerName: 'Alice',
+    WorkerName: assignment.WorkerName ?? 'Alice',
     WorkerAttributes: assignment.WorkerAttributes,
     WorkerActivityName: 'Available',
   };

@@ -165,7 +165,12 @@ impl Hub {
         let route = "hub /ledger";
         let answered = {
             let mut ledger = self.ledger.borrow_mut();
-            let answer = ledger.answer(request, now, || random_token().unwrap_or_default());
+            // A claim is granted only with a token nobody can guess.
+            let token = random_token();
+            if matches!(request, HubRequest::Claim { .. }) && token.is_none() {
+                return Response::error("the hub could not make a claim token (crypto.randomUUID)", 500);
+            }
+            let answer = ledger.answer(request, now, || token.unwrap_or_default());
             // What each change moved in the day, only for someone who looks.
             let looking = !self.consoles().is_empty();
             let moved: Vec<Option<DayMove>> = match &answer {

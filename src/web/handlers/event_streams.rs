@@ -22,6 +22,8 @@ struct BatchAnswer {
     unchanged: usize,
     /// Events of types the worker does not use.
     ignored: usize,
+    /// TaskRouter events that could not be read (each named in the log line).
+    skipped: usize,
 }
 
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
@@ -30,6 +32,10 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
     let batch = event_stream::read_batch(&body)?;
     let store = ctx.store()?;
     let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    if !batch.skipped.is_empty() {
+        let named: Vec<String> = batch.skipped.iter().take(5).map(ToString::to_string).collect();
+        log.error = Some(format!("{} events skipped: {}", batch.skipped.len(), named.join("; ")));
+    }
     let done =
         events::apply_batch(&store, &hub, Channel::EventStreams, &batch.events, &config.reservation_timeouts, now())
             .await?;
@@ -40,6 +46,11 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
         ));
     }
     log.outcome = "applied";
-    let answer = BatchAnswer { applied: done.applied, unchanged: done.unchanged, ignored: batch.ignored };
+    let answer = BatchAnswer {
+        applied: done.applied,
+        unchanged: done.unchanged,
+        ignored: batch.ignored,
+        skipped: batch.skipped.len(),
+    };
     Ok(Reply::json(200, &answer))
 }

@@ -133,10 +133,26 @@ pub async fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
     Reply::json(200, &health)
 }
 
-/// When each channel was last heard from, if the hub answers.
+/// How long an isolate keeps what the hub said of the channels: `/health` is open to anyone,
+/// and must not become a way to flood the one hub.
+const HEARD_KEPT_MS: u64 = 30_000;
+
+thread_local! {
+    static HEARD: std::cell::RefCell<Option<(u64, HeardFrom)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// When each channel was last heard from, if the hub answers: asked at most every
+/// [`HEARD_KEPT_MS`] per isolate.
 async fn heard(ctx: &Context) -> Option<HeardFrom> {
-    match ctx.hub().ok()?.ask(HubRequest::Heard).await.ok()? {
-        HubReply::Heard(heard) => Some(heard),
-        _ => None,
+    let now = crate::web::context::now().as_millis();
+    let kept = HEARD.with(|heard| heard.borrow().clone());
+    if let Some((_, heard)) = kept.filter(|(at, _)| now.saturating_sub(*at) < HEARD_KEPT_MS) {
+        return Some(heard);
     }
+    let heard = match ctx.hub().ok()?.ask(HubRequest::Heard).await.ok()? {
+        HubReply::Heard(heard) => heard,
+        _ => return None,
+    };
+    HEARD.with(|cache| *cache.borrow_mut() = Some((now, heard.clone())));
+    Some(heard)
 }

@@ -21,6 +21,13 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
         (Some(settings), Some(jwt)) => {
             let actor = crate::web::access::actor(&jwt, settings).await.map_err(ApiError::Access)?;
             log.actor = Some(actor.recorded());
+            // Access's cookie goes with any page's upgrade: only the worker's own pages (or a
+            // program, which sends no Origin) may open the socket with it.
+            if let Some(origin) = req.header("origin")
+                && !same_origin(&origin, req.url(), config.public_url.as_deref())
+            {
+                return Err(ApiError::ForeignOrigin(crate::models::summary::clipped(&origin, 100)));
+            }
         }
         (Some(_), None) if !allowed.token => {
             return Err(ApiError::Access(crate::access::token::AccessError::Missing));
@@ -44,4 +51,11 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
     let response = hub.connect(speaks_v1).await.map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
     log.outcome = if response.status_code() == 101 { "connected" } else { "hub_refused" };
     Ok(response)
+}
+
+/// Whether `origin` is the worker's own: the request's scheme, host and port, or `PUBLIC_URL`.
+fn same_origin(origin: &str, request_url: &str, public_url: Option<&str>) -> bool {
+    let own = |url: &str| worker::Url::parse(url).ok().map(|url| url.origin().ascii_serialization());
+    let origin = origin.trim().trim_end_matches('/');
+    own(request_url).as_deref() == Some(origin) || public_url.and_then(own).as_deref() == Some(origin)
 }
