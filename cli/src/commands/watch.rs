@@ -31,6 +31,8 @@ use crate::worker::Worker;
 const PROTOCOL: &str = "taskrouter-edge.v1";
 /// The longest wait before opening the connection again.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long opening the connection may take.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many times in a row a first connection may fail before watch falls back to listing.
 const OPENINGS_BEFORE_POLLING: u32 = 3;
 
@@ -59,7 +61,11 @@ async fn open(worker: &Worker) -> Result<Socket, Refused> {
         request.headers_mut().insert("cf-access-client-id", header(id)?);
         request.headers_mut().insert("cf-access-client-secret", header(secret)?);
     }
-    match tokio_tungstenite::connect_async(request).await {
+    let opened = tokio::time::timeout(OPEN_TIMEOUT, tokio_tungstenite::connect_async(request)).await;
+    let Ok(opened) = opened else {
+        return Err(Refused::Passing(format!("no answer within {} s", OPEN_TIMEOUT.as_secs())));
+    };
+    match opened {
         Ok((socket, _)) => Ok(socket),
         Err(SocketError::Http(response)) if response.status() == 401 => Err(Refused::Token),
         // The hub is missing or down: it may come back.
