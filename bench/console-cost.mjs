@@ -131,7 +131,7 @@ export async function consoleCost() {
     const imports = lines.filter((line) => line.route === 'hub import');
     const ledger = lines.filter((line) => line.route === 'hub /ledger');
     // What the reservations asked of the hub (a callback is `recorded`, an event `applied`).
-    const ledgerLifecycle = ledger.filter((line) => line.outcome === 'recorded' || line.outcome === 'applied');
+    const ledgerLifecycle = ledger.filter((line) => ['recorded', 'applied', 'batch'].includes(line.outcome));
     const ledgerReading = ledger.filter((line) => line.outcome === 'listed' || line.outcome === 'shown');
     const per = (value) => round(value / CALLBACKS);
     const lifecycleKv = kvOf(lifecycleLines);

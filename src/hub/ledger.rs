@@ -511,7 +511,7 @@ impl<S: Sql> Ledger<S> {
 
     fn batch(&mut self, channel: Channel, events: Vec<HubRequest>, now: Timestamp) -> Result<Answer, LedgerFault> {
         self.sql.exec(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             vec![SqlValue::Text(format!("heard:{}", channel.as_str())), SqlValue::Text(now.as_millis().to_string())],
         )?;
         let mut replies = Vec::with_capacity(events.len());

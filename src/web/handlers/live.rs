@@ -8,6 +8,7 @@ use crate::hub::durable::PROTOCOL;
 use crate::web::auth;
 use crate::web::context::Context;
 use crate::web::error::ApiError;
+use crate::web::http::origin_of;
 use crate::web::log::RequestLog;
 use crate::web::request::Incoming;
 
@@ -55,7 +56,7 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
 
 /// Whether `origin` is the worker's own: the request's scheme, host and port, or `PUBLIC_URL`.
 fn same_origin(origin: &str, request_url: &str, public_url: Option<&str>) -> bool {
-    let own = |url: &str| worker::Url::parse(url).ok().map(|url| url.origin().ascii_serialization());
     let origin = origin.trim().trim_end_matches('/');
-    own(request_url).as_deref() == Some(origin) || public_url.and_then(own).as_deref() == Some(origin)
+    let own = |url: &str| origin_of(url).eq_ignore_ascii_case(origin);
+    own(request_url) || public_url.is_some_and(own)
 }
