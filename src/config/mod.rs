@@ -10,6 +10,8 @@ use crate::access::OperatorAuth;
 use crate::instructions::Policy;
 use crate::models::{AccountSid, ReservationTimeouts, WorkflowSid};
 
+mod operator_auth;
+
 /// A secret value: never printed, compared only in constant time.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -177,8 +179,7 @@ impl Config {
                 get("OPERATOR_AUTH").as_deref(),
                 get("ACCESS_TEAM_DOMAIN").as_deref(),
                 get("ACCESS_AUD").as_deref(),
-            )
-            .map_err(|error| invalid(error.name, error.problem)),
+            ),
         })
     }
 
