@@ -4,15 +4,17 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use worker::{Context as WorkerContext, Delay, console_log};
+use worker::{Context as WorkerContext, Delay, Env, console_log};
 
-use super::context::{Context, now};
+use super::context::now;
+use super::kv::WorkersKv;
 use super::log::RequestLog;
 use crate::hub::durable::IMPORT_DUE_KEY;
 use crate::hub::durable::client::HubClient;
 use crate::hub::port::{Hub, HubError};
 use crate::hub::protocol::HubRequest;
 use crate::store::Kv;
+use crate::store::layout::Reservations;
 
 /// How long to wait before each further try to hand the hub a callback.
 const RETRY_DELAYS_MS: [u64; 3] = [1_000, 3_000, 6_000];
@@ -25,7 +27,8 @@ const MARK_KEPT_SECS: u64 = 2 * 24 * 60 * 60;
 /// reservations from KV at its next start. Logs one line.
 pub fn hand_over_later(
     worker_ctx: &WorkerContext,
-    ctx: Context,
+    env: Env,
+    store: Reservations<WorkersKv>,
     request: HubRequest,
     first: HubError,
     log: &RequestLog,
@@ -33,7 +36,7 @@ pub fn hand_over_later(
     let route = log.route.clone();
     worker_ctx.wait_until(async move {
         let mut last = first.to_string();
-        let hub = HubClient::open(&ctx.env);
+        let hub = HubClient::open(&env);
         for delay in RETRY_DELAYS_MS {
             Delay::from(Duration::from_millis(delay)).await;
             let Ok(hub) = &hub else { break };
@@ -45,14 +48,8 @@ pub fn hand_over_later(
                 Err(error) => last = error.to_string(),
             }
         }
-        let marked = match ctx.store() {
-            Ok(store) => store
-                .kv()
-                .put(IMPORT_DUE_KEY, "due", None, now().as_millis() / 1000 + MARK_KEPT_SECS)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(error) => Err(error.to_string()),
-        };
+        let expires = now().as_millis() / 1000 + MARK_KEPT_SECS;
+        let marked = store.kv().put(IMPORT_DUE_KEY, "due", None, expires).await;
         match marked {
             Ok(()) => log_line(&route, "import_due", &last),
             Err(error) => {

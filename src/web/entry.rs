@@ -41,7 +41,7 @@ async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Res
     // its own, and an isolate's first request compiles only the route it takes.
     let answer = match route {
         Ok(Route::AssignmentCallback) => {
-            assignment_callback::handle(&req, Context::new(ctx.env.clone()), &worker_ctx, &mut log).boxed_local().await
+            assignment_callback::handle(&req, &ctx, &worker_ctx, &mut log).boxed_local().await
         }
         Ok(Route::Events) => events::handle(&req, &ctx, &mut log).boxed_local().await,
         Ok(Route::EventStreams) => event_streams::handle(&req, &ctx, &mut log).boxed_local().await,

@@ -15,7 +15,7 @@ use crate::web::request::{self, Incoming};
 
 pub async fn handle(
     req: &Incoming,
-    ctx: Context,
+    ctx: &Context,
     worker_ctx: &worker::Context,
     log: &mut RequestLog,
 ) -> Result<Reply, ApiError> {
@@ -36,7 +36,7 @@ pub async fn handle(
     if let Some((request, error)) = answered.untold {
         log.hub = Some("untold");
         log.error = Some(error.to_string());
-        hand_over_later(worker_ctx, ctx, request, error, log);
+        hand_over_later(worker_ctx, ctx.env.clone(), store, request, error, log);
     }
     Ok(Reply::raw_json(200, body))
 }
