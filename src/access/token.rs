@@ -180,12 +180,22 @@ pub async fn check(
     signature: &impl SignatureCheck,
     now_secs: u64,
 ) -> Result<Actor, AccessError> {
-    let presented = read(token)?;
+    check_presented(&read(token)?, settings, keys, signature, now_secs).await
+}
+
+/// The check of a token already [`read`]: its key, signature and claims.
+pub async fn check_presented(
+    presented: &Presented<'_>,
+    settings: &AccessSettings,
+    keys: &Jwks,
+    signature: &impl SignatureCheck,
+    now_secs: u64,
+) -> Result<Actor, AccessError> {
     let key = keys
         .key(&presented.kid)
         .ok_or_else(|| AccessError::UnknownKey(crate::models::summary::clipped(&presented.kid, 80)))?;
     match signature.verify(key, presented.signed.as_bytes(), &presented.signature).await {
-        Ok(true) => admit(&presented, settings, now_secs),
+        Ok(true) => admit(presented, settings, now_secs),
         Ok(false) | Err(_) => Err(AccessError::BadSignature),
     }
 }

@@ -121,5 +121,5 @@ impl SignatureCheck for WebCrypto {
 pub async fn actor(token_text: &str, settings: &AccessSettings) -> Result<Actor, AccessError> {
     let presented = token::read(token_text)?;
     let keys = keys_for(settings, &presented.kid).await?;
-    token::check(token_text, settings, &keys, &WebCrypto, now().as_millis() / 1000).await
+    token::check_presented(&presented, settings, &keys, &WebCrypto, now().as_millis() / 1000).await
 }
