@@ -56,9 +56,11 @@ pub async fn assignment_callback<K: Kv, H: Hub>(
         task: record.task_attributes.as_ref(),
         worker: record.worker_attributes.as_ref(),
     });
-    let card = Card::of(&record, timeouts);
-    let request =
-        HubRequest::Callback { card: Box::new(card.clone()), digest: digest(callback), settles: decision.settles };
+    let request = HubRequest::Callback {
+        card: Box::new(Card::of(&record, timeouts)),
+        digest: digest(callback),
+        settles: decision.settles,
+    };
     record.record_answer(decision.answered.clone(), decision.settles, now);
     let (card, write, untold) = match hub.ask(request.clone()).await {
         Ok(HubReply::Recorded { card, write_record }) => (*card, write_record, None),
