@@ -84,28 +84,41 @@ impl Incoming {
     }
 }
 
-/// The form parameters of a request from TaskRouter, once its `X-Twilio-Signature` checks out
-/// under the key and algorithm it must have been signed with (see [`auth::signer`]).
-pub async fn twilio_form(req: &Incoming, config: &Config, log: &mut RequestLog) -> Result<FormParams, ApiError> {
+/// The signer the request names (see [`auth::signer`]), recorded in the log line.
+fn signer<'c>(req: &Incoming, config: &'c Config, log: &mut RequestLog) -> Result<Signer<'c>, ApiError> {
     let signer = auth::signer(config, req.header(SETTINGS_HEADER).as_deref())?;
     let (key, algorithm) = signer.describe();
     log.signed_with = Some(SignedWith { key, algorithm });
-    let params = FormParams::parse(&req.body(FORM).await?)?;
-    let (secret, algorithm) = match &signer {
+    Ok(signer)
+}
+
+/// Checks `X-Twilio-Signature` over the URL and `params` under the key and algorithm `signer`
+/// gives. `ALLOW_UNSIGNED_CALLBACKS` without an auth token lets the request through unchecked,
+/// with a warning in the log.
+fn check_signature(req: &Incoming, config: &Config, signer: &Signer, params: &FormParams) -> Result<(), ApiError> {
+    let (secret, algorithm) = match signer {
         Signer::AuthToken(token) => (*token, Algorithm::HmacSha1),
         Signer::SharedKey { secret, algorithm, .. } => (*secret, *algorithm),
         Signer::Unchecked => {
             worker::console_warn!(
                 "{{\"warning\":\"ALLOW_UNSIGNED_CALLBACKS is true and TWILIO_AUTH_TOKEN is unset: this request's signature was NOT checked\"}}"
             );
-            return Ok(params);
+            return Ok(());
         }
     };
     let claimed = req.header("x-twilio-signature").ok_or(ApiError::MissingSignature)?;
-    if !signature::is_valid(secret.expose(), &claimed, &config.signed_url(req.url()), &params, algorithm) {
+    if !signature::is_valid(secret.expose(), &claimed, &config.signed_url(req.url()), params, algorithm) {
         let (key, algorithm) = signer.describe();
         return Err(ApiError::InvalidSignature(format!("{key} ({algorithm})")));
     }
+    Ok(())
+}
+
+/// The form parameters of a request from TaskRouter, once its `X-Twilio-Signature` checks out.
+pub async fn twilio_form(req: &Incoming, config: &Config, log: &mut RequestLog) -> Result<FormParams, ApiError> {
+    let signer = signer(req, config, log)?;
+    let params = FormParams::parse(&req.body(FORM).await?)?;
+    check_signature(req, config, &signer, &params)?;
     Ok(params)
 }
 
@@ -113,22 +126,10 @@ pub async fn twilio_form(req: &Incoming, config: &Config, log: &mut RequestLog) 
 /// the URL alone, its `bodySHA256` included) checks out and the body is the one that hash names.
 /// The same keys and algorithms as TaskRouter's other routes.
 pub async fn twilio_json(req: &Incoming, config: &Config, log: &mut RequestLog) -> Result<Vec<u8>, ApiError> {
-    let signer = auth::signer(config, req.header(SETTINGS_HEADER).as_deref())?;
-    let (key, algorithm) = signer.describe();
-    log.signed_with = Some(SignedWith { key, algorithm });
+    let signer = signer(req, config, log)?;
     let body = req.body(JSON).await?;
-    let (secret, algorithm) = match &signer {
-        Signer::AuthToken(token) => (*token, Algorithm::HmacSha1),
-        Signer::SharedKey { secret, algorithm, .. } => (*secret, *algorithm),
-        Signer::Unchecked => return Ok(body),
-    };
-    let claimed = req.header("x-twilio-signature").ok_or(ApiError::MissingSignature)?;
-    if !signature::is_valid(secret.expose(), &claimed, &config.signed_url(req.url()), &FormParams::default(), algorithm)
-    {
-        let (key, algorithm) = signer.describe();
-        return Err(ApiError::InvalidSignature(format!("{key} ({algorithm})")));
-    }
-    if !crate::twilio::event_stream::body_hash_matches(req.query(), &body) {
+    check_signature(req, config, &signer, &FormParams::default())?;
+    if !matches!(signer, Signer::Unchecked) && !crate::twilio::event_stream::body_hash_matches(req.query(), &body) {
         return Err(ApiError::InvalidBodyHash);
     }
     Ok(body)
