@@ -139,12 +139,26 @@ pub async fn twilio_json(req: &Incoming, config: &Config, log: &mut RequestLog) 
 /// (`Cf-Access-Jwt-Assertion`), or the bearer token. A JWT that is present is checked and never
 /// passed over for the token; under `access` alone there is no other way in.
 pub async fn operator(req: &Incoming, config: &Config, log: &mut RequestLog) -> Result<Actor, ApiError> {
+    operator_by(req, config, log, || {
+        auth::require_bearer(req.header("authorization").as_deref(), config.reservations_api_token.as_ref())
+    })
+    .await
+}
+
+/// [`operator`], with the token presented as `token_check` reads it (`GET /live` also takes it
+/// from a subprotocol).
+pub async fn operator_by(
+    req: &Incoming,
+    config: &Config,
+    log: &mut RequestLog,
+    token_check: impl FnOnce() -> Result<(), ApiError>,
+) -> Result<Actor, ApiError> {
     let allowed = config.operator_auth()?;
     let actor = match (&allowed.access, req.header("cf-access-jwt-assertion")) {
         (Some(settings), Some(jwt)) => super::access::actor(&jwt, settings).await.map_err(ApiError::Access)?,
         (Some(_), None) if !allowed.token => return Err(ApiError::Access(AccessError::Missing)),
         _ => {
-            auth::require_bearer(req.header("authorization").as_deref(), config.reservations_api_token.as_ref())?;
+            token_check()?;
             Actor::OperatorToken
         }
     };

@@ -4,43 +4,35 @@
 
 use worker::Response;
 
+use crate::access::Actor;
 use crate::hub::durable::PROTOCOL;
 use crate::web::auth;
 use crate::web::context::Context;
 use crate::web::error::ApiError;
 use crate::web::http::origin_of;
 use crate::web::log::RequestLog;
-use crate::web::request::Incoming;
+use crate::web::request::{self, Incoming};
 
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Response, ApiError> {
     let config = ctx.config()?;
     let protocols = req.header("sec-websocket-protocol");
     // Behind Access, the JWT Access adds to the upgrade; else the token, from the `bearer.`
     // subprotocol (a browser cannot set `Authorization` on a WebSocket) or `Authorization`.
-    let allowed = config.operator_auth()?;
-    match (&allowed.access, req.header("cf-access-jwt-assertion")) {
-        (Some(settings), Some(jwt)) => {
-            let actor = crate::web::access::actor(&jwt, settings).await.map_err(ApiError::Access)?;
-            log.actor = Some(actor.recorded());
-            // Access's cookie goes with any page's upgrade: only the worker's own pages (or a
-            // program, which sends no Origin) may open the socket with it.
-            if let Some(origin) = req.header("origin")
-                && !same_origin(&origin, req.url(), config.public_url.as_deref())
-            {
-                return Err(ApiError::ForeignOrigin(crate::models::summary::clipped(&origin, 100)));
-            }
-        }
-        (Some(_), None) if !allowed.token => {
-            return Err(ApiError::Access(crate::access::token::AccessError::Missing));
-        }
-        _ => {
-            auth::require_console_token(
-                protocols.as_deref(),
-                req.header("authorization").as_deref(),
-                config.reservations_api_token.as_ref(),
-            )?;
-            log.actor = Some(crate::access::Actor::OperatorToken.recorded());
-        }
+    let actor = request::operator_by(req, config, log, || {
+        auth::require_console_token(
+            protocols.as_deref(),
+            req.header("authorization").as_deref(),
+            config.reservations_api_token.as_ref(),
+        )
+    })
+    .await?;
+    // Access's cookie goes with any page's upgrade: only the worker's own pages (or a program,
+    // which sends no Origin) may open the socket with it.
+    if actor != Actor::OperatorToken
+        && let Some(origin) = req.header("origin")
+        && !same_origin(&origin, req.url(), config.public_url.as_deref())
+    {
+        return Err(ApiError::ForeignOrigin(crate::models::summary::clipped(&origin, 100)));
     }
     let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
     if !req.header("upgrade").is_some_and(|upgrade| upgrade.eq_ignore_ascii_case("websocket")) {
