@@ -20,22 +20,7 @@ pub fn reported(card: &Card, expires_ms: u64, now: Timestamp) -> Summary<Reporte
     let status = if expired { ReportedStatus::EXPIRED } else { ReportedStatus::Stored(summary.status) };
     let expires_in_ms =
         (status == ReportedStatus::Stored(Status::Pending)).then(|| expires_ms.saturating_sub(now.as_millis()));
-    Summary {
-        status,
-        expires_in_ms,
-        reservation_sid: summary.reservation_sid.clone(),
-        task_sid: summary.task_sid.clone(),
-        workspace_sid: summary.workspace_sid.clone(),
-        worker_sid: summary.worker_sid.clone(),
-        workflow_sid: summary.workflow_sid.clone(),
-        received_at: summary.received_at,
-        status_updated_at: summary.status_updated_at,
-        task: summary.task.clone(),
-        agent: summary.agent.clone(),
-        queue: summary.queue.clone(),
-        priority: summary.priority,
-        task_age_seconds: summary.task_age_seconds,
-    }
+    summary.shown_as(status, expires_in_ms)
 }
 
 fn cards(rows: Vec<Vec<SqlValue>>) -> Result<Vec<(Card, u64)>, LedgerFault> {

@@ -106,6 +106,11 @@ impl Summary {
         let status = ReportedStatus::derive(self.status, self.received_at.age_ms(now), timeout_secs);
         let expires_in_ms = (status == ReportedStatus::Stored(Status::Pending))
             .then(|| timeout_secs.saturating_mul(1000).saturating_sub(self.received_at.age_ms(now)));
+        self.shown_as(status, expires_in_ms)
+    }
+
+    /// The summary with the status an operator is shown, and how long until it expires.
+    pub fn shown_as(&self, status: ReportedStatus, expires_in_ms: Option<u64>) -> Summary<ReportedStatus> {
         Summary {
             status,
             expires_in_ms,
