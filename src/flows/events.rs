@@ -67,19 +67,14 @@ pub async fn apply<K: Kv, H: Hub>(
     timeouts: &ReservationTimeouts,
     now: Timestamp,
 ) -> Result<EventApplied, FlowError> {
-    let Some((request, record)) = ask_of(event, timeouts, now) else {
+    let Some(ask) = ask_of(event, timeouts, now) else {
         return Ok(EventApplied { outcome: "ignored", changed: vec![], record_failed: None });
     };
-    let batch = HubRequest::Batch { channel: Channel::EventCallback, events: vec![request] };
-    let (outcome, changed) = match hub.ask(batch).await? {
-        HubReply::Batch { mut replies } if replies.len() == 1 => match replies.remove(0) {
-            HubReply::Applied { outcome, changed } => (outcome, changed),
-            other => return Err(HubError::unexpected(&other).into()),
-        },
-        other => return Err(HubError::unexpected(&other).into()),
-    };
-    let record_failed = keep_created(store, outcome, record, &changed, now).await;
-    Ok(EventApplied { outcome: outcome.as_str(), changed, record_failed })
+    let mut applied = apply_in_order(store, hub, Channel::EventCallback, vec![ask], now).await?;
+    match (applied.pop(), applied.is_empty()) {
+        (Some(one), true) => Ok(one),
+        _ => Err(HubError::Failed("the hub did not answer the event once".into()).into()),
+    }
 }
 
 /// What a batch did: how many events changed a reservation, and records not written.
@@ -100,22 +95,38 @@ pub async fn apply_batch<K: Kv, H: Hub>(
     timeouts: &ReservationTimeouts,
     now: Timestamp,
 ) -> Result<BatchApplied, FlowError> {
-    let (requests, records): (Vec<HubRequest>, Vec<Option<Reservation>>) =
-        events.iter().filter_map(|event| ask_of(event, timeouts, now)).unzip();
-
-    let replies = match hub.ask(HubRequest::Batch { channel, events: requests }).await? {
-        HubReply::Batch { replies } => replies,
-        other => return Err(HubError::unexpected(&other).into()),
-    };
+    let asks = events.iter().filter_map(|event| ask_of(event, timeouts, now)).collect();
     let mut done = BatchApplied { applied: 0, unchanged: 0, records_failed: vec![] };
-    for (reply, record) in replies.into_iter().zip(records) {
-        let HubReply::Applied { outcome, changed } = reply else { return Err(HubError::unexpected(&reply).into()) };
-        if changed.is_empty() {
+    for event in apply_in_order(store, hub, channel, asks, now).await? {
+        if event.changed.is_empty() {
             done.unchanged += 1;
         } else {
             done.applied += 1;
         }
-        done.records_failed.extend(keep_created(store, outcome, record, &changed, now).await);
+        done.records_failed.extend(event.record_failed);
     }
     Ok(done)
+}
+
+/// Asks the hub to apply the events in one batch, then keeps the records of the reservations
+/// they made known.
+async fn apply_in_order<K: Kv, H: Hub>(
+    store: &Reservations<K>,
+    hub: &H,
+    channel: Channel,
+    asks: Vec<(HubRequest, Option<Reservation>)>,
+    now: Timestamp,
+) -> Result<Vec<EventApplied>, FlowError> {
+    let (requests, records): (Vec<HubRequest>, Vec<Option<Reservation>>) = asks.into_iter().unzip();
+    let replies = match hub.ask(HubRequest::Batch { channel, events: requests }).await? {
+        HubReply::Batch { replies } => replies,
+        other => return Err(HubError::unexpected(&other).into()),
+    };
+    let mut applied = Vec::with_capacity(replies.len());
+    for (reply, record) in replies.into_iter().zip(records) {
+        let HubReply::Applied { outcome, changed } = reply else { return Err(HubError::unexpected(&reply).into()) };
+        let record_failed = keep_created(store, outcome, record, &changed, now).await;
+        applied.push(EventApplied { outcome: outcome.as_str(), changed, record_failed });
+    }
+    Ok(applied)
 }
