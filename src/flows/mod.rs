@@ -8,16 +8,19 @@
 //!
 //! The modules, in the order they build on each other: `record` (records from what TaskRouter
 //! sent), `callback` and `events` (TaskRouter's two callbacks), `reading` (a reservation and
-//! the listing), `decide` (what to believe of Twilio's answers) and `operator` (the operator's
-//! claims, updates and decisions).
+//! the listing), `decide` (what to believe of Twilio's answers), `operator` (the operator's
+//! claims, updates and decisions) and `catch_up` (what the hub missed, read from TaskRouter).
 
 pub mod callback;
+pub mod catch_up;
 pub mod decide;
 pub mod events;
 pub mod operator;
 pub mod reading;
 pub mod record;
 
+#[cfg(test)]
+mod catch_up_tests;
 #[cfg(test)]
 mod tests;
 

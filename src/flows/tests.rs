@@ -19,13 +19,13 @@ use crate::store::memory::MemoryKv;
 use crate::twilio::rest::{Repeat, RestError, refused};
 use crate::twilio::{FormParams, ReservationParams, TaskRouterEvent};
 
-const T0: u64 = 1_800_000_000_000;
+pub(super) const T0: u64 = 1_800_000_000_000;
 
-fn twins() -> (Reservations<MemoryKv>, LocalHub) {
+pub(super) fn twins() -> (Reservations<MemoryKv>, LocalHub) {
     (Reservations::new(MemoryKv::new(Timestamp::from_millis(T0)), 86_400), LocalHub::new(Timestamp::from_millis(T0)))
 }
 
-fn callback(n: u8, task_age: &str) -> ReservationParams {
+pub(super) fn callback(n: u8, task_age: &str) -> ReservationParams {
     let hex = |c: u8| format!("{:x}", c % 16).repeat(32);
     ReservationParams::from_params(FormParams::from_pairs([
         ("ReservationSid", format!("WR{}", hex(n))),
@@ -43,11 +43,11 @@ fn event(event_type: &str, from: &ReservationParams) -> TaskRouterEvent {
     TaskRouterEvent::from_params(params).unwrap()
 }
 
-fn timeouts() -> ReservationTimeouts {
+pub(super) fn timeouts() -> ReservationTimeouts {
     ReservationTimeouts::uniform(120)
 }
 
-fn call(store: &Reservations<MemoryKv>, hub: &LocalHub, params: &ReservationParams) {
+pub(super) fn call(store: &Reservations<MemoryKv>, hub: &LocalHub, params: &ReservationParams) {
     finish(assignment_callback(store, hub, params, &Policy::Defer, &timeouts(), hub.now())).unwrap();
 }
 

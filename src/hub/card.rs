@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::models::attributes::shown;
 use crate::models::summary::clipped;
-use crate::models::{Reservation, ReservationTimeouts, Summary};
+use crate::models::{AccountSid, Reservation, ReservationTimeouts, Summary};
 
 /// The most attributes a card carries, and the longest text of each.
 pub const CARD_ATTRIBUTES: usize = 12;
@@ -25,6 +25,13 @@ pub struct Card {
     /// did: an email, a service token, or `operator token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
+    /// The Account the reservation's callback or event named: a catch-up signs in to TaskRouter
+    /// as it when the worker has no `TWILIO_ACCOUNT_SID` of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_sid: Option<AccountSid>,
+    /// Why the reservation ended without an event saying so: TaskRouter no longer has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_because: Option<String>,
 }
 
 impl Card {
@@ -48,13 +55,22 @@ impl Card {
             timeout_seconds: timeouts.seconds_for(record.workflow_sid.as_ref()),
             attributes,
             decided_by: None,
+            account_sid: record.parameter("AccountSid").and_then(|sid| sid.parse().ok()),
+            ended_because: None,
         }
     }
 
     /// The card of a listing's summary (what the hub learns from KV when it has not been told).
     pub fn of_summary(summary: Summary, timeouts: &ReservationTimeouts) -> Card {
         let timeout_seconds = timeouts.seconds_for(summary.workflow_sid.as_ref());
-        Card { summary, timeout_seconds, attributes: Vec::new(), decided_by: None }
+        Card {
+            summary,
+            timeout_seconds,
+            attributes: Vec::new(),
+            decided_by: None,
+            account_sid: None,
+            ended_because: None,
+        }
     }
 }
 

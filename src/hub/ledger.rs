@@ -39,7 +39,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn only(reply: HubReply) -> Answer {
+    pub(super) fn only(reply: HubReply) -> Answer {
         Answer { reply, changed: Vec::new() }
     }
 }
@@ -126,6 +126,9 @@ impl<S: Sql> Ledger<S> {
             HubRequest::List(request) => self.list(&request, now).map(Answer::only),
             HubRequest::Batch { channel, events } => self.batch(channel, events, now),
             HubRequest::Heard => self.heard().map(|heard| Answer::only(HubReply::Heard(heard))),
+            HubRequest::PlanCatchUp { read_backs } => self.plan_catch_up(read_backs, now),
+            HubRequest::Gone { sid, reason } => self.gone(&sid, &reason, now),
+            HubRequest::CaughtUp { report, cursors } => self.caught_up(*report, cursors),
         }
     }
 
@@ -169,7 +172,7 @@ impl<S: Sql> Ledger<S> {
 
     /// Writes a row's status (the status columns follow the card's summary) and description. The
     /// arrival, the task and the timeout never change once a row is made.
-    fn write(&mut self, held: &Held) -> Result<(), LedgerFault> {
+    pub(super) fn write(&mut self, held: &Held) -> Result<(), LedgerFault> {
         let summary = &held.card.summary;
         self.sql.exec(
             "UPDATE reservations SET status = ?, source = ?, updated_ms = ?, digest = ?, card = ? WHERE sid = ?",
@@ -186,7 +189,7 @@ impl<S: Sql> Ledger<S> {
     }
 
     /// Writes a row's description alone (its status unchanged): the indexes stay as they are.
-    fn write_description(&mut self, held: &Held) -> Result<(), LedgerFault> {
+    pub(super) fn write_description(&mut self, held: &Held) -> Result<(), LedgerFault> {
         self.sql.exec(
             "UPDATE reservations SET digest = ?, card = ? WHERE sid = ?",
             vec![
@@ -200,7 +203,7 @@ impl<S: Sql> Ledger<S> {
 
     /// Moves the held reservation to `next` if the model lets it; records the outcome and ends
     /// a claim once the reservation left `pending`. Returns whether it moved.
-    fn move_to(
+    pub(super) fn move_to(
         &mut self,
         held: &mut Held,
         next: Status,
@@ -509,15 +512,27 @@ impl<S: Sql> Ledger<S> {
         }
     }
 
+    /// A delivery's events in order. A catch-up's are TaskRouter's whole Workspace: it changes
+    /// only reservations the hub holds, and is not a channel heard from.
     fn batch(&mut self, channel: Channel, events: Vec<HubRequest>, now: Timestamp) -> Result<Answer, LedgerFault> {
-        self.sql.exec(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            vec![SqlValue::Text(format!("heard:{}", channel.as_str())), SqlValue::Text(now.as_millis().to_string())],
-        )?;
+        if channel != Channel::CatchUp {
+            self.sql.exec(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                vec![
+                    SqlValue::Text(format!("heard:{}", channel.as_str())),
+                    SqlValue::Text(now.as_millis().to_string()),
+                ],
+            )?;
+        }
         let mut replies = Vec::with_capacity(events.len());
         let mut changed = Vec::new();
         for event in events {
             let answer = match event {
+                HubRequest::ReservationEvent { card, .. }
+                    if channel == Channel::CatchUp && self.held(&card.summary.reservation_sid)?.is_none() =>
+                {
+                    Answer::only(HubReply::Applied { outcome: EventEffectOutcome::NotHeld, changed: vec![] })
+                }
                 event @ (HubRequest::ReservationEvent { .. } | HubRequest::TaskEvent { .. }) => {
                     self.answer(event, now, String::new)?
                 }
@@ -531,7 +546,7 @@ impl<S: Sql> Ledger<S> {
 
     /// When each channel was last heard from.
     fn heard(&mut self) -> Result<HeardFrom, LedgerFault> {
-        let mut heard = HeardFrom { event_callback: None, event_streams: None };
+        let mut heard = HeardFrom { event_callback: None, event_streams: None, catch_up: self.catch_up_report()? };
         for row in self.sql.exec("SELECT key, value FROM meta WHERE key LIKE 'heard:%'", vec![])? {
             let at = row[1].as_str().and_then(|text| text.parse().ok()).map(Timestamp::from_millis);
             match row[0].as_str() {
@@ -573,6 +588,7 @@ impl<S: Sql> Ledger<S> {
         self.sql.exec("DELETE FROM tasks WHERE at_ms < ?", vec![horizon.clone()])?;
         self.sql.exec("DELETE FROM outcomes WHERE at_ms < ?", vec![horizon])?;
         self.sql.exec("DELETE FROM claims WHERE until_ms < ?", vec![SqlValue::int(now.as_millis())])?;
+        self.sql.exec("DELETE FROM read_backs WHERE sid NOT IN (SELECT sid FROM reservations)", vec![])?;
         Ok(())
     }
 }

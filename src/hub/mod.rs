@@ -12,6 +12,7 @@
 //! Durable Object and its client are the wasm glue (`crate::web::hub`).
 
 pub mod card;
+pub mod catch_up;
 pub mod claims;
 mod day;
 #[cfg(target_arch = "wasm32")]

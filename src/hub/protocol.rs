@@ -5,9 +5,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::card::Card;
+use super::catch_up::{CatchUpPlan, CatchUpReport};
 use super::claims::{Claim, Decision};
 use super::outcomes::{Day, DayMove};
-use crate::models::{ReportedStatus, ReservationSid, Status, StatusSource, Summary, TaskEnding, TaskSid, Timestamp};
+use crate::models::{
+    ReportedStatus, ReservationSid, Status, StatusSource, Summary, TaskEnding, TaskSid, Timestamp, WorkspaceSid,
+};
 
 /// One question to the hub. Each is answered in one transaction of the hub's SQLite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,8 +69,22 @@ pub enum HubRequest {
         channel: Channel,
         events: Vec<HubRequest>,
     },
-    /// When each event channel was last heard from.
+    /// When each event channel was last heard from, and what the last catch-up found.
     Heard,
+    /// What a catch-up is to read, with up to `read_backs` reservations to read back.
+    PlanCatchUp {
+        read_backs: usize,
+    },
+    /// TaskRouter no longer has the reservation (it answered `404`): it ends, with `reason`.
+    Gone {
+        sid: ReservationSid,
+        reason: String,
+    },
+    /// What a catch-up found, and where each Workspace's next one starts.
+    CaughtUp {
+        report: Box<CatchUpReport>,
+        cursors: Vec<(WorkspaceSid, Timestamp)>,
+    },
 }
 
 /// The channels TaskRouter's events arrive by.
@@ -78,6 +95,8 @@ pub enum Channel {
     EventCallback,
     /// An Event Streams webhook Sink (`POST /event-streams`).
     EventStreams,
+    /// The hub's own catch-up, from TaskRouter's Events resource and read-backs.
+    CatchUp,
 }
 
 impl Channel {
@@ -85,15 +104,20 @@ impl Channel {
         match self {
             Channel::EventCallback => "event_callback",
             Channel::EventStreams => "event_streams",
+            Channel::CatchUp => "catch_up",
         }
     }
 }
 
-/// When each channel last delivered an event the hub applied (or knew already).
+/// When each channel last delivered an event the hub applied (or knew already), and what the
+/// last catch-up found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeardFrom {
     pub event_callback: Option<Timestamp>,
     pub event_streams: Option<Timestamp>,
+    /// The last catch-up's report, if one ran.
+    #[serde(default)]
+    pub catch_up: Option<CatchUpReport>,
 }
 
 /// A page of the listing: newest first, `status` as reported (`expired` derived), after the
@@ -131,6 +155,8 @@ pub enum EventEffectOutcome {
     Stale,
     EndedTaskReservations,
     NoOpenReservations,
+    /// A catch-up's event about a reservation the hub does not hold: not this worker's.
+    NotHeld,
 }
 
 impl EventEffectOutcome {
@@ -142,6 +168,7 @@ impl EventEffectOutcome {
             EventEffectOutcome::Stale => "stale",
             EventEffectOutcome::EndedTaskReservations => "ended_task_reservations",
             EventEffectOutcome::NoOpenReservations => "no_open_reservations",
+            EventEffectOutcome::NotHeld => "not_held",
         }
     }
 }
@@ -202,6 +229,7 @@ pub enum HubReply {
         replies: Vec<HubReply>,
     },
     Heard(HeardFrom),
+    CatchUpPlanned(CatchUpPlan),
     Refused(Refusal),
 }
 

@@ -9,7 +9,8 @@
 //! | `claims` | the decision in flight per reservation: its owner, token and end |
 //! | `outcomes` | each reservation's outcomes once, for the day |
 //! | `day_bars`, `day_totals`, `accept_bars`, `accept_totals` | the day in running counts (`day.rs`) |
-//! | `meta` | the schema's version, and whether an import from KV is due |
+//! | `read_backs` | when a catch-up last read each reservation back from TaskRouter (`catch_up.rs`) |
+//! | `meta` | the schema's version, whether an import from KV is due, each channel's last event, each Workspace's catch-up cursor and the last catch-up's report |
 
 use super::sql::{Sql, SqlFailure, SqlValue};
 
@@ -46,7 +47,7 @@ impl Schema {
                 sql.exec(statement, vec![])?;
             }
         }
-        for statement in TABLES.iter().chain(super::day::TABLES) {
+        for statement in TABLES.iter().chain(super::day::TABLES).chain(super::catch_up::TABLES) {
             sql.exec(statement, vec![])?;
         }
         if !current {

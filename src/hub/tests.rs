@@ -442,7 +442,7 @@ fn the_hub_notes_when_each_channel_was_last_heard_from() {
     let mut ledger = ledger();
     assert_eq!(
         ask(&mut ledger, HubRequest::Heard, 0),
-        HubReply::Heard(HeardFrom { event_callback: None, event_streams: None })
+        HubReply::Heard(HeardFrom { event_callback: None, event_streams: None, catch_up: None })
     );
     ask(
         &mut ledger,
@@ -453,6 +453,6 @@ fn the_hub_notes_when_each_channel_was_last_heard_from() {
     ask(&mut ledger, HubRequest::Batch { channel: Channel::EventCallback, events: vec![] }, 30);
     assert_eq!(
         ask(&mut ledger, HubRequest::Heard, 40),
-        HubReply::Heard(HeardFrom { event_callback: Some(at(30)), event_streams: Some(at(20)) })
+        HubReply::Heard(HeardFrom { event_callback: Some(at(30)), event_streams: Some(at(20)), catch_up: None })
     );
 }

@@ -52,7 +52,7 @@ pub struct TaskRouterEvent {
 /// or empty.
 fn with_resource_sid(mut params: FormParams, resource_type: &str, name: &str) -> FormParams {
     if params.non_empty(name).is_none()
-        && params.get("ResourceType") == Some(resource_type)
+        && params.get("ResourceType").is_some_and(|given| given.eq_ignore_ascii_case(resource_type))
         && let Some(resource_sid) = params.non_empty("ResourceSid").map(str::to_owned)
     {
         params.set(name, resource_sid);

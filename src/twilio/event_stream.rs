@@ -112,13 +112,7 @@ pub fn read_batch(body: &[u8]) -> Result<StreamBatch, BatchError> {
             batch.skipped.push(not("a TaskRouter event without data.payload"));
             continue;
         };
-        let mut params = FormParams::from_pairs([("EventType", name)]);
-        for (field, parameter) in FIELDS {
-            if let Some(value) = payload.get(field).and_then(text) {
-                params.set(parameter, value);
-            }
-        }
-        match TaskRouterEvent::from_params(params) {
+        match event_of_payload(name, payload) {
             Ok(parsed) if parsed.effect == EventEffect::Ignored => batch.ignored += 1,
             Ok(parsed) => batch.events.push(parsed),
             Err(error) => {
@@ -128,6 +122,19 @@ pub fn read_batch(body: &[u8]) -> Result<StreamBatch, BatchError> {
         }
     }
     Ok(batch)
+}
+
+/// A TaskRouter event named `name` (`reservation.accepted`) from its snake_case fields, read as
+/// the Event Callback URL's event of that name. TaskRouter's Events resource keeps the same
+/// fields in each event's `event_data` (`crate::twilio::events_resource`).
+pub fn event_of_payload(name: &str, payload: &serde_json::Map<String, Value>) -> Result<TaskRouterEvent, ParamsError> {
+    let mut params = FormParams::from_pairs([("EventType", name)]);
+    for (field, parameter) in FIELDS {
+        if let Some(value) = payload.get(field).and_then(text) {
+            params.set(parameter, value);
+        }
+    }
+    TaskRouterEvent::from_params(params)
 }
 
 /// Whether `body` is what the URL's `bodySHA256` (hex) says it is.

@@ -3,6 +3,7 @@
 
 pub mod event;
 pub mod event_stream;
+pub mod events_resource;
 pub mod form;
 pub mod reservation_params;
 pub mod rest;
