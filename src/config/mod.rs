@@ -41,6 +41,9 @@ impl fmt::Debug for Secret {
 pub const DEFAULT_TTL_SECONDS: u64 = 86_400;
 pub const MIN_TTL_SECONDS: u64 = 60;
 pub const DEFAULT_TIMEOUT_SECONDS: u64 = 120;
+/// A catch-up a minute while anything is open: a lost event is put right within a minute, at
+/// most 1,440 runs a day (`docs/hub.md`).
+pub const DEFAULT_CATCH_UP_SECONDS: u64 = 60;
 /// Where TaskRouter's REST API lives; `TWILIO_TASKROUTER_URL` points elsewhere (a mock).
 pub const TASKROUTER_URL: &str = "https://taskrouter.twilio.com";
 
@@ -73,6 +76,9 @@ pub struct Config {
     /// `OPERATOR_AUTH`, `ACCESS_TEAM_DOMAIN`, `ACCESS_AUD`: what the operator routes accept. Kept
     /// apart: a bad value stops only the operator routes.
     pub operator_auth: Result<OperatorAuth, ConfigError>,
+    /// `CATCH_UP_SECONDS`: how often the hub reads TaskRouter for events it missed while any
+    /// reservation is open; `None` (`off`) never.
+    pub catch_up_seconds: Option<u64>,
 }
 
 /// The SharedKeys' secrets by id: one, or two while a key is rotated.
@@ -175,6 +181,10 @@ impl Config {
             assignment_policy: Policy::parse(get("ASSIGNMENT_INSTRUCTION").as_deref())
                 .map_err(|problem| invalid("ASSIGNMENT_INSTRUCTION", problem)),
             webhook_shared_keys: get("TWILIO_WEBHOOK_SHARED_KEYS").map(|text| shared_keys(&text)).transpose(),
+            catch_up_seconds: match get("CATCH_UP_SECONDS").as_deref().map(str::trim) {
+                Some("off") => None,
+                other => Some(seconds(other.map(str::to_owned), "CATCH_UP_SECONDS", DEFAULT_CATCH_UP_SECONDS, 1)?),
+            },
             operator_auth: OperatorAuth::read(
                 get("OPERATOR_AUTH").as_deref(),
                 get("ACCESS_TEAM_DOMAIN").as_deref(),
@@ -193,6 +203,12 @@ impl Config {
             (None, Some(token), None) => RestSignIn::CallbackAccount(token),
             (None, None, _) => RestSignIn::NotConfigured,
         }
+    }
+
+    /// How often the hub catches up from TaskRouter, in seconds: `None` when it never does
+    /// (`CATCH_UP_SECONDS=off`, or no credentials for TaskRouter's REST API).
+    pub fn catch_up_every(&self) -> Option<u64> {
+        self.catch_up_seconds.filter(|_| self.rest_sign_in() != RestSignIn::NotConfigured)
     }
 
     /// `Authorization: Basic …` for Twilio's REST API, by [`Config::rest_sign_in`]; `account` is
@@ -372,6 +388,16 @@ mod tests {
         {
             let err = self::config(&[("WORKFLOW_TIMEOUTS", bad)]).unwrap_err();
             assert_eq!(err.name, "WORKFLOW_TIMEOUTS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_catch_up_runs_every_minute_unless_told_otherwise() {
+        assert_eq!(config(&[]).unwrap().catch_up_seconds, Some(60));
+        assert_eq!(config(&[("CATCH_UP_SECONDS", " 5 ")]).unwrap().catch_up_seconds, Some(5));
+        assert_eq!(config(&[("CATCH_UP_SECONDS", "off")]).unwrap().catch_up_seconds, None);
+        for bad in ["0", "soon", "-1"] {
+            assert_eq!(config(&[("CATCH_UP_SECONDS", bad)]).unwrap_err().name, "CATCH_UP_SECONDS", "{bad}");
         }
     }
 

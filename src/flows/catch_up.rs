@@ -24,9 +24,9 @@ use crate::twilio::rest::{ATTEMPTS, RestError};
 use crate::twilio::{EventEffect, FormParams, ReservationParams, TaskRouterEvent};
 
 /// Reservations read back one by one in a run.
-pub const READ_BACKS_PER_RUN: usize = 6;
-/// Pages of 1,000 events read per Workspace in a run.
-pub const PAGES_PER_WORKSPACE: usize = 2;
+pub const READ_BACKS_PER_RUN: usize = 5;
+/// Pages of 500 events read per Workspace in a run.
+pub const PAGES_PER_WORKSPACE: usize = 3;
 /// Workspaces read in a run (a deployment serves one, or a few).
 pub const WORKSPACES_PER_RUN: usize = 2;
 /// The most subrequests a run can make: every request at every attempt.
@@ -40,13 +40,23 @@ pub enum ReadBackFound {
     Gone,
 }
 
+/// Why a read gave no answer to go by.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReadError {
+    /// The worker has no credentials for the Workspace: `0` names what to set.
+    #[error("the worker cannot sign in to TaskRouter: set {0}")]
+    NotSignedIn(&'static str),
+    #[error(transparent)]
+    Rest(#[from] RestError),
+}
+
 /// TaskRouter, as a catch-up reads it, signed in as `account` when the worker has no account
 /// of its own configured.
 #[allow(async_fn_in_trait)]
 pub trait TaskRouterRecords {
     /// A page of the Events resource at `path` (and query), after the API's base URL.
-    async fn events_page(&self, account: Option<&AccountSid>, path: &str) -> Result<EventsPage, RestError>;
-    async fn read_back(&self, reservation: &ReadBack) -> Result<ReadBackFound, RestError>;
+    async fn events_page(&self, account: Option<&AccountSid>, path: &str) -> Result<EventsPage, ReadError>;
+    async fn read_back(&self, reservation: &ReadBack) -> Result<ReadBackFound, ReadError>;
 }
 
 /// What a run did: its report, and whether TaskRouter asked it to slow down (`429`).
@@ -56,8 +66,8 @@ pub struct CaughtUp {
     pub rate_limited: bool,
 }
 
-fn is_rate_limited(error: &RestError) -> bool {
-    matches!(error, RestError::Refused { status: 429, .. })
+fn is_rate_limited(error: &ReadError) -> bool {
+    matches!(error, ReadError::Rest(RestError::Refused { status: 429, .. }))
 }
 
 /// The event a read-back's status stands for, as an Event Callback would have sent it.
@@ -84,7 +94,7 @@ async fn workspace_events<T: TaskRouterRecords>(
     workspace: &WorkspaceSid,
     account: Option<&AccountSid>,
     since: Timestamp,
-) -> Result<(Vec<TaskRouterEvent>, usize, bool), RestError> {
+) -> Result<(Vec<TaskRouterEvent>, usize, bool), ReadError> {
     let mut events = Vec::new();
     let mut read = 0;
     let mut path = Some(first_page_path(workspace, since));

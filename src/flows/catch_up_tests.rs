@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
-use super::catch_up::{CaughtUp, READ_BACKS_PER_RUN, ReadBackFound, TaskRouterRecords, catch_up};
+use super::catch_up::{CaughtUp, READ_BACKS_PER_RUN, ReadBackFound, ReadError, TaskRouterRecords, catch_up};
 use super::finish;
 use super::reading::hub_row;
 use super::tests::{T0, call, callback, timeouts, twins};
@@ -15,7 +15,7 @@ use crate::models::{AccountSid, ReservationSid, Status, Timestamp};
 use crate::store::layout::Reservations;
 use crate::store::memory::MemoryKv;
 use crate::twilio::events_resource::{EventsPage, read_page};
-use crate::twilio::rest::{Repeat, RestError, refused};
+use crate::twilio::rest::{Repeat, refused};
 
 #[derive(Default)]
 struct Truth {
@@ -38,19 +38,19 @@ impl Truth {
 }
 
 impl TaskRouterRecords for Truth {
-    async fn events_page(&self, _: Option<&AccountSid>, path: &str) -> Result<EventsPage, RestError> {
+    async fn events_page(&self, _: Option<&AccountSid>, path: &str) -> Result<EventsPage, ReadError> {
         self.asked.borrow_mut().push(path.to_owned());
         if self.limited.get() {
-            return Err(refused(429, b"{}", Repeat::Freely));
+            return Err(refused(429, b"{}", Repeat::Freely).into());
         }
         let body = serde_json::json!({ "events": *self.events.borrow(), "meta": {} }).to_string();
         Ok(read_page(body.as_bytes()).unwrap())
     }
 
-    async fn read_back(&self, reservation: &ReadBack) -> Result<ReadBackFound, RestError> {
+    async fn read_back(&self, reservation: &ReadBack) -> Result<ReadBackFound, ReadError> {
         self.asked.borrow_mut().push(reservation.reservation_sid.to_string());
         if self.limited.get() {
-            return Err(refused(429, b"{}", Repeat::Freely));
+            return Err(refused(429, b"{}", Repeat::Freely).into());
         }
         Ok(match self.statuses.borrow().get(reservation.reservation_sid.as_str()) {
             Some(status) => ReadBackFound::Status(*status),

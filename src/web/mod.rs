@@ -27,4 +27,4 @@ mod kv;
 #[cfg(target_arch = "wasm32")]
 mod request;
 #[cfg(target_arch = "wasm32")]
-mod taskrouter;
+pub(crate) mod taskrouter;

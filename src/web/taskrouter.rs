@@ -8,9 +8,12 @@ use futures_util::future::{Either, select};
 use serde::de::DeserializeOwned;
 use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
 
-use crate::config::Secret;
+use crate::config::{Config, Secret};
+use crate::flows::catch_up::{ReadBackFound, ReadError, TaskRouterRecords};
 use crate::flows::decide::ReservationAtTwilio;
-use crate::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
+use crate::hub::catch_up::ReadBack;
+use crate::models::{AccountSid, ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
+use crate::twilio::events_resource::{EventsPage, read_page};
 use crate::twilio::rest::{
     ANSWER_TIMEOUT_MS, ATTEMPTS, Activity, ActivityPage, Repeat, RestError, TwilioReservation, is_retried, refused,
     reservation_path, retry_delay_ms, unexpected_answer, update_form,
@@ -18,8 +21,9 @@ use crate::twilio::rest::{
 
 /// How long one attempt may wait for Twilio's answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_millis(ANSWER_TIMEOUT_MS);
-/// The largest answer read from Twilio: a page of activities is a few KiB.
-const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+/// The largest answer read from Twilio: a page of activities is a few KiB, a page of 500
+/// events with their attributes up to a few MiB.
+const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 pub struct TaskRouter {
     base_url: String,
@@ -146,5 +150,35 @@ impl ReservationAtTwilio for At<'_> {
         let found: TwilioReservation = self.twilio.get(&self.path).await?;
         found.check_is(self.sid).map_err(RestError::Unexpected)?;
         Ok(found.status())
+    }
+}
+
+/// TaskRouter as the hub's catch-up reads it, signed in by the worker's configuration.
+pub struct Records<'a> {
+    pub config: &'a Config,
+}
+
+impl Records<'_> {
+    fn signed_in(&self, account: Option<&AccountSid>) -> Result<TaskRouter, ReadError> {
+        let authorization = self.config.rest_authorization(account).map_err(ReadError::NotSignedIn)?;
+        Ok(TaskRouter::new(&self.config.taskrouter_url, authorization))
+    }
+}
+
+impl TaskRouterRecords for Records<'_> {
+    async fn events_page(&self, account: Option<&AccountSid>, path: &str) -> Result<EventsPage, ReadError> {
+        let body = self.signed_in(account)?.send(Method::Get, path, None).await?;
+        read_page(&body).map_err(|reason| RestError::Unexpected(reason).into())
+    }
+
+    async fn read_back(&self, reservation: &ReadBack) -> Result<ReadBackFound, ReadError> {
+        let twilio = self.signed_in(reservation.account_sid.as_ref())?;
+        let at = twilio.reservation(&reservation.workspace_sid, &reservation.task_sid, &reservation.reservation_sid);
+        match at.status().await {
+            Ok(Some(status)) => Ok(ReadBackFound::Status(status)),
+            Ok(None) => Err(RestError::Unexpected("a reservation_status the worker does not know".into()).into()),
+            Err(RestError::Refused { status: 404, .. }) => Ok(ReadBackFound::Gone),
+            Err(error) => Err(error.into()),
+        }
     }
 }

@@ -1,7 +1,8 @@
-//! The hub on Cloudflare (wasm32 only): the Durable Object ([`object`]), its SQLite behind
-//! [`Sql`](super::sql::Sql) ([`storage`]), and the worker's client of it ([`client`]), which
-//! bounds every question in time.
+//! The hub on Cloudflare (wasm32 only): the Durable Object ([`object`]) and its catch-up
+//! schedule (`alarm`), its SQLite behind [`Sql`](super::sql::Sql) ([`storage`]), and the worker's
+//! client of it ([`client`]), which bounds every question in time.
 
+mod alarm;
 pub mod client;
 pub mod object;
 pub mod storage;

@@ -28,21 +28,24 @@ use crate::hub::KEPT_MS;
 use crate::hub::card::Card;
 use crate::hub::ledger::{Ledger, LedgerFault};
 use crate::hub::outcomes::{DayMove, OutcomeRow};
-use crate::hub::protocol::{HubRequest, ToConsole};
+use crate::hub::protocol::{HubReply, HubRequest, ToConsole};
 use crate::hub::schema::Schema;
 use crate::hub::sql::SqlCost;
 use crate::store::Kv;
 use crate::web::context::{Context, now};
 
-#[durable_object(websocket)]
+#[durable_object]
 pub struct Hub {
-    state: State,
-    env: Env,
-    ledger: RefCell<Ledger<DurableSql>>,
+    pub(super) state: State,
+    /// The worker's configuration and bindings, read once per start.
+    pub(super) context: Context,
+    pub(super) ledger: RefCell<Ledger<DurableSql>>,
     /// Why the tables could not be made, if they could not: every answer is then `500`.
     broken: Option<String>,
     /// Whether this start has looked for an import that is due.
     import_checked: Cell<bool>,
+    /// When the next catch-up is set for (ms), as far as this start knows (`alarm.rs`).
+    pub(super) alarm_at: Cell<Option<u64>>,
 }
 
 /// The log line of a request the hub handled.
@@ -84,7 +87,7 @@ impl Hub {
         }
     }
 
-    fn log(
+    pub(super) fn log(
         &self,
         route: &str,
         outcome: &str,
@@ -106,12 +109,11 @@ impl Hub {
 
     /// Imports the newest reservations from KV when an import is due (one KV list), once per
     /// start. A failure is logged and leaves the import due.
-    async fn import_if_due(&self) {
+    pub(super) async fn import_if_due(&self) {
         if self.import_checked.replace(true) {
             return;
         }
-        let context = Context::new(self.env.clone());
-        let (Ok(config), Ok(store)) = (context.config(), context.store()) else { return };
+        let (Ok(config), Ok(store)) = (self.context.config(), self.context.store()) else { return };
         let due_here = Schema::import_due(self.ledger.borrow_mut().sql()).unwrap_or(true);
         let marked = match store.kv().get(IMPORT_DUE_KEY).await {
             Ok(marker) => marker.is_some(),
@@ -161,16 +163,26 @@ impl Hub {
             Err(error) => return Response::error(error.to_string(), 400),
         };
         self.import_if_due().await;
+        match self.answer(request, "hub /ledger") {
+            Ok((reply, changed)) => {
+                if changed {
+                    self.ensure_catch_up().await;
+                }
+                json_reply(200, &reply)
+            }
+            Err(fault) => Response::error(fault, 500),
+        }
+    }
+
+    /// Answers one question in one run of statements, pushes what it changed to the consoles
+    /// and logs it under `route`; returns the reply and whether anything changed.
+    pub(super) fn answer(&self, request: HubRequest, route: &str) -> Result<(HubReply, bool), String> {
         let now = now();
-        let route = "hub /ledger";
         let answered = {
             let mut ledger = self.ledger.borrow_mut();
             // A claim is granted only with a token nobody can guess; no other question needs one.
             let token = if matches!(request, HubRequest::Claim { .. }) {
-                match random_token() {
-                    Some(token) => token,
-                    None => return Response::error("the hub could not make a claim token (crypto.randomUUID)", 500),
-                }
+                random_token().ok_or("the hub could not make a claim token (crypto.randomUUID)")?
             } else {
                 String::new()
             };
@@ -201,17 +213,17 @@ impl Hub {
                     .and_then(|value| value.get("reply").and_then(|reply| reply.as_str().map(str::to_owned)))
                     .unwrap_or_default();
                 self.log(route, &outcome, cost, None, None);
-                json_reply(200, &answer.reply)
+                Ok((answer.reply, !answer.changed.is_empty()))
             }
             (Err(fault), _, cost) => {
                 self.log(route, "failed", cost, None, Some(fault.to_string()));
-                Response::error(fault.to_string(), 500)
+                Err(fault.to_string())
             }
         }
     }
 
     /// A console's WebSocket; `speaks_v1`: the worker says the client offered `taskrouter-edge.v1`.
-    async fn connect(&self, speaks_v1: bool) -> worker::Result<Response> {
+    async fn live_socket(&self, speaks_v1: bool) -> worker::Result<Response> {
         self.import_if_due().await;
         let now = now();
         let snapshot = {
@@ -238,7 +250,14 @@ impl DurableObject for Hub {
     fn new(state: State, env: Env) -> Self {
         let mut sql = DurableSql::new(state.storage().sql());
         let broken = Schema::create(&mut sql).err().map(|failure| failure.to_string());
-        Hub { state, env, ledger: RefCell::new(Ledger::new(sql)), broken, import_checked: Cell::new(false) }
+        Hub {
+            state,
+            context: Context::new(env),
+            ledger: RefCell::new(Ledger::new(sql)),
+            broken,
+            import_checked: Cell::new(false),
+            alarm_at: Cell::new(None),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
@@ -249,10 +268,19 @@ impl DurableObject for Hub {
             (Method::Post, "/ledger") => self.ledger(req).await,
             (Method::Get, "/live") => {
                 let speaks_v1 = req.headers().get("sec-websocket-protocol")?.is_some_and(|offered| offered == PROTOCOL);
-                self.connect(speaks_v1).await
+                self.live_socket(speaks_v1).await
             }
             _ => Response::error("no such hub route", 404),
         }
+    }
+
+    /// The catch-up's schedule (`alarm.rs`): never failed, so the platform does not retry it;
+    /// the run sets the next alarm itself.
+    async fn alarm(&self) -> worker::Result<Response> {
+        if self.broken.is_none() {
+            self.catch_up().await;
+        }
+        Response::empty()
     }
 
     /// Consoles send nothing the hub needs; a message is ignored.

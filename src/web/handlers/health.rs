@@ -57,6 +57,8 @@ struct Variables<'a> {
     accept_at_the_edge: &'static str,
     TWILIO_TASKROUTER_URL: &'a str,
     RESERVATION_TIMEOUT_SECONDS: u64,
+    /// `null` when the hub never catches up: `off`, or no credentials for TaskRouter.
+    CATCH_UP_SECONDS: Option<u64>,
     WORKFLOW_TIMEOUTS: &'a BTreeMap<WorkflowSid, u64>,
     ASSIGNMENT_INSTRUCTION: AssignmentInstruction,
 }
@@ -94,6 +96,7 @@ fn variables(config: &Config) -> Variables<'_> {
         accept_at_the_edge: config.rest_sign_in().describe(),
         TWILIO_TASKROUTER_URL: &config.taskrouter_url,
         RESERVATION_TIMEOUT_SECONDS: config.reservation_timeouts.default_seconds,
+        CATCH_UP_SECONDS: config.catch_up_every(),
         WORKFLOW_TIMEOUTS: &config.reservation_timeouts.per_workflow,
         ASSIGNMENT_INSTRUCTION: match &config.assignment_policy {
             Ok(policy) => AssignmentInstruction::Read(policy.summary()),
