@@ -28,6 +28,7 @@ pub fn with_status(record: Option<Reservation>, row: &HubRow) -> Reservation {
     record.status_updated_at = summary.status_updated_at;
     record.status_source = row.status_source;
     record.decided_by = row.card.decided_by.clone();
+    record.ended_because = row.card.ended_because.clone();
     record
 }
 
@@ -48,6 +49,7 @@ fn from_card(card: &Card) -> Reservation {
         status_source: crate::models::StatusSource::Callback,
         answered: None,
         decided_by: None,
+        ended_because: None,
     }
 }
 

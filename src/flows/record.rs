@@ -42,6 +42,7 @@ impl Reservation {
             status_source: StatusSource::Callback,
             answered: None,
             decided_by: None,
+            ended_because: None,
         }
     }
 

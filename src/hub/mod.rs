@@ -23,6 +23,7 @@ pub mod outcomes;
 pub mod port;
 pub mod protocol;
 pub mod query;
+mod recovery;
 pub mod schema;
 pub mod sql;
 

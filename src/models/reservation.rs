@@ -50,6 +50,9 @@ pub struct Reservation<S = Status> {
     /// never in KV's record as delivered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
+    /// Why it ended without an event saying so: TaskRouter no longer has it (the hub records it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_because: Option<String>,
 }
 
 /// A status move the model does not allow.
@@ -122,6 +125,7 @@ impl Reservation {
             status_source: self.status_source,
             answered: self.answered,
             decided_by: self.decided_by,
+            ended_because: self.ended_because,
         }
     }
 }
@@ -152,6 +156,7 @@ pub(crate) mod tests {
             status_source: StatusSource::Callback,
             answered: None,
             decided_by: None,
+            ended_because: None,
         }
     }
 
