@@ -472,6 +472,25 @@ describe('the console page', () => {
       await context.close();
     });
 
+    await t.test('events that never come: a reservation past its timeout with no event for longer is said plainly, with the likely cause', async () => {
+      const silent = await ownWorker({ ...bindings(fake.url), RESERVATION_TIMEOUT_SECONDS: '2' });
+      const { page, context, seen } = await open(silent, { width: 360, height: 740 });
+      await live(page);
+      await page.waitForFunction(() => /^Events: Event Callback URL never · Event Streams never · catch-up every 60 s, none yet$/.test(document.querySelector('#channels').textContent), { timeout: 5000 });
+      assert.equal(await page.$eval('#silent', (node) => node.hidden), true, 'nothing to warn of while nothing is overdue');
+      const params = await callback(silent);
+      await page.waitForSelector(row(params.ReservationSid), { timeout: 2000 });
+      await page.waitForFunction(() => !document.querySelector('#silent').hidden, { timeout: 10_000 });
+      const warning = await text(page, '#silent');
+      assert.match(warning, /^No event from TaskRouter has arrived on any channel, and 1 reservation passed its timeout with nothing said of it\./);
+      assert.match(warning, /Event Callback URL most likely points to another system, or to nothing.*reservations connect --event-streams/);
+      assert.match(warning, /the hub reads TaskRouter every 60 s/);
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no sideways scroll at 360 px');
+      assert.deepEqual(seen.errors, []);
+      await context.close();
+      await silent.dispose();
+    });
+
     await t.test('without a hub, the page says nothing can be decided here and names Twilio\'s console; TaskRouter is still answered', async () => {
       const hubless = await ownWorker(bindings(fake.url), { worker: { durableObjects: {} } });
       const { page, context } = await open(hubless);

@@ -37,6 +37,8 @@ pub enum Asset {
     Script,
     /// The day at a glance's script.
     DayScript,
+    /// The script that shows where statuses come from, and warns when events stop.
+    ChannelsScript,
     Style,
     Icon,
 }
@@ -64,6 +66,7 @@ impl Route {
             Route::Console(Asset::Page) => "/",
             Route::Console(Asset::Script) => "/console.js",
             Route::Console(Asset::DayScript) => "/day.js",
+            Route::Console(Asset::ChannelsScript) => "/channels.js",
             Route::Console(Asset::Style) => "/console.css",
             Route::Console(Asset::Icon) => "/console.svg",
         }
@@ -100,6 +103,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
         [""] => ("GET", Route::Console(Asset::Page)),
         ["console.js"] => ("GET", Route::Console(Asset::Script)),
         ["day.js"] => ("GET", Route::Console(Asset::DayScript)),
+        ["channels.js"] => ("GET", Route::Console(Asset::ChannelsScript)),
         ["console.css"] => ("GET", Route::Console(Asset::Style)),
         ["console.svg"] => ("GET", Route::Console(Asset::Icon)),
         _ => return Err(ApiError::NotFound { path: path.to_owned() }),
@@ -131,6 +135,7 @@ mod tests {
         assert_eq!(resolve("GET", "/"), Ok(Route::Console(Asset::Page)));
         assert_eq!(resolve("GET", "/console.js"), Ok(Route::Console(Asset::Script)));
         assert_eq!(resolve("GET", "/day.js"), Ok(Route::Console(Asset::DayScript)));
+        assert_eq!(resolve("GET", "/channels.js"), Ok(Route::Console(Asset::ChannelsScript)));
         assert_eq!(resolve("GET", "/console.css"), Ok(Route::Console(Asset::Style)));
     }
 

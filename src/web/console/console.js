@@ -135,7 +135,10 @@ function tick() {
     countdown.textContent = left > 0 ? `${clock(left / 1000)} left` : 'expired';
     countdown.classList.toggle('soon', left < 15_000);
     meta(row);
-    if (left <= 0) end(row, 'Expired: TaskRouter has timed it out.');
+    if (left <= 0) {
+      end(row, 'Expired: TaskRouter has timed it out.');
+      Channels.expired(row.card);
+    }
   }
 }
 
@@ -465,6 +468,7 @@ document.addEventListener('DOMContentLoaded', () => {
     if (!document.hidden && connection.polling && token()) poll();
   });
   setInterval(tick, 250);
+  Channels.watch();
   signedInBy().then((me) => {
     if (me?.via === 'access') {
       viaAccess = true;
