@@ -79,6 +79,7 @@ mod tests {
             Route::Console(Asset::Page),
             Route::Console(Asset::Script),
             Route::Console(Asset::DayScript),
+            Route::Console(Asset::ChannelsScript),
             Route::Console(Asset::Style),
             Route::Console(Asset::Icon),
         ];
@@ -98,7 +99,9 @@ mod tests {
                 | Route::Live
                 | Route::Health
                 | Route::OpenApi
-                | Route::Console(Asset::Page | Asset::Script | Asset::DayScript | Asset::Style | Asset::Icon) => {}
+                | Route::Console(
+                    Asset::Page | Asset::Script | Asset::DayScript | Asset::ChannelsScript | Asset::Style | Asset::Icon,
+                ) => {}
             }
         }
         routes
