@@ -4,11 +4,14 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
+use super::FlowError;
 use super::catch_up::{CaughtUp, READ_BACKS_PER_RUN, ReadBackFound, ReadError, TaskRouterRecords, catch_up};
 use super::finish;
+use super::operator::decide_at_edge;
 use super::reading::hub_row;
-use super::tests::{T0, call, callback, timeouts, twins};
+use super::tests::{T0, Twilio, ana, call, callback, timeouts, twins};
 use crate::hub::catch_up::{OVERLAP_MS, ReadBack};
+use crate::hub::claims::Decision;
 use crate::hub::port::{Hub, LocalHub};
 use crate::hub::protocol::{HubReply, HubRequest};
 use crate::models::{AccountSid, ReservationSid, Status, Timestamp};
@@ -120,6 +123,26 @@ fn lost_events_are_read_from_taskrouter_and_a_reservation_it_no_longer_has_ends(
     let HubReply::Heard(heard) = finish(hub.ask(HubRequest::Heard)).unwrap() else { panic!() };
     let report = heard.catch_up.unwrap();
     assert_eq!((report.runs, report.open), (3, 2), "1 accepted and 3 pending stay open");
+}
+
+#[test]
+fn an_accept_whose_outcome_was_unknown_is_settled_by_what_taskrouter_recorded() {
+    let (store, hub) = twins();
+    call(&store, &hub, &callback(1, "0"));
+    let sid = callback(1, "0").reservation_sid;
+    // The accept reached TaskRouter, but neither its answer nor a read-back came back: `504`.
+    let lost = refused(503, b"{}", Repeat::IfUnsent);
+    let twilio = Twilio::answering(Err(lost.clone()), Err(lost));
+    let error = finish(decide_at_edge(&hub, &twilio, &sid, Decision::Accept, None, &ana())).unwrap_err();
+    assert!(matches!(error, FlowError::TwilioOutcomeUnknown { .. }), "{error:?}");
+    assert!(finish(hub_row(&hub, &sid)).unwrap().claim.is_some(), "the claim is held while nobody knows");
+
+    let truth = Truth::default();
+    truth.event("reservation.accepted", &sid, &callback(1, "0").task_sid.to_string());
+    let caught_up = run(&store, &hub, &truth);
+    assert_eq!(caught_up.report.corrected, 1);
+    let row = finish(hub_row(&hub, &sid)).unwrap();
+    assert_eq!((row.card.summary.status, row.claim), (Status::Accepted, None), "settled: accepted, the claim gone");
 }
 
 #[test]

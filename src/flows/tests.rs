@@ -113,19 +113,19 @@ fn a_callback_whose_record_could_not_be_written_writes_it_when_it_comes_again() 
     assert_eq!(record.parameter("TaskAge"), Some("1"), "the record, from KV");
 }
 
-fn ana() -> Actor {
+pub(super) fn ana() -> Actor {
     Actor::Person("ana@example.com".into())
 }
 
 /// TaskRouter as a script, counting the updates it was sent.
-struct Twilio {
+pub(super) struct Twilio {
     update: Result<(), RestError>,
     now: Result<Option<Status>, RestError>,
     updates: Cell<usize>,
 }
 
 impl Twilio {
-    fn answering(update: Result<(), RestError>, now: Result<Option<Status>, RestError>) -> Twilio {
+    pub(super) fn answering(update: Result<(), RestError>, now: Result<Option<Status>, RestError>) -> Twilio {
         Twilio { update, now, updates: Cell::new(0) }
     }
 }
