@@ -119,31 +119,36 @@ enum Command {
         #[arg(long, default_value_t = 2.0, value_name = "SECS", value_parser = parse_interval)]
         interval: f64,
     },
-    /// Point a Workflow's Assignment Callback URL (and with --events the Workspace's Event
-    /// Callback URL) at the worker
-    #[command(
-        after_help = "Examples:\n  reservations connect --workspace WS… --workflow WW… --url https://taskrouter-edge.you.workers.dev --events\n  reservations connect --workspace WS… --workflow WW… --events --replace-event-callback\n\nThe Workspace and the Workflow are read first. An Event Callback URL that points elsewhere is\nleft alone (exit 1) unless --replace-event-callback is given; the worker's own URL keeps the\nevents already chosen. The Workflow's fallback URL is not touched."
-    )]
+    /// Point a Workflow's Assignment Callback URL at the worker, and send it TaskRouter's events
+    /// through the Workspace's Event Callback URL (--events) or Event Streams (--event-streams)
+    #[command(after_help = CONNECT_HELP)]
     Connect {
-        /// The TaskRouter Workspace (WS…) whose Event Callback URL --events sets; it holds the
-        /// Workflow
-        #[arg(long, value_name = "WS…")]
-        workspace: WorkspaceSid,
+        /// The TaskRouter Workspace (WS…) that holds the Workflow, and whose Event Callback URL
+        /// --events sets
+        #[arg(long, value_name = "WS…", required_unless_present = "event_streams", requires = "workflow")]
+        workspace: Option<WorkspaceSid>,
         /// The Workflow (WW…) whose Assignment Callback URL is set to the worker's /assignment_callback
-        #[arg(long, value_name = "WW…")]
-        workflow: WorkflowSid,
+        #[arg(long, value_name = "WW…", required_unless_present = "event_streams", requires = "workspace")]
+        workflow: Option<WorkflowSid>,
         /// The worker's public base URL, as Twilio reaches it (default: RESERVATIONS_URL). A
         /// loopback, private or link-local address is refused: Twilio cannot reach it
         #[arg(long, value_name = "URL")]
         url: Option<String>,
         /// Also send the Workspace's events to the worker's /events, adding the worker's events to its
         /// EventsFilter
-        #[arg(long)]
+        #[arg(long, conflicts_with = "event_streams")]
         events: bool,
         /// With --events: replace the Workspace's Event Callback URL even when it points
         /// somewhere else (another consumer then stops receiving events)
         #[arg(long, requires = "events")]
         replace_event_callback: bool,
+        /// Send TaskRouter's events to the worker's /event-streams through an Event Streams webhook
+        /// Sink and Subscription (made once, then reused); Event Callback URLs are left alone
+        #[arg(long)]
+        event_streams: bool,
+        /// With --event-streams: delete the worker's Sink and its Subscriptions instead
+        #[arg(long, requires = "event_streams", conflicts_with_all = ["workspace", "workflow"])]
+        remove: bool,
     },
     /// Send a worker a realistic, correctly signed assignment callback (a smoke test)
     #[command(after_help = SIMULATE_HELP)]
@@ -196,6 +201,22 @@ impl std::fmt::Display for StatusArg {
         }
     }
 }
+
+const CONNECT_HELP: &str = "\
+Examples:
+  reservations connect --workspace WS… --workflow WW… --url https://taskrouter-edge.you.workers.dev --events
+  reservations connect --workspace WS… --workflow WW… --events --replace-event-callback
+  reservations connect --workspace WS… --workflow WW… --event-streams
+  reservations connect --event-streams --remove
+
+The Workspace and the Workflow are read first. An Event Callback URL that points elsewhere is
+left alone (exit 1) unless --replace-event-callback is given; the worker's own URL keeps the
+events already chosen. The Workflow's fallback URL is not touched.
+
+A Workspace has one Event Callback URL; Event Streams takes any number of Sinks. When another
+system already owns the Event Callback URL (a Flex plugin, your backend), use --event-streams:
+it finds or makes a webhook Sink for the worker's /event-streams and a Subscription to the
+TaskRouter events the worker uses, and running it again changes nothing.";
 
 const SIMULATE_HELP: &str = "\
 Examples:

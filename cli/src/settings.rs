@@ -54,6 +54,17 @@ pub struct Settings {
         value_name = "URL"
     )]
     pub taskrouter_url: String,
+
+    /// The Events API's base URL, for `connect --event-streams` (change it only to test against a
+    /// mock)
+    #[arg(
+        long,
+        env = "TWILIO_EVENTS_URL",
+        global = true,
+        default_value = "https://events.twilio.com",
+        value_name = "URL"
+    )]
+    pub events_url: String,
 }
 
 /// A setting that is needed and missing: exit code 2.
@@ -162,5 +173,11 @@ impl Settings {
             },
         };
         Ok(TaskRouter::new(client.clone(), &self.taskrouter_url, credentials))
+    }
+
+    /// Twilio's Events API, signed in as [`Settings::taskrouter`] is.
+    pub fn events(&self, client: &Client) -> anyhow::Result<TaskRouter> {
+        http_url(&self.events_url, "TWILIO_EVENTS_URL (--events-url)")?;
+        Ok(self.taskrouter(client)?.at(&self.events_url))
     }
 }

@@ -97,6 +97,17 @@ impl TaskRouter {
         format!("{}{}", self.base_url, reservation_path(workspace, task, reservation))
     }
 
+    /// The same client and sign-in, at another of Twilio's API hosts (Events v1 for
+    /// `connect --event-streams`).
+    pub fn at(&self, base_url: &str) -> TaskRouter {
+        TaskRouter::new(self.client.clone(), base_url, self.credentials.clone())
+    }
+
+    /// `path` (with its query) at this API's host.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
     /// An update: sent again only when it surely was not applied (see [`Repeat::IfUnsent`]).
     async fn post(&self, url: &str, form: &[(&str, String)]) -> Result<reqwest::Response, TwilioError> {
         let response = http::send("Twilio", Repeat::IfUnsent, || {
@@ -106,8 +117,27 @@ impl TaskRouter {
         ok_or_refused(response, Repeat::IfUnsent).await
     }
 
+    /// A creation, its answer parsed as `T`.
+    pub async fn create<T: DeserializeOwned>(&self, url: &str, form: &[(&str, String)]) -> Result<T, TwilioError> {
+        let response = self.post(url, form).await?;
+        let bytes = http::body("Twilio", response).await?;
+        output::parse_json(&bytes).map_err(|error| TwilioError::UnexpectedAnswer(unexpected_answer(error, &bytes)))
+    }
+
+    /// `DELETE url`; a resource already gone (`404`) counts as deleted.
+    pub async fn delete(&self, url: &str) -> Result<(), TwilioError> {
+        let response = http::send("Twilio", Repeat::IfUnsent, || {
+            self.client.delete(url).basic_auth(&self.credentials.username, Some(&self.credentials.password))
+        })
+        .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        ok_or_refused(response, Repeat::IfUnsent).await.map(drop)
+    }
+
     /// A read, retried freely, parsed as `T`.
-    async fn get<T: DeserializeOwned>(&self, url: &str) -> Result<T, TwilioError> {
+    pub async fn get<T: DeserializeOwned>(&self, url: &str) -> Result<T, TwilioError> {
         let response = http::read("Twilio", || {
             self.client.get(url).basic_auth(&self.credentials.username, Some(&self.credentials.password))
         })

@@ -21,6 +21,16 @@ use super::reservation_params::ParamsError;
 /// The CloudEvents type prefix of TaskRouter's events.
 pub const TYPE_PREFIX: &str = "com.twilio.taskrouter.";
 
+/// The schema version a Subscription asks for. Version 1 carries every field the worker reads
+/// (`FIELDS`); later versions add fields it does not use.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The Event Streams types a Subscription for the worker names: TaskRouter's, for every event the
+/// worker acts on (the same list as the Event Callback URL's `EventsFilter`).
+pub fn subscribed_types() -> Vec<String> {
+    super::event::handled_event_types().into_iter().map(|name| format!("{TYPE_PREFIX}{name}")).collect()
+}
+
 /// The most events one batch may hold (Event Streams sends far fewer).
 pub const MAX_EVENTS: usize = 1_000;
 

@@ -1,6 +1,6 @@
 // Prism serving Twilio's own OpenAPI description of TaskRouter (tests/fixtures/twilio, from the
 // npm package @twilio-alpha/mcp): it answers like TaskRouter and refuses (422) any request the
-// spec does not allow. One per test file that asks for it, on a free port, stopped when the file
+// spec does not allow. One per description and test file that asks for it, on a free port, stopped when the file
 // ends.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,6 +15,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 // TEST_OPENAPI replaces the description only to prove that a Prism that cannot start fails the
 // run at once (tests/harness.test.mjs).
 export const SPEC = process.env.TEST_OPENAPI ?? path.join(root, 'tests/fixtures/twilio/twilio_taskrouter_v1.json');
+/** Twilio's description of Events v1 (Event Streams' Sinks and Subscriptions). */
+export const EVENTS_SPEC = path.join(root, 'tests/fixtures/twilio/twilio_events_v1.json');
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -27,11 +29,11 @@ export function freePort() {
   });
 }
 
-let prism;
+const prisms = new Map();
 
-async function start() {
+async function start(spec) {
   const port = await freePort();
-  const child = spawn(path.join(root, 'node_modules/.bin/prism'), ['mock', '-h', '127.0.0.1', '-p', String(port), SPEC], {
+  const child = spawn(path.join(root, 'node_modules/.bin/prism'), ['mock', '-h', '127.0.0.1', '-p', String(port), spec], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   killOnExit(child);
@@ -68,9 +70,10 @@ async function start() {
   };
 }
 
-export function startedPrism() {
-  prism ??= start();
-  return prism;
+/** Prism serving `spec` (TaskRouter's by default), started once per test file. */
+export function startedPrism(spec = SPEC) {
+  if (!prisms.has(spec)) prisms.set(spec, start(spec));
+  return prisms.get(spec);
 }
 
 /**

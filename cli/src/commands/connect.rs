@@ -1,4 +1,4 @@
-//! `reservations connect --workspace WS… --workflow WW… --url URL [--events]`
+//! `reservations connect --workspace WS… --workflow WW… --url URL [--events | --event-streams]`
 //!
 //! A Workspace has one `EventCallbackUrl`, and a Workflow one `AssignmentCallbackUrl`. Both are
 //! read before anything changes: another event consumer is never replaced unless asked, the
@@ -10,6 +10,7 @@ use serde_json::json;
 use taskrouter_edge::models::{WorkflowSid, WorkspaceSid};
 use taskrouter_edge::twilio::event::handled_event_types;
 
+use super::event_streams::{self, EventStreams};
 use crate::exit;
 use crate::output;
 use crate::settings::UsageError;
@@ -18,11 +19,10 @@ use crate::twilio::{TaskRouter, TwilioWorkspace};
 pub struct ConnectArgs<'a> {
     pub workspace: &'a WorkspaceSid,
     pub workflow: &'a WorkflowSid,
-    pub url: &'a str,
+    /// The worker's base URL, as [`base_url`] made it.
+    pub base: &'a str,
     pub events: bool,
     pub replace_event_callback: bool,
-    /// TaskRouter itself is at a local address (a mock, in tests): a local worker URL is fine.
-    pub taskrouter_is_local: bool,
 }
 
 /// Whether Twilio cannot reach `url`: its host is `localhost` (or under it), or a loopback,
@@ -117,17 +117,27 @@ pub fn plan_events(current: &TwilioWorkspace, events_url: &str, replace: bool) -
     }
 }
 
-pub async fn run(twilio: &TaskRouter, args: ConnectArgs<'_>, json: bool) -> Result<u8> {
-    let ConnectArgs { workspace, workflow, url, events, replace_event_callback, taskrouter_is_local } = args;
-    let base = base_url(url)?;
-    if is_unreachable_from_twilio(&base) && !taskrouter_is_local {
+/// Refuses a worker URL Twilio cannot reach, unless Twilio itself is local (a mock, in tests).
+pub fn refuse_unreachable(base: &str, twilio_is_local: bool) -> Result<(), UsageError> {
+    if is_unreachable_from_twilio(base) && !twilio_is_local {
         return Err(UsageError(format!(
             "{base} is a local address: Twilio cannot reach it, so every reservation would time out. \
              Pass the worker's public URL with --url (after `npm run deploy`, https://taskrouter-edge.<you>.workers.dev; \
              for `wrangler dev`, a tunnel's https URL, with PUBLIC_URL set to it). Nothing was changed."
-        ))
-        .into());
+        )));
     }
+    Ok(())
+}
+
+/// Sets the Workflow's Assignment Callback URL, and the events channel asked for: the
+/// Workspace's Event Callback URL (`events`) or Event Streams (`streams`).
+pub async fn run(
+    twilio: &TaskRouter,
+    args: ConnectArgs<'_>,
+    streams: Option<EventStreams<'_>>,
+    json: bool,
+) -> Result<u8> {
+    let ConnectArgs { workspace, workflow, base, events, replace_event_callback } = args;
     let assignment_url = format!("{base}/assignment_callback");
     let events_url = format!("{base}/events");
 
@@ -183,8 +193,16 @@ pub async fn run(twilio: &TaskRouter, args: ConnectArgs<'_>, json: bool) -> Resu
         }
         set_filter = Some((filter, replacing));
     }
+    let connected = match streams {
+        Some(streams) => Some(streams.connect(&format!("{base}/event-streams")).await?),
+        None => None,
+    };
+    if let (Some(connected), false) = (&connected, json) {
+        event_streams::print_connected(connected);
+    }
     if json {
         output::print_json(&json!({
+            "event_streams": connected,
             "workspace_sid": workspace,
             "workflow_sid": workflow,
             "assignment_callback_url": assignment_url,

@@ -2,6 +2,7 @@
 
 mod connect;
 mod decide;
+mod event_streams;
 mod list;
 mod show;
 mod simulate;
@@ -12,8 +13,9 @@ use std::time::Duration;
 use anyhow::Result;
 use taskrouter_edge::twilio::rest::ANSWER_TIMEOUT_MS;
 
-use crate::Command;
+use crate::output;
 use crate::settings::Settings;
+use crate::{Command, exit};
 
 pub use decide::Decision;
 
@@ -34,20 +36,55 @@ pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8
             decide::run(settings, &client, decision, reservations, false, decide::DEFAULT_CONCURRENCY, json).await
         }
         Command::Watch { accept, interval } => watch::run(settings, &client, accept, interval, json).await,
-        Command::Connect { workspace, workflow, url, events, replace_event_callback } => {
+        Command::Connect { workspace, workflow, url, events, replace_event_callback, event_streams, remove } => {
             let url = match url {
                 Some(url) => url,
                 None => settings.worker_url()?.to_owned(),
             };
-            let args = connect::ConnectArgs {
-                workspace: &workspace,
-                workflow: &workflow,
-                url: &url,
-                events,
-                replace_event_callback,
-                taskrouter_is_local: connect::is_unreachable_from_twilio(&settings.taskrouter_url),
-            };
-            connect::run(&settings.taskrouter(&client)?, args, json).await
+            let base = connect::base_url(&url)?;
+            let taskrouter_is_local = connect::is_unreachable_from_twilio(&settings.taskrouter_url)
+                && (!event_streams || connect::is_unreachable_from_twilio(&settings.events_url));
+            if !remove {
+                connect::refuse_unreachable(&base, taskrouter_is_local)?;
+            }
+            let streams = if event_streams { Some(settings.events(&client)?) } else { None };
+            let streams = streams.as_ref().map(|events| event_streams::EventStreams { events });
+            let destination = format!("{base}/event-streams");
+            match (streams, workspace, workflow) {
+                (Some(streams), _, _) if remove => {
+                    let removed = streams.remove(&destination).await?;
+                    if json {
+                        output::print_json(&removed);
+                    } else {
+                        event_streams::print_removed(&removed);
+                    }
+                    Ok(exit::OK)
+                }
+                (streams, Some(workspace), Some(workflow)) => {
+                    let args = connect::ConnectArgs {
+                        workspace: &workspace,
+                        workflow: &workflow,
+                        base: &base,
+                        events,
+                        replace_event_callback,
+                    };
+                    connect::run(&settings.taskrouter(&client)?, args, streams, json).await
+                }
+                (Some(streams), _, _) => {
+                    let connected = streams.connect(&destination).await?;
+                    if json {
+                        output::print_json(&connected);
+                    } else {
+                        event_streams::print_connected(&connected);
+                    }
+                    Ok(exit::OK)
+                }
+                // clap asks for both unless --event-streams is given.
+                (None, _, _) => Err(crate::settings::UsageError(
+                    "connect needs --workspace and --workflow, or --event-streams".into(),
+                )
+                .into()),
+            }
         }
         Command::Simulate { url, shared_key, shared_key_secret, algorithm } => {
             let url = match url {
