@@ -3,7 +3,8 @@
 // every one for some reservations; TaskRouter's REST API is down meanwhile. Once it is back, the
 // hub's catch-up (its alarm, every CATCH_UP_SECONDS) reads the Events resource and reads back
 // what is pending past its timeout: after two runs every reservation's status in the worker is
-// TaskRouter's. The requests it made are then put to Prism serving Twilio's own description.
+// TaskRouter's. Names the callback lacks are looked up from the Worker and TaskQueue resources,
+// once. The requests it made are then put to Prism serving Twilio's own description.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
@@ -127,16 +128,45 @@ describe('catching up from TaskRouter', () => {
     assert.ok(!text.includes(AUTH_TOKEN) && !text.includes(API_TOKEN));
   });
 
+  test('names the callback lacks come from TaskRouter\'s Worker and TaskQueue resources, once', async () => {
+    const params = assignmentParams({ AccountSid: sid('AC'), WorkspaceSid: sid('WS') });
+    truth.setStatus(params.ReservationSid, 'pending');
+    truth.setName(params.WorkerSid, 'Ana Lima');
+    truth.setName(params.TaskQueueSid, 'Billing');
+    const answered = await signedPost(edge.fetch, '/assignment_callback', params);
+    assert.equal(answered.status, 200, await answered.text());
+    const summary = async () => {
+      const page = await (await operatorGet(edge.fetch, '/reservations?status=pending&limit=50')).json();
+      return page.reservations.find((r) => r.reservation_sid === params.ReservationSid);
+    };
+    assert.equal((await summary()).queue, params.TaskQueueSid, 'at first, the queue\'s SID');
+    const named = await until(async () => {
+      const now = await summary();
+      return now.agent === 'Ana Lima' && now.queue === 'Billing' && now;
+    }, { timeoutMs: 60_000, what: 'the listing to show the looked-up names' });
+    assert.deepEqual([named.agent, named.queue], ['Ana Lima', 'Billing']);
+    const shown = await (await operatorGet(edge.fetch, `/reservations/${params.ReservationSid}`)).json();
+    assert.deepEqual([shown.agent, shown.queue], ['Ana Lima', 'Billing'], 'GET /reservations/{WR} shows them too');
+
+    // Two more runs ask nothing again: a name stands for a day.
+    const from = edge.output.length;
+    await until(() => runsSince(from).length >= 2, { timeoutMs: 60_000, what: 'two more catch-up runs' });
+    const lookups = truth.requests.filter((r) => r.path.endsWith(`/Workers/${params.WorkerSid}`) || r.path.endsWith(`/TaskQueues/${params.TaskQueueSid}`));
+    assert.equal(lookups.length, 2, lookups.map((r) => r.path).join('\n'));
+  });
+
   test('what the catch-up asks of TaskRouter is what Twilio\'s description allows', async () => {
     const asked = truth.requests.filter((request) => request.method === 'GET');
     const events = asked.find((request) => request.path.endsWith('/Events'));
     const readBack = asked.find((request) => request.path.includes('/Reservations/'));
-    assert.ok(events && readBack, 'the catch-up read the Events resource and read a reservation back');
+    const worker = asked.find((request) => request.path.includes('/Workers/'));
+    const queue = asked.find((request) => request.path.includes('/TaskQueues/'));
+    assert.ok(events && readBack && worker && queue, 'the catch-up read the Events resource, a reservation, a Worker and a TaskQueue');
     assert.match(events.query, /StartDate=\d{4}-\d\d-\d\dT\d\d%3A\d\d%3A\d\d\.\d{3}Z/);
     assert.match(events.authorization, /^Basic /);
     const prism = await startedPrism();
     await watchedByPrism(prism, async () => {
-      for (const request of [events, readBack]) {
+      for (const request of [events, readBack, worker, queue]) {
         const answered = await fetch(`${prism.url}${request.path}${request.query}`, { headers: { authorization: request.authorization } });
         assert.equal(answered.status, 200, `${request.path}${request.query}: ${await answered.text()}`);
       }

@@ -7,13 +7,14 @@
 //! the Events resource (at most [`PAGES_PER_WORKSPACE`] pages); read back each reservation still
 //! `pending` past its timeout (at most [`READ_BACKS_PER_RUN`]); apply all of it as one batch of
 //! the `catch_up` channel (the status model makes a repeat or a late event change nothing);
-//! end the reservations TaskRouter answers `404` for; report. Every request is a read, retried
+//! end the reservations TaskRouter answers `404` for; look up the names the day's reservations
+//! lack (at most [`NAMES_PER_RUN`]); report. Every request is a read, retried
 //! by the one rule (`crate::twilio::rest`): with four attempts each, a run sends at most
 //! [`MAX_SUBREQUESTS`], within the Free plan's 50 per invocation.
 
 use super::FlowError;
 use super::events::apply_batch;
-use crate::hub::catch_up::{CatchUpPlan, CatchUpReport, ReadBack};
+use crate::hub::catch_up::{CatchUpPlan, CatchUpReport, NameFound, NameToRead, ReadBack};
 use crate::hub::port::{Hub, HubError};
 use crate::hub::protocol::{Channel, HubReply, HubRequest};
 use crate::models::{AccountSid, ReservationTimeouts, Status, Timestamp, WorkspaceSid};
@@ -24,13 +25,16 @@ use crate::twilio::rest::{ATTEMPTS, RestError};
 use crate::twilio::{EventEffect, FormParams, ReservationParams, TaskRouterEvent};
 
 /// Reservations read back one by one in a run.
-pub const READ_BACKS_PER_RUN: usize = 5;
+pub const READ_BACKS_PER_RUN: usize = 4;
+/// Worker and TaskQueue names looked up in a run.
+pub const NAMES_PER_RUN: usize = 2;
 /// Pages of 500 events read per Workspace in a run.
 pub const PAGES_PER_WORKSPACE: usize = 3;
 /// Workspaces read in a run (a deployment serves one, or a few).
 pub const WORKSPACES_PER_RUN: usize = 2;
 /// The most subrequests a run can make: every request at every attempt.
-pub const MAX_SUBREQUESTS: usize = (WORKSPACES_PER_RUN * PAGES_PER_WORKSPACE + READ_BACKS_PER_RUN) * ATTEMPTS as usize;
+pub const MAX_SUBREQUESTS: usize =
+    (WORKSPACES_PER_RUN * PAGES_PER_WORKSPACE + READ_BACKS_PER_RUN + NAMES_PER_RUN) * ATTEMPTS as usize;
 
 /// What TaskRouter says of a reservation read back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +61,8 @@ pub trait TaskRouterRecords {
     /// A page of the Events resource at `path` (and query), after the API's base URL.
     async fn events_page(&self, account: Option<&AccountSid>, path: &str) -> Result<EventsPage, ReadError>;
     async fn read_back(&self, reservation: &ReadBack) -> Result<ReadBackFound, ReadError>;
+    /// A Worker's or a TaskQueue's `friendly_name`; `None` when TaskRouter answers `404`.
+    async fn friendly_name(&self, name: &NameToRead) -> Result<Option<String>, ReadError>;
 }
 
 /// What a run did: its report, and whether TaskRouter asked it to slow down (`429`).
@@ -116,7 +122,8 @@ pub async fn catch_up<K: Kv, H: Hub, T: TaskRouterRecords>(
     timeouts: &ReservationTimeouts,
     now: Timestamp,
 ) -> Result<CaughtUp, FlowError> {
-    let plan: CatchUpPlan = match hub.ask(HubRequest::PlanCatchUp { read_backs: READ_BACKS_PER_RUN }).await? {
+    let asked = HubRequest::PlanCatchUp { read_backs: READ_BACKS_PER_RUN, names: NAMES_PER_RUN };
+    let plan: CatchUpPlan = match hub.ask(asked).await? {
         HubReply::CatchUpPlanned(plan) => plan,
         other => return Err(HubError::unexpected(&other).into()),
     };
@@ -124,6 +131,7 @@ pub async fn catch_up<K: Kv, H: Hub, T: TaskRouterRecords>(
         at: now,
         events_read: 0,
         read_back: 0,
+        names_read: 0,
         corrected: 0,
         gone: 0,
         open: plan.open,
@@ -185,6 +193,23 @@ pub async fn catch_up<K: Kv, H: Hub, T: TaskRouterRecords>(
             other => return Err(HubError::unexpected(&other).into()),
         }
     }
-    hub.ask(HubRequest::CaughtUp { report: Box::new(report.clone()), cursors }).await?;
+    let mut names = Vec::new();
+    for name in &plan.names {
+        if rate_limited {
+            break;
+        }
+        match twilio.friendly_name(name).await {
+            Ok(found) => {
+                report.names_read += 1;
+                names.push(NameFound { named: name.named.clone(), name: found });
+            }
+            Err(error) => {
+                rate_limited |= is_rate_limited(&error);
+                report.errors.push(format!("looking up the name of {}: {error}", name.named.as_str()));
+                break;
+            }
+        }
+    }
+    hub.ask(HubRequest::CaughtUp { report: Box::new(report.clone()), cursors, names }).await?;
     Ok(CaughtUp { report, rate_limited })
 }

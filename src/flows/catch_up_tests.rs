@@ -10,7 +10,7 @@ use super::finish;
 use super::operator::decide_at_edge;
 use super::reading::hub_row;
 use super::tests::{T0, Twilio, ana, call, callback, timeouts, twins};
-use crate::hub::catch_up::{OVERLAP_MS, ReadBack};
+use crate::hub::catch_up::{NAME_KEPT_MS, NameToRead, OVERLAP_MS, ReadBack};
 use crate::hub::claims::Decision;
 use crate::hub::port::{Hub, LocalHub};
 use crate::hub::protocol::{HubReply, HubRequest};
@@ -19,6 +19,7 @@ use crate::store::layout::Reservations;
 use crate::store::memory::MemoryKv;
 use crate::twilio::events_resource::{EventsPage, read_page};
 use crate::twilio::rest::{Repeat, refused};
+use crate::twilio::{FormParams, ReservationParams};
 
 #[derive(Default)]
 struct Truth {
@@ -26,6 +27,8 @@ struct Truth {
     statuses: RefCell<BTreeMap<String, Status>>,
     /// The Events resource's one page, as JSON events.
     events: RefCell<Vec<serde_json::Value>>,
+    /// Each Worker's and TaskQueue's `friendly_name`; one absent answers `404`.
+    names: RefCell<BTreeMap<String, String>>,
     /// While set, every request is answered `429`.
     limited: Cell<bool>,
     asked: RefCell<Vec<String>>,
@@ -41,6 +44,14 @@ impl Truth {
 }
 
 impl TaskRouterRecords for Truth {
+    async fn friendly_name(&self, name: &NameToRead) -> Result<Option<String>, ReadError> {
+        self.asked.borrow_mut().push(name.named.as_str().to_owned());
+        if self.limited.get() {
+            return Err(refused(429, b"{}", Repeat::Freely).into());
+        }
+        Ok(self.names.borrow().get(name.named.as_str()).cloned())
+    }
+
     async fn events_page(&self, _: Option<&AccountSid>, path: &str) -> Result<EventsPage, ReadError> {
         self.asked.borrow_mut().push(path.to_owned());
         if self.limited.get() {
@@ -143,6 +154,68 @@ fn an_accept_whose_outcome_was_unknown_is_settled_by_what_taskrouter_recorded() 
     assert_eq!(caught_up.report.corrected, 1);
     let row = finish(hub_row(&hub, &sid)).unwrap();
     assert_eq!((row.card.summary.status, row.claim), (Status::Accepted, None), "settled: accepted, the claim gone");
+}
+
+/// A callback of reservation `n`, for Worker `worker` in TaskQueue `queue`, with no names.
+fn staffed(n: u8, worker: char, queue: char) -> ReservationParams {
+    let hex = |c: u8| format!("{:x}", c % 16).repeat(32);
+    ReservationParams::from_params(FormParams::from_pairs([
+        ("ReservationSid", format!("WR{}", hex(n))),
+        ("TaskSid", format!("WT{}", hex(n))),
+        ("WorkspaceSid", format!("WS{}", hex(1))),
+        ("WorkerSid", format!("WK{}", worker.to_string().repeat(32))),
+        ("TaskQueueSid", format!("WQ{}", queue.to_string().repeat(32))),
+        ("WorkerAttributes", r#"{"contact_uri":"client:alice"}"#.to_owned()),
+        ("TaskAttributes", "{}".to_owned()),
+    ]))
+    .unwrap()
+}
+
+#[test]
+fn names_the_callback_lacks_are_looked_up_once_a_day_and_put_on_every_row() {
+    let (store, hub) = twins();
+    for n in 1..=3 {
+        call(&store, &hub, &staffed(n, 'a', 'b'));
+    }
+    call(&store, &hub, &staffed(4, 'c', 'b'));
+    let row = |n: u8| finish(hub_row(&hub, &staffed(n, 'a', 'b').reservation_sid)).unwrap().card.summary;
+    assert_eq!(
+        (row(1).agent.as_deref(), row(1).queue.as_deref()),
+        (Some("client:alice"), Some(&*format!("WQ{}", "b".repeat(32))))
+    );
+    let truth = Truth::default();
+    truth.names.borrow_mut().extend([
+        (format!("WK{}", "a".repeat(32)), "Alice Smith".to_owned()),
+        (format!("WQ{}", "b".repeat(32)), "Support".to_owned()),
+    ]);
+    // Three SIDs, two lookups a run: the Worker TaskRouter has no record of (WKccc…) ends as none.
+    let first = run(&store, &hub, &truth);
+    let second = run(&store, &hub, &truth);
+    assert_eq!(first.report.names_read + second.report.names_read, 3);
+    for n in 1..=3 {
+        assert_eq!((row(n).agent.as_deref(), row(n).queue.as_deref()), (Some("Alice Smith"), Some("Support")), "{n}");
+    }
+    let fourth = finish(hub_row(&hub, &staffed(4, 'c', 'b').reservation_sid)).unwrap().card.summary;
+    assert_eq!((fourth.agent.as_deref(), fourth.queue.as_deref()), (Some("client:alice"), Some("Support")));
+
+    // A new reservation of a known Worker shows the name at once; nothing is looked up again
+    // within the day, whatever the runs.
+    call(&store, &hub, &staffed(5, 'a', 'b'));
+    assert_eq!(row(5).agent.as_deref(), Some("Alice Smith"));
+    let asked = truth.asked.borrow().iter().filter(|asked| asked.starts_with("WK") || asked.starts_with("WQ")).count();
+    run(&store, &hub, &truth);
+    let asked_again =
+        truth.asked.borrow().iter().filter(|asked| asked.starts_with("WK") || asked.starts_with("WQ")).count();
+    assert_eq!((asked, asked_again), (3, 3));
+    // A day later, the names are looked up again (a Worker may have been renamed).
+    hub.advance(NAME_KEPT_MS + 1);
+    call(&store, &hub, &staffed(6, 'a', 'b'));
+    truth.names.borrow_mut().insert(format!("WK{}", "a".repeat(32)), "Alice Jones".to_owned());
+    run(&store, &hub, &truth);
+    assert_eq!(
+        finish(hub_row(&hub, &staffed(6, 'a', 'b').reservation_sid)).unwrap().card.summary.agent.as_deref(),
+        Some("Alice Jones")
+    );
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub fn with_status(record: Option<Reservation>, row: &HubRow) -> Reservation {
     record.status_source = row.status_source;
     record.decided_by = row.card.decided_by.clone();
     record.ended_because = row.card.ended_because.clone();
+    record.agent.clone_from(&summary.agent);
+    record.queue.clone_from(&summary.queue);
     record
 }
 
@@ -50,6 +52,8 @@ fn from_card(card: &Card) -> Reservation {
         answered: None,
         decided_by: None,
         ended_because: None,
+        agent: None,
+        queue: None,
     }
 }
 

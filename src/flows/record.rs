@@ -43,6 +43,8 @@ impl Reservation {
             answered: None,
             decided_by: None,
             ended_because: None,
+            agent: None,
+            queue: None,
         }
     }
 

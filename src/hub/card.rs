@@ -32,6 +32,10 @@ pub struct Card {
     /// Why the reservation ended without an event saying so: TaskRouter no longer has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_because: Option<String>,
+    /// Whether `summary.agent` is the Worker's name (from `WorkerName`, or looked up), not its
+    /// `contact_uri`: a name need not be looked up.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub agent_is_name: bool,
 }
 
 impl Card {
@@ -57,6 +61,7 @@ impl Card {
             decided_by: None,
             account_sid: record.parameter("AccountSid").and_then(|sid| sid.parse().ok()),
             ended_because: None,
+            agent_is_name: record.parameter("WorkerName").is_some(),
         }
     }
 
@@ -70,6 +75,7 @@ impl Card {
             decided_by: None,
             account_sid: None,
             ended_because: None,
+            agent_is_name: false,
         }
     }
 }

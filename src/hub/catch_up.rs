@@ -5,18 +5,62 @@
 //! channel, and reports ([`CatchUpReport`]). The hub keeps each Workspace's cursor and the last
 //! report in `meta`, and when each reservation was last read back in `read_backs`
 //! (`recovery.rs` holds those rules).
+//!
+//! A run also looks up names the callback lacks: the agent's and the queue's `friendly_name`,
+//! from TaskRouter's Worker and TaskQueue resources, at most once a day per SID. The hub keeps
+//! them in `names`, with the names events bring, and puts them on every card of that SID.
 
 use serde::{Deserialize, Serialize};
 
-use crate::models::{AccountSid, ReservationSid, TaskSid, Timestamp, WorkspaceSid};
+use crate::models::{AccountSid, ReservationSid, TaskQueueSid, TaskSid, Timestamp, WorkerSid, WorkspaceSid};
 
 /// How far before its cursor a Workspace's events are read again: an event TaskRouter logs a
 /// little after it happened is still found. Reading one twice changes nothing.
 pub const OVERLAP_MS: u64 = 2 * 60 * 1000;
 
-/// The table a plan keeps its read-backs in (made with the others, `schema.rs`).
-pub(super) const TABLES: &[&str] =
-    &["CREATE TABLE IF NOT EXISTS read_backs (sid TEXT PRIMARY KEY, at_ms INTEGER NOT NULL)"];
+/// How long a name looked up, or learned from an event, stands before it is looked up again.
+pub const NAME_KEPT_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// The tables of the catch-up (made with the others, `schema.rs`): when each reservation was
+/// last read back, and the names known per Worker or TaskQueue SID (`name` null: TaskRouter has
+/// no such resource).
+pub(super) const TABLES: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS read_backs (sid TEXT PRIMARY KEY, at_ms INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS names (sid TEXT PRIMARY KEY, name TEXT, at_ms INTEGER NOT NULL)",
+];
+
+/// A Worker or a TaskQueue: what has a name to look up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "sid", rename_all = "snake_case")]
+pub enum Named {
+    Worker(WorkerSid),
+    Queue(TaskQueueSid),
+}
+
+impl Named {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Named::Worker(sid) => sid.as_str(),
+            Named::Queue(sid) => sid.as_str(),
+        }
+    }
+}
+
+/// A name to look up from TaskRouter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameToRead {
+    pub workspace_sid: WorkspaceSid,
+    pub account_sid: Option<AccountSid>,
+    pub named: Named,
+}
+
+/// What a lookup found: the resource's `friendly_name`, or `None` when TaskRouter has no such
+/// resource (`404`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameFound {
+    pub named: Named,
+    pub name: Option<String>,
+}
 
 /// One Workspace with open reservations: whose events to read, from when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +85,9 @@ pub struct ReadBack {
 pub struct CatchUpPlan {
     pub workspaces: Vec<WorkspaceToRead>,
     pub read_backs: Vec<ReadBack>,
+    /// Workers and TaskQueues of the day's reservations with no name known from the last day.
+    #[serde(default)]
+    pub names: Vec<NameToRead>,
     /// Reservations not yet final (`pending`, `accepted`, `wrapping`).
     pub open: usize,
 }
@@ -55,6 +102,9 @@ pub struct CatchUpReport {
     pub events_read: usize,
     /// Reservations read back one by one.
     pub read_back: usize,
+    /// Names looked up from TaskRouter's Worker and TaskQueue resources.
+    #[serde(default)]
+    pub names_read: usize,
     /// Reservations whose status the run corrected.
     pub corrected: usize,
     /// Reservations TaskRouter no longer has (`404`), ended as such.

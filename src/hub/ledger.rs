@@ -5,6 +5,7 @@
 
 use super::card::Card;
 use super::claims::{Claim, Decision, OWNER_CHARS, claim_until};
+use super::names::is_queue_sid;
 use super::outcomes::OutcomeRow;
 use super::protocol::{Channel, EventEffectOutcome, HeardFrom, HubReply, HubRequest, HubRow, Refusal};
 use super::sql::{Sql, SqlFailure, SqlValue};
@@ -65,18 +66,19 @@ fn parse_source(text: &str) -> Option<StatusSource> {
 }
 
 /// Takes the agent's and the queue's names an event carries (`WorkerName`, `TaskQueueName`)
-/// over what the hub shows (a `contact_uri`, a queue's SID); returns whether anything changed.
+/// over what the hub shows (a `contact_uri`, a queue's SID); a name is never replaced by a
+/// `contact_uri`. Returns whether anything changed.
 fn learn_names(held: &mut Held, from: &Card) -> bool {
-    let summary = &mut held.card.summary;
-    let before = (summary.agent.clone(), summary.queue.clone());
-    if from.summary.agent.is_some() {
-        summary.agent.clone_from(&from.summary.agent);
+    let card = &mut held.card;
+    let before = (card.summary.agent.clone(), card.summary.queue.clone(), card.agent_is_name);
+    if from.summary.agent.is_some() && (from.agent_is_name || !card.agent_is_name) {
+        card.summary.agent.clone_from(&from.summary.agent);
+        card.agent_is_name = from.agent_is_name;
     }
-    let is_sid = |queue: &String| queue.len() == 34 && queue.starts_with("WQ");
-    if let Some(queue) = from.summary.queue.as_ref().filter(|queue| !is_sid(queue)) {
-        summary.queue = Some(queue.clone());
+    if let Some(queue) = from.summary.queue.as_ref().filter(|queue| !is_queue_sid(queue)) {
+        card.summary.queue = Some(queue.clone());
     }
-    before != (summary.agent.clone(), summary.queue.clone())
+    before != (card.summary.agent.clone(), card.summary.queue.clone(), card.agent_is_name)
 }
 
 fn ending_str(ending: TaskEnding) -> &'static str {
@@ -126,9 +128,9 @@ impl<S: Sql> Ledger<S> {
             HubRequest::List(request) => self.list(&request, now).map(Answer::only),
             HubRequest::Batch { channel, events } => self.batch(channel, events, now),
             HubRequest::Heard => self.heard().map(|heard| Answer::only(HubReply::Heard(heard))),
-            HubRequest::PlanCatchUp { read_backs } => self.plan_catch_up(read_backs, now),
+            HubRequest::PlanCatchUp { read_backs, names } => self.plan_catch_up(read_backs, names, now),
             HubRequest::Gone { sid, reason } => self.gone(&sid, &reason, now),
-            HubRequest::CaughtUp { report, cursors } => self.caught_up(*report, cursors),
+            HubRequest::CaughtUp { report, cursors, names } => self.caught_up(*report, cursors, names, now),
         }
     }
 
@@ -288,6 +290,7 @@ impl<S: Sql> Ledger<S> {
         now: Timestamp,
     ) -> Result<Answer, LedgerFault> {
         let sid = card.summary.reservation_sid.clone();
+        self.remember_names(&card, now)?;
         let (mut held, new, write_record) = match self.held(&sid)? {
             None => {
                 // The arrival is the worker's, as its KV key has it: a callback handed over late
@@ -295,6 +298,7 @@ impl<S: Sql> Ledger<S> {
                 let mut card = card;
                 card.summary.status = Status::Pending;
                 card.summary.status_updated_at = card.summary.received_at;
+                self.put_known_names(&mut card)?;
                 (self.insert(card, StatusSource::Callback, digest, now)?, true, true)
             }
             Some(mut held) => {
@@ -308,6 +312,7 @@ impl<S: Sql> Ledger<S> {
                 summary.status_updated_at = earlier.summary.status_updated_at;
                 held.card.decided_by = earlier.decided_by.clone();
                 learn_names(&mut held, &earlier);
+                self.put_known_names(&mut held.card)?;
                 held.digest = digest.to_owned();
                 (held, false, changed)
             }
@@ -338,9 +343,11 @@ impl<S: Sql> Ledger<S> {
 
     fn reservation_event(&mut self, card: Card, status: Status, now: Timestamp) -> Result<Answer, LedgerFault> {
         let sid = card.summary.reservation_sid.clone();
+        self.remember_names(&card, now)?;
         let (mut held, outcome) = match self.held(&sid)? {
             None => {
                 let mut card = card;
+                self.put_known_names(&mut card)?;
                 card.summary.status = status;
                 card.summary.received_at = now;
                 card.summary.status_updated_at = now;

@@ -19,6 +19,7 @@ mod day;
 pub mod durable;
 pub mod ledger;
 pub mod listing;
+mod names;
 pub mod outcomes;
 pub mod port;
 pub mod protocol;

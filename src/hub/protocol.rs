@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::card::Card;
-use super::catch_up::{CatchUpPlan, CatchUpReport};
+use super::catch_up::{CatchUpPlan, CatchUpReport, NameFound};
 use super::claims::{Claim, Decision};
 use super::outcomes::{Day, DayMove};
 use crate::models::{
@@ -71,9 +71,12 @@ pub enum HubRequest {
     },
     /// When each event channel was last heard from, and what the last catch-up found.
     Heard,
-    /// What a catch-up is to read, with up to `read_backs` reservations to read back.
+    /// What a catch-up is to read, with up to `read_backs` reservations to read back and
+    /// `names` names to look up.
     PlanCatchUp {
         read_backs: usize,
+        #[serde(default)]
+        names: usize,
     },
     /// TaskRouter no longer has the reservation (it answered `404`): it ends, with `reason`.
     Gone {
@@ -84,6 +87,8 @@ pub enum HubRequest {
     CaughtUp {
         report: Box<CatchUpReport>,
         cursors: Vec<(WorkspaceSid, Timestamp)>,
+        #[serde(default)]
+        names: Vec<NameFound>,
     },
 }
 

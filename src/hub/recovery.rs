@@ -1,7 +1,7 @@
 //! The ledger's part in catching up ([`super::catch_up`]): the plan of a run, a reservation
 //! TaskRouter no longer has, and what a run found.
 
-use super::catch_up::{CatchUpPlan, CatchUpReport, OVERLAP_MS, ReadBack, WorkspaceToRead};
+use super::catch_up::{CatchUpPlan, CatchUpReport, NameFound, OVERLAP_MS, ReadBack, WorkspaceToRead};
 use super::ledger::{Answer, Ledger, LedgerFault, unreadable};
 use super::protocol::{EventEffectOutcome, HubReply};
 use super::sql::{Sql, SqlValue};
@@ -33,14 +33,20 @@ impl<S: Sql> Ledger<S> {
     /// The Workspaces with open reservations, and up to `read_backs` reservations still
     /// `pending` past their timeout, those read back longest ago first; each is noted as read
     /// back now.
-    pub(super) fn plan_catch_up(&mut self, read_backs: usize, now: Timestamp) -> Result<Answer, LedgerFault> {
+    pub(super) fn plan_catch_up(
+        &mut self,
+        read_backs: usize,
+        names: usize,
+        now: Timestamp,
+    ) -> Result<Answer, LedgerFault> {
         let rows = self.sql.exec(
             &format!(
                 "SELECT json_extract(card, '$.summary.workspace_sid'), MAX(json_extract(card, '$.account_sid')), MIN(received_ms), COUNT(*) FROM reservations WHERE {OPEN} GROUP BY 1"
             ),
             vec![],
         )?;
-        let mut plan = CatchUpPlan { workspaces: Vec::new(), read_backs: Vec::new(), open: 0 };
+        let names = self.names_to_read(names, now)?;
+        let mut plan = CatchUpPlan { workspaces: Vec::new(), read_backs: Vec::new(), names, open: 0 };
         for row in rows {
             let workspace_sid = row[0].as_str().and_then(|sid| sid.parse().ok());
             let Some(workspace_sid) = workspace_sid else { return Err(unreadable("reservations", "a Workspace SID")) };
@@ -93,12 +99,16 @@ impl<S: Sql> Ledger<S> {
         Ok(Answer { reply: HubReply::Applied { outcome, changed: changed.clone() }, changed })
     }
 
-    /// Keeps a run's report and each Workspace's new cursor; counts the run.
+    /// Keeps a run's report, each Workspace's new cursor and the names it found; counts the run.
+    /// The cards a name changed go to the consoles.
     pub(super) fn caught_up(
         &mut self,
         mut report: CatchUpReport,
         cursors: Vec<(WorkspaceSid, Timestamp)>,
+        names: Vec<NameFound>,
+        now: Timestamp,
     ) -> Result<Answer, LedgerFault> {
+        let changed = self.names_found(names, now)?;
         for (workspace, cursor) in cursors {
             meta_set(&mut self.sql, &format!("cursor:{workspace}"), cursor.as_millis().to_string())?;
         }
@@ -106,7 +116,7 @@ impl<S: Sql> Ledger<S> {
         report.open = self.open_count()?;
         let text = serde_json::to_string(&report).map_err(|e| unreadable("meta/catch_up", e))?;
         meta_set(&mut self.sql, "catch_up", text)?;
-        Ok(Answer::only(HubReply::Noted))
+        Ok(Answer { reply: HubReply::Noted, changed })
     }
 
     /// The last run's report, if a run was made.

@@ -11,7 +11,9 @@ pub mod timestamp;
 
 pub use attributes::{Attributes, json_depth};
 pub use reservation::{Answered, Moved, Reservation, TransitionError};
-pub use sid::{AccountSid, ActivitySid, ReservationSid, SidError, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
+pub use sid::{
+    AccountSid, ActivitySid, ReservationSid, SidError, TaskQueueSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid,
+};
 pub use status::{ReportedStatus, Status, StatusSource, TaskEnding, UnknownStatus};
 pub use summary::Summary;
 pub use timeouts::ReservationTimeouts;

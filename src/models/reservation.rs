@@ -53,6 +53,12 @@ pub struct Reservation<S = Status> {
     /// Why it ended without an event saying so: TaskRouter no longer has it (the hub records it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_because: Option<String>,
+    /// The agent and the queue as the hub shows them: their names once an event or a lookup gave
+    /// them, else a `contact_uri` and the queue's SID. Answered, never kept in KV's record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
 }
 
 /// A status move the model does not allow.
@@ -126,6 +132,8 @@ impl Reservation {
             answered: self.answered,
             decided_by: self.decided_by,
             ended_because: self.ended_because,
+            agent: self.agent,
+            queue: self.queue,
         }
     }
 }
@@ -157,6 +165,8 @@ pub(crate) mod tests {
             answered: None,
             decided_by: None,
             ended_because: None,
+            agent: None,
+            queue: None,
         }
     }
 

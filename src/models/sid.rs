@@ -93,6 +93,11 @@ sid_type!(
     "WK"
 );
 sid_type!(
+    /// A TaskRouter TaskQueue (`WQ…`).
+    TaskQueueSid,
+    "WQ"
+);
+sid_type!(
     /// A Twilio Account (`AC…`).
     AccountSid,
     "AC"

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
+use crate::models::{ActivitySid, ReservationSid, Status, TaskQueueSid, TaskSid, WorkerSid, WorkspaceSid};
 
 /// Attempts in all, and the first delay (doubled after each attempt).
 pub const ATTEMPTS: u32 = 4;
@@ -161,6 +161,23 @@ pub struct Activity {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ActivityPage {
     pub activities: Vec<Activity>,
+}
+
+/// `GET /v1/Workspaces/{WS}/Workers/{WK}`: the Worker's name, as TaskRouter's console shows it.
+pub fn worker_path(workspace: &WorkspaceSid, worker: &WorkerSid) -> String {
+    format!("/v1/Workspaces/{workspace}/Workers/{worker}")
+}
+
+/// `GET /v1/Workspaces/{WS}/TaskQueues/{WQ}`.
+pub fn task_queue_path(workspace: &WorkspaceSid, queue: &TaskQueueSid) -> String {
+    format!("/v1/Workspaces/{workspace}/TaskQueues/{queue}")
+}
+
+/// The one field read of a Worker or a TaskQueue.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FriendlyName {
+    #[serde(default)]
+    pub friendly_name: Option<String>,
 }
 
 #[cfg(test)]

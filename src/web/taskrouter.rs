@@ -11,12 +11,13 @@ use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
 use crate::config::{Config, Secret};
 use crate::flows::catch_up::{ReadBackFound, ReadError, TaskRouterRecords};
 use crate::flows::decide::ReservationAtTwilio;
-use crate::hub::catch_up::ReadBack;
+use crate::hub::catch_up::{NameToRead, Named, ReadBack};
 use crate::models::{AccountSid, ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
 use crate::twilio::events_resource::{EventsPage, read_page};
 use crate::twilio::rest::{
-    ANSWER_TIMEOUT_MS, ATTEMPTS, Activity, ActivityPage, Repeat, RestError, TwilioReservation, is_retried, refused,
-    reservation_path, retry_delay_ms, unexpected_answer, update_form,
+    ANSWER_TIMEOUT_MS, ATTEMPTS, Activity, ActivityPage, FriendlyName, Repeat, RestError, TwilioReservation,
+    is_retried, refused, reservation_path, retry_delay_ms, task_queue_path, unexpected_answer, update_form,
+    worker_path,
 };
 
 /// How long one attempt may wait for Twilio's answer.
@@ -178,6 +179,19 @@ impl TaskRouterRecords for Records<'_> {
             Ok(Some(status)) => Ok(ReadBackFound::Status(status)),
             Ok(None) => Err(RestError::Unexpected("a reservation_status the worker does not know".into()).into()),
             Err(RestError::Refused { status: 404, .. }) => Ok(ReadBackFound::Gone),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn friendly_name(&self, name: &NameToRead) -> Result<Option<String>, ReadError> {
+        let twilio = self.signed_in(name.account_sid.as_ref())?;
+        let path = match &name.named {
+            Named::Worker(sid) => worker_path(&name.workspace_sid, sid),
+            Named::Queue(sid) => task_queue_path(&name.workspace_sid, sid),
+        };
+        match twilio.get::<FriendlyName>(&path).await {
+            Ok(found) => Ok(found.friendly_name.filter(|name| !name.trim().is_empty())),
+            Err(RestError::Refused { status: 404, .. }) => Ok(None),
             Err(error) => Err(error.into()),
         }
     }

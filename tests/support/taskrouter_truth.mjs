@@ -1,7 +1,8 @@
 // What Prism cannot do: remember. A TaskRouter that keeps the truth of one Workspace, for the
 // catch-up: each reservation's status (the Reservation resource; a reservation it no longer has
 // answers 404) and every event, served by the Events resource as TaskRouter pages it (StartDate,
-// PageSize, PageToken, `meta.next_page_url`). While `unavailable` is set it answers 503.
+// PageSize, PageToken, `meta.next_page_url`), and the Worker's and TaskQueue's `friendly_name`
+// (one not set answers 404). While `unavailable` is set it answers 503.
 import { createServer } from 'node:http';
 
 import { onStop } from './lifecycle.mjs';
@@ -9,6 +10,7 @@ import { sid } from './twilio.mjs';
 
 export async function startTaskRouterTruth() {
   const statuses = new Map();
+  const names = new Map();
   const events = [];
   const requests = [];
   const state = { unavailable: false };
@@ -44,6 +46,10 @@ export async function startTaskRouterTruth() {
         account_sid: sid('AC'), worker_sid: sid('WK'), worker_name: 'Alice', url: `${base}${url.pathname}`, links: {},
       });
     }
+    const named = url.pathname.match(/^\/v1\/Workspaces\/(WS\w+)\/(Workers|TaskQueues)\/((?:WK|WQ)\w+)$/);
+    if (named && req.method === 'GET' && names.has(named[3])) {
+      return answer(200, { sid: named[3], workspace_sid: named[1], account_sid: sid('AC'), friendly_name: names.get(named[3]), url: `${base}${url.pathname}`, links: {} });
+    }
     return answer(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -58,6 +64,10 @@ export async function startTaskRouterTruth() {
     setStatus(reservationSid, status) {
       if (status === null) statuses.delete(reservationSid);
       else statuses.set(reservationSid, status);
+    },
+    /** Names a Worker (WK…) or a TaskQueue (WQ…), as its resource's `friendly_name`. */
+    setName(resourceSid, name) {
+      names.set(resourceSid, name);
     },
     /** Logs an event as TaskRouter's Events resource keeps it. */
     logEvent(eventType, assignment) {

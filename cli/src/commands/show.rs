@@ -21,6 +21,17 @@ fn attributes_text(attributes: Option<&Attributes>) -> String {
     }
 }
 
+/// A SID with the name the worker shows for it: `Alice Smith (WK…)`, the SID alone when the name
+/// is only the SID again, or `-`.
+fn labelled(sid: Option<String>, name: Option<&str>) -> String {
+    match (sid, name) {
+        (Some(sid), Some(name)) if name != sid => format!("{} ({sid})", output::printable(name)),
+        (Some(sid), _) => sid,
+        (None, Some(name)) => output::printable(name),
+        (None, None) => "-".to_owned(),
+    }
+}
+
 pub async fn run(worker: &Worker, sid: &ReservationSid, json: bool) -> Result<u8> {
     let record = worker.show(sid).await?;
     if json {
@@ -41,7 +52,14 @@ pub async fn run(worker: &Worker, sid: &ReservationSid, json: bool) -> Result<u8
             ),
         ),
         ("Task", record.task_sid.to_string()),
-        ("Worker", record.worker_sid.as_ref().map_or("-".to_owned(), ToString::to_string)),
+        ("Worker", labelled(record.worker_sid.as_ref().map(ToString::to_string), record.agent.as_deref())),
+        (
+            "Queue",
+            labelled(
+                record.parameters.get("TaskQueueSid").and_then(serde_json::Value::as_str).map(str::to_owned),
+                record.queue.as_deref(),
+            ),
+        ),
         ("Workspace", record.workspace_sid.to_string()),
         ("Received", format!("{} ({} ago)", record.received_at, output::age(record.received_at, now))),
     ];
@@ -51,4 +69,19 @@ pub async fn run(worker: &Worker, sid: &ReservationSid, json: bool) -> Result<u8
     println!("\nTask attributes:\n{}", attributes_text(record.task_attributes.as_ref()));
     println!("\nWorker attributes:\n{}", attributes_text(record.worker_attributes.as_ref()));
     Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sid_is_shown_with_its_name_when_the_worker_knows_one() {
+        let wk = format!("WK{}", "a".repeat(32));
+        assert_eq!(labelled(Some(wk.clone()), Some("Ana Lima")), format!("Ana Lima ({wk})"));
+        assert_eq!(labelled(Some(wk.clone()), Some(&wk)), wk, "a queue not yet named shows its SID once");
+        assert_eq!(labelled(Some(wk.clone()), None), wk);
+        assert_eq!(labelled(None, Some("client:\u{1b}[31mana")), "client:\\u{1b}[31mana");
+        assert_eq!(labelled(None, None), "-");
+    }
 }

@@ -1,0 +1,138 @@
+//! Names for the rows: the agent's and the queue's, where the assignment callback carries only
+//! SIDs (and a `contact_uri`). The hub keeps every name it learns in `names`, from an event
+//! (`WorkerName`, `TaskQueueName`) or from a catch-up's lookup of TaskRouter's Worker and
+//! TaskQueue resources, and puts it on each card of that SID. A SID is looked up at most once
+//! per [`NAME_KEPT_MS`], and not at all while an event's name is that fresh.
+
+use super::card::Card;
+use super::catch_up::{NAME_KEPT_MS, NameFound, NameToRead, Named};
+use super::ledger::{Ledger, LedgerFault};
+use super::sql::{Sql, SqlValue};
+use crate::models::summary::{LABEL_CHARS, clipped};
+use crate::models::{ReservationSid, Timestamp};
+
+/// Whether a card's queue label is still the TaskQueue's SID, not its name.
+pub(super) fn is_queue_sid(queue: &str) -> bool {
+    queue.len() == 34 && queue.starts_with("WQ")
+}
+
+impl<S: Sql> Ledger<S> {
+    fn remember_name(&mut self, sid: &str, name: Option<&str>, now: Timestamp) -> Result<(), LedgerFault> {
+        let name = name.map(|name| SqlValue::text(&clipped(name, LABEL_CHARS))).unwrap_or(SqlValue::Null);
+        self.sql.exec(
+            "INSERT OR REPLACE INTO names (sid, name, at_ms) VALUES (?, ?, ?)",
+            vec![SqlValue::text(sid), name, SqlValue::int(now.as_millis())],
+        )?;
+        Ok(())
+    }
+
+    fn known_name(&mut self, sid: &str) -> Result<Option<String>, LedgerFault> {
+        let rows = self.sql.exec("SELECT name FROM names WHERE sid = ?", vec![SqlValue::text(sid)])?;
+        Ok(rows.first().and_then(|row| row[0].as_str()).map(str::to_owned))
+    }
+
+    /// Keeps the names an event's card carries, so they need no lookup.
+    pub(super) fn remember_names(&mut self, card: &Card, now: Timestamp) -> Result<(), LedgerFault> {
+        if let (Some(worker), Some(agent), true) = (&card.summary.worker_sid, &card.summary.agent, card.agent_is_name) {
+            self.remember_name(worker.as_str(), Some(agent), now)?;
+        }
+        Ok(())
+    }
+
+    /// Puts the names the hub knows on a card that lacks them; returns whether it changed.
+    pub(super) fn put_known_names(&mut self, card: &mut Card) -> Result<bool, LedgerFault> {
+        let mut changed = false;
+        if let (Some(worker), false) = (card.summary.worker_sid.clone(), card.agent_is_name) {
+            if let Some(name) = self.known_name(worker.as_str())? {
+                card.summary.agent = Some(name);
+                card.agent_is_name = true;
+                changed = true;
+            }
+        }
+        if let Some(queue) = card.summary.queue.clone().filter(|queue| is_queue_sid(queue)) {
+            if let Some(name) = self.known_name(&queue)? {
+                card.summary.queue = Some(name);
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Workers and TaskQueues of the last day's reservations whose name no event or lookup gave
+    /// in the last day, up to `limit`, those of the newest reservations first (what the console
+    /// shows at the top).
+    pub(super) fn names_to_read(&mut self, limit: usize, now: Timestamp) -> Result<Vec<NameToRead>, LedgerFault> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let since = SqlValue::int(now.as_millis().saturating_sub(NAME_KEPT_MS));
+        let rows = self.sql.exec(
+            "SELECT kind, sid, workspace, MAX(account), MAX(received) FROM (\
+               SELECT 'worker' AS kind, json_extract(card, '$.summary.worker_sid') AS sid, json_extract(card, '$.summary.workspace_sid') AS workspace, json_extract(card, '$.account_sid') AS account, received_ms AS received \
+                 FROM reservations WHERE received_ms > ? \
+               UNION ALL \
+               SELECT 'queue', json_extract(card, '$.summary.queue'), json_extract(card, '$.summary.workspace_sid'), json_extract(card, '$.account_sid'), received_ms \
+                 FROM reservations WHERE received_ms > ? AND json_extract(card, '$.summary.queue') LIKE 'WQ%'\
+             ) WHERE sid IS NOT NULL AND sid NOT IN (SELECT sid FROM names WHERE at_ms > ?) \
+             GROUP BY kind, sid, workspace ORDER BY MAX(received) DESC, kind, sid LIMIT ?",
+            vec![since.clone(), since.clone(), since, SqlValue::int(limit as u64)],
+        )?;
+        let text = |row: &[SqlValue], index: usize| row[index].as_str().unwrap_or_default().to_owned();
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let named = match text(row, 0).as_str() {
+                    "worker" => Named::Worker(text(row, 1).parse().ok()?),
+                    _ => Named::Queue(text(row, 1).parse().ok()?),
+                };
+                let workspace_sid = text(row, 2).parse().ok()?;
+                Some(NameToRead { workspace_sid, account_sid: text(row, 3).parse().ok(), named })
+            })
+            .collect())
+    }
+
+    /// Keeps what a catch-up's lookups found and puts each name on the day's cards of its SID
+    /// (a Worker renamed since shows its new name); returns the cards that changed.
+    pub(super) fn names_found(&mut self, found: Vec<NameFound>, now: Timestamp) -> Result<Vec<Card>, LedgerFault> {
+        let mut changed = Vec::new();
+        for NameFound { named, name } in found {
+            self.remember_name(named.as_str(), name.as_deref(), now)?;
+            if name.is_none() {
+                continue;
+            }
+            let Some(name) = name.map(|name| clipped(&name, LABEL_CHARS)) else { continue };
+            // A Worker's every card of the day, unless it shows that name already; a queue's
+            // cards that still show its SID.
+            let (matching, shown) = match named {
+                Named::Worker(_) => {
+                    ("json_extract(card, '$.summary.worker_sid') = ? AND received_ms > ?", "$.summary.agent")
+                }
+                Named::Queue(_) => ("json_extract(card, '$.summary.queue') = ? AND received_ms > ?", "$.summary.queue"),
+            };
+            let rows = self.sql.exec(
+                &format!(
+                    "SELECT sid FROM reservations WHERE {matching} AND COALESCE(json_extract(card, '{shown}'), '') != ?"
+                ),
+                vec![
+                    SqlValue::text(named.as_str()),
+                    SqlValue::int(now.as_millis().saturating_sub(NAME_KEPT_MS)),
+                    SqlValue::text(&name),
+                ],
+            )?;
+            for row in rows {
+                let Some(sid) = row[0].as_str().and_then(|sid| sid.parse::<ReservationSid>().ok()) else { continue };
+                let Some(mut held) = self.held(&sid)? else { continue };
+                match named {
+                    Named::Worker(_) => {
+                        held.card.summary.agent = Some(name.clone());
+                        held.card.agent_is_name = true;
+                    }
+                    Named::Queue(_) => held.card.summary.queue = Some(name.clone()),
+                }
+                self.write_description(&held)?;
+                changed.push(held.card);
+            }
+        }
+        Ok(changed)
+    }
+}
