@@ -42,18 +42,18 @@ impl<S: Sql> Ledger<S> {
     /// Puts the names the hub knows on a card that lacks them; returns whether it changed.
     pub(super) fn put_known_names(&mut self, card: &mut Card) -> Result<bool, LedgerFault> {
         let mut changed = false;
-        if let (Some(worker), false) = (card.summary.worker_sid.clone(), card.agent_is_name) {
-            if let Some(name) = self.known_name(worker.as_str())? {
-                card.summary.agent = Some(name);
-                card.agent_is_name = true;
-                changed = true;
-            }
+        if let (Some(worker), false) = (card.summary.worker_sid.clone(), card.agent_is_name)
+            && let Some(name) = self.known_name(worker.as_str())?
+        {
+            card.summary.agent = Some(name);
+            card.agent_is_name = true;
+            changed = true;
         }
-        if let Some(queue) = card.summary.queue.clone().filter(|queue| is_queue_sid(queue)) {
-            if let Some(name) = self.known_name(&queue)? {
-                card.summary.queue = Some(name);
-                changed = true;
-            }
+        if let Some(queue) = card.summary.queue.clone().filter(|queue| is_queue_sid(queue))
+            && let Some(name) = self.known_name(&queue)?
+        {
+            card.summary.queue = Some(name);
+            changed = true;
         }
         Ok(changed)
     }
