@@ -174,8 +174,11 @@ describe('operator API', () => {
 
   test('/health names a configuration problem, and other routes answer 503 for it', async () => {
     const fetchWorker = await worker('badTtl');
-    const health = await (await fetchWorker('http://localhost/health')).json();
+    const answered = await fetchWorker('http://localhost/health');
+    assert.equal(answered.status, 200, 'alive all the same');
+    const health = await answered.json();
     assert.equal(health.configuration.ok, false);
+    assert.equal(health.status, 'degraded', 'not "ok" while the configuration is not');
     assert.match(health.configuration.problem, /RESERVATION_TTL_SECONDS/);
     const body = await assertError(await signedPost(fetchWorker, '/assignment_callback', assignmentParams()), 503, 'invalid_configuration');
     assert.match(body.error.message, /RESERVATION_TTL_SECONDS/);

@@ -17,6 +17,8 @@ use crate::web::routes::Route;
 
 #[derive(Serialize)]
 struct Health<'a> {
+    /// `ok`, or `degraded` when the configuration does not parse or KV is not bound: then
+    /// `configuration` (or `store`) names the problem, and routes that need it answer `503`.
     status: &'static str,
     service: &'static str,
     version: &'static str,
@@ -118,7 +120,7 @@ pub async fn handle(ctx: &Context, log: &mut RequestLog) -> Reply {
             .is_ok_and(|config| config.assignment_policy.is_ok() && config.webhook_shared_keys.is_ok());
     log.outcome = if healthy { "healthy" } else { "unhealthy" };
     let health = Health {
-        status: "ok",
+        status: if healthy { "ok" } else { "degraded" },
         service: "taskrouter-edge",
         version: env!("CARGO_PKG_VERSION"),
         store: configured(store_bound),
