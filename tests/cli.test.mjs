@@ -149,6 +149,11 @@ describe('reservations CLI against Prism (Twilio\'s TaskRouter spec)', () => {
     assert.match(wrong.stdout, new RegExp(`TWILIO_WEBHOOK_SHARED_KEYS holds ${id} with this secret`));
     const half = await runCli(['simulate', '--shared-key', id], env);
     assert.equal(half.code, 2, 'a key without its secret is a usage error');
+    assert.match(half.stderr, /TWILIO_WEBHOOK_SHARED_KEY_SECRET is not set: export TWILIO_WEBHOOK_SHARED_KEY_SECRET=… or pass --shared-key-secret/);
+    assert.doesNotMatch(half.stderr, /Usage:/, 'one line naming what is missing, not a usage line of flags already set');
+    const otherHalf = await runCli(['simulate'], { ...env, TWILIO_WEBHOOK_SHARED_KEY_SECRET: 'x' });
+    assert.equal(otherHalf.code, 2);
+    assert.match(otherHalf.stderr, /TWILIO_WEBHOOK_SHARED_KEY_ID is not set/);
   });
 
   test('connect refuses a URL Twilio cannot reach (exit 2, nothing sent) and says to pass --url', async () => {
@@ -185,6 +190,13 @@ describe('reservations CLI against Prism (Twilio\'s TaskRouter spec)', () => {
     const missingToken = await runCli(['accept', sid('WR')], cliEnv({ workerUrl: env.RESERVATIONS_URL, TWILIO_AUTH_TOKEN: '' }));
     assert.equal(missingToken.code, 2);
     assert.match(missingToken.stderr, /TWILIO_AUTH_TOKEN is not set: .* --auth-token/);
+  });
+
+  test('a wrong operator token is told apart from a missing one', async () => {
+    const wrong = await runCli(['list'], { ...env, RESERVATIONS_API_TOKEN: 'not-the-token' });
+    assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
+    assert.match(wrong.stderr, /401.*the operator token sent is not this worker's RESERVATIONS_API_TOKEN/);
+    assert.ok(!wrong.stderr.includes('not-the-token'), 'the token is never printed');
   });
 
   test('flags override the environment', async () => {

@@ -71,7 +71,7 @@ fn bearer_token(value: &str) -> Option<&str> {
 pub fn require_bearer(header: Option<&str>, token: Option<&Secret>) -> Result<(), ApiError> {
     let token = token.ok_or(ApiError::MissingSecret("RESERVATIONS_API_TOKEN"))?;
     let presented = header.and_then(|value| bearer_token(value.trim())).map(str::trim).ok_or(ApiError::Unauthorized)?;
-    if token.matches(presented) { Ok(()) } else { Err(ApiError::Unauthorized) }
+    if token.matches(presented) { Ok(()) } else { Err(ApiError::TokenRefused) }
 }
 
 /// The subprotocol that carries the operator token to `GET /live`: `bearer.` followed by the token
@@ -100,7 +100,7 @@ pub fn require_console_token(
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or(ApiError::Unauthorized)?;
-    if token.matches(presented.trim()) { Ok(()) } else { Err(ApiError::Unauthorized) }
+    if token.matches(presented.trim()) { Ok(()) } else { Err(ApiError::TokenRefused) }
 }
 
 #[cfg(test)]
@@ -164,7 +164,7 @@ mod tests {
         assert!(require_bearer(Some("bearer s3cret"), Some(&token)).is_ok());
         assert!(require_bearer(Some("BEARER  s3cret "), Some(&token)).is_ok());
         assert!(require_bearer(Some("Basic s3cret"), Some(&token)).is_err());
-        assert_eq!(require_bearer(Some("Bearer s3cre"), Some(&token)), Err(ApiError::Unauthorized));
+        assert_eq!(require_bearer(Some("Bearer s3cre"), Some(&token)), Err(ApiError::TokenRefused), "sent, and wrong");
         assert_eq!(require_bearer(Some("s3cret"), Some(&token)), Err(ApiError::Unauthorized));
         assert_eq!(require_bearer(Some("Basic s3cret"), Some(&token)), Err(ApiError::Unauthorized));
         assert_eq!(require_bearer(None, Some(&token)), Err(ApiError::Unauthorized));
@@ -177,7 +177,7 @@ mod tests {
         let token = Secret::new("s3cret+/=");
         let offered = |value: &str| format!("taskrouter-edge.v1, bearer.{}", URL_SAFE_NO_PAD.encode(value));
         assert!(require_console_token(Some(&offered("s3cret+/=")), None, Some(&token)).is_ok());
-        assert_eq!(require_console_token(Some(&offered("s3cret")), None, Some(&token)), Err(ApiError::Unauthorized));
+        assert_eq!(require_console_token(Some(&offered("s3cret")), None, Some(&token)), Err(ApiError::TokenRefused));
         assert!(require_console_token(Some(&offered("s3cret+/=")), Some("Bearer s3cret+/="), Some(&token)).is_ok());
         assert_eq!(
             require_console_token(Some("taskrouter-edge.v1, bearer.%%%"), None, Some(&token)),

@@ -42,6 +42,10 @@ pub enum ApiError {
     UnknownStatus(#[from] UnknownStatus),
     #[error("send the operator token as 'Authorization: Bearer <RESERVATIONS_API_TOKEN>'")]
     Unauthorized,
+    /// A token was sent, and it is not the worker's: said apart from none at all, so that a
+    /// stale or mistyped token is not taken for a missing one.
+    #[error("the operator token sent is not this worker's RESERVATIONS_API_TOKEN: check for a stale or mistyped value")]
+    TokenRefused,
     #[error("the X-Twilio-Signature header is missing: only TaskRouter may call this URL")]
     MissingSignature,
     #[error("the body is not the one the URL's bodySHA256 was signed for: Event Streams sends both, unchanged")]
@@ -142,7 +146,7 @@ impl ApiError {
             | ApiError::InvalidJson(_)
             | ApiError::UnknownStatus(_)
             | ApiError::Batch(_) => 400,
-            ApiError::Unauthorized => 401,
+            ApiError::Unauthorized | ApiError::TokenRefused => 401,
             ApiError::Access(error) if error.is_refusal() => 401,
             ApiError::Access(_) => 503,
             ApiError::MissingSignature
@@ -182,7 +186,7 @@ impl ApiError {
             ApiError::ListQuery(_) | ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::InvalidJson(_) => "invalid_json",
             ApiError::UnknownStatus(_) => "unknown_status",
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized | ApiError::TokenRefused => "unauthorized",
             ApiError::Access(error) if error.is_refusal() => "access_denied",
             ApiError::Access(_) => "access_unavailable",
             ApiError::MissingSignature => "missing_signature",

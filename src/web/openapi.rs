@@ -148,6 +148,7 @@ mod tests {
             ApiError::InvalidJson("x".into()),
             ApiError::UnknownStatus(UnknownStatus { given: "x".into() }),
             ApiError::Unauthorized,
+            ApiError::TokenRefused,
             ApiError::MissingSignature,
             ApiError::InvalidSignature("x".into()),
             ApiError::UnsupportedSignatureAlgorithm("x".into()),
@@ -209,6 +210,7 @@ mod tests {
                 | ApiError::InvalidJson(_)
                 | ApiError::UnknownStatus(_)
                 | ApiError::Unauthorized
+                | ApiError::TokenRefused
                 | ApiError::MissingSignature
                 | ApiError::InvalidSignature(_)
                 | ApiError::UnsupportedSignatureAlgorithm(_)
