@@ -158,16 +158,10 @@ enum Command {
         url: Option<String>,
         /// Sign as a Webhook Rule does, with this SharedKey's id (sent in
         /// X-Twilio-Webhooks-Signature-Settings) instead of the Auth Token
-        #[arg(long, value_name = "ID", env = "TWILIO_WEBHOOK_SHARED_KEY_ID", requires = "shared_key_secret")]
+        #[arg(long, value_name = "ID", env = "TWILIO_WEBHOOK_SHARED_KEY_ID")]
         shared_key: Option<String>,
         /// The secret of --shared-key
-        #[arg(
-            long,
-            value_name = "SECRET",
-            env = "TWILIO_WEBHOOK_SHARED_KEY_SECRET",
-            hide_env_values = true,
-            requires = "shared_key"
-        )]
+        #[arg(long, value_name = "SECRET", env = "TWILIO_WEBHOOK_SHARED_KEY_SECRET", hide_env_values = true)]
         shared_key_secret: Option<String>,
         /// The algorithm of --shared-key: HMAC_SHA256 or HMAC_SHA1
         #[arg(long, value_name = "ALGORITHM", default_value = "HMAC_SHA256", value_parser = parse_algorithm, requires = "shared_key")]

@@ -91,9 +91,27 @@ pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8
                 Some(url) => crate::settings::http_url(&url, "--url")?.to_owned(),
                 None => settings.worker_url()?.to_owned(),
             };
-            let signer = match (shared_key, shared_key_secret) {
+            // Checked here rather than by clap, whose usage line would not name the variables.
+            let set = |value: Option<String>| value.filter(|value| !value.trim().is_empty());
+            let signer = match (set(shared_key), set(shared_key_secret)) {
                 (Some(id), Some(secret)) => simulate::Signer::SharedKey { id, secret, algorithm },
-                _ => simulate::Signer::AuthToken(settings.auth_token()?.to_owned()),
+                (Some(_), None) => {
+                    return Err(crate::settings::MissingSetting {
+                        variable: "TWILIO_WEBHOOK_SHARED_KEY_SECRET",
+                        flag: "--shared-key-secret",
+                        what: "the secret of the SharedKey --shared-key names",
+                    }
+                    .into());
+                }
+                (None, Some(_)) => {
+                    return Err(crate::settings::MissingSetting {
+                        variable: "TWILIO_WEBHOOK_SHARED_KEY_ID",
+                        flag: "--shared-key",
+                        what: "the id of the SharedKey whose secret is given",
+                    }
+                    .into());
+                }
+                (None, None) => simulate::Signer::AuthToken(settings.auth_token()?.to_owned()),
             };
             simulate::run(&client, settings, &url, &signer, json).await
         }
