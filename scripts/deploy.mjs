@@ -1,6 +1,10 @@
 // `npm run deploy`: checks what `wrangler deploy` does not, deploys, then prints what to give
 // TaskRouter.
 //
+// 0. Wrangler can sign in to Cloudflare: `CLOUDFLARE_API_TOKEN` (or an API key and email) is set,
+//    or `wrangler login` left its OAuth token where wrangler keeps it. Otherwise `wrangler deploy`
+//    would build for a while and then fail; this stops at once and names `npx wrangler login`.
+//    Skipped for `--dry-run`, which needs no account.
 // 1. The RESERVATIONS KV namespace has a real id (wrangler accepts the placeholder without a word,
 //    and the deployed worker then has no store): refused otherwise, naming the command that
 //    creates one.
@@ -15,6 +19,7 @@
 // TASKROUTER_EDGE_WRANGLER names the wrangler to run (tests give a stand-in for the network part).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,6 +50,36 @@ function reservationsNamespaceId(toml) {
     if (/^\s*binding\s*=\s*"RESERVATIONS"\s*$/m.test(table)) return table.match(/^\s*id\s*=\s*"([^"]*)"\s*$/m)?.[1] ?? null;
   }
   return null;
+}
+
+/**
+ * Whether wrangler has a way to sign in: the variables it reads, or the OAuth token `wrangler
+ * login` writes to `<its config directory>/config/default.toml` (`~/.wrangler` when that exists,
+ * else `$XDG_CONFIG_HOME/.wrangler`, or `~/Library/Preferences/.wrangler` on macOS).
+ */
+function signedIn() {
+  const env = process.env;
+  if (env.CLOUDFLARE_API_TOKEN || env.CF_API_TOKEN || (env.CLOUDFLARE_API_KEY && env.CLOUDFLARE_EMAIL)) return true;
+  if (process.platform === 'win32') return true; // not checked there: wrangler will say
+  const home = os.homedir();
+  const configDirs = [
+    path.join(home, '.wrangler'),
+    process.platform === 'darwin' ? path.join(home, 'Library/Preferences/.wrangler') : path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), '.wrangler'),
+  ];
+  return configDirs.some((dir) => {
+    const file = path.join(dir, 'config/default.toml');
+    return existsSync(file) && /^\s*(oauth_token|api_token)\s*=/m.test(readFileSync(file, 'utf8'));
+  });
+}
+
+if (!args.includes('--dry-run') && !signedIn()) {
+  fail([
+    'wrangler is not signed in to Cloudflare. Sign in once, then deploy again:',
+    '',
+    '    npx wrangler login',
+    '',
+    '(In CI, set CLOUDFLARE_API_TOKEN instead.) Nothing was built or deployed.',
+  ].join('\n'));
 }
 
 if (!existsSync(configPath)) fail(`${configPath} does not exist`);

@@ -6,7 +6,7 @@
 // uploading) for the rest of the preflight.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -65,10 +65,38 @@ if (process.argv[2] === 'deploy') console.log('Uploaded taskrouter-edge (3.21 se
   return { bin, calls: () => readFileSync(path.join(dir, 'calls.log'), 'utf8').trim().split('\n') };
 }
 
+/** A home directory where `wrangler login` has, or has not, left its OAuth token. */
+function home({ loggedIn }) {
+  const dir = scratch();
+  if (loggedIn) {
+    const config = path.join(dir, '.config/.wrangler/config');
+    mkdirSync(config, { recursive: true });
+    writeFileSync(path.join(config, 'default.toml'), 'oauth_token = "x"\nexpiration_time = "2099-01-01T00:00:00.000Z"\n');
+  }
+  return { HOME: dir, XDG_CONFIG_HOME: '', CLOUDFLARE_API_TOKEN: '', CF_API_TOKEN: '', CLOUDFLARE_API_KEY: '' };
+}
+
 describe('npm run deploy', () => {
+  test('not signed in to Cloudflare: stops at once, names `npx wrangler login`, and calls no wrangler', async () => {
+    const wrangler = standInWrangler([]);
+    const started = Date.now();
+    const { code, output } = await deployScript(['--config', configWithNamespace()], { TASKROUTER_EDGE_WRANGLER: wrangler.bin, ...home({ loggedIn: false }) });
+    assert.equal(code, 1, output);
+    assert.match(output, /wrangler is not signed in to Cloudflare/);
+    assert.match(output, /npx wrangler login/);
+    assert.match(output, /Nothing was built or deployed/);
+    assert.throws(() => wrangler.calls(), 'wrangler was never called');
+    console.log(`# deploy while signed out stops in ${Date.now() - started} ms`);
+
+    const signedIn = await deployScript(['--config', configWithNamespace()], { TASKROUTER_EDGE_WRANGLER: wrangler.bin, ...home({ loggedIn: true }) });
+    assert.equal(signedIn.code, 0, signedIn.output);
+    const withToken = await deployScript(['--config', configWithNamespace()], { TASKROUTER_EDGE_WRANGLER: wrangler.bin, ...home({ loggedIn: false }), CLOUDFLARE_API_TOKEN: 'token' });
+    assert.equal(withToken.code, 0, withToken.output);
+  });
+
   test('refuses the placeholder KV id, names the command that creates the namespace, and deploys nothing', async () => {
     const wrangler = standInWrangler([]);
-    const { code, output } = await deployScript([], { TASKROUTER_EDGE_WRANGLER: wrangler.bin });
+    const { code, output } = await deployScript([], { TASKROUTER_EDGE_WRANGLER: wrangler.bin, CLOUDFLARE_API_TOKEN: 'token' });
     assert.equal(code, 1, output);
     assert.match(output, /no KV namespace for RESERVATIONS yet \(its id is the placeholder\)/);
     assert.match(output, /npx wrangler kv namespace create RESERVATIONS/);
@@ -79,7 +107,7 @@ describe('npm run deploy', () => {
   test('names the missing secrets, deploys, and prints the two URLs and the connect line', async () => {
     const wrangler = standInWrangler([{ name: 'TWILIO_AUTH_TOKEN', type: 'secret_text' }]);
     const config = configWithNamespace();
-    const { code, output } = await deployScript(['--config', config], { TASKROUTER_EDGE_WRANGLER: wrangler.bin });
+    const { code, output } = await deployScript(['--config', config], { TASKROUTER_EDGE_WRANGLER: wrangler.bin, CLOUDFLARE_API_TOKEN: 'token' });
     assert.equal(code, 0, output);
     assert.match(output, /the secret RESERVATIONS_API_TOKEN is not set.*npx wrangler secret put RESERVATIONS_API_TOKEN/);
     assert.doesNotMatch(output, /the secret TWILIO_AUTH_TOKEN is not set/);
