@@ -12,6 +12,11 @@ use crate::models::{AccountSid, Reservation, ReservationTimeouts, Summary};
 pub const CARD_ATTRIBUTES: usize = 12;
 pub const ATTRIBUTE_CHARS: usize = 60;
 
+/// Whether a card's queue label is still the TaskQueue's SID, not its name.
+pub fn is_queue_sid(queue: &str) -> bool {
+    queue.len() == 34 && queue.starts_with("WQ")
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Card {
     pub summary: Summary,

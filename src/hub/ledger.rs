@@ -3,9 +3,8 @@
 //! in one run of statements with no `.await` between them, so that none interleaves with another.
 //! Runs in the Durable Object over its `SqlStorage`, and in `cargo test` over a host SQLite.
 
-use super::card::Card;
+use super::card::{Card, is_queue_sid};
 use super::claims::{Claim, Decision, OWNER_CHARS, claim_until};
-use super::names::is_queue_sid;
 use super::outcomes::OutcomeRow;
 use super::protocol::{Channel, EventEffectOutcome, HeardFrom, HubReply, HubRequest, HubRow, Refusal};
 use super::sql::{Sql, SqlFailure, SqlValue};

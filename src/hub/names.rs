@@ -4,17 +4,12 @@
 //! TaskQueue resources, and puts it on each card of that SID. A SID is looked up at most once
 //! per [`NAME_KEPT_MS`], and not at all while an event's name is that fresh.
 
-use super::card::Card;
+use super::card::{Card, is_queue_sid};
 use super::catch_up::{NAME_KEPT_MS, NameFound, NameToRead, Named};
 use super::ledger::{Ledger, LedgerFault};
 use super::sql::{Sql, SqlValue};
 use crate::models::summary::{LABEL_CHARS, clipped};
 use crate::models::{ReservationSid, Timestamp};
-
-/// Whether a card's queue label is still the TaskQueue's SID, not its name.
-pub(super) fn is_queue_sid(queue: &str) -> bool {
-    queue.len() == 34 && queue.starts_with("WQ")
-}
 
 impl<S: Sql> Ledger<S> {
     fn remember_name(&mut self, sid: &str, name: Option<&str>, now: Timestamp) -> Result<(), LedgerFault> {
