@@ -364,6 +364,22 @@ describe('the console page', () => {
       await edge.dispose();
     });
 
+    await t.test('a name holding bidi controls or other format characters is shown with them written out, not obeyed', async () => {
+      const { page, context } = await open(viaFake);
+      await live(page);
+      const tricky = await callback(viaFake, { WorkerName: '\u202Eecila ot dengissa', TaskQueueName: 'Sales\u200B\u2066x', TaskAttributes: JSON.stringify({ note: 'a\u202Bb' }) });
+      await page.waitForSelector(row(tricky.ReservationSid), { timeout: 1000 });
+      const shown = await text(page, row(tricky.ReservationSid));
+      assert.doesNotMatch(shown, /[\u202A-\u202E\u2066-\u2069\u200B]/, 'no format character reaches the page raw');
+      assert.match(shown, /⟨U\+202E⟩ecila ot dengissa/);
+      assert.match(shown, /queue Sales⟨U\+200B⟩⟨U\+2066⟩x/);
+      assert.match(shown, /note: a⟨U\+202B⟩b/);
+      const ordinary = await callback(viaFake, { WorkerName: 'Zoë\u200D👩\u200D💻 نیم\u200Cفاصله' });
+      await page.waitForSelector(row(ordinary.ReservationSid), { timeout: 1000 });
+      assert.match(await text(page, `${row(ordinary.ReservationSid)} .agent`), /^Zoë\u200D👩\u200D💻 نیم\u200Cفاصله$/, 'ZWJ and ZWNJ, which scripts and emoji need, stay');
+      await context.close();
+    });
+
     await t.test('a new reservation is announced, unless the supervisor turned it off', async () => {
       const { page, context } = await open(viaFake);
       await live(page);
@@ -451,6 +467,13 @@ describe('the console page', () => {
       await tab.page.click(`${row(stuck.ReservationSid)} .accept`);
       await tab.page.waitForFunction((selector) => /Not done: TaskRouter could not be reached \(.*http:\/\/127\.0\.0\.1:\d+\/v1\/.*\)\. Nothing changed/.test(document.querySelector(`${selector} .outcome`)?.textContent ?? ''), { timeout: 10_000 }, row(stuck.ReservationSid));
       assert.equal(await tab.page.$eval(`${row(stuck.ReservationSid)} .accept`, (button) => button.disabled), false, 'it can be tried again');
+      const said = await text(tab.page, `${row(stuck.ReservationSid)} .outcome`);
+      assert.doesNotMatch(said, /internal error; reference/, `the runtime's placeholder is not shown: ${said}`);
+      for (const [width, height] of [[1280, 800], [360, 740]]) {
+        await tab.page.setViewport({ width, height });
+        const wide = await tab.page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(wide <= width, `no sideways scroll at ${width} px with TaskRouter's longest message (the page is ${wide} px wide): ${said}`);
+      }
       await offline.dispose();
       await tab.page.waitForFunction(() => /cannot reach the worker/.test(document.querySelector('#problem').textContent) && document.querySelector('#connection').className === 'reconnecting', { timeout: 10_000 });
       await tab.context.close();
@@ -489,6 +512,19 @@ describe('the console page', () => {
       assert.deepEqual(seen.errors, []);
       await context.close();
       await silent.dispose();
+    });
+
+    await t.test('a worker without its operator token says so, and never claims that nothing is pending', async () => {
+      const { RESERVATIONS_API_TOKEN: _, ...withoutToken } = bindings(fake.url);
+      const unset = await ownWorker(withoutToken);
+      await callback(unset);
+      const { page, context } = await open(unset);
+      await signIn(page, 'any-token');
+      await page.waitForFunction(() => /The worker cannot show reservations yet: .*RESERVATIONS_API_TOKEN.*this is not "nothing pending"/.test(document.querySelector('#problem').textContent), { timeout: 5000 });
+      assert.equal(await page.$eval('#empty', (node) => node.hidden), true, '"Nothing pending" is not shown');
+      assert.doesNotMatch(await text(page, '#waiting'), /0 waiting/);
+      await context.close();
+      await unset.dispose();
     });
 
     await t.test('without a hub, the page says nothing can be decided here and names Twilio\'s console; TaskRouter is still answered', async () => {

@@ -41,7 +41,10 @@ async fn fetch_keys(url: &str) -> Result<Jwks, AccessError> {
     init.with_method(Method::Get);
     let request = Request::new_with_init(url, &init).map_err(|e| unavailable(e.to_string()))?;
     let exchange = async {
-        let mut response = Fetch::Request(request).send().await.map_err(|e| unavailable(e.to_string()))?;
+        let mut response = Fetch::Request(request)
+            .send()
+            .await
+            .map_err(|e| unavailable(crate::twilio::rest::fetch_failure(&e.to_string())))?;
         if response.status_code() != 200 {
             return Err(unavailable(format!("answered {}", response.status_code())));
         }

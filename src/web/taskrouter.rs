@@ -16,8 +16,8 @@ use crate::models::{AccountSid, ActivitySid, ReservationSid, Status, TaskSid, Wo
 use crate::twilio::events_resource::{EventsPage, read_page};
 use crate::twilio::rest::{
     ANSWER_TIMEOUT_MS, ATTEMPTS, Activity, ActivityPage, FriendlyName, Repeat, RestError, TwilioReservation,
-    is_retried, refused, reservation_path, retry_delay_ms, task_queue_path, unexpected_answer, update_form,
-    worker_path,
+    fetch_failure, is_retried, refused, reservation_path, retry_delay_ms, task_queue_path, unexpected_answer,
+    update_form, worker_path,
 };
 
 /// How long one attempt may wait for Twilio's answer.
@@ -66,7 +66,10 @@ impl TaskRouter {
                 init.with_body(Some(form.into()));
             }
             let request = Request::new_with_init(&format!("{}{path}", self.base_url), &init).map_err(other)?;
-            let mut response = Fetch::Request(request).send().await.map_err(|e| NoAnswer::Connection(e.to_string()))?;
+            let mut response = Fetch::Request(request)
+                .send()
+                .await
+                .map_err(|e| NoAnswer::Connection(fetch_failure(&e.to_string())))?;
             let status = response.status_code();
             let retry_after = response.headers().get("retry-after").ok().flatten();
             let length = response.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());

@@ -14,7 +14,7 @@ const SHOWN_ATTRIBUTES = 3;
 
 const $ = (id) => document.getElementById(id);
 const rows = new Map(); // sid → { card, node, state: 'pending' | 'busy' | 'done' | 'ended', missed }
-const connection = { socket: null, attempt: 0, timer: null, polling: false, everLive: false, skewMs: 0 };
+const connection = { socket: null, attempt: 0, timer: null, polling: false, everLive: false, skewMs: 0, unconfigured: false };
 /** Behind Cloudflare Access, the page is signed in by Access (its cookie): no token to paste. */
 let viaAccess = false;
 let audio = null;
@@ -47,8 +47,16 @@ async function api(path, options = {}) {
   return body;
 }
 
+/**
+ * Text as it may be shown: bidi controls and the other invisible format characters (Unicode Cf,
+ * but ZWNJ and ZWJ, which scripts and emoji need) are written out visibly, as ⟨U+202E⟩. A name
+ * holding U+202E would otherwise read backwards, and could pass for another.
+ */
+const FORMAT = /(?![\u200C\u200D])\p{Cf}/gu;
+const visible = (text) => String(text ?? '').replace(FORMAT, (c) => `⟨U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
+
 function say(id, text) {
-  $(id).textContent = text ?? '';
+  $(id).textContent = visible(text);
   $(id).hidden = !text;
 }
 
@@ -66,7 +74,7 @@ function bearerProtocol() {
 
 // ---- what a row shows ----
 
-const describe = (card) => card.summary.agent || (card.summary.worker_sid ? `worker ${card.summary.worker_sid}` : 'no worker');
+const describe = (card) => visible(card.summary.agent || (card.summary.worker_sid ? `worker ${card.summary.worker_sid}` : 'no worker'));
 const deadline = (card) => card.expiresAt ?? Date.parse(card.summary.received_at) + card.timeout_seconds * 1000 - connection.skewMs;
 
 function clock(seconds) {
@@ -89,9 +97,9 @@ function telling() {
 
 function attributesLine(card, keys) {
   const attributes = card.attributes ?? [];
-  if (attributes.length === 0) return card.summary.task || '(no task attributes)';
+  if (attributes.length === 0) return visible(card.summary.task || '(no task attributes)');
   const first = [...attributes.filter(([key]) => keys.has(key)), ...attributes.filter(([key]) => !keys.has(key))];
-  return first.slice(0, SHOWN_ATTRIBUTES).map(([key, value]) => `${key}: ${value}`).join(' · ');
+  return visible(first.slice(0, SHOWN_ATTRIBUTES).map(([key, value]) => `${key}: ${value}`).join(' · '));
 }
 
 function fill(row, keys) {
@@ -114,16 +122,17 @@ function meta(row) {
     `age ${clock(age)}`,
     summary.reservation_sid,
   ];
-  row.node.querySelector('.meta').textContent = parts.filter(Boolean).join(' · ');
+  row.node.querySelector('.meta').textContent = visible(parts.filter(Boolean).join(' · '));
 }
 
 function refreshRows() {
   const keys = telling();
   for (const row of rows.values()) fill(row, keys);
   const waiting = [...rows.values()].filter((row) => row.state === 'pending' || row.state === 'busy').length;
-  $('waiting').textContent = `${waiting} waiting`;
+  // A worker that cannot list (not configured) has not said "nothing pending": no count then.
+  $('waiting').textContent = connection.unconfigured ? 'Reservations' : `${waiting} waiting`;
   document.title = waiting ? `(${waiting}) Reservations · taskrouter-edge` : 'Reservations · taskrouter-edge';
-  $('empty').hidden = waiting > 0;
+  $('empty').hidden = waiting > 0 || connection.unconfigured;
 }
 
 function tick() {
@@ -148,7 +157,7 @@ function enable(row, enabled) {
 
 function outcome(row, text, kind = '') {
   const node = row.node.querySelector('.outcome');
-  node.textContent = text;
+  node.textContent = visible(text);
   node.className = `outcome ${kind}`;
 }
 
@@ -202,7 +211,7 @@ function apply(card) {
 
 function announce(card) {
   if (!$('announce').checked) return;
-  $('announcer').textContent = `New reservation for ${describe(card)}${card.summary.queue ? `, queue ${card.summary.queue}` : ''}.`;
+  $('announcer').textContent = visible(`New reservation for ${describe(card)}${card.summary.queue ? `, queue ${card.summary.queue}` : ''}.`);
   document.body.dataset.announced = String(Number(document.body.dataset.announced ?? 0) + 1);
   try {
     audio ??= new AudioContext();
@@ -221,6 +230,7 @@ function announce(card) {
 // ---- live: the hub's WebSocket ----
 
 function onSnapshot(message) {
+  connection.unconfigured = false;
   const reconnected = connection.everLive;
   const pending = new Set(message.pending.map((card) => card.summary.reservation_sid));
   const arrived = message.pending.filter((card) => apply(card));
@@ -288,6 +298,17 @@ function connect() {
   });
 }
 
+/** Whether the worker refused for its own configuration (a secret unset, a variable that does not parse). */
+const unconfigured = (error) => ['not_configured', 'invalid_configuration'].includes(error.body?.error?.code);
+
+/** The worker cannot list until it is configured: say so, show no count, and keep asking. */
+function notConfigured(error) {
+  connection.unconfigured = true;
+  say('problem', `The worker cannot show reservations yet: ${error.message}. Nothing is listed here until it can; this is not "nothing pending".`);
+  refreshRows();
+  return reconnectLater();
+}
+
 /** The socket never opened: ask the worker why, with the same token, over plain HTTP. */
 async function whyNotOpened() {
   try {
@@ -295,6 +316,7 @@ async function whyNotOpened() {
     reconnectLater();
   } catch (error) {
     if (error.status === 401) return signIn('The worker refused this operator token (401). Check RESERVATIONS_API_TOKEN and enter it again.');
+    if (unconfigured(error)) return notConfigured(error);
     if (error.status === 426) return reconnectLater();
     if (error.status === 0) {
       say('problem', `${error.message}.`);
@@ -337,11 +359,16 @@ async function poll() {
     for (const row of rows.values()) {
       if (row.state === 'pending' && !listed.has(row.card.summary.reservation_sid)) end(row, 'No longer pending: it was answered, canceled or timed out.');
     }
+    connection.unconfigured = false;
     status(`Checked at ${new Date().toLocaleTimeString()}`, 'polling');
     refreshRows();
     tick();
   } catch (error) {
     if (error.status === 401) return signIn('The worker refused this operator token (401). Check RESERVATIONS_API_TOKEN and enter it again.');
+    if (unconfigured(error)) {
+      connection.polling = false;
+      return notConfigured(error);
+    }
     status('Connection problem', 'reconnecting');
   }
   connection.timer = document.hidden ? null : setTimeout(poll, POLL_MS);
