@@ -32,7 +32,6 @@ macro_rules! sid_type {
         pub struct $name(String);
 
         impl $name {
-            pub const PREFIX: &'static str = $prefix;
             /// The Twilio parameter name this SID travels under.
             pub const KIND: &'static str = stringify!($name);
 

@@ -13,7 +13,8 @@ pub struct ReservationTimeouts {
 }
 
 impl ReservationTimeouts {
-    /// The same timeout for every Workflow.
+    /// The same timeout for every Workflow (the tests' default).
+    #[cfg(test)]
     pub fn uniform(seconds: u64) -> ReservationTimeouts {
         ReservationTimeouts { default_seconds: seconds, per_workflow: BTreeMap::new() }
     }

@@ -86,11 +86,6 @@ fn params_payload(params: &FormParams) -> String {
     })
 }
 
-/// The text Twilio signs: the URL, then the parameters.
-pub fn signing_payload(url: &str, params: &FormParams) -> String {
-    format!("{url}{}", params_payload(params))
-}
-
 /// HMAC accepts keys of any length, so making one cannot fail.
 fn mac<M: Mac + hmac::digest::KeyInit>(key: &str, url: &str, params_payload: &str) -> M {
     let mut mac = <M as Mac>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
@@ -185,7 +180,7 @@ mod tests {
             ("From", "+14158675309"),
             ("To", "+18005551212"),
         ]);
-        let payload = signing_payload(URL, &repeated);
+        let payload = format!("{URL}{}", params_payload(&repeated));
         assert!(payload.contains("Digits1234Digits5678"), "{payload}");
         // Computed by twilio-node's getExpectedTwilioSignature for the same request.
         assert_eq!(expected_signature(TOKEN, URL, &repeated, SHA1), "1F55Y6EDsEviuHKQm9BIkrznRZk=");

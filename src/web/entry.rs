@@ -4,7 +4,6 @@ use futures_util::FutureExt;
 use worker::{Context as WorkerContext, Env, Headers, Request, Response, console_log, event};
 
 use super::context::{Context, now};
-use super::error::ApiError;
 use super::handlers::{
     activities, assignment_callback, console, event_streams, events, health, live, me, reservations::claim,
     reservations::decide, reservations::list, reservations::show, reservations::update_status,
@@ -23,8 +22,10 @@ async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Res
     let route = routes::resolve(&method, req.path());
     let mut log = RequestLog::new(&method, route.as_ref().map_or(req.path(), |route| route.pattern()));
 
-    // A console's WebSocket is answered by the hub, with the socket itself.
-    let route = match route {
+    // Each handler's future is boxed (`boxed_local`) so that each route's code is a function of
+    // its own, and an isolate's first request compiles only the route it takes.
+    let answer = match route {
+        // A console's WebSocket is answered by the hub, with the socket itself.
         Ok(Route::Live) => match live::handle(&req, &ctx, &mut log).boxed_local().await {
             Ok(response) => {
                 log.status = response.status_code();
@@ -34,12 +35,6 @@ async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Res
             }
             Err(error) => Err(error),
         },
-        other => other,
-    };
-
-    // Each handler's future is boxed (`boxed_local`) so that each route's code is a function of
-    // its own, and an isolate's first request compiles only the route it takes.
-    let answer = match route {
         Ok(Route::AssignmentCallback) => {
             assignment_callback::handle(&req, &ctx, &worker_ctx, &mut log).boxed_local().await
         }
@@ -53,7 +48,6 @@ async fn fetch(req: Request, env: Env, worker_ctx: WorkerContext) -> worker::Res
         Ok(Route::Me) => me::handle(&req, &ctx, &mut log).boxed_local().await,
         Ok(Route::Claim(sid)) => claim::claim(&req, &sid, &ctx, &mut log).boxed_local().await,
         Ok(Route::Release(sid)) => claim::release(&req, &sid, &ctx, &mut log).boxed_local().await,
-        Ok(Route::Live) => Err(ApiError::UpgradeRequired),
         Ok(Route::Health) => Ok(health::handle(&ctx, &mut log).boxed_local().await),
         Ok(Route::OpenApi) => Ok(Reply::raw_json(200, crate::web::openapi::DESCRIPTION.to_owned())),
         Ok(Route::Console(asset)) => Ok(console::handle(asset)),

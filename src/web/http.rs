@@ -130,11 +130,6 @@ impl Reply {
         Reply::raw_json(204, String::new())
     }
 
-    /// TaskRouter's "do nothing now" answer.
-    pub fn empty_object() -> Reply {
-        Reply::raw_json(200, "{}".into())
-    }
-
     pub fn error(error: &ApiError) -> Reply {
         Reply { allow: error.allow(), ..Reply::raw_json(error.status(), error.body()) }
     }
@@ -231,6 +226,5 @@ mod tests {
         let reply = Reply::error(&ApiError::MethodNotAllowed { method: "GET".into(), allow: "POST" });
         assert_eq!((reply.status, reply.allow), (405, Some("POST")));
         assert!(reply.body.contains("\"code\":\"method_not_allowed\""));
-        assert_eq!(Reply::empty_object().body, "{}");
     }
 }
