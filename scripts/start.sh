@@ -23,5 +23,8 @@ cat <<MSG
     cargo run -q -p reservations -- simulate
     cargo run -q -p reservations -- list
 
+  Changed .dev.vars? wrangler dev reads it once: stop it (Ctrl-C) and run npm start again.
+  Changed the code? It rebuilds and reloads by itself.
+
 MSG
 exec npx wrangler dev --ip 127.0.0.1 --port 8787
