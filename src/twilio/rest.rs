@@ -135,7 +135,7 @@ pub enum RestError {
 }
 
 /// The runtime's words for a fetch that failed, fit for an operator. workerd says only
-/// "internal error; reference = <id>" for some failures (a refused connection among them), which
+/// `internal error; reference = <id>` for some failures (a refused connection among them), which
 /// reads as a bug of this worker and names nothing the operator can act on.
 pub fn fetch_failure(reason: &str) -> String {
     match reason.split_once("internal error; reference =") {
