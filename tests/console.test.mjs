@@ -327,6 +327,10 @@ describe('the console page', () => {
         await page.waitForFunction(() => Number(document.querySelector('#counts [data-outcome="timeout"] strong')?.textContent) === 1, { timeout: 5000 });
         assert.match(await page.$eval('#accept-times', (node) => node.textContent), /^Time to accept: median [\d.]+ s, 90th percentile [\d.]+ s\.$/);
         assert.ok(Number(await page.$eval('#chart', (node) => node.dataset.bars)) >= 2, 'the chart has a bar for each outcome');
+        const marks = await page.$$eval('#chart-axis span', (spans) => spans.map((span) => span.textContent));
+        assert.equal(marks.length, 5, 'a time axis under the chart');
+        for (const mark of marks.slice(0, 4)) assert.match(mark, /\d{1,2}[:.]\d{2}/, `a clock time: ${marks}`);
+        assert.match(marks[4], /^now · tallest bar \d+$/);
         await page.waitForSelector(`#recent li[data-sid="${timedOut.ReservationSid}"]`, { timeout: 5000 });
       }
       assert.match(await other.$eval(`#recent li[data-sid="${timedOut.ReservationSid}"]`, (node) => node.textContent), /^Bob · timeout \d+ s after it arrived, at /);
@@ -433,6 +437,14 @@ describe('the console page', () => {
         return node?.classList.contains('done') && /Expired/.test(node.querySelector('.outcome').textContent);
       }, { timeout: 8000 }, row(params.ReservationSid));
       assert.ok(await page.$eval(`${row(params.ReservationSid)} .accept`, (button) => button.disabled));
+      assert.ok(await count(page, 'expired') >= 1, 'the day counts it as expired');
+      // A page opened now learns the count from the hub's snapshot, not from watching it expire.
+      const fresh = await open(quickTimeout);
+      await live(fresh.page);
+      await fresh.page.waitForSelector('#counts [data-outcome="expired"]', { timeout: 5000 });
+      assert.ok(await count(fresh.page, 'expired') >= 1, 'the hub counts it too');
+      assert.match(await text(fresh.page, '#counts'), /expired without an event/);
+      await fresh.context.close();
       await context.close();
     });
 

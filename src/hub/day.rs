@@ -89,6 +89,15 @@ impl<S: Sql> Ledger<S> {
         Ok(())
     }
 
+    /// Reservations of the window still `pending` past their timeout at `now`.
+    fn expired(&mut self, now: Timestamp) -> Result<u64, LedgerFault> {
+        let rows = self.sql.exec(
+            "SELECT COUNT(*) FROM reservations WHERE status = 'pending' AND expires_ms < ? AND received_ms >= ?",
+            vec![SqlValue::int(now.as_millis()), SqlValue::int(window(now).0.as_millis())],
+        )?;
+        rows.first().map_or(Ok(0), |row| count_of(&row[0]))
+    }
+
     /// The totals by outcome, and the times to accept by bin in time order.
     fn totals(&mut self) -> Result<(Counts, Vec<(u64, u64)>), LedgerFault> {
         let mut counts = BTreeMap::new();
@@ -110,7 +119,8 @@ impl<S: Sql> Ledger<S> {
         for row in self.sql.exec("SELECT bar_ms, outcome, count FROM day_bars", vec![])? {
             bars.push((Timestamp::from_millis(count_of(&row[0])?), outcome_of(&row[1])?, count_of(&row[2])?));
         }
-        Ok(Day::of_bars(now, counts, &bins, &bars))
+        let expired = self.expired(now)?;
+        Ok(Day::of_bars(now, counts, expired, &bins, &bars))
     }
 
     /// What an outcome at `at` moved: the totals, and its bar.
@@ -124,6 +134,7 @@ impl<S: Sql> Ledger<S> {
         )? {
             bucket.insert(outcome_of(&row[0])?, count_of(&row[1])?);
         }
-        Ok(DayMove { totals: DayTotals::of(now, counts, &bins), bucket_from, bucket })
+        let expired = self.expired(now)?;
+        Ok(DayMove { totals: DayTotals::of(now, counts, expired, &bins), bucket_from, bucket })
     }
 }

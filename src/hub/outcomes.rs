@@ -93,16 +93,21 @@ pub struct DayTotals {
     pub accept_median_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept_p90_ms: Option<u64>,
+    /// Reservations of the window still `pending` past their timeout: TaskRouter has timed them
+    /// out, and no event said so. Not an outcome (nothing was told), so counted apart.
+    #[serde(default)]
+    pub expired: u64,
 }
 
 impl DayTotals {
     /// The totals as of `now`, with the times to accept as a histogram in time order.
-    pub fn of(now: Timestamp, counts: BTreeMap<Outcome, u64>, accept_bins: &[(u64, u64)]) -> DayTotals {
+    pub fn of(now: Timestamp, counts: BTreeMap<Outcome, u64>, expired: u64, accept_bins: &[(u64, u64)]) -> DayTotals {
         DayTotals {
             since: window(now).0,
             counts,
             accept_median_ms: histogram_percentile(accept_bins, 50),
             accept_p90_ms: histogram_percentile(accept_bins, 90),
+            expired,
         }
     }
 }
@@ -185,6 +190,7 @@ impl Day {
     pub fn of_bars(
         now: Timestamp,
         counts: BTreeMap<Outcome, u64>,
+        expired: u64,
         accept_bins: &[(u64, u64)],
         bars: &[(Timestamp, Outcome, u64)],
     ) -> Day {
@@ -201,7 +207,7 @@ impl Day {
                 bucket.insert(*outcome, *n);
             }
         }
-        Day { totals: DayTotals::of(now, counts, accept_bins), buckets, buckets_from }
+        Day { totals: DayTotals::of(now, counts, expired, accept_bins), buckets, buckets_from }
     }
 
     /// The day as of `now`, from every outcome kept (older ones are left out): the model the
@@ -211,7 +217,13 @@ impl Day {
         let (since, buckets_from) = window(now);
         let count = (now.as_millis() / BUCKET_MS - buckets_from.as_millis() / BUCKET_MS + 1) as usize;
         let mut day = Day {
-            totals: DayTotals { since, counts: BTreeMap::new(), accept_median_ms: None, accept_p90_ms: None },
+            totals: DayTotals {
+                since,
+                counts: BTreeMap::new(),
+                accept_median_ms: None,
+                accept_p90_ms: None,
+                expired: 0,
+            },
             buckets: vec![BTreeMap::new(); count],
             buckets_from,
         };

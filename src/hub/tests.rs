@@ -456,3 +456,17 @@ fn the_hub_notes_when_each_channel_was_last_heard_from() {
         HubReply::Heard(HeardFrom { event_callback: Some(at(30)), event_streams: Some(at(20)), catch_up: None })
     );
 }
+
+#[test]
+fn the_day_counts_reservations_left_pending_past_their_timeout_as_expired() {
+    let mut ledger = ledger();
+    ask(&mut ledger, callback(1, "x"), 0);
+    ask(&mut ledger, callback(2, "x"), 0);
+    assert_eq!(ledger.day(at(119_000)).unwrap().totals.expired, 0, "within the 120 s timeout");
+    assert_eq!(ledger.day(at(121_000)).unwrap().totals.expired, 2);
+    // An event that comes late still settles it: no longer counted as expired.
+    ask(&mut ledger, event(1, Status::Timeout), 122_000);
+    assert_eq!(ledger.day(at(123_000)).unwrap().totals.expired, 1);
+    // A day later it has left the window.
+    assert_eq!(ledger.day(at(25 * 3_600_000)).unwrap().totals.expired, 0);
+}

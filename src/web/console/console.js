@@ -147,6 +147,7 @@ function tick() {
     if (left <= 0) {
       end(row, 'Expired: TaskRouter has timed it out.');
       Channels.expired(row.card);
+      Day.expiredHere();
     }
   }
 }

@@ -30,6 +30,14 @@ const Day = (() => {
       item.append(number, ` ${outcome}`);
       return item;
     }));
+    // Not an outcome: reservations TaskRouter timed out without an event saying so.
+    const expired = document.createElement('li');
+    expired.className = 'count expired';
+    expired.dataset.outcome = 'expired';
+    const number = document.createElement('strong');
+    number.textContent = String(day.expired ?? 0);
+    expired.append(number, ' expired without an event');
+    list.append(expired);
     $('accept-times').textContent = day.accept_median_ms === undefined
       ? 'Time to accept: nothing accepted yet.'
       : `Time to accept: median ${seconds(day.accept_median_ms)}, 90th percentile ${seconds(day.accept_p90_ms)}.`;
@@ -60,6 +68,21 @@ const Day = (() => {
     });
     svg.replaceChildren(svg.querySelector('title'), ...bars);
     svg.dataset.bars = String(bars.length);
+    axis(day, highest);
+  }
+
+  /** The time under the chart: five marks from the window's start to now, and the tallest bar. */
+  function axis(day, highest) {
+    const from = Date.parse(day.buckets_from);
+    const span = day.buckets.length * BAR_MS;
+    const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    const marks = [0, 1, 2, 3].map((quarter) => clock(from + (span * quarter) / 4));
+    const labels = [...marks, `now · tallest bar ${highest}`].map((text) => {
+      const label = document.createElement('span');
+      label.textContent = text;
+      return label;
+    });
+    $('chart-axis').replaceChildren(...labels);
   }
 
   function recentList(describe) {
@@ -107,8 +130,15 @@ const Day = (() => {
       current.counts = move.counts;
       current.accept_median_ms = move.accept_median_ms;
       current.accept_p90_ms = move.accept_p90_ms;
+      current.expired = move.expired;
       counts(current);
       chart(current);
+    },
+    /** A pending row reached its timeout here: counted at once, until the hub's next count. */
+    expiredHere() {
+      if (!current) return;
+      current.expired = (current.expired ?? 0) + 1;
+      counts(current);
     },
     /** Replaces the recently settled list. */
     settled(cards, describe) {
