@@ -14,27 +14,17 @@ pub const MAX_BODY_BYTES: usize = 128 * 1024;
 pub const FORM: &str = "application/x-www-form-urlencoded";
 pub const JSON: &str = "application/json";
 
-/// The path of a URL as the runtime serialized it, undecoded. In a serialized special-scheme URL
-/// the first `/` after the host begins the path, and `?` and `#` inside it are percent-encoded.
-pub fn path_of(url: &str) -> &str {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path = after_scheme.find('/').map_or("/", |start| &after_scheme[start..]);
-    path.split(['?', '#']).next().unwrap_or("/")
+/// The request's URL, as the runtime serialized it, parsed by the `url` crate (the catch-up
+/// links it anyway, `crate::twilio::events_resource`). The path stays undecoded; `None` only for a
+/// URL the runtime would never hand over.
+pub fn parse_url(url: &str) -> Option<url::Url> {
+    url::Url::parse(url).ok()
 }
 
-/// The origin of a serialized URL (`scheme://host[:port]`), as a browser's `Origin` header
-/// writes it. Split by hand, like the path: the `url` crate would add its IDNA tables, about 240 KB
-/// of wasm (`docs/decisions/`), for what the runtime has already normalized.
-pub fn origin_of(url: &str) -> &str {
-    let Some((_, rest)) = url.split_once("://") else { return url };
-    let host_end = rest.find(['/', '?', '#']).map_or(url.len(), |end| url.len() - rest.len() + end);
-    &url[..host_end]
-}
-
-/// The query string of a serialized URL, without `?`.
-pub fn query_of(url: &str) -> &str {
-    let without_fragment = url.split('#').next().unwrap_or_default();
-    without_fragment.split_once('?').map_or("", |(_, query)| query)
+/// The origin of a URL (`scheme://host[:port]`, the default port left out), as a browser's
+/// `Origin` header writes it.
+pub fn origin_of(url: &str) -> Option<String> {
+    parse_url(url).map(|url| url.origin().ascii_serialization())
 }
 
 /// An operator's JSON body as `T`; the error names the field that is wrong, as in
@@ -141,10 +131,13 @@ mod tests {
 
     #[test]
     fn the_origin_of_a_serialized_url() {
-        assert_eq!(origin_of("https://example.com/reservations?x=1"), "https://example.com");
-        assert_eq!(origin_of("http://127.0.0.1:8787/live"), "http://127.0.0.1:8787");
-        assert_eq!(origin_of("https://example.com"), "https://example.com");
-        assert_eq!(origin_of("https://example.com?q#f"), "https://example.com");
+        let origin = |url: &str| origin_of(url).unwrap();
+        assert_eq!(origin("https://example.com/reservations?x=1"), "https://example.com");
+        assert_eq!(origin("http://127.0.0.1:8787/live"), "http://127.0.0.1:8787");
+        assert_eq!(origin("https://example.com"), "https://example.com");
+        assert_eq!(origin("https://example.com?q#f"), "https://example.com");
+        assert_eq!(origin("https://example.com:443/x"), "https://example.com", "as a browser writes it");
+        assert_eq!(origin_of("not a url"), None);
     }
 
     #[test]
@@ -157,7 +150,8 @@ mod tests {
             ("http://127.0.0.1:8787//health", "//health", ""),
             ("https://example.com/r%3F?q", "/r%3F", "q"),
         ] {
-            assert_eq!((path_of(url), query_of(url)), (path, query), "{url}");
+            let parsed = parse_url(url).unwrap();
+            assert_eq!((parsed.path(), parsed.query().unwrap_or_default()), (path, query), "{url}");
         }
     }
 

@@ -23,13 +23,16 @@ pub struct Incoming {
     method: String,
     /// As the runtime serialized it: what Twilio's signature is checked against.
     url: String,
+    /// The same, parsed: its path and query route the request.
+    parsed: Option<url::Url>,
 }
 
 impl Incoming {
     pub fn new(raw: Request) -> Incoming {
         let method = raw.method().to_string();
         let url = raw.inner().url();
-        Incoming { raw: RefCell::new(raw), method, url }
+        let parsed = http::parse_url(&url);
+        Incoming { raw: RefCell::new(raw), method, url, parsed }
     }
 
     pub fn method(&self) -> String {
@@ -41,11 +44,11 @@ impl Incoming {
     }
 
     pub fn path(&self) -> &str {
-        http::path_of(&self.url)
+        self.parsed.as_ref().map_or("/", url::Url::path)
     }
 
     pub fn query(&self) -> &str {
-        http::query_of(&self.url)
+        self.parsed.as_ref().and_then(url::Url::query).unwrap_or_default()
     }
 
     pub fn header(&self, name: &str) -> Option<String> {

@@ -49,6 +49,6 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
 /// Whether `origin` is the worker's own: the request's scheme, host and port, or `PUBLIC_URL`.
 fn same_origin(origin: &str, request_url: &str, public_url: Option<&str>) -> bool {
     let origin = origin.trim().trim_end_matches('/');
-    let own = |url: &str| origin_of(url).eq_ignore_ascii_case(origin);
+    let own = |url: &str| origin_of(url).is_some_and(|own| own.eq_ignore_ascii_case(origin));
     own(request_url) || public_url.is_some_and(own)
 }
