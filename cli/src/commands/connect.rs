@@ -9,6 +9,7 @@ use anyhow::Result;
 use serde_json::json;
 use taskrouter_edge::models::{WorkflowSid, WorkspaceSid};
 use taskrouter_edge::twilio::event::handled_event_types;
+use url::{Host, Url};
 
 use super::event_streams::{self, EventStreams};
 use crate::exit;
@@ -29,22 +30,14 @@ pub struct ConnectArgs<'a> {
 /// private, link-local or unspecified address. Anything else (a public name or address) is taken
 /// as reachable; a name that resolves to a private address is not caught here.
 pub fn is_unreachable_from_twilio(url: &str) -> bool {
-    let after_scheme = url.trim().split_once("://").map_or(url.trim(), |(_, rest)| rest);
-    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or_default();
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let host = match authority.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
-        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host == "localhost" || host.ends_with(".localhost") {
-        return true;
-    }
-    match host.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(ip)) => {
-            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+    let Ok(parsed) = Url::parse(url.trim()) else { return false };
+    match parsed.host() {
+        Some(Host::Domain(name)) => {
+            let name = name.trim_end_matches('.');
+            name == "localhost" || name.ends_with(".localhost")
         }
-        Ok(std::net::IpAddr::V6(ip)) => {
+        Some(Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified(),
+        Some(Host::Ipv6(ip)) => {
             let first = ip.segments()[0];
             ip.is_loopback()
                 || ip.is_unspecified()
@@ -52,29 +45,25 @@ pub fn is_unreachable_from_twilio(url: &str) -> bool {
                 || (first & 0xffc0) == 0xfe80 // link-local (fe80::/10)
                 || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback() || v4.is_private() || v4.is_link_local())
         }
-        Err(_) => false,
+        None => false,
     }
 }
 
 /// The worker's base URL as Twilio should call it: `http(s)://`, the scheme and host in lower
-/// case, no trailing slash. The runtime lower-cases the host it sees, while Twilio signs the URL
-/// as it was configured: an upper-case letter there would fail every signature.
+/// case (as `Url` writes them), no trailing slash. The runtime lower-cases the host it sees, while
+/// Twilio signs the URL as it was configured: an upper-case letter there would fail every
+/// signature.
 pub fn base_url(url: &str) -> Result<String, UsageError> {
     let usage = |problem: &str| UsageError(format!("--url must be {problem}, not {url:?}"));
-    let trimmed = url.trim().trim_end_matches('/');
-    let (scheme, rest) = trimmed
-        .split_once("://")
-        .ok_or_else(|| usage("the worker's http(s) base URL, such as https://taskrouter-edge.you.workers.dev"))?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "https" && scheme != "http" {
+    let parsed = Url::parse(url.trim())
+        .map_err(|_| usage("the worker's http(s) base URL, such as https://taskrouter-edge.you.workers.dev"))?;
+    if parsed.scheme() != "https" && parsed.scheme() != "http" {
         return Err(usage("an https:// (or http://) URL"));
     }
-    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (host, path) = rest.split_at(host_end);
-    if host.is_empty() || host.contains(char::is_whitespace) || path.contains(['?', '#']) {
+    if parsed.host_str().is_none_or(str::is_empty) || parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(usage("the worker's base URL, with a host and without a query"));
     }
-    Ok(format!("{scheme}://{}{path}", host.to_ascii_lowercase()))
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
 /// What to do with the Workspace's event callback.
