@@ -10,6 +10,8 @@
 //! runtime's own re-encoding undone (the URL as configured, when it had `'` or a space raw).
 //! Every spelling names the same URL: none lets in a request signed for another URL.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
 /// The URLs to check a signature against, for a request the worker saw as `seen` (or rebuilt
 /// from `PUBLIC_URL`), without repeats, the URL as seen first (callers rely on that order).
 pub fn candidates(seen: &str) -> Vec<String> {
@@ -85,6 +87,7 @@ fn hex_value(digit: u8) -> Option<u8> {
 
 /// The URL with the runtime's percent-encoding undone: `%27` → `'` in the query, `%20` → space,
 /// and UTF-8 sequences back to their characters. Only upper-case escapes, the runtime's own.
+/// Written by hand: it decodes only what the runtime encoded, which no decoder crate offers.
 pub fn undo_runtime_encoding(url: &str) -> String {
     let bytes = url.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
@@ -141,36 +144,23 @@ pub fn with_legacy_querystring(url: &str) -> String {
 }
 
 fn legacy_unescape(text: &str) -> String {
-    let plus_as_space = text.replace('+', " ");
-    let bytes = plus_as_space.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |at: usize| bytes.get(at).and_then(|digit| (*digit as char).to_digit(16)).map(|d| d as u8);
-        match (bytes[i], hex(i + 1), hex(i + 2)) {
-            (b'%', Some(high), Some(low)) => {
-                out.push(high << 4 | low);
-                i += 3;
-            }
-            (byte, ..) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned()
 }
 
+/// What Node's legacy `querystring.escape` leaves as it is: `A-Za-z0-9-_.!~*'()`.
+const LEGACY_KEPT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
 fn legacy_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, LEGACY_KEPT).to_string()
 }
 
 #[cfg(test)]
