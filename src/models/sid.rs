@@ -156,4 +156,20 @@ mod tests {
         let err = serde_json::from_str::<TaskSid>("\"WTnope\"").unwrap_err().to_string();
         assert!(err.starts_with("TaskSid must be WT followed by 32 lower-case hex digits"), "{err}");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn a_sid_is_its_prefix_and_32_lower_hex_digits_and_reads_back_as_written(hex in "[0-9a-f]{32}") {
+            let text = format!("WR{hex}");
+            let sid: ReservationSid = text.parse().unwrap();
+            proptest::prop_assert_eq!(sid.to_string(), text);
+        }
+
+        #[test]
+        fn nothing_else_is_a_sid(text in "\\PC{0,40}") {
+            let is_sid = text.len() == 34 && text.starts_with("WR")
+                && text[2..].bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'));
+            proptest::prop_assert_eq!(text.parse::<ReservationSid>().is_ok(), is_sid);
+        }
+    }
 }

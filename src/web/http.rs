@@ -221,4 +221,23 @@ mod tests {
         assert_eq!((reply.status, reply.allow), (405, Some("POST")));
         assert!(reply.body.contains("\"code\":\"method_not_allowed\""));
     }
+
+    proptest::proptest! {
+        /// The origin, path and query of a URL the runtime could hand over, as written.
+        #[test]
+        fn a_urls_parts_read_back_as_written(
+            host in "[a-z][a-z0-9-]{0,20}(\\.[a-z][a-z0-9-]{0,10}){0,3}",
+            port in proptest::option::of(1024u16..65535),
+            path in "(/[A-Za-z0-9._~-]{0,10}){1,4}",
+            query in proptest::option::of("[A-Za-z0-9=&_-]{0,20}"),
+        ) {
+            let origin = match port { Some(port) => format!("http://{host}:{port}"), None => format!("http://{host}") };
+            let url = format!("{origin}{path}{}", query.as_ref().map(|q| format!("?{q}")).unwrap_or_default());
+            let parsed = parse_url(&url).unwrap();
+            proptest::prop_assume!(!path.split('/').any(|segment| segment == "." || segment == ".."));
+            proptest::prop_assert_eq!(origin_of(&url).unwrap(), origin);
+            proptest::prop_assert_eq!(parsed.path(), path.as_str());
+            proptest::prop_assert_eq!(parsed.query(), query.as_deref());
+        }
+    }
 }
