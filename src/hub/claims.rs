@@ -19,8 +19,9 @@ pub const CLAIM_LEASE_MS: u64 = LONGEST_DECISION_MS + 10_000;
 pub const MIN_CLAIM_MS: u64 = 30_000;
 
 /// What is decided: TaskRouter's two answers to a reservation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Decision {
     Accept,
     Reject,
@@ -35,11 +36,9 @@ impl Decision {
         }
     }
 
+    /// Its name, as serde writes it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Accept => "accept",
-            Decision::Reject => "reject",
-        }
+        self.into()
     }
 }
 

@@ -27,10 +27,7 @@ pub(super) const TABLES: &[&str] = &[
 type Counts = BTreeMap<Outcome, u64>;
 
 fn outcome_of(value: &SqlValue) -> Result<Outcome, LedgerFault> {
-    Outcome::ALL
-        .into_iter()
-        .find(|outcome| value.as_str() == Some(outcome.as_str()))
-        .ok_or_else(|| unreadable("day_bars", "an outcome"))
+    value.as_str().and_then(|text| text.parse().ok()).ok_or_else(|| unreadable("day_bars", "an outcome"))
 }
 
 fn count_of(value: &SqlValue) -> Result<u64, LedgerFault> {

@@ -52,18 +52,6 @@ pub(super) fn unreadable(key: &str, reason: impl std::fmt::Display) -> LedgerFau
     LedgerFault::Unreadable { key: key.to_owned(), reason: reason.to_string() }
 }
 
-fn source_str(source: StatusSource) -> &'static str {
-    match source {
-        StatusSource::Callback => "callback",
-        StatusSource::Event => "event",
-        StatusSource::Operator => "operator",
-    }
-}
-
-fn parse_source(text: &str) -> Option<StatusSource> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
-}
-
 /// Takes the agent's and the queue's names an event carries (`WorkerName`, `TaskQueueName`)
 /// over what the hub shows (a `contact_uri`, a queue's SID); a name is never replaced by a
 /// `contact_uri`. Returns whether anything changed.
@@ -78,14 +66,6 @@ fn learn_names(held: &mut Held, from: &Card) -> bool {
         card.summary.queue = Some(queue.clone());
     }
     before != (card.summary.agent.clone(), card.summary.queue.clone(), card.agent_is_name)
-}
-
-fn ending_str(ending: TaskEnding) -> &'static str {
-    match ending {
-        TaskEnding::Canceled => "canceled",
-        TaskEnding::Completed => "completed",
-        TaskEnding::Deleted => "deleted",
-    }
 }
 
 impl<S: Sql> Ledger<S> {
@@ -141,7 +121,10 @@ impl<S: Sql> Ledger<S> {
         let Some(row) = rows.into_iter().next() else { return Ok(None) };
         let key = format!("reservations/{sid}");
         let card: Card = serde_json::from_str(row[0].as_str().unwrap_or_default()).map_err(|e| unreadable(&key, e))?;
-        let source = row[1].as_str().and_then(parse_source).ok_or_else(|| unreadable(&key, "status source"))?;
+        let source = row[1]
+            .as_str()
+            .and_then(|text| text.parse::<StatusSource>().ok())
+            .ok_or_else(|| unreadable(&key, "status source"))?;
         let expires = row[2].as_u64().map(Timestamp::from_millis).ok_or_else(|| unreadable(&key, "expires_ms"))?;
         let digest = row[3].as_str().unwrap_or_default().to_owned();
         Ok(Some(Held { card, source, expires, digest }))
@@ -160,7 +143,7 @@ impl<S: Sql> Ledger<S> {
                 SqlValue::text(summary.reservation_sid.as_str()),
                 SqlValue::text(summary.task_sid.as_str()),
                 SqlValue::text(summary.status.as_str()),
-                SqlValue::text(source_str(held.source)),
+                SqlValue::text(held.source.as_str()),
                 SqlValue::int(summary.received_at.as_millis()),
                 SqlValue::int(summary.status_updated_at.as_millis()),
                 SqlValue::int(held.expires.as_millis()),
@@ -179,7 +162,7 @@ impl<S: Sql> Ledger<S> {
             "UPDATE reservations SET status = ?, source = ?, updated_ms = ?, digest = ?, card = ? WHERE sid = ?",
             vec![
                 SqlValue::text(summary.status.as_str()),
-                SqlValue::text(source_str(held.source)),
+                SqlValue::text(held.source.as_str()),
                 SqlValue::int(summary.status_updated_at.as_millis()),
                 SqlValue::text(&held.digest),
                 SqlValue::Text(Self::card_text(held)?),
@@ -253,9 +236,7 @@ impl<S: Sql> Ledger<S> {
         let rows = self.sql.exec("SELECT ending FROM tasks WHERE task_sid = ?", vec![SqlValue::text(task.as_str())])?;
         let Some(row) = rows.first() else { return Ok(None) };
         let text = row[0].as_str().unwrap_or_default();
-        serde_json::from_value(serde_json::Value::String(text.to_owned()))
-            .map(Some)
-            .map_err(|e| unreadable(&format!("tasks/{task}"), e))
+        text.parse::<TaskEnding>().map(Some).map_err(|e| unreadable(&format!("tasks/{task}"), e))
     }
 
     /// The longest reservation timeout of any reservation held: no reservation that arrived
@@ -390,7 +371,7 @@ impl<S: Sql> Ledger<S> {
     fn task_event(&mut self, task: &TaskSid, ending: TaskEnding, now: Timestamp) -> Result<Answer, LedgerFault> {
         self.sql.exec(
             "INSERT OR REPLACE INTO tasks (task_sid, ending, at_ms) VALUES (?, ?, ?)",
-            vec![SqlValue::text(task.as_str()), SqlValue::text(ending_str(ending)), SqlValue::int(now.as_millis())],
+            vec![SqlValue::text(task.as_str()), SqlValue::text(ending.as_str()), SqlValue::int(now.as_millis())],
         )?;
         let sids =
             self.sql.exec("SELECT sid FROM reservations WHERE task_sid = ?", vec![SqlValue::text(task.as_str())])?;

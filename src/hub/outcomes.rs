@@ -12,8 +12,22 @@ use crate::models::{Status, Timestamp};
 pub const BUCKET_MS: u64 = 10 * 60 * 1000;
 
 /// How a reservation ended (or, for `accepted`, went on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Outcome {
     Accepted,
     Rejected,
@@ -48,16 +62,9 @@ impl Outcome {
         }
     }
 
+    /// Its name, as serde writes it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Accepted => "accepted",
-            Outcome::Rejected => "rejected",
-            Outcome::Timeout => "timeout",
-            Outcome::Canceled => "canceled",
-            Outcome::Rescinded => "rescinded",
-            Outcome::Failed => "failed",
-            Outcome::Completed => "completed",
-        }
+        self.into()
     }
 }
 

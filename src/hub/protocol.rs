@@ -93,8 +93,9 @@ pub enum HubRequest {
 }
 
 /// The channels TaskRouter's events arrive by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Channel {
     /// The Workspace's Event Callback URL (`POST /events`).
     EventCallback,
@@ -105,12 +106,9 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Its name, as serde writes it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::EventCallback => "event_callback",
-            Channel::EventStreams => "event_streams",
-            Channel::CatchUp => "catch_up",
-        }
+        self.into()
     }
 }
 
@@ -151,8 +149,9 @@ pub struct HubRow {
 }
 
 /// What an event did, for the log line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum EventEffectOutcome {
     Created,
     Moved,
@@ -165,16 +164,9 @@ pub enum EventEffectOutcome {
 }
 
 impl EventEffectOutcome {
+    /// Its name, as serde writes it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            EventEffectOutcome::Created => "created",
-            EventEffectOutcome::Moved => "moved",
-            EventEffectOutcome::Unchanged => "unchanged",
-            EventEffectOutcome::Stale => "stale",
-            EventEffectOutcome::EndedTaskReservations => "ended_task_reservations",
-            EventEffectOutcome::NoOpenReservations => "no_open_reservations",
-            EventEffectOutcome::NotHeld => "not_held",
-        }
+        self.into()
     }
 }
 

@@ -470,3 +470,15 @@ fn the_day_counts_reservations_left_pending_past_their_timeout_as_expired() {
     // A day later it has left the window.
     assert_eq!(ledger.day(at(25 * 3_600_000)).unwrap().totals.expired, 0);
 }
+
+#[test]
+fn every_enums_text_is_the_name_serde_writes() {
+    use crate::models::{StatusSource, TaskEnding, assert_names_agree};
+    assert_names_agree::<Status>();
+    assert_names_agree::<StatusSource>();
+    assert_names_agree::<TaskEnding>();
+    assert_names_agree::<super::outcomes::Outcome>();
+    assert_names_agree::<super::claims::Decision>();
+    assert_names_agree::<super::protocol::Channel>();
+    assert_names_agree::<super::protocol::EventEffectOutcome>();
+}

@@ -18,3 +18,15 @@ pub use status::{ReportedStatus, Status, StatusSource, TaskEnding, UnknownStatus
 pub use summary::Summary;
 pub use timeouts::ReservationTimeouts;
 pub use timestamp::Timestamp;
+
+/// Every variant's name as strum derives it is the one serde writes: one spelling per enum.
+#[cfg(test)]
+pub(crate) fn assert_names_agree<T>()
+where
+    T: strum::VariantArray + serde::Serialize + Copy + Into<&'static str> + std::fmt::Debug,
+{
+    for variant in T::VARIANTS {
+        let name: &'static str = (*variant).into();
+        assert_eq!(serde_json::to_value(variant).unwrap(), serde_json::Value::String(name.into()), "{variant:?}");
+    }
+}

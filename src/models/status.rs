@@ -6,8 +6,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// What is stored. `expired` is not here: it is derived at read time (see [`ReportedStatus`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Status {
     Pending,
     Accepted,
@@ -36,18 +39,9 @@ impl Status {
         Status::Failed,
     ];
 
+    /// Its name, as serde writes it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Accepted => "accepted",
-            Status::Rejected => "rejected",
-            Status::Timeout => "timeout",
-            Status::Canceled => "canceled",
-            Status::Rescinded => "rescinded",
-            Status::Wrapping => "wrapping",
-            Status::Completed => "completed",
-            Status::Failed => "failed",
-        }
+        self.into()
     }
 
     /// The decision that leads to this status, as a noun for messages (`accept`, `reject`).
@@ -157,8 +151,20 @@ impl FromStr for ReportedStatus {
 }
 
 /// How a task ended, which decides what becomes of its reservations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum TaskEnding {
     Canceled,
     Completed,
@@ -166,6 +172,11 @@ pub enum TaskEnding {
 }
 
 impl TaskEnding {
+    /// Its name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
     /// What a reservation of the ended task becomes, if anything: a pending one can no longer
     /// be accepted, so it is `canceled`; a completed task completes its accepted reservation.
     pub fn status_for(self, current: Status) -> Option<Status> {
@@ -178,8 +189,20 @@ impl TaskEnding {
 }
 
 /// Who set the current status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum StatusSource {
     /// TaskRouter's assignment callback (a new reservation, or the instruction we answered).
     Callback,
@@ -187,6 +210,13 @@ pub enum StatusSource {
     Event,
     /// An operator, through the API (the CLI after Twilio answered).
     Operator,
+}
+
+impl StatusSource {
+    /// Its name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 #[cfg(test)]
