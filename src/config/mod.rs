@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::access::OperatorAuth;
 use crate::instructions::Policy;
@@ -12,25 +13,34 @@ use crate::models::{AccountSid, ReservationTimeouts, WorkflowSid};
 
 mod operator_auth;
 
-/// A secret value: never printed, compared only in constant time.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// A secret value: `secrecy`'s string (never printed, zeroed when dropped), compared only in
+/// constant time.
+#[derive(Clone)]
+pub struct Secret(SecretString);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        Secret(SecretString::from(value.into()))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 
     /// Constant-time comparison (the length may leak, the content does not).
     pub fn matches(&self, candidate: &str) -> bool {
         use subtle::ConstantTimeEq;
-        self.0.as_bytes().ct_eq(candidate.as_bytes()).into()
+        self.expose().as_bytes().ct_eq(candidate.as_bytes()).into()
     }
 }
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Secret) -> bool {
+        self.matches(other.expose())
+    }
+}
+
+impl Eq for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
