@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::models::attributes::shown;
 use crate::models::summary::clipped;
-use crate::models::{AccountSid, Reservation, ReservationTimeouts, Summary};
+use crate::models::{AccountSid, Reservation, ReservationTimeouts, Summary, TaskQueueSid};
 
 /// The most attributes a card carries, and the longest text of each.
 pub const CARD_ATTRIBUTES: usize = 12;
@@ -14,7 +14,7 @@ pub const ATTRIBUTE_CHARS: usize = 60;
 
 /// Whether a card's queue label is still the TaskQueue's SID, not its name.
 pub fn is_queue_sid(queue: &str) -> bool {
-    queue.len() == 34 && queue.starts_with("WQ")
+    queue.parse::<TaskQueueSid>().is_ok()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +44,17 @@ pub struct Card {
 }
 
 impl Card {
+    /// Shows the Worker's name as the agent.
+    pub fn name_agent(&mut self, name: String) {
+        self.summary.agent = Some(name);
+        self.agent_is_name = true;
+    }
+
+    /// Shows the TaskQueue's name instead of its SID.
+    pub fn name_queue(&mut self, name: String) {
+        self.summary.queue = Some(name);
+    }
+
     /// The card of a record as stored.
     pub fn of(record: &Reservation, timeouts: &ReservationTimeouts) -> Card {
         let attributes = record

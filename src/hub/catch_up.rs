@@ -8,7 +8,7 @@
 //!
 //! A run also looks up names the callback lacks: the agent's and the queue's `friendly_name`,
 //! from TaskRouter's Worker and TaskQueue resources, at most once a day per SID. The hub keeps
-//! them in `names`, with the names events bring, and puts them on every card of that SID.
+//! them in `names`, with the Worker names events bring, and puts them on every card of that SID.
 
 use serde::{Deserialize, Serialize};
 

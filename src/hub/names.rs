@@ -1,8 +1,9 @@
 //! Names for the rows: the agent's and the queue's, where the assignment callback carries only
-//! SIDs (and a `contact_uri`). The hub keeps every name it learns in `names`, from an event
-//! (`WorkerName`, `TaskQueueName`) or from a catch-up's lookup of TaskRouter's Worker and
-//! TaskQueue resources, and puts it on each card of that SID. A SID is looked up at most once
-//! per [`NAME_KEPT_MS`], and not at all while an event's name is that fresh.
+//! SIDs (and a `contact_uri`). The hub keeps the names it learns in `names`: a Worker's from an
+//! event (`WorkerName`), and a Worker's or a TaskQueue's from a catch-up's lookup of TaskRouter's
+//! resources; it puts each on the cards of that SID. A SID is looked up at most once per
+//! [`NAME_KEPT_MS`], and a Worker not at all while an event's name is that fresh. (An event's
+//! `TaskQueueName` names the card it came with; the card holds no queue SID to key it by.)
 
 use super::card::{Card, is_queue_sid};
 use super::catch_up::{NAME_KEPT_MS, NameFound, NameToRead, Named};
@@ -12,11 +13,16 @@ use crate::models::summary::{LABEL_CHARS, clipped};
 use crate::models::{ReservationSid, Timestamp};
 
 impl<S: Sql> Ledger<S> {
+    /// Keeps `name` (already clipped) for `sid`. A row that already says so, and was written
+    /// within half of [`NAME_KEPT_MS`], is left as it is: every event brings the Worker's name
+    /// again, and a row written per event would be a write per event.
     fn remember_name(&mut self, sid: &str, name: Option<&str>, now: Timestamp) -> Result<(), LedgerFault> {
-        let name = name.map(|name| SqlValue::text(&clipped(name, LABEL_CHARS))).unwrap_or(SqlValue::Null);
+        let name = name.map(SqlValue::text).unwrap_or(SqlValue::Null);
         self.sql.exec(
-            "INSERT OR REPLACE INTO names (sid, name, at_ms) VALUES (?, ?, ?)",
-            vec![SqlValue::text(sid), name, SqlValue::int(now.as_millis())],
+            "INSERT INTO names (sid, name, at_ms) VALUES (?, ?, ?) ON CONFLICT (sid) DO UPDATE \
+             SET name = excluded.name, at_ms = excluded.at_ms \
+             WHERE names.name IS NOT excluded.name OR names.at_ms < excluded.at_ms - ?",
+            vec![SqlValue::text(sid), name, SqlValue::int(now.as_millis()), SqlValue::int(NAME_KEPT_MS / 2)],
         )?;
         Ok(())
     }
@@ -29,28 +35,24 @@ impl<S: Sql> Ledger<S> {
     /// Keeps the names an event's card carries, so they need no lookup.
     pub(super) fn remember_names(&mut self, card: &Card, now: Timestamp) -> Result<(), LedgerFault> {
         if let (Some(worker), Some(agent), true) = (&card.summary.worker_sid, &card.summary.agent, card.agent_is_name) {
-            self.remember_name(worker.as_str(), Some(agent), now)?;
+            self.remember_name(worker.as_str(), Some(&clipped(agent, LABEL_CHARS)), now)?;
         }
         Ok(())
     }
 
-    /// Puts the names the hub knows on a card that lacks them; returns whether it changed.
-    pub(super) fn put_known_names(&mut self, card: &mut Card) -> Result<bool, LedgerFault> {
-        let mut changed = false;
+    /// Puts the names the hub knows on a card that lacks them.
+    pub(super) fn put_known_names(&mut self, card: &mut Card) -> Result<(), LedgerFault> {
         if let (Some(worker), false) = (card.summary.worker_sid.clone(), card.agent_is_name)
             && let Some(name) = self.known_name(worker.as_str())?
         {
-            card.summary.agent = Some(name);
-            card.agent_is_name = true;
-            changed = true;
+            card.name_agent(name);
         }
         if let Some(queue) = card.summary.queue.clone().filter(|queue| is_queue_sid(queue))
             && let Some(name) = self.known_name(&queue)?
         {
-            card.summary.queue = Some(name);
-            changed = true;
+            card.name_queue(name);
         }
-        Ok(changed)
+        Ok(())
     }
 
     /// Workers and TaskQueues of the last day's reservations whose name no event or lookup gave
@@ -91,11 +93,9 @@ impl<S: Sql> Ledger<S> {
     pub(super) fn names_found(&mut self, found: Vec<NameFound>, now: Timestamp) -> Result<Vec<Card>, LedgerFault> {
         let mut changed = Vec::new();
         for NameFound { named, name } in found {
+            let name = name.map(|name| clipped(&name, LABEL_CHARS));
             self.remember_name(named.as_str(), name.as_deref(), now)?;
-            if name.is_none() {
-                continue;
-            }
-            let Some(name) = name.map(|name| clipped(&name, LABEL_CHARS)) else { continue };
+            let Some(name) = name else { continue };
             // A Worker's every card of the day, unless it shows that name already; a queue's
             // cards that still show its SID.
             let (matching, shown) = match named {
@@ -118,11 +118,8 @@ impl<S: Sql> Ledger<S> {
                 let Some(sid) = row[0].as_str().and_then(|sid| sid.parse::<ReservationSid>().ok()) else { continue };
                 let Some(mut held) = self.held(&sid)? else { continue };
                 match named {
-                    Named::Worker(_) => {
-                        held.card.summary.agent = Some(name.clone());
-                        held.card.agent_is_name = true;
-                    }
-                    Named::Queue(_) => held.card.summary.queue = Some(name.clone()),
+                    Named::Worker(_) => held.card.name_agent(name.clone()),
+                    Named::Queue(_) => held.card.name_queue(name.clone()),
                 }
                 self.write_description(&held)?;
                 changed.push(held.card);
