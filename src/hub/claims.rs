@@ -19,7 +19,18 @@ pub const CLAIM_LEASE_MS: u64 = LONGEST_DECISION_MS + 10_000;
 pub const MIN_CLAIM_MS: u64 = 30_000;
 
 /// What is decided: TaskRouter's two answers to a reservation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Decision {

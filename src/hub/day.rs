@@ -120,9 +120,21 @@ impl<S: Sql> Ledger<S> {
         Ok(Day::of_bars(now, counts, expired, &bins, &bars))
     }
 
-    /// What an outcome at `at` moved: the totals, and its bar.
-    pub fn day_move(&mut self, now: Timestamp, at: Timestamp) -> Result<DayMove, LedgerFault> {
+    /// What the outcome at each of `ats` moved (`None`: not an outcome, or not readable), with the totals read
+    /// once for all of them: one answer may change many cards.
+    pub fn day_moves(&mut self, now: Timestamp, ats: &[Option<Timestamp>]) -> Vec<Option<DayMove>> {
+        let totals = if ats.iter().any(Option::is_some) { self.day_totals(now).ok() } else { None };
+        ats.iter().map(|at| self.day_bar(totals.clone()?, (*at)?).ok()).collect()
+    }
+
+    fn day_totals(&mut self, now: Timestamp) -> Result<DayTotals, LedgerFault> {
         let (counts, bins) = self.totals()?;
+        let expired = self.expired(now)?;
+        Ok(DayTotals::of(now, counts, expired, &bins))
+    }
+
+    /// The bar holding `at`, with `totals`.
+    fn day_bar(&mut self, totals: DayTotals, at: Timestamp) -> Result<DayMove, LedgerFault> {
         let bucket_from = bucket_of(at);
         let mut bucket = BTreeMap::new();
         for row in self.sql.exec(
@@ -131,7 +143,6 @@ impl<S: Sql> Ledger<S> {
         )? {
             bucket.insert(outcome_of(&row[0])?, count_of(&row[1])?);
         }
-        let expired = self.expired(now)?;
-        Ok(DayMove { totals: DayTotals::of(now, counts, expired, &bins), bucket_from, bucket })
+        Ok(DayMove { totals, bucket_from, bucket })
     }
 }

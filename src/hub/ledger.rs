@@ -402,11 +402,8 @@ impl<S: Sql> Ledger<S> {
         )?;
         let Some(row) = rows.into_iter().next() else { return Ok(None) };
         let key = format!("claims/{sid}");
-        let decision = match row[0].as_str() {
-            Some("accept") => Decision::Accept,
-            Some("reject") => Decision::Reject,
-            _ => return Err(unreadable(&key, "decision")),
-        };
+        let decision =
+            row[0].as_str().and_then(|text| text.parse().ok()).ok_or_else(|| unreadable(&key, "decision"))?;
         let time =
             |value: &SqlValue| value.as_u64().map(Timestamp::from_millis).ok_or_else(|| unreadable(&key, "a time"));
         let claim = Claim {

@@ -39,16 +39,6 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 7] = [
-        Outcome::Accepted,
-        Outcome::Rejected,
-        Outcome::Timeout,
-        Outcome::Canceled,
-        Outcome::Rescinded,
-        Outcome::Failed,
-        Outcome::Completed,
-    ];
-
     pub fn of(status: Status) -> Option<Outcome> {
         match status {
             Status::Accepted => Some(Outcome::Accepted),

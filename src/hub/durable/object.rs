@@ -190,11 +190,11 @@ impl Hub {
             // What each change moved in the day, only for someone who looks.
             let looking = !self.consoles().is_empty();
             let moved: Vec<Option<DayMove>> = match &answer {
-                Ok(answer) if looking => answer
-                    .changed
-                    .iter()
-                    .map(|card| OutcomeRow::of(card).and_then(|row| ledger.day_move(now, row.at).ok()))
-                    .collect(),
+                Ok(answer) if looking => {
+                    let ats: Vec<_> =
+                        answer.changed.iter().map(|card| OutcomeRow::of(card).map(|row| row.at)).collect();
+                    ledger.day_moves(now, &ats)
+                }
                 _ => Vec::new(),
             };
             if answer.as_ref().is_ok_and(|answer| !answer.changed.is_empty()) {
