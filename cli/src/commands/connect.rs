@@ -120,12 +120,7 @@ pub fn refuse_unreachable(base: &str, twilio_is_local: bool) -> Result<(), Usage
 
 /// Sets the Workflow's Assignment Callback URL, and the events channel asked for: the
 /// Workspace's Event Callback URL (`events`) or Event Streams (`streams`).
-pub async fn run(
-    twilio: &TaskRouter,
-    args: ConnectArgs<'_>,
-    streams: Option<EventStreams<'_>>,
-    json: bool,
-) -> Result<u8> {
+pub async fn run(twilio: &TaskRouter, args: ConnectArgs<'_>, streams: Option<EventStreams>, json: bool) -> Result<u8> {
     let ConnectArgs { workspace, workflow, base, events, replace_event_callback } = args;
     let assignment_url = format!("{base}/assignment_callback");
     let events_url = format!("{base}/events");
@@ -183,7 +178,7 @@ pub async fn run(
         set_filter = Some((filter, replacing));
     }
     let connected = match streams {
-        Some(streams) => Some(streams.connect(&format!("{base}/event-streams")).await?),
+        Some(streams) => Some(streams.connect().await?),
         None => None,
     };
     if let (Some(connected), false) = (&connected, json) {

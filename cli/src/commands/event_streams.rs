@@ -114,12 +114,19 @@ pub struct Removed {
     pub subscriptions: Vec<String>,
 }
 
-/// Events v1, at `events` (Twilio's `https://events.twilio.com`, or a mock).
-pub struct EventStreams<'a> {
-    pub events: &'a TaskRouter,
+/// Events v1, at `events` (Twilio's `https://events.twilio.com`, or a mock), for the worker
+/// whose base URL is `base`.
+pub struct EventStreams {
+    events: TaskRouter,
+    /// The worker's `/event-streams`: what its Sink sends to.
+    destination: String,
 }
 
-impl EventStreams<'_> {
+impl EventStreams {
+    pub fn new(events: TaskRouter, base: &str) -> EventStreams {
+        EventStreams { events, destination: format!("{base}/event-streams") }
+    }
+
     /// Every item of a listing that starts at `path`, following `next_page_url` on this host.
     async fn list<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<Vec<T>, TwilioError> {
         let mut items = Vec::new();
@@ -143,7 +150,8 @@ impl EventStreams<'_> {
     }
 
     /// Finds or makes the worker's Sink and its Subscription; adds the types it lacks.
-    pub async fn connect(&self, destination: &str) -> Result<Connected, TwilioError> {
+    pub async fn connect(&self) -> Result<Connected, TwilioError> {
+        let destination = self.destination.as_str();
         let found = self.sinks_to(destination).await?.into_iter().next();
         let (sink, sink_created) = match found {
             Some(sink) => (sink, false),
@@ -193,7 +201,8 @@ impl EventStreams<'_> {
     }
 
     /// Deletes every Subscription of the worker's Sinks, then the Sinks.
-    pub async fn remove(&self, destination: &str) -> Result<Removed, TwilioError> {
+    pub async fn remove(&self) -> Result<Removed, TwilioError> {
+        let destination = self.destination.as_str();
         let mut removed = Removed { destination: destination.to_owned(), sinks: Vec::new(), subscriptions: Vec::new() };
         for sink in self.sinks_to(destination).await? {
             for subscription in self.subscriptions_of(&sink.sid).await? {
@@ -214,6 +223,15 @@ fn path_and_query(url: &str) -> Option<String> {
         Some(query) => format!("{}?{query}", parsed.path()),
         None => parsed.path().to_owned(),
     })
+}
+
+/// Prints `value` as JSON, or for a person with `for_a_person`.
+pub fn print<T: Serialize>(value: &T, json: bool, for_a_person: fn(&T)) {
+    if json {
+        output::print_json(value);
+    } else {
+        for_a_person(value);
+    }
 }
 
 /// Prints what `connect` did, for a person.

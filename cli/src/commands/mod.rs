@@ -13,7 +13,6 @@ use std::time::Duration;
 use anyhow::Result;
 use taskrouter_edge::twilio::rest::ANSWER_TIMEOUT_MS;
 
-use crate::output;
 use crate::settings::Settings;
 use crate::{Command, exit};
 
@@ -47,17 +46,14 @@ pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8
             if !remove {
                 connect::refuse_unreachable(&base, taskrouter_is_local)?;
             }
-            let streams = if event_streams { Some(settings.events(&client)?) } else { None };
-            let streams = streams.as_ref().map(|events| event_streams::EventStreams { events });
-            let destination = format!("{base}/event-streams");
+            let streams = if event_streams {
+                Some(event_streams::EventStreams::new(settings.events(&client)?, &base))
+            } else {
+                None
+            };
             match (streams, workspace, workflow) {
                 (Some(streams), _, _) if remove => {
-                    let removed = streams.remove(&destination).await?;
-                    if json {
-                        output::print_json(&removed);
-                    } else {
-                        event_streams::print_removed(&removed);
-                    }
+                    event_streams::print(&streams.remove().await?, json, event_streams::print_removed);
                     Ok(exit::OK)
                 }
                 (streams, Some(workspace), Some(workflow)) => {
@@ -71,12 +67,7 @@ pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8
                     connect::run(&settings.taskrouter(&client)?, args, streams, json).await
                 }
                 (Some(streams), _, _) => {
-                    let connected = streams.connect(&destination).await?;
-                    if json {
-                        output::print_json(&connected);
-                    } else {
-                        event_streams::print_connected(&connected);
-                    }
+                    event_streams::print(&streams.connect().await?, json, event_streams::print_connected);
                     Ok(exit::OK)
                 }
                 // clap asks for both unless --event-streams is given.
