@@ -134,20 +134,6 @@ pub enum RestError {
     Unexpected(String),
 }
 
-/// The runtime's words for a fetch that failed, fit for an operator. workerd says only
-/// `internal error; reference = <id>` for some failures (a refused connection among them), which
-/// reads as a bug of this worker and names nothing the operator can act on.
-pub fn fetch_failure(reason: &str) -> String {
-    match reason.split_once("internal error; reference =") {
-        Some((before, _)) => {
-            let before = before.trim().trim_end_matches(':').trim();
-            let said = "the connection failed (the runtime gives no reason: is the URL right, and is it up?)";
-            if before.is_empty() { said.to_owned() } else { format!("{before}: {said}") }
-        }
-        None => reason.to_owned(),
-    }
-}
-
 /// What an answer that could not be read as expected said: the reason, then the answer's first
 /// 200 characters. Used by both clients (the worker's and the CLI's).
 pub fn unexpected_answer(error: impl std::fmt::Display, body: &[u8]) -> String {
@@ -197,17 +183,6 @@ pub struct FriendlyName {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_runtimes_internal_error_reference_is_not_shown() {
-        let said = fetch_failure("TypeError: internal error; reference = dcafo40cl2qdpojqlhf2tfvd");
-        assert_eq!(
-            said,
-            "TypeError: the connection failed (the runtime gives no reason: is the URL right, and is it up?)"
-        );
-        assert!(!fetch_failure("internal error; reference = x").contains("reference"));
-        assert_eq!(fetch_failure("Network connection lost."), "Network connection lost.");
-    }
 
     #[test]
     fn reads_retry_rate_limits_and_server_errors_only() {

@@ -44,7 +44,7 @@ async fn fetch_keys(url: &str) -> Result<Jwks, AccessError> {
         let mut response = Fetch::Request(request)
             .send()
             .await
-            .map_err(|e| unavailable(crate::twilio::rest::fetch_failure(&e.to_string())))?;
+            .map_err(|e| unavailable(crate::web::http::fetch_failure(&e.to_string())))?;
         if response.status_code() != 200 {
             return Err(unavailable(format!("answered {}", response.status_code())));
         }

@@ -27,6 +27,20 @@ pub fn origin_of(url: &str) -> Option<String> {
     parse_url(url).map(|url| url.origin().ascii_serialization())
 }
 
+/// The runtime's words for a fetch that failed, fit for an operator. workerd says only
+/// `internal error; reference = <id>` for some failures (a refused connection among them), which
+/// reads as a bug of this worker and names nothing the operator can act on.
+pub fn fetch_failure(reason: &str) -> String {
+    match reason.split_once("internal error; reference =") {
+        Some((before, _)) => {
+            let before = before.trim().trim_end_matches(':').trim();
+            let said = "the connection failed (the runtime gives no reason: is the URL right, and is it up?)";
+            if before.is_empty() { said.to_owned() } else { format!("{before}: {said}") }
+        }
+        None => reason.to_owned(),
+    }
+}
+
 /// An operator's JSON body as `T`; the error names the field that is wrong, as in
 /// ``field `status`: invalid type: integer `5`, expected a string``.
 pub fn read_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -128,6 +142,17 @@ impl Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_runtimes_internal_error_reference_is_not_shown() {
+        let said = fetch_failure("TypeError: internal error; reference = dcafo40cl2qdpojqlhf2tfvd");
+        assert_eq!(
+            said,
+            "TypeError: the connection failed (the runtime gives no reason: is the URL right, and is it up?)"
+        );
+        assert!(!fetch_failure("internal error; reference = x").contains("reference"));
+        assert_eq!(fetch_failure("Network connection lost."), "Network connection lost.");
+    }
 
     #[test]
     fn the_origin_of_a_serialized_url() {

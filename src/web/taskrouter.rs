@@ -16,9 +16,10 @@ use crate::models::{AccountSid, ActivitySid, ReservationSid, Status, TaskSid, Wo
 use crate::twilio::events_resource::{EventsPage, read_page};
 use crate::twilio::rest::{
     ANSWER_TIMEOUT_MS, ATTEMPTS, Activity, ActivityPage, FriendlyName, Repeat, RestError, TwilioReservation,
-    fetch_failure, is_retried, refused, reservation_path, retry_delay_ms, task_queue_path, unexpected_answer,
-    update_form, worker_path,
+    is_retried, refused, reservation_path, retry_delay_ms, task_queue_path, unexpected_answer, update_form,
+    worker_path,
 };
+use crate::web::http::fetch_failure;
 
 /// How long one attempt may wait for Twilio's answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_millis(ANSWER_TIMEOUT_MS);
