@@ -13,6 +13,8 @@ const Channels = (() => {
   /** /health's `events` and the catch-up's period, as last read. */
   let heard = null;
   let catchUpSeconds = null;
+  /** A check asked for by rows that expired together: one /health read for all of them. */
+  let soon = null;
   /**
    * Reservations that passed their timeout on this page with no event about them: sid →
    * { timeoutMs, at }. A catch-up that later corrects one does not take it off: events are still
@@ -81,7 +83,10 @@ const Channels = (() => {
     /** A reservation passed its timeout on the page and no event said what became of it. */
     expired(card) {
       unexplained.set(card.summary.reservation_sid, { timeoutMs: card.timeout_seconds * 1000, at: Date.now() });
-      check();
+      soon ??= setTimeout(() => {
+        soon = null;
+        check();
+      }, 0);
     },
   };
 })();

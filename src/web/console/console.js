@@ -212,7 +212,7 @@ function apply(card) {
 
 function announce(card) {
   if (!$('announce').checked) return;
-  $('announcer').textContent = visible(`New reservation for ${describe(card)}${card.summary.queue ? `, queue ${card.summary.queue}` : ''}.`);
+  $('announcer').textContent = `New reservation for ${describe(card)}${card.summary.queue ? `, queue ${visible(card.summary.queue)}` : ''}.`;
   document.body.dataset.announced = String(Number(document.body.dataset.announced ?? 0) + 1);
   try {
     audio ??= new AudioContext();
