@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 output=build/index_bg.wasm
-inputs=(src Cargo.toml Cargo.lock openapi.json wrangler.toml scripts/build.sh)
+inputs=(src core Cargo.toml Cargo.lock openapi.json wrangler.toml scripts/build.sh)
 if [ -f "$output" ] && [ -f build/index.js ] && [ -z "$(find "${inputs[@]}" -newer "$output" -print -quit)" ]; then
   echo "build: build/ is up to date (nothing in ${inputs[*]} changed since); not rebuilding"
   exit 0

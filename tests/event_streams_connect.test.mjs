@@ -17,7 +17,7 @@ import { sid } from './support/twilio.mjs';
 
 const WORKER = 'https://Edge.Example.com/';
 const DESTINATION = 'https://edge.example.com/event-streams';
-// The types the worker acts on: what its Subscription must name (src/twilio/event.rs).
+// The types the worker acts on: what its Subscription must name (core/src/twilio/event.rs).
 const TYPES = [
   'reservation.accepted', 'reservation.rejected', 'reservation.timeout', 'reservation.canceled', 'reservation.rescinded',
   'reservation.wrapup', 'reservation.completed', 'reservation.failed',

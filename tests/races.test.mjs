@@ -1,7 +1,7 @@
 // Writes that race, against the built worker in Miniflare: once every writer has been answered,
 // the status is the furthest one any writer reported, in 20 of 20 trials for each race, read at
 // once with no wait: the hub applies each change in one transaction. Every order of the same
-// changes is a host test in src/hub/tests.rs, against a real SQLite.
+// changes is a host test in core/src/hub/tests.rs, against a real SQLite.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 

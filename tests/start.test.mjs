@@ -16,9 +16,9 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 /** A scratch project: the script under test, and empty stand-ins for what the build reads. */
 function project(name) {
   const dir = path.join(scratch, name);
-  for (const sub of ['scripts', 'src', 'build', 'bin']) mkdirSync(path.join(dir, sub), { recursive: true });
+  for (const sub of ['scripts', 'src', 'core/src', 'build', 'bin']) mkdirSync(path.join(dir, sub), { recursive: true });
   for (const script of ['build.sh', 'start.sh']) copyFileSync(path.join(root, 'scripts', script), path.join(dir, 'scripts', script));
-  for (const file of ['Cargo.toml', 'Cargo.lock', 'openapi.json', 'wrangler.toml', 'src/lib.rs']) writeFileSync(path.join(dir, file), '');
+  for (const file of ['Cargo.toml', 'Cargo.lock', 'openapi.json', 'wrangler.toml', 'src/lib.rs', 'core/src/lib.rs']) writeFileSync(path.join(dir, file), '');
   copyFileSync(path.join(root, '.dev.vars.example'), path.join(dir, '.dev.vars.example'));
   writeFileSync(path.join(dir, 'scripts/setup.sh'), '#!/usr/bin/env bash\necho "setup: (stand-in)"\n');
   // npx: the stand-in for `npx wrangler dev`, which says how it was called and ends.
@@ -36,7 +36,7 @@ const run = (dir, script, env = {}) => spawnSync('bash', [path.join(dir, 'script
 function built(dir) {
   const hourAgo = new Date(Date.now() - 3_600_000);
   const halfAnHourAgo = new Date(Date.now() - 1_800_000);
-  for (const file of ['Cargo.toml', 'Cargo.lock', 'openapi.json', 'wrangler.toml', 'src/lib.rs', 'scripts/build.sh', 'src', 'scripts']) utimesSync(path.join(dir, file), hourAgo, hourAgo);
+  for (const file of ['Cargo.toml', 'Cargo.lock', 'openapi.json', 'wrangler.toml', 'src/lib.rs', 'core/src/lib.rs', 'scripts/build.sh', 'src', 'core/src', 'core', 'scripts']) utimesSync(path.join(dir, file), hourAgo, hourAgo);
   for (const file of ['build/index_bg.wasm', 'build/index.js']) {
     writeFileSync(path.join(dir, file), 'built');
     utimesSync(path.join(dir, file), halfAnHourAgo, halfAnHourAgo);
@@ -54,7 +54,7 @@ describe('npm start', () => {
     const again = run(dir, 'build.sh', { TASKROUTER_EDGE_BUILD_CHECK: '1' });
     assert.match(again.stdout, /build\/ is up to date .*not rebuilding/, 'the second run wrangler dev makes at start builds nothing');
 
-    for (const changed of ['src/lib.rs', 'openapi.json', 'Cargo.lock']) {
+    for (const changed of ['src/lib.rs', 'core/src/lib.rs', 'openapi.json', 'Cargo.lock']) {
       built(dir);
       writeFileSync(path.join(dir, changed), 'changed');
       const stale = run(dir, 'build.sh', { TASKROUTER_EDGE_BUILD_CHECK: '1' });

@@ -130,7 +130,7 @@ function members(text) {
   return null;
 }
 
-/** The card the hub keeps and the consoles show (src/hub/card.rs, src/models/summary.rs). */
+/** The card the hub keeps and the consoles show (core/src/hub/card.rs, core/src/models/summary.rs). */
 function card(form, taskMembers, now, settings) {
   let contact;
   try {

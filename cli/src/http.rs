@@ -1,11 +1,11 @@
 //! Sending a request with bounded retries, by the project's one retry rule
-//! ([`taskrouter_edge::twilio::rest`]), which the worker follows too.
+//! ([`taskrouter_core::twilio::rest`]), which the worker follows too.
 
 use std::time::Duration;
 
 use reqwest::{RequestBuilder, Response};
-pub use taskrouter_edge::twilio::rest::{ATTEMPTS, Repeat};
-use taskrouter_edge::twilio::rest::{is_retried, retry_delay_ms};
+pub use taskrouter_core::twilio::rest::{ATTEMPTS, Repeat};
+use taskrouter_core::twilio::rest::{is_retried, retry_delay_ms};
 
 /// A service could not be reached at all, even after retries: exit code 3.
 #[derive(Debug, thiserror::Error)]

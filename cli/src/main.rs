@@ -13,8 +13,8 @@ mod worker;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use taskrouter_edge::models::{ActivitySid, ReportedStatus, ReservationSid, WorkflowSid, WorkspaceSid};
-use taskrouter_edge::twilio::signature::Algorithm;
+use taskrouter_core::models::{ActivitySid, ReportedStatus, ReservationSid, WorkflowSid, WorkspaceSid};
+use taskrouter_core::twilio::signature::Algorithm;
 
 use crate::settings::{MissingSetting, Settings, UsageError};
 use crate::twilio::TwilioError;

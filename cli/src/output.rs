@@ -3,7 +3,7 @@
 use comfy_table::presets::NOTHING;
 use comfy_table::{Cell, Table};
 use serde::Serialize;
-use taskrouter_edge::models::{ReportedStatus, StatusSource, Summary, Timestamp, json_depth};
+use taskrouter_core::models::{ReportedStatus, StatusSource, Summary, Timestamp, json_depth};
 
 pub fn now() -> Timestamp {
     let millis = std::time::SystemTime::now()

@@ -3,11 +3,11 @@
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use taskrouter_edge::flows::decide::{Failure, ReservationAtTwilio};
-use taskrouter_edge::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkflowSid, WorkspaceSid};
-use taskrouter_edge::twilio::rest::unexpected_answer;
-pub use taskrouter_edge::twilio::rest::{TwilioErrorBody, TwilioReservation};
-use taskrouter_edge::twilio::rest::{describe, is_retried, reservation_path, update_form};
+use taskrouter_core::flows::decide::{Failure, ReservationAtTwilio};
+use taskrouter_core::models::{ActivitySid, ReservationSid, Status, TaskSid, WorkflowSid, WorkspaceSid};
+use taskrouter_core::twilio::rest::unexpected_answer;
+pub use taskrouter_core::twilio::rest::{TwilioErrorBody, TwilioReservation};
+use taskrouter_core::twilio::rest::{describe, is_retried, reservation_path, update_form};
 
 use crate::http::{self, AnswerError, AnswerLost, Repeat, SendError, Unreachable};
 use crate::output;

@@ -7,9 +7,9 @@ use std::collections::HashSet;
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
-use taskrouter_edge::hub::query::{MAX_LIMIT, Page};
-use taskrouter_edge::models::{ReportedStatus, Reservation, ReservationSid, Status, Summary, Timestamp};
-use taskrouter_edge::twilio::rest::unexpected_answer;
+use taskrouter_core::hub::query::{MAX_LIMIT, Page};
+use taskrouter_core::models::{ReportedStatus, Reservation, ReservationSid, Status, Summary, Timestamp};
+use taskrouter_core::twilio::rest::unexpected_answer;
 
 use crate::http::{self, AnswerError, AnswerLost, Repeat, SendError, Unreachable};
 use crate::output;

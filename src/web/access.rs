@@ -1,6 +1,6 @@
 //! Access in the worker: the team's keys, fetched and cached per isolate (fetched again for a
 //! key id it has not seen, at most every [`REFETCH_AFTER_MS`]), and the signature checked by
-//! WebCrypto's `RSASSA-PKCS1-v1_5` with SHA-256. The rules are `crate::access::token`.
+//! WebCrypto's `RSASSA-PKCS1-v1_5` with SHA-256. The rules are `taskrouter_core::access::token`.
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -12,8 +12,8 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Delay, Fetch, Method, Request, RequestInit};
 
 use super::context::now;
-use crate::access::token::{self, AccessError, Jwk, Jwks, SignatureCheck};
-use crate::access::{AccessSettings, Actor};
+use taskrouter_core::access::token::{self, AccessError, Jwk, Jwks, SignatureCheck};
+use taskrouter_core::access::{AccessSettings, Actor};
 
 /// How soon the keys may be fetched again for an unknown key id: a forged `kid` cannot make
 /// the worker fetch them on every request.

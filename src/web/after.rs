@@ -9,12 +9,12 @@ use worker::{Context as WorkerContext, Delay, Env, console_log};
 use super::context::now;
 use super::kv::WorkersKv;
 use super::log::RequestLog;
-use crate::hub::durable::IMPORT_DUE_KEY;
-use crate::hub::durable::client::HubClient;
-use crate::hub::port::{Hub, HubError};
-use crate::hub::protocol::HubRequest;
-use crate::store::Kv;
-use crate::store::layout::Reservations;
+use crate::durable::IMPORT_DUE_KEY;
+use crate::durable::client::HubClient;
+use taskrouter_core::hub::port::{Hub, HubError};
+use taskrouter_core::hub::protocol::HubRequest;
+use taskrouter_core::store::Kv;
+use taskrouter_core::store::layout::Reservations;
 
 /// How long to wait before each further try to hand the hub a callback.
 const RETRY_DELAYS_MS: [u64; 3] = [1_000, 3_000, 6_000];

@@ -5,8 +5,8 @@
 use base64::Engine;
 
 use super::error::ApiError;
-use crate::config::{Config, Secret};
-use crate::twilio::signature::{Algorithm, SignatureSettings};
+use taskrouter_core::config::{Config, Secret};
+use taskrouter_core::twilio::signature::{Algorithm, SignatureSettings};
 
 /// The key, and the hash, a request from Twilio must be signed with.
 #[derive(Debug, Clone, PartialEq, Eq)]

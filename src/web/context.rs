@@ -4,11 +4,11 @@ use worker::{Env, js_sys};
 
 use super::error::ApiError;
 use super::kv::WorkersKv;
-use crate::config::{Config, ConfigError};
-use crate::hub::durable::client::HubClient;
-use crate::hub::port::HubError;
-use crate::models::Timestamp;
-use crate::store::layout::Reservations;
+use crate::durable::client::HubClient;
+use taskrouter_core::config::{Config, ConfigError};
+use taskrouter_core::hub::port::HubError;
+use taskrouter_core::models::Timestamp;
+use taskrouter_core::store::layout::Reservations;
 
 pub struct Context {
     pub env: Env,

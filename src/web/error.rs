@@ -3,16 +3,16 @@
 
 use serde::Serialize;
 
-use crate::access::token::AccessError;
-use crate::config::ConfigError;
-use crate::flows::FlowError;
-use crate::hub::claims::Claim;
-use crate::hub::query::ListQueryError;
-use crate::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
-use crate::store::StoreError;
-use crate::twilio::event_stream::BatchError;
-use crate::twilio::rest::RestError;
-use crate::twilio::{FormError, ParamsError};
+use taskrouter_core::access::token::AccessError;
+use taskrouter_core::config::ConfigError;
+use taskrouter_core::flows::FlowError;
+use taskrouter_core::hub::claims::Claim;
+use taskrouter_core::hub::query::ListQueryError;
+use taskrouter_core::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
+use taskrouter_core::store::StoreError;
+use taskrouter_core::twilio::event_stream::BatchError;
+use taskrouter_core::twilio::rest::RestError;
+use taskrouter_core::twilio::{FormError, ParamsError};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
@@ -352,7 +352,7 @@ mod tests {
                 FlowError::TwilioOutcomeUnknown {
                     refusal: Box::new(RestError::Lost("dropped".into())),
                     read_error: Box::new(RestError::Unreachable("refused".into())),
-                    decision: crate::hub::claims::Decision::Accept,
+                    decision: taskrouter_core::hub::claims::Decision::Accept,
                     until: Timestamp::from_millis(0),
                 },
                 504,

@@ -15,7 +15,7 @@ pub const FORM: &str = "application/x-www-form-urlencoded";
 pub const JSON: &str = "application/json";
 
 /// The request's URL, as the runtime serialized it, parsed by the `url` crate (the catch-up
-/// links it anyway, `crate::twilio::events_resource`). The path stays undecoded; `None` only for a
+/// links it anyway, `taskrouter_core::twilio::events_resource`). The path stays undecoded; `None` only for a
 /// URL the runtime would never hand over.
 pub fn parse_url(url: &str) -> Option<url::Url> {
     url::Url::parse(url).ok()

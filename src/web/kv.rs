@@ -7,8 +7,8 @@ use worker::kv::{KvError, KvStore};
 use worker::wasm_bindgen::JsCast;
 use worker::{Delay, Env, js_sys};
 
-use crate::models::Summary;
-use crate::store::{Kv, ListedKey, ListedPage, OperationCounter, Operations, StoreError};
+use taskrouter_core::models::Summary;
+use taskrouter_core::store::{Kv, ListedKey, ListedPage, OperationCounter, Operations, StoreError};
 
 /// The KV binding's name in wrangler.toml.
 pub const BINDING: &str = "RESERVATIONS";

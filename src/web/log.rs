@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::models::ReservationSid;
-use crate::store::Operations;
+use taskrouter_core::models::ReservationSid;
+use taskrouter_core::store::Operations;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestLog {

@@ -1,9 +1,12 @@
-//! The worker's HTTP side. On every target: the route table ([`routes`]), every error as an
-//! answer ([`error`], the one place errors become status codes), who may call ([`auth`]), the
-//! HTTP rules and the reply ([`http`]), the request log line ([`log`]), and the API's
-//! description ([`openapi`]). On wasm32 only: the Worker itself, that is its entry point, the
-//! handlers, Workers KV behind [`crate::store::Kv`], TaskRouter's REST API over the runtime's
-//! `fetch`. The hub, its Durable Object and its client, is `crate::hub`.
+//! The worker's HTTP side: the route table ([`routes`]), every error as an answer ([`error`], the
+//! one place errors become status codes), who may call ([`auth`]), the HTTP rules and the reply
+//! ([`http`]), the request log line ([`log`]) and the API's description ([`openapi`]); then the
+//! Worker itself: its entry point, the handlers, Workers KV behind
+//! [`taskrouter_core::store::Kv`] and TaskRouter's REST API over the runtime's `fetch`. The hub's
+//! Durable Object and its client are `crate::durable`.
+//!
+//! All of it builds on the host too (workers-rs's bindings compile there, and panic only if
+//! called), so `cargo test` runs the HTTP rules' tests; the runtime parts run in workerd.
 
 pub mod auth;
 pub mod error;
@@ -12,19 +15,11 @@ pub mod log;
 pub mod openapi;
 pub mod routes;
 
-#[cfg(target_arch = "wasm32")]
 mod access;
-#[cfg(target_arch = "wasm32")]
 mod after;
-#[cfg(target_arch = "wasm32")]
 pub(crate) mod context;
-#[cfg(target_arch = "wasm32")]
 mod entry;
-#[cfg(target_arch = "wasm32")]
 mod handlers;
-#[cfg(target_arch = "wasm32")]
 mod kv;
-#[cfg(target_arch = "wasm32")]
 mod request;
-#[cfg(target_arch = "wasm32")]
 pub(crate) mod taskrouter;

@@ -13,18 +13,18 @@ mod tests {
     use serde_json::Value;
 
     use super::DESCRIPTION;
-    use crate::access::token::AccessError;
-    use crate::config::ConfigError;
-    use crate::flows::FlowError;
-    use crate::hub::claims::{Claim, Decision};
-    use crate::hub::query::ListQueryError;
-    use crate::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
-    use crate::store::StoreError;
-    use crate::twilio::event_stream::BatchError;
-    use crate::twilio::rest::RestError;
-    use crate::twilio::{FormError, ParamsError};
     use crate::web::error::ApiError;
     use crate::web::routes::{Asset, Route, resolve};
+    use taskrouter_core::access::token::AccessError;
+    use taskrouter_core::config::ConfigError;
+    use taskrouter_core::flows::FlowError;
+    use taskrouter_core::hub::claims::{Claim, Decision};
+    use taskrouter_core::hub::query::ListQueryError;
+    use taskrouter_core::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
+    use taskrouter_core::store::StoreError;
+    use taskrouter_core::twilio::event_stream::BatchError;
+    use taskrouter_core::twilio::rest::RestError;
+    use taskrouter_core::twilio::{FormError, ParamsError};
 
     const METHODS: [&str; 2] = ["get", "post"];
 

@@ -11,11 +11,11 @@ use super::auth::{self, Signer};
 use super::error::ApiError;
 use super::http::{self, FORM, JSON};
 use super::log::{RequestLog, SignedWith};
-use crate::access::Actor;
-use crate::access::token::AccessError;
-use crate::config::Config;
-use crate::twilio::FormParams;
-use crate::twilio::signature::{self, Algorithm, SETTINGS_HEADER};
+use taskrouter_core::access::Actor;
+use taskrouter_core::access::token::AccessError;
+use taskrouter_core::config::Config;
+use taskrouter_core::twilio::FormParams;
+use taskrouter_core::twilio::signature::{self, Algorithm, SETTINGS_HEADER};
 
 pub struct Incoming {
     /// Its body is read once, so the request is borrowed mutably then.
@@ -132,7 +132,9 @@ pub async fn twilio_json(req: &Incoming, config: &Config, log: &mut RequestLog) 
     let signer = signer(req, config, log)?;
     let body = req.body(JSON).await?;
     check_signature(req, config, &signer, &FormParams::default())?;
-    if !matches!(signer, Signer::Unchecked) && !crate::twilio::event_stream::body_hash_matches(req.query(), &body) {
+    if !matches!(signer, Signer::Unchecked)
+        && !taskrouter_core::twilio::event_stream::body_hash_matches(req.query(), &body)
+    {
         return Err(ApiError::InvalidBodyHash);
     }
     Ok(body)

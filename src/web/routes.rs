@@ -1,7 +1,7 @@
 //! Which handler a method and path reach: pure, so the whole table is tested on the host.
 
 use super::error::ApiError;
-pub use crate::hub::claims::Decision;
+pub use taskrouter_core::hub::claims::Decision;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {

@@ -1,6 +1,6 @@
 //! TaskRouter's REST API over the runtime's `fetch`, by the project's one retry rule
-//! ([`crate::twilio::rest`]). What to believe when an update fails is decided in
-//! [`crate::flows::decide`]; this file only sends and reads.
+//! ([`taskrouter_core::twilio::rest`]). What to believe when an update fails is decided in
+//! [`taskrouter_core::flows::decide`]; this file only sends and reads.
 
 use std::time::Duration;
 
@@ -8,18 +8,18 @@ use futures_util::future::{Either, select};
 use serde::de::DeserializeOwned;
 use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
 
-use crate::config::{Config, Secret};
-use crate::flows::catch_up::{ReadBackFound, ReadError, TaskRouterRecords};
-use crate::flows::decide::ReservationAtTwilio;
-use crate::hub::catch_up::{NameToRead, Named, ReadBack};
-use crate::models::{AccountSid, ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
-use crate::twilio::events_resource::{EventsPage, read_page};
-use crate::twilio::rest::{
+use crate::web::http::fetch_failure;
+use taskrouter_core::config::{Config, Secret};
+use taskrouter_core::flows::catch_up::{ReadBackFound, ReadError, TaskRouterRecords};
+use taskrouter_core::flows::decide::ReservationAtTwilio;
+use taskrouter_core::hub::catch_up::{NameToRead, Named, ReadBack};
+use taskrouter_core::models::{AccountSid, ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
+use taskrouter_core::twilio::events_resource::{EventsPage, read_page};
+use taskrouter_core::twilio::rest::{
     ANSWER_TIMEOUT_MS, ATTEMPTS, Activity, ActivityPage, FriendlyName, Repeat, RestError, TwilioReservation,
     is_retried, refused, reservation_path, retry_delay_ms, task_queue_path, unexpected_answer, update_form,
     worker_path,
 };
-use crate::web::http::fetch_failure;
 
 /// How long one attempt may wait for Twilio's answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_millis(ANSWER_TIMEOUT_MS);

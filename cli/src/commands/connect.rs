@@ -7,8 +7,8 @@
 
 use anyhow::Result;
 use serde_json::json;
-use taskrouter_edge::models::{WorkflowSid, WorkspaceSid};
-use taskrouter_edge::twilio::event::handled_event_types;
+use taskrouter_core::models::{WorkflowSid, WorkspaceSid};
+use taskrouter_core::twilio::event::handled_event_types;
 use url::{Host, Url};
 
 use super::event_streams::{self, EventStreams};
@@ -161,7 +161,7 @@ pub async fn run(twilio: &TaskRouter, args: ConnectArgs<'_>, streams: Option<Eve
             println!("  its fallback URL stays {fallback}");
         }
         println!("  its reservations time out after {timeout} s (TaskReservationTimeout)");
-        if timeout != taskrouter_edge::config::DEFAULT_TIMEOUT_SECONDS {
+        if timeout != taskrouter_core::config::DEFAULT_TIMEOUT_SECONDS {
             println!("  tell the worker, in wrangler.toml [vars]: WORKFLOW_TIMEOUTS = '{{\"{workflow}\": {timeout}}}'");
         }
     }

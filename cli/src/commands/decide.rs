@@ -6,8 +6,8 @@ use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::{Client, StatusCode};
 use serde::Serialize;
-use taskrouter_edge::flows::decide::{Verdict as TwilioVerdict, decide};
-use taskrouter_edge::models::{ActivitySid, ReportedStatus, ReservationSid, Status, Summary, TaskSid, WorkspaceSid};
+use taskrouter_core::flows::decide::{Verdict as TwilioVerdict, decide};
+use taskrouter_core::models::{ActivitySid, ReportedStatus, ReservationSid, Status, Summary, TaskSid, WorkspaceSid};
 
 use crate::exit;
 use crate::output;
@@ -96,7 +96,7 @@ fn failed(target: &Target, error: &TwilioError) -> Outcome {
 }
 
 /// Asks Twilio to apply `decision` to one reservation (by the shared flow: see
-/// [`taskrouter_edge::flows::decide`]) and records the outcome in the worker.
+/// [`taskrouter_core::flows::decide`]) and records the outcome in the worker.
 pub async fn decide_one(twilio: &TaskRouter, worker: &Worker, decision: &Decision, target: Target) -> Outcome {
     let wanted = decision.status();
     let verb = wanted.as_verb();

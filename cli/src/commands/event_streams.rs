@@ -10,7 +10,7 @@
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use taskrouter_edge::twilio::event_stream::{SCHEMA_VERSION, subscribed_types};
+use taskrouter_core::twilio::event_stream::{SCHEMA_VERSION, subscribed_types};
 
 use crate::output;
 use crate::twilio::{TaskRouter, TwilioError};

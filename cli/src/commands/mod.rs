@@ -11,7 +11,7 @@ mod watch;
 use std::time::Duration;
 
 use anyhow::Result;
-use taskrouter_edge::twilio::rest::ANSWER_TIMEOUT_MS;
+use taskrouter_core::twilio::rest::ANSWER_TIMEOUT_MS;
 
 use crate::settings::Settings;
 use crate::{Command, exit};

@@ -1,7 +1,7 @@
 //! `reservations show WR…`
 
 use anyhow::Result;
-use taskrouter_edge::models::{Attributes, ReservationSid};
+use taskrouter_core::models::{Attributes, ReservationSid};
 
 use crate::exit;
 use crate::output;

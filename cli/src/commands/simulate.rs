@@ -4,8 +4,8 @@
 use anyhow::Result;
 use reqwest::Client;
 use serde_json::json;
-use taskrouter_edge::twilio::FormParams;
-use taskrouter_edge::twilio::signature::{Algorithm, expected_signature};
+use taskrouter_core::twilio::FormParams;
+use taskrouter_core::twilio::signature::{Algorithm, expected_signature};
 
 use crate::exit;
 use crate::http;

@@ -5,12 +5,12 @@
 use serde::Serialize;
 
 use super::reservations::decide::taskrouter_for;
-use crate::models::{ReservationSid, WorkspaceSid};
-use crate::twilio::rest::Activity;
 use crate::web::context::Context;
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
 use crate::web::request::{self, Incoming};
+use taskrouter_core::models::{ReservationSid, WorkspaceSid};
+use taskrouter_core::twilio::rest::Activity;
 
 /// The answer.
 #[derive(Serialize)]
@@ -18,8 +18,8 @@ struct Activities {
     workspace_sid: WorkspaceSid,
     activities: Vec<Activity>,
 }
-use crate::store::Kv;
 use crate::web::log::RequestLog;
+use taskrouter_core::store::Kv;
 
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     request::operator(req, ctx.config()?, log).await?;
@@ -37,7 +37,7 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
     })?;
     let store = ctx.store()?;
     let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
-    let found = crate::flows::reading::show(&store, &hub, &sid).await;
+    let found = taskrouter_core::flows::reading::show(&store, &hub, &sid).await;
     log.kv = Some(store.kv().operations());
     let (record, _) = found?;
     let activities = taskrouter_for(ctx, &record)?.activities(&record.workspace_sid).await?;

@@ -2,16 +2,16 @@
 //! with `{}` or the instruction the policy gave. A hub that could not be told is handed the
 //! callback after the answer.
 
-use crate::flows::callback;
-use crate::hub::durable::client::MissingHub;
-use crate::store::Kv;
-use crate::twilio::ReservationParams;
+use crate::durable::client::MissingHub;
 use crate::web::after::hand_over_later;
 use crate::web::context::{Context, now};
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
 use crate::web::log::RequestLog;
 use crate::web::request::{self, Incoming};
+use taskrouter_core::flows::callback;
+use taskrouter_core::store::Kv;
+use taskrouter_core::twilio::ReservationParams;
 
 pub async fn handle(
     req: &Incoming,

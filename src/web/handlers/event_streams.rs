@@ -5,14 +5,14 @@
 
 use serde::Serialize;
 
-use crate::flows::events;
-use crate::hub::protocol::Channel;
-use crate::twilio::event_stream;
 use crate::web::context::{Context, now};
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
 use crate::web::log::RequestLog;
 use crate::web::request::{self, Incoming};
+use taskrouter_core::flows::events;
+use taskrouter_core::hub::protocol::Channel;
+use taskrouter_core::twilio::event_stream;
 
 #[derive(Serialize)]
 struct BatchAnswer {

@@ -1,14 +1,14 @@
 //! `POST /events`: reads the signed form and has the hub apply the event. An event the hub
 //! cannot apply is answered `503`, so that TaskRouter sends it again.
 
-use crate::flows::events;
-use crate::store::Kv;
-use crate::twilio::{EventEffect, TaskRouterEvent};
 use crate::web::context::{Context, now};
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
 use crate::web::log::RequestLog;
 use crate::web::request::{self, Incoming};
+use taskrouter_core::flows::events;
+use taskrouter_core::store::Kv;
+use taskrouter_core::twilio::{EventEffect, TaskRouterEvent};
 
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;

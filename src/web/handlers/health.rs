@@ -4,16 +4,16 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::config::Config;
-use crate::hub::port::Hub;
-use crate::hub::protocol::{HeardFrom, HubReply, HubRequest};
-use crate::instructions::policy::PolicySummary;
-use crate::models::WorkflowSid;
 use crate::web::context::Context;
 use crate::web::http::Reply;
 use crate::web::kv::WorkersKv;
 use crate::web::log::RequestLog;
 use crate::web::routes::Route;
+use taskrouter_core::config::Config;
+use taskrouter_core::hub::port::Hub;
+use taskrouter_core::hub::protocol::{HeardFrom, HubReply, HubRequest};
+use taskrouter_core::instructions::policy::PolicySummary;
+use taskrouter_core::models::WorkflowSid;
 
 #[derive(Serialize)]
 struct Health<'a> {

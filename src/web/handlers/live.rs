@@ -4,14 +4,14 @@
 
 use worker::Response;
 
-use crate::access::Actor;
-use crate::hub::durable::PROTOCOL;
+use crate::durable::PROTOCOL;
 use crate::web::auth;
 use crate::web::context::Context;
 use crate::web::error::ApiError;
 use crate::web::http::origin_of;
 use crate::web::log::RequestLog;
 use crate::web::request::{self, Incoming};
+use taskrouter_core::access::Actor;
 
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Response, ApiError> {
     let config = ctx.config()?;
@@ -32,7 +32,7 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
         && let Some(origin) = req.header("origin")
         && !same_origin(&origin, req.url(), config.public_url.as_deref())
     {
-        return Err(ApiError::ForeignOrigin(crate::models::summary::clipped(&origin, 100)));
+        return Err(ApiError::ForeignOrigin(taskrouter_core::models::summary::clipped(&origin, 100)));
     }
     let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
     if !req.header("upgrade").is_some_and(|upgrade| upgrade.eq_ignore_ascii_case("websocket")) {

@@ -4,12 +4,12 @@
 
 use serde::Serialize;
 
-use crate::access::Actor;
 use crate::web::context::Context;
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
 use crate::web::log::RequestLog;
 use crate::web::request::{self, Incoming};
+use taskrouter_core::access::Actor;
 
 /// Access's own sign-out, on the same host.
 const SIGN_OUT: &str = "/cdn-cgi/access/logout";

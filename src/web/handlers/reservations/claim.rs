@@ -5,14 +5,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::one_reservation;
-use crate::flows::operator;
-use crate::hub::claims::{Decision, OWNER_CHARS};
-use crate::models::Timestamp;
 use crate::web::context::Context;
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
 use crate::web::log::RequestLog;
 use crate::web::request::Incoming;
+use taskrouter_core::flows::operator;
+use taskrouter_core::hub::claims::{Decision, OWNER_CHARS};
+use taskrouter_core::models::Timestamp;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

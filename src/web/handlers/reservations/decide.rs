@@ -6,16 +6,16 @@
 use serde::{Deserialize, Serialize};
 
 use super::one_reservation;
-use crate::flows::{operator, reading};
-use crate::hub::claims::Decision;
-use crate::models::{AccountSid, ActivitySid, ReportedStatus, Reservation, Status};
-use crate::store::Kv;
 use crate::web::context::{Context, now};
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
 use crate::web::log::RequestLog;
 use crate::web::request::Incoming;
 use crate::web::taskrouter::TaskRouter;
+use taskrouter_core::flows::{operator, reading};
+use taskrouter_core::hub::claims::Decision;
+use taskrouter_core::models::{AccountSid, ActivitySid, ReportedStatus, Reservation, Status};
+use taskrouter_core::store::Kv;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

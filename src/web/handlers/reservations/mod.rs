@@ -6,13 +6,13 @@ pub mod list;
 pub mod show;
 pub mod update_status;
 
-use crate::access::Actor;
-use crate::config::Config;
-use crate::models::ReservationSid;
 use crate::web::context::Context;
 use crate::web::error::ApiError;
 use crate::web::log::RequestLog;
 use crate::web::request::{self, Incoming};
+use taskrouter_core::access::Actor;
+use taskrouter_core::config::Config;
+use taskrouter_core::models::ReservationSid;
 
 /// What every route on one reservation does first: the operator's token checked, then the SID
 /// from the path parsed and put on the log line.

@@ -2,13 +2,13 @@
 //! holds, as of now.
 
 use super::one_reservation;
-use crate::flows::reading;
-use crate::store::Kv;
 use crate::web::context::{Context, now};
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
 use crate::web::log::RequestLog;
 use crate::web::request::Incoming;
+use taskrouter_core::flows::reading;
+use taskrouter_core::store::Kv;
 
 pub async fn handle(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let (config, sid, _) = one_reservation(req, raw_sid, ctx, log).await?;

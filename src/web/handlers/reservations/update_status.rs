@@ -3,14 +3,14 @@
 //! status model's rules.
 
 use super::one_reservation;
-use crate::flows::{operator, reading};
-use crate::models::Status;
-use crate::store::Kv;
 use crate::web::context::{Context, now};
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
 use crate::web::log::RequestLog;
 use crate::web::request::Incoming;
+use taskrouter_core::flows::{operator, reading};
+use taskrouter_core::models::Status;
+use taskrouter_core::store::Kv;
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -8,9 +8,9 @@ use futures_util::future::{Either, select};
 use worker::{Delay, Env, Headers, Method, Request, RequestInit, Response, Stub};
 
 use super::{BINDING, PROTOCOL};
-use crate::hub::HUB_NAME;
-use crate::hub::port::{HUB_TIMEOUT_MS, Hub, HubError};
-use crate::hub::protocol::{HubReply, HubRequest};
+use taskrouter_core::hub::HUB_NAME;
+use taskrouter_core::hub::port::{HUB_TIMEOUT_MS, Hub, HubError};
+use taskrouter_core::hub::protocol::{HubReply, HubRequest};
 
 pub struct HubClient {
     stub: Stub,

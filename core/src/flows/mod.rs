@@ -3,7 +3,7 @@
 //! that changes. The worker runs these flows over Workers KV and the Durable Object; `cargo
 //! test` over their twins ([`MemoryKv`](crate::store::memory::MemoryKv) and
 //! `LocalHub` (`crate::hub::port`, tests only), the hub's rules over a host SQLite), without
-//! Miniflare and without sleeping. The HTTP layer (`crate::web`) only reads requests, calls a
+//! Miniflare and without sleeping. The HTTP layer (the Worker's `web`) only reads requests, calls a
 //! flow and writes its answer; a flow knows nothing of HTTP and fails with a [`FlowError`].
 //!
 //! The modules, in the order they build on each other: `record` (records from what TaskRouter

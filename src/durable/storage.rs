@@ -3,7 +3,7 @@
 
 use worker::{SqlStorage, SqlStorageValue};
 
-use crate::hub::sql::{Sql, SqlCost, SqlFailure, SqlValue};
+use taskrouter_core::hub::sql::{Sql, SqlCost, SqlFailure, SqlValue};
 
 pub struct DurableSql {
     sql: SqlStorage,

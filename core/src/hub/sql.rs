@@ -1,6 +1,6 @@
 //! What the hub's rules need of SQLite: one statement at a time, with positional `?` bindings,
 //! returning its rows. The Durable Object's `SqlStorage` implements it in the worker
-//! (`crate::hub::durable`); `cargo test` runs the same statements on a host SQLite (`host`, tests
+//! (the Worker's `durable` module); `cargo test` runs the same statements on a host SQLite (`host`, tests
 //! only), so the rules are tested against a real SQL engine, not a model of one.
 
 /// One value bound to, or read from, a statement.

@@ -1,6 +1,6 @@
 //! The store. [`Kv`] is what the project needs of Workers KV: get, put with metadata and an
 //! expiry, list by prefix with cursors, and a pause. The worker's implementation is Workers KV
-//! through workers-rs (`crate::web::kv`, wasm only); [`memory::MemoryKv`] is a twin that behaves as
+//! through workers-rs (the Worker's `web::kv`); [`memory::MemoryKv`] is a twin that behaves as
 //! KV does, for tests on the host. [`layout::Reservations`] is the key layout over it, the same
 //! for both.
 

@@ -9,14 +9,12 @@
 //! host against a real SQLite: the tables ([`schema`]) and the rules over them ([`ledger`],
 //! [`listing`]), what a console is shown ([`card`]), the claims ([`claims`]), the day
 //! ([`outcomes`]), the messages ([`protocol`]) and the worker's port to it ([`port`]). The
-//! Durable Object and its client are the wasm glue (`crate::web::hub`).
+//! Durable Object and its client are the Worker's glue (`taskrouter-edge`'s `durable`).
 
 pub mod card;
 pub mod catch_up;
 pub mod claims;
 mod day;
-#[cfg(target_arch = "wasm32")]
-pub mod durable;
 pub mod ledger;
 pub mod listing;
 mod names;

@@ -1,5 +1,5 @@
 //! The worker's port to the hub: one question, one answer ([`Hub::ask`]), bounded in time. The
-//! worker's implementation is the Durable Object's stub (`crate::hub::durable`); `LocalHub` is
+//! worker's implementation is the Durable Object's stub (the Worker's `durable` module); `LocalHub` is
 //! the same rules over a host SQLite, for the flows' tests, with a switch that breaks it.
 
 use super::protocol::{HubReply, HubRequest};

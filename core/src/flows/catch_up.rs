@@ -1,5 +1,5 @@
 //! Catching up: what the hub missed, read from TaskRouter itself. Run by the hub on a schedule
-//! while any reservation is open (its alarm, `crate::hub::durable`), so an event that was lost
+//! while any reservation is open (its alarm, the Worker's `durable` module), so an event that was lost
 //! (a deploy, an outage, a `503`, an Event Callback URL that belongs to another system) is
 //! recovered within one period.
 //!

@@ -1,5 +1,5 @@
-//! The hub on Cloudflare (wasm32 only): the Durable Object ([`object`]) and its catch-up
-//! schedule (`alarm`), its SQLite behind [`Sql`](super::sql::Sql) ([`storage`]), and the worker's
+//! The hub on Cloudflare: the Durable Object ([`object`]) and its catch-up
+//! schedule (`alarm`), its SQLite behind [`Sql`](taskrouter_core::hub::sql::Sql) ([`storage`]), and the worker's
 //! client of it ([`client`]), which bounds every question in time.
 
 mod alarm;

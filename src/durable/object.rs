@@ -1,5 +1,5 @@
 //! The hub itself: one SQLite-backed Durable Object for the deployment (`HUB`, named
-//! [`HUB_NAME`](crate::hub::HUB_NAME)). It is reached only through the worker:
+//! [`HUB_NAME`](taskrouter_core::hub::HUB_NAME)). It is reached only through the worker:
 //!
 //! - `POST /ledger`: one [`HubRequest`], answered by the [`Ledger`] in one run of statements;
 //!   every reservation it changed is pushed to the open consoles;
@@ -24,15 +24,15 @@ use worker::{
 
 use super::storage::DurableSql;
 use super::{IMPORT_DUE_KEY, PROTOCOL};
-use crate::hub::KEPT_MS;
-use crate::hub::card::Card;
-use crate::hub::ledger::{Ledger, LedgerFault};
-use crate::hub::outcomes::{DayMove, OutcomeRow};
-use crate::hub::protocol::{HubReply, HubRequest, ToConsole};
-use crate::hub::schema::Schema;
-use crate::hub::sql::SqlCost;
-use crate::store::Kv;
 use crate::web::context::{Context, now};
+use taskrouter_core::hub::KEPT_MS;
+use taskrouter_core::hub::card::Card;
+use taskrouter_core::hub::ledger::{Ledger, LedgerFault};
+use taskrouter_core::hub::outcomes::{DayMove, OutcomeRow};
+use taskrouter_core::hub::protocol::{HubReply, HubRequest, ToConsole};
+use taskrouter_core::hub::schema::Schema;
+use taskrouter_core::hub::sql::SqlCost;
+use taskrouter_core::store::Kv;
 
 #[durable_object]
 pub struct Hub {
@@ -56,7 +56,7 @@ struct HubLine<'a> {
     rows_read: u64,
     rows_written: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    kv: Option<crate::store::Operations>,
+    kv: Option<taskrouter_core::store::Operations>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     consoles: usize,
@@ -92,7 +92,7 @@ impl Hub {
         route: &str,
         outcome: &str,
         cost: SqlCost,
-        kv: Option<crate::store::Operations>,
+        kv: Option<taskrouter_core::store::Operations>,
         error: Option<String>,
     ) {
         let line = HubLine {

@@ -1,5 +1,5 @@
 //! The catch-up's schedule: the hub's one alarm. A change that leaves anything open sets it
-//! (`CATCH_UP_SECONDS` ahead) when none is set; each run ([`crate::flows::catch_up`]) sets the
+//! (`CATCH_UP_SECONDS` ahead) when none is set; each run ([`taskrouter_core::flows::catch_up`]) sets the
 //! next while reservations stay open, four periods ahead after TaskRouter answered `429`. With
 //! nothing open, no alarm is left: an idle hub costs nothing.
 
@@ -8,11 +8,11 @@ use std::time::Duration;
 use worker::console_log;
 
 use super::object::Hub;
-use crate::flows::catch_up::catch_up;
-use crate::hub::port::{self, HubError};
-use crate::hub::protocol::{HubReply, HubRequest};
 use crate::web::context::now;
 use crate::web::taskrouter::Records;
+use taskrouter_core::flows::catch_up::catch_up;
+use taskrouter_core::hub::port::{self, HubError};
+use taskrouter_core::hub::protocol::{HubReply, HubRequest};
 
 /// How many periods a run waits after TaskRouter asked it to slow down.
 const RATE_LIMITED_PERIODS: u64 = 4;

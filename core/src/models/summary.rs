@@ -93,7 +93,7 @@ pub const LABEL_CHARS: usize = 24;
 const SID_CHARS: usize = 34;
 
 /// `text` to at most `limit` characters, control characters made spaces.
-pub(crate) fn clipped(text: &str, limit: usize) -> String {
+pub fn clipped(text: &str, limit: usize) -> String {
     let mut clip = Clipped { limit, ..Clipped::default() };
     clip.push(text);
     clip.finish()
