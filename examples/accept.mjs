@@ -12,7 +12,14 @@ behind Cloudflare Access, an Access service token's CF_ACCESS_CLIENT_ID and
 CF_ACCESS_CLIENT_SECRET, sent on every request to the worker (as CF-Access-Client-Id and
 CF-Access-Client-Secret).`;
 
-const { values } = parseArgs({ options: { sid: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
+let values;
+try {
+  ({ values } = parseArgs({ options: { sid: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } }));
+} catch (error) {
+  // node's own words ("Unknown option '--x'"), then how to call it: no stack trace.
+  console.error(`accept.mjs: ${error.message}\n\n${HELP}`);
+  process.exit(2);
+}
 if (values.help) {
   console.log(HELP);
   process.exit(0);

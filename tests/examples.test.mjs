@@ -115,16 +115,25 @@ for (const language of Object.keys(SCRIPTS)) {
       await behind.dispose();
     });
 
-    test('--help names the settings, the Access service token among them', async () => {
+    test('--help names the settings, the Access service token among them; a wrong argument gets the usage, not a stack trace', async () => {
       const [program, script] = SCRIPTS[language];
-      const help = await new Promise((resolve) => {
-        const child = spawn(program, [script, '--help'], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const call = (args) => new Promise((resolve) => {
+        const child = spawn(program, [script, ...args], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
+        let err = '';
         child.stdout.on('data', (chunk) => (out += chunk));
-        child.once('exit', (code) => resolve({ code, out }));
+        child.stderr.on('data', (chunk) => (err += chunk));
+        child.once('exit', (code) => resolve({ code, out, err }));
       });
+      const help = await call(['--help']);
       assert.equal(help.code, 0);
       assert.match(help.out.replace(/\s+/g, ' '), /CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET/);
+      for (const args of [['--bogus'], ['WR0123']]) {
+        const wrong = await call(args);
+        assert.equal(wrong.code, 2, `${args}: ${wrong.err}`);
+        assert.match(wrong.err, /usage/i, `${args}: the usage is shown`);
+        assert.doesNotMatch(wrong.err, /\n\s+at |Traceback|node:internal/, `${args}: no stack trace`);
+      }
     });
 
     test('accepts every pending reservation at TaskRouter, and the worker records each', async () => {
