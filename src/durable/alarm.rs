@@ -23,7 +23,10 @@ struct Here<'a>(&'a Hub);
 
 impl port::Hub for Here<'_> {
     async fn ask(&self, request: HubRequest) -> Result<HubReply, HubError> {
-        self.0.answer(request, "hub catch-up").map(|(reply, _)| reply).map_err(HubError::Failed)
+        self.0
+            .answer(request, "hub catch-up")
+            .map(|(reply, _)| reply)
+            .map_err(|fault| HubError::Failed(fault.to_string()))
     }
 }
 

@@ -44,19 +44,20 @@ impl HubClient {
     /// Hands a console's WebSocket upgrade to the hub, which answers `101` with the socket, and
     /// with the subprotocol `taskrouter-edge.v1` when `speaks_v1` (the client offered it). The
     /// client's other subprotocols (its token) stay here.
-    pub async fn connect(&self, speaks_v1: bool) -> worker::Result<Response> {
+    pub async fn connect(&self, speaks_v1: bool) -> Result<Response, HubError> {
         let headers = Headers::new();
-        headers.set("upgrade", "websocket")?;
         if speaks_v1 {
-            headers.set("sec-websocket-protocol", PROTOCOL)?;
+            headers.set("sec-websocket-protocol", PROTOCOL).map_err(failed)?;
         }
+        headers.set("upgrade", "websocket").map_err(failed)?;
         let mut init = RequestInit::new();
         init.with_method(Method::Get).with_headers(headers);
-        let upgrade = self.stub.fetch_with_request(Request::new_with_init("https://hub/live", &init)?);
+        let request = Request::new_with_init("https://hub/live", &init).map_err(failed)?;
+        let upgrade = self.stub.fetch_with_request(request);
         let timeout = Delay::from(Duration::from_millis(HUB_TIMEOUT_MS));
         match select(std::pin::pin!(upgrade), std::pin::pin!(timeout)).await {
-            Either::Left((answer, _)) => answer,
-            Either::Right(((), _)) => Err(worker::Error::RustError(HubError::TimedOut(HUB_TIMEOUT_MS).to_string())),
+            Either::Left((answer, _)) => answer.map_err(failed),
+            Either::Right(((), _)) => Err(HubError::TimedOut(HUB_TIMEOUT_MS)),
         }
     }
 }

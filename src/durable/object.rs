@@ -63,6 +63,15 @@ struct HubLine<'a> {
 }
 
 /// A claim's token: 128 random bits from the runtime's `crypto.randomUUID()`.
+/// Why the hub could not answer a question; nothing it holds changed.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum AnswerFailure {
+    #[error("the hub could not make a claim token (crypto.randomUUID)")]
+    NoClaimToken,
+    #[error(transparent)]
+    Ledger(#[from] LedgerFault),
+}
+
 fn random_token() -> Option<String> {
     let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).ok()?;
     let make =
@@ -170,19 +179,19 @@ impl Hub {
                 }
                 json_reply(200, &reply)
             }
-            Err(fault) => Response::error(fault, 500),
+            Err(fault) => Response::error(fault.to_string(), 500),
         }
     }
 
     /// Answers one question in one run of statements, pushes what it changed to the consoles
     /// and logs it under `route`; returns the reply and whether anything changed.
-    pub(super) fn answer(&self, request: HubRequest, route: &str) -> Result<(HubReply, bool), String> {
+    pub(super) fn answer(&self, request: HubRequest, route: &str) -> Result<(HubReply, bool), AnswerFailure> {
         let now = now();
         let answered = {
             let mut ledger = self.ledger.borrow_mut();
             // A claim is granted only with a token nobody can guess; no other question needs one.
             let token = if matches!(request, HubRequest::Claim { .. }) {
-                random_token().ok_or("the hub could not make a claim token (crypto.randomUUID)")?
+                random_token().ok_or(AnswerFailure::NoClaimToken)?
             } else {
                 String::new()
             };
@@ -217,7 +226,7 @@ impl Hub {
             }
             (Err(fault), _, cost) => {
                 self.log(route, "failed", cost, None, Some(fault.to_string()));
-                Err(fault.to_string())
+                Err(fault.into())
             }
         }
     }

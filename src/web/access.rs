@@ -12,7 +12,7 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Delay, Fetch, Method, Request, RequestInit};
 
 use super::context::now;
-use taskrouter_core::access::token::{self, AccessError, Jwk, Jwks, SignatureCheck};
+use taskrouter_core::access::token::{self, AccessError, Jwk, Jwks, SignatureCheck, UnusableKey};
 use taskrouter_core::access::{AccessSettings, Actor};
 
 /// How soon the keys may be fetched again for an unknown key id: a forged `kid` cannot make
@@ -75,11 +75,16 @@ async fn keys_for(settings: &AccessSettings, kid: &str) -> Result<Jwks, AccessEr
 /// WebCrypto's RSASSA-PKCS1-v1_5 with SHA-256.
 struct WebCrypto;
 
-fn js_error(value: JsValue) -> String {
-    value.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "WebCrypto failed".into())
+fn js_error(value: JsValue) -> UnusableKey {
+    UnusableKey(
+        value
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_else(|| "WebCrypto failed".into()),
+    )
 }
 
-fn object(members: &[(&str, JsValue)]) -> Result<Object, String> {
+fn object(members: &[(&str, JsValue)]) -> Result<Object, UnusableKey> {
     let object = Object::new();
     for (name, value) in members {
         Reflect::set(&object, &JsValue::from_str(name), value).map_err(js_error)?;
@@ -87,7 +92,7 @@ fn object(members: &[(&str, JsValue)]) -> Result<Object, String> {
     Ok(object)
 }
 
-async fn call(subtle: &JsValue, method: &str, arguments: &Array) -> Result<JsValue, String> {
+async fn call(subtle: &JsValue, method: &str, arguments: &Array) -> Result<JsValue, UnusableKey> {
     let function: Function =
         Reflect::get(subtle, &JsValue::from_str(method)).map_err(js_error)?.dyn_into().map_err(js_error)?;
     let promise: Promise = function.apply(subtle, arguments).map_err(js_error)?.dyn_into().map_err(js_error)?;
@@ -95,7 +100,7 @@ async fn call(subtle: &JsValue, method: &str, arguments: &Array) -> Result<JsVal
 }
 
 impl SignatureCheck for WebCrypto {
-    async fn verify(&self, key: &Jwk, signed: &[u8], signature: &[u8]) -> Result<bool, String> {
+    async fn verify(&self, key: &Jwk, signed: &[u8], signature: &[u8]) -> Result<bool, UnusableKey> {
         let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).map_err(js_error)?;
         let subtle = Reflect::get(&crypto, &JsValue::from_str("subtle")).map_err(js_error)?;
         let jwk = object(&[

@@ -7,8 +7,9 @@ use taskrouter_core::access::token::AccessError;
 use taskrouter_core::config::ConfigError;
 use taskrouter_core::flows::FlowError;
 use taskrouter_core::hub::claims::Claim;
+use taskrouter_core::hub::port::HubError;
 use taskrouter_core::hub::query::ListQueryError;
-use taskrouter_core::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
+use taskrouter_core::models::{SidError, Status, Timestamp, UnknownStatus};
 use taskrouter_core::store::StoreError;
 use taskrouter_core::twilio::event_stream::BatchError;
 use taskrouter_core::twilio::rest::RestError;
@@ -64,37 +65,16 @@ pub enum ApiError {
         "X-Twilio-Webhooks-Signature-Settings names the SharedKey {0:?}, which is not in TWILIO_WEBHOOK_SHARED_KEYS: add its secret there (during a rotation, both keys)"
     )]
     UnknownSigningKey(String),
-    #[error("no reservation {0} is known: the hub keeps each for a day after its last change")]
-    ReservationNotFound(ReservationSid),
-    #[error(transparent)]
-    Transition(#[from] TransitionError),
     #[error("{0} is not set: run 'wrangler secret put {0}' (or add it to .dev.vars)")]
     MissingSecret(&'static str),
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
-    #[error("the reservation store is unavailable: {0}")]
-    Store(StoreError),
-    #[error("{0}")]
-    Twilio(Box<RestError>),
-    #[error("{0}")]
-    TwilioOutcomeUnknown(Box<FlowError>),
-    #[error("Twilio says {sid} is {status}, no longer pending: {recorded}")]
-    NoLongerPending { sid: ReservationSid, status: Status, recorded: String },
-    #[error("{0}")]
-    TwilioUnreachable(Box<FlowError>),
-    #[error("{0}")]
-    DecisionInFlight(Box<FlowError>),
-    #[error("{0}")]
-    AlreadyDecided(Box<FlowError>),
-    #[error("{0}")]
-    NotClaimHolder(Box<FlowError>),
+    /// What a flow could not do: the store, the hub, TaskRouter or the status model said no.
+    #[error(transparent)]
+    Flow(#[from] FlowError),
     /// Cloudflare Access: a token refused (which check failed), or the team's keys out of reach.
     #[error(transparent)]
     Access(AccessError),
-    #[error(
-        "the hub is not available ({0}): nothing was changed and nothing sent to TaskRouter; decide in Twilio's console meanwhile, and check the HUB Durable Object binding in wrangler.toml"
-    )]
-    HubUnavailable(String),
     #[error(
         "open a WebSocket here (Upgrade: websocket), with the operator token as the 'bearer.<base64url>' subprotocol"
     )]
@@ -103,34 +83,22 @@ pub enum ApiError {
     ForeignOrigin(String),
 }
 
-impl From<RestError> for ApiError {
-    fn from(error: RestError) -> Self {
-        ApiError::Twilio(Box::new(error))
-    }
-}
-
+/// The layers under the flows, met by a handler before any flow ran, answer as the flow would.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        ApiError::Store(error)
+        ApiError::Flow(FlowError::Store(error))
     }
 }
 
-/// A flow's failure as an answer: each has its own code.
-impl From<FlowError> for ApiError {
-    fn from(error: FlowError) -> Self {
-        match error {
-            FlowError::Store(error) => ApiError::Store(error),
-            FlowError::ReservationNotFound(sid) => ApiError::ReservationNotFound(sid),
-            FlowError::Transition(error) => ApiError::Transition(error),
-            FlowError::Twilio(error) => ApiError::Twilio(error),
-            FlowError::Hub(error) => ApiError::HubUnavailable(error.to_string()),
-            error @ FlowError::TwilioOutcomeUnknown { .. } => ApiError::TwilioOutcomeUnknown(Box::new(error)),
-            error @ FlowError::NotClaimHolder { .. } => ApiError::NotClaimHolder(Box::new(error)),
-            FlowError::NoLongerPending { sid, status, recorded } => ApiError::NoLongerPending { sid, status, recorded },
-            error @ FlowError::TwilioUnreachable(_) => ApiError::TwilioUnreachable(Box::new(error)),
-            error @ FlowError::DecisionInFlight { .. } => ApiError::DecisionInFlight(Box::new(error)),
-            error @ FlowError::AlreadyDecided { .. } => ApiError::AlreadyDecided(Box::new(error)),
-        }
+impl From<HubError> for ApiError {
+    fn from(error: HubError) -> Self {
+        ApiError::Flow(FlowError::Hub(error))
+    }
+}
+
+impl From<RestError> for ApiError {
+    fn from(error: RestError) -> Self {
+        ApiError::Flow(FlowError::from(error))
     }
 }
 
@@ -155,20 +123,23 @@ impl ApiError {
             | ApiError::UnsupportedSignatureAlgorithm(_)
             | ApiError::UnknownSigningKey(_)
             | ApiError::ForeignOrigin(_) => 403,
-            ApiError::NotFound { .. } | ApiError::ReservationNotFound(_) => 404,
+            ApiError::NotFound { .. } | ApiError::Flow(FlowError::ReservationNotFound(_)) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::Transition(_)
-            | ApiError::NoLongerPending { .. }
-            | ApiError::DecisionInFlight(_)
-            | ApiError::AlreadyDecided(_)
-            | ApiError::NotClaimHolder(_) => 409,
+            ApiError::Flow(
+                FlowError::Transition(_)
+                | FlowError::NoLongerPending { .. }
+                | FlowError::DecisionInFlight { .. }
+                | FlowError::AlreadyDecided { .. }
+                | FlowError::NotClaimHolder { .. },
+            ) => 409,
             ApiError::UpgradeRequired => 426,
-            ApiError::HubUnavailable(_) => 503,
             ApiError::BodyTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType { .. } => 415,
-            ApiError::MissingSecret(_) | ApiError::Config(_) | ApiError::Store(_) => 503,
-            ApiError::Twilio(_) | ApiError::TwilioUnreachable(_) => 502,
-            ApiError::TwilioOutcomeUnknown(_) => 504,
+            ApiError::MissingSecret(_)
+            | ApiError::Config(_)
+            | ApiError::Flow(FlowError::Store(_) | FlowError::Hub(_)) => 503,
+            ApiError::Flow(FlowError::Twilio(_) | FlowError::TwilioUnreachable(_)) => 502,
+            ApiError::Flow(FlowError::TwilioOutcomeUnknown { .. }) => 504,
         }
     }
 
@@ -195,23 +166,25 @@ impl ApiError {
             ApiError::InvalidSignature(_) => "invalid_signature",
             ApiError::UnsupportedSignatureAlgorithm(_) => "unsupported_signature_algorithm",
             ApiError::UnknownSigningKey(_) => "unknown_signing_key",
-            ApiError::ReservationNotFound(_) => "reservation_not_found",
-            ApiError::Transition(_) => "invalid_transition",
             ApiError::MissingSecret(_) => "not_configured",
             ApiError::Config(_) => "invalid_configuration",
-            ApiError::Store(_) => "store_unavailable",
-            ApiError::Twilio(error) => match **error {
-                RestError::Refused { .. } => "twilio_refused",
-                RestError::Lost(_) | RestError::Dropped(_) | RestError::Unreachable(_) => "twilio_unreachable",
-                RestError::Unexpected(_) => "twilio_unexpected_answer",
+            ApiError::Flow(error) => match error {
+                FlowError::ReservationNotFound(_) => "reservation_not_found",
+                FlowError::Transition(_) => "invalid_transition",
+                FlowError::Store(_) => "store_unavailable",
+                FlowError::Hub(_) => "hub_unavailable",
+                FlowError::Twilio(error) => match **error {
+                    RestError::Refused { .. } => "twilio_refused",
+                    RestError::Lost(_) | RestError::Dropped(_) | RestError::Unreachable(_) => "twilio_unreachable",
+                    RestError::Unexpected(_) => "twilio_unexpected_answer",
+                },
+                FlowError::TwilioOutcomeUnknown { .. } => "twilio_outcome_unknown",
+                FlowError::NoLongerPending { .. } => "no_longer_pending",
+                FlowError::TwilioUnreachable(_) => "twilio_unreachable",
+                FlowError::DecisionInFlight { .. } => "decision_in_flight",
+                FlowError::AlreadyDecided { .. } => "already_decided",
+                FlowError::NotClaimHolder { .. } => "claim_not_held",
             },
-            ApiError::TwilioOutcomeUnknown(_) => "twilio_outcome_unknown",
-            ApiError::NoLongerPending { .. } => "no_longer_pending",
-            ApiError::TwilioUnreachable(_) => "twilio_unreachable",
-            ApiError::DecisionInFlight(_) => "decision_in_flight",
-            ApiError::AlreadyDecided(_) => "already_decided",
-            ApiError::NotClaimHolder(_) => "claim_not_held",
-            ApiError::HubUnavailable(_) => "hub_unavailable",
             ApiError::UpgradeRequired => "upgrade_required",
             ApiError::ForeignOrigin(_) => "foreign_origin",
         }
@@ -227,56 +200,37 @@ impl ApiError {
 
     pub fn body(&self) -> String {
         // What Twilio said, for a client that shows it: its status and error code, and the
-        // reservation's real status when it is no longer pending.
-        let (twilio, twilio_status) = match self {
-            ApiError::Twilio(twilio) => match &**twilio {
-                RestError::Refused { status, body, .. } => {
-                    (Some(TwilioSaid { status: *status, code: body.code, more_info: body.more_info.as_deref() }), None)
+        // reservation's real status when it is no longer pending; the claim in the way, or the
+        // status already settled; until when the caller's own claim holds, when the outcome is
+        // unknown.
+        let mut detail = ErrorDetail { code: self.code(), message: self.to_string(), ..ErrorDetail::default() };
+        if let ApiError::Flow(error) = self {
+            match error {
+                FlowError::Twilio(twilio) => {
+                    if let RestError::Refused { status, body, .. } = &**twilio {
+                        detail.twilio =
+                            Some(TwilioSaid { status: *status, code: body.code, more_info: body.more_info.as_deref() });
+                    }
                 }
-                _ => (None, None),
-            },
-            ApiError::NoLongerPending { status, .. } => (None, Some(*status)),
-            _ => (None, None),
-        };
-        let (in_flight, settled) = match self {
-            ApiError::DecisionInFlight(error) => match &**error {
-                FlowError::DecisionInFlight { claim, .. } => (Some(claim.clone()), None),
-                _ => (None, None),
-            },
-            ApiError::AlreadyDecided(error) => match &**error {
-                FlowError::AlreadyDecided { status, at, .. } => (None, Some(Settled { status: *status, at: *at })),
-                _ => (None, None),
-            },
-            _ => (None, None),
-        };
-        // An unknown outcome: the caller's own claim holds until then.
-        let until = match self {
-            ApiError::TwilioOutcomeUnknown(error) => match &**error {
-                FlowError::TwilioOutcomeUnknown { until, .. } => Some(*until),
-                _ => None,
-            },
-            _ => None,
-        };
-        let error = ErrorDetail {
-            code: self.code(),
-            message: self.to_string(),
-            twilio,
-            twilio_status,
-            in_flight,
-            settled,
-            until,
-        };
-        serde_json::to_string(&ErrorBody { error }).unwrap_or_default()
+                FlowError::NoLongerPending { status, .. } => detail.twilio_status = Some(*status),
+                FlowError::DecisionInFlight { claim, .. } => detail.in_flight = Some(claim.clone()),
+                FlowError::AlreadyDecided { status, at, .. } => {
+                    detail.settled = Some(Settled { status: *status, at: *at })
+                }
+                FlowError::TwilioOutcomeUnknown { until, .. } => detail.until = Some(*until),
+                _ => {}
+            }
+        }
+        serde_json::to_string(&ErrorBody { error: detail }).unwrap_or_default()
     }
 }
-
 /// `{"error":{"code","message"}}`, and what Twilio said when it refused.
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct ErrorDetail<'a> {
     code: &'static str,
     message: String,
@@ -312,6 +266,7 @@ struct TwilioSaid<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use taskrouter_core::models::{ReservationSid, TransitionError};
 
     #[test]
     fn bodies_are_the_documented_json_shape() {

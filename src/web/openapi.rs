@@ -19,6 +19,7 @@ mod tests {
     use taskrouter_core::config::ConfigError;
     use taskrouter_core::flows::FlowError;
     use taskrouter_core::hub::claims::{Claim, Decision};
+    use taskrouter_core::hub::port::HubError;
     use taskrouter_core::hub::query::ListQueryError;
     use taskrouter_core::models::{ReservationSid, SidError, Status, Timestamp, TransitionError, UnknownStatus};
     use taskrouter_core::store::StoreError;
@@ -153,25 +154,27 @@ mod tests {
             ApiError::InvalidSignature("x".into()),
             ApiError::UnsupportedSignatureAlgorithm("x".into()),
             ApiError::UnknownSigningKey("x".into()),
-            ApiError::ReservationNotFound(sid.clone()),
-            ApiError::Transition(TransitionError { from: Status::Completed, to: Status::Pending }),
             ApiError::MissingSecret("X"),
             ApiError::Config(ConfigError { name: "X", problem: "x".into() }),
-            ApiError::Store(store),
-            ApiError::Twilio(refused()),
-            ApiError::Twilio(Box::new(RestError::Lost("x".into()))),
-            ApiError::Twilio(Box::new(RestError::Dropped("x".into()))),
-            ApiError::Twilio(Box::new(RestError::Unreachable("x".into()))),
-            ApiError::Twilio(Box::new(RestError::Unexpected("x".into()))),
-            ApiError::TwilioOutcomeUnknown(Box::new(FlowError::TwilioOutcomeUnknown {
+            FlowError::ReservationNotFound(sid.clone()).into(),
+            FlowError::Transition(TransitionError { from: Status::Completed, to: Status::Pending }).into(),
+            FlowError::Store(store).into(),
+            FlowError::Hub(HubError::TimedOut(1)).into(),
+            FlowError::Twilio(refused()).into(),
+            FlowError::Twilio(Box::new(RestError::Lost("x".into()))).into(),
+            FlowError::Twilio(Box::new(RestError::Dropped("x".into()))).into(),
+            FlowError::Twilio(Box::new(RestError::Unreachable("x".into()))).into(),
+            FlowError::Twilio(Box::new(RestError::Unexpected("x".into()))).into(),
+            FlowError::TwilioOutcomeUnknown {
                 refusal: refused(),
                 read_error: refused(),
                 decision: Decision::Accept,
                 until: at,
-            })),
-            ApiError::NoLongerPending { sid: sid.clone(), status: Status::Timeout, recorded: "x".into() },
-            ApiError::TwilioUnreachable(Box::new(FlowError::TwilioUnreachable(refused()))),
-            ApiError::DecisionInFlight(Box::new(FlowError::DecisionInFlight {
+            }
+            .into(),
+            FlowError::NoLongerPending { sid: sid.clone(), status: Status::Timeout, recorded: "x".into() }.into(),
+            FlowError::TwilioUnreachable(refused()).into(),
+            FlowError::DecisionInFlight {
                 sid: sid.clone(),
                 claim: Claim {
                     decision: Decision::Accept,
@@ -180,14 +183,10 @@ mod tests {
                     since: at,
                     until: at,
                 },
-            })),
-            ApiError::AlreadyDecided(Box::new(FlowError::AlreadyDecided {
-                sid: sid.clone(),
-                status: Status::Accepted,
-                at,
-            })),
-            ApiError::NotClaimHolder(Box::new(FlowError::NotClaimHolder { sid })),
-            ApiError::HubUnavailable("x".into()),
+            }
+            .into(),
+            FlowError::AlreadyDecided { sid: sid.clone(), status: Status::Accepted, at }.into(),
+            FlowError::NotClaimHolder { sid }.into(),
             ApiError::InvalidBodyHash,
             ApiError::ForeignOrigin("x".into()),
             ApiError::Batch(BatchError::TooMany(2_000)),
@@ -215,23 +214,25 @@ mod tests {
                 | ApiError::InvalidSignature(_)
                 | ApiError::UnsupportedSignatureAlgorithm(_)
                 | ApiError::UnknownSigningKey(_)
-                | ApiError::ReservationNotFound(_)
-                | ApiError::Transition(_)
                 | ApiError::MissingSecret(_)
                 | ApiError::Config(_)
-                | ApiError::Store(_)
-                | ApiError::Twilio(_)
-                | ApiError::TwilioOutcomeUnknown(_)
-                | ApiError::NotClaimHolder(_)
                 | ApiError::Access(_)
                 | ApiError::InvalidBodyHash
                 | ApiError::ForeignOrigin(_)
                 | ApiError::Batch(_)
-                | ApiError::NoLongerPending { .. }
-                | ApiError::TwilioUnreachable(_)
-                | ApiError::DecisionInFlight(_)
-                | ApiError::AlreadyDecided(_)
-                | ApiError::HubUnavailable(_)
+                | ApiError::Flow(
+                    FlowError::ReservationNotFound(_)
+                    | FlowError::Transition(_)
+                    | FlowError::Store(_)
+                    | FlowError::Hub(_)
+                    | FlowError::Twilio(_)
+                    | FlowError::TwilioOutcomeUnknown { .. }
+                    | FlowError::NoLongerPending { .. }
+                    | FlowError::TwilioUnreachable(_)
+                    | FlowError::DecisionInFlight { .. }
+                    | FlowError::AlreadyDecided { .. }
+                    | FlowError::NotClaimHolder { .. },
+                )
                 | ApiError::UpgradeRequired => {}
             }
         }

@@ -169,8 +169,14 @@ pub fn admit(presented: &Presented<'_>, settings: &AccessSettings, now_secs: u64
 #[allow(async_fn_in_trait)]
 pub trait SignatureCheck {
     /// Whether `signature` is `key`'s over `signed`; `Err` when the key cannot be used at all.
-    async fn verify(&self, key: &Jwk, signed: &[u8], signature: &[u8]) -> Result<bool, String>;
+    async fn verify(&self, key: &Jwk, signed: &[u8], signature: &[u8]) -> Result<bool, UnusableKey>;
 }
+
+/// A key the signature check could not use (its crypto's own words); the token is refused as
+/// badly signed.
+#[derive(Debug, thiserror::Error)]
+#[error("the key cannot be used: {0}")]
+pub struct UnusableKey(pub String);
 
 /// The whole check, with the team's keys at hand: header, key, signature, claims.
 pub async fn check(

@@ -33,10 +33,12 @@ use crate::twilio::rest::RestError;
 /// Why a flow did not do what it was asked.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FlowError {
-    #[error(transparent)]
+    #[error("the reservation store is unavailable: {0}")]
     Store(#[from] StoreError),
     /// The hub could not be asked: nothing it holds changed, and nothing was sent to TaskRouter.
-    #[error("{0}")]
+    #[error(
+        "the hub is not available ({0}): nothing was changed and nothing sent to TaskRouter; decide in Twilio's console meanwhile, and check the HUB Durable Object binding in wrangler.toml"
+    )]
     Hub(#[from] HubError),
     #[error("no reservation {0} is known: the hub keeps each for a day after its last change")]
     ReservationNotFound(ReservationSid),

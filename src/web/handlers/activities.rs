@@ -36,7 +36,7 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
         ApiError::InvalidQuery("reservation_sid is missing: the reservation names the Workspace and the Account".into())
     })?;
     let store = ctx.store()?;
-    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let hub = ctx.hub()?;
     let found = taskrouter_core::flows::reading::show(&store, &hub, &sid).await;
     log.kv = Some(store.kv().operations());
     let (record, _) = found?;

@@ -31,7 +31,7 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
     let body = request::twilio_json(req, config, log).await?;
     let batch = event_stream::read_batch(&body)?;
     let store = ctx.store()?;
-    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let hub = ctx.hub()?;
     if !batch.skipped.is_empty() {
         let named: Vec<String> = batch.skipped.iter().take(5).map(ToString::to_string).collect();
         log.error = Some(format!("{} events skipped: {}", batch.skipped.len(), named.join("; ")));

@@ -17,7 +17,7 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
         log.reservation_sid = Some(reservation.reservation_sid.clone());
     }
     let store = ctx.store()?;
-    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let hub = ctx.hub()?;
     let applied = events::apply(&store, &hub, &event, &config.reservation_timeouts, now()).await?;
     log.outcome = applied.outcome;
     log.kv = Some(store.kv().operations());

@@ -34,14 +34,14 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
     {
         return Err(ApiError::ForeignOrigin(taskrouter_core::models::summary::clipped(&origin, 100)));
     }
-    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let hub = ctx.hub()?;
     if !req.header("upgrade").is_some_and(|upgrade| upgrade.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::UpgradeRequired);
     }
     // The hub answers with `taskrouter-edge.v1` only when the client offered it: a client that
     // offered none (it sent `Authorization`) must not be answered a subprotocol.
     let speaks_v1 = auth::offered_protocols(protocols.as_deref()).any(|protocol| protocol == PROTOCOL);
-    let response = hub.connect(speaks_v1).await.map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let response = hub.connect(speaks_v1).await?;
     log.outcome = if response.status_code() == 101 { "connected" } else { "hub_refused" };
     Ok(response)
 }

@@ -71,11 +71,14 @@ fn token(claims: Value) -> String {
 struct Rsa;
 
 impl SignatureCheck for Rsa {
-    async fn verify(&self, key: &Jwk, signed: &[u8], signature: &[u8]) -> Result<bool, String> {
+    async fn verify(&self, key: &Jwk, signed: &[u8], signature: &[u8]) -> Result<bool, UnusableKey> {
         let number = |text: &str| {
-            URL_SAFE_NO_PAD.decode(text).map(|bytes| BigUint::from_bytes_be(&bytes)).map_err(|e| e.to_string())
+            URL_SAFE_NO_PAD
+                .decode(text)
+                .map(|bytes| BigUint::from_bytes_be(&bytes))
+                .map_err(|e| UnusableKey(e.to_string()))
         };
-        let public = RsaPublicKey::new(number(&key.n)?, number(&key.e)?).map_err(|e| e.to_string())?;
+        let public = RsaPublicKey::new(number(&key.n)?, number(&key.e)?).map_err(|e| UnusableKey(e.to_string()))?;
         let Ok(signature) = Signature::try_from(signature) else { return Ok(false) };
         Ok(VerifyingKey::<Sha256>::new(public).verify(signed, &signature).is_ok())
     }

@@ -40,7 +40,7 @@ pub async fn claim(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut Reque
     if asked.owner.as_ref().is_some_and(|owner| owner.chars().count() > OWNER_CHARS) {
         return Err(ApiError::InvalidJson(format!("owner: at most {OWNER_CHARS} characters")));
     }
-    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let hub = ctx.hub()?;
     let owner = asked.owner.as_deref().filter(|owner| !owner.trim().is_empty()).unwrap_or("client");
     let granted = operator::claim(&hub, &sid, asked.decision, owner, &actor).await?;
     log.outcome = "claimed";
@@ -50,7 +50,7 @@ pub async fn claim(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut Reque
 pub async fn release(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let (_, sid, _) = one_reservation(req, raw_sid, ctx, log).await?;
     let asked: ReleaseAsked = req.json().await?;
-    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let hub = ctx.hub()?;
     operator::release(&hub, &sid, &asked.claim_token).await?;
     log.outcome = "released";
     Ok(Reply::json(200, &serde_json::json!({ "released": true })))

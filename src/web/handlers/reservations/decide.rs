@@ -55,7 +55,7 @@ pub async fn handle(
         (_, activity) => activity.map(|sid| sid.parse::<ActivitySid>()).transpose()?,
     };
     let store = ctx.store()?;
-    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let hub = ctx.hub()?;
     let (record, _) = reading::show(&store, &hub, &sid).await?;
     log.kv = Some(store.kv().operations());
     let twilio = taskrouter_for(ctx, &record)?;

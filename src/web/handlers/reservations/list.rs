@@ -13,7 +13,7 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
     let config = ctx.config()?;
     request::operator(req, config, log).await?;
     let query = parse_list_query(req.query())?;
-    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let hub = ctx.hub()?;
     let page = reading::list(&hub, query).await?;
     log.kv = Some(taskrouter_core::store::Operations::default());
     log.outcome = "listed";

@@ -13,7 +13,7 @@ use taskrouter_core::store::Kv;
 pub async fn handle(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let (config, sid, _) = one_reservation(req, raw_sid, ctx, log).await?;
     let store = ctx.store()?;
-    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let hub = ctx.hub()?;
     let shown = reading::show(&store, &hub, &sid).await;
     log.kv = Some(store.kv().operations());
     let (record, _) = shown?;

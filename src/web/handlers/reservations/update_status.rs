@@ -23,7 +23,7 @@ pub async fn handle(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut Requ
     let (config, sid, actor) = one_reservation(req, raw_sid, ctx, log).await?;
     let update: StatusUpdate = req.json().await?;
     let next: Status = update.status.parse()?;
-    let hub = ctx.hub().map_err(|error| ApiError::HubUnavailable(error.to_string()))?;
+    let hub = ctx.hub()?;
     let (row, outcome) = operator::update_status(&hub, &sid, next, update.claim_token.as_deref(), &actor).await?;
     log.outcome = outcome;
     let store = ctx.store()?;
