@@ -189,7 +189,7 @@ impl Config {
                 per_workflow: workflow_timeouts(get("WORKFLOW_TIMEOUTS"))?,
             },
             assignment_policy: Policy::parse(get("ASSIGNMENT_INSTRUCTION").as_deref())
-                .map_err(|problem| invalid("ASSIGNMENT_INSTRUCTION", problem)),
+                .map_err(|problem| invalid("ASSIGNMENT_INSTRUCTION", problem.to_string())),
             webhook_shared_keys: get("TWILIO_WEBHOOK_SHARED_KEYS").map(|text| shared_keys(&text)).transpose(),
             catch_up_seconds: match get("CATCH_UP_SECONDS").as_deref().map(str::trim) {
                 Some("off") => None,

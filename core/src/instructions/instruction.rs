@@ -157,37 +157,54 @@ fn one_of<'n>(names: impl Iterator<Item = &'n str>) -> String {
     }
 }
 
+/// The first thing wrong with an instruction object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InstructionError {
+    #[error("`instruction` must be a string")]
+    NameNotText,
+    #[error("missing field `instruction`")]
+    NoName,
+    #[error("unknown instruction `{name}`: use {known}")]
+    Unknown { name: String, known: String },
+    #[error("unknown field `{key}` for {name}: it takes {known}")]
+    UnknownField { key: String, name: &'static str, known: String },
+    #[error("`{key}` must be {expected}")]
+    WrongKind { key: String, expected: &'static str },
+    #[error("missing field `{missing}`: {name} requires it")]
+    MissingField { missing: &'static str, name: &'static str },
+}
+
 impl Instruction {
     /// Checks an instruction object against the table. A `null` optional field counts as absent
     /// and is dropped. The error names the first problem: an unknown instruction or field, a
     /// field of the wrong kind, or a missing required field.
-    pub fn read(object: &Map<String, Value>) -> Result<Instruction, String> {
+    pub fn read(object: &Map<String, Value>) -> Result<Instruction, InstructionError> {
         let name = match object.get("instruction") {
             Some(Value::String(name)) => name,
-            Some(_) => return Err("`instruction` must be a string".to_owned()),
-            None => return Err("missing field `instruction`".to_owned()),
+            Some(_) => return Err(InstructionError::NameNotText),
+            None => return Err(InstructionError::NoName),
         };
         let Some(spec) = SPECS.iter().find(|spec| spec.name == name) else {
             let known = one_of(SPECS.iter().map(|spec| spec.name));
-            return Err(format!("unknown instruction `{name}`: use {known}"));
+            return Err(InstructionError::Unknown { name: name.clone(), known });
         };
         let mut checked = Map::new();
         checked.insert("instruction".to_owned(), Value::String(spec.name.to_owned()));
         for (key, value) in object.iter().filter(|(key, _)| *key != "instruction") {
             let Some(Field(_, kind, required)) = spec.fields.iter().find(|field| field.0 == key) else {
                 let known = one_of(spec.fields.iter().map(|field| field.0));
-                return Err(format!("unknown field `{key}` for {name}: it takes {known}"));
+                return Err(InstructionError::UnknownField { key: key.clone(), name: spec.name, known });
             };
             if value.is_null() && !required {
                 continue;
             }
             if !kind.fits(value) {
-                return Err(format!("`{key}` must be {}", kind.expected()));
+                return Err(InstructionError::WrongKind { key: key.clone(), expected: kind.expected() });
             }
             checked.insert(key.clone(), value.clone());
         }
         match spec.fields.iter().find(|Field(field, _, required)| *required && !checked.contains_key(*field)) {
-            Some(Field(missing, ..)) => Err(format!("missing field `{missing}`: {name} requires it")),
+            Some(Field(missing, ..)) => Err(InstructionError::MissingField { missing, name: spec.name }),
             None => Ok(Instruction { name: spec.name, object: checked }),
         }
     }
@@ -220,7 +237,7 @@ mod tests {
     use serde_json::{Value, json};
 
     fn read(text: Value) -> Result<Instruction, String> {
-        Instruction::read(text.as_object().expect("an object"))
+        Instruction::read(text.as_object().expect("an object")).map_err(|error| error.to_string())
     }
 
     fn round_trip(text: Value) -> Value {

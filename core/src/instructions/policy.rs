@@ -9,11 +9,11 @@
 //! objects), `task_queue_sid` or `workflow_sid`; and how: a plain value (equal to it),
 //! `{"in":[…]}` (equal to one of them) or `{"present":true|false}`. No code runs.
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use super::instruction::Instruction;
-use super::template::{self, RenderError, TemplateData};
+use super::instruction::{Instruction, InstructionError};
+use super::template::{self, RenderError, TemplateData, TemplateError};
 use crate::models::{Answered, Attributes};
 use crate::twilio::FormParams;
 
@@ -71,16 +71,76 @@ pub struct TaskContext<'a> {
     pub worker: Option<&'a Attributes>,
 }
 
-fn parse_answer(value: &Value, context: &str) -> Result<Answer, String> {
+/// Where in the variable a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The variable is one instruction.
+    TheInstruction,
+    /// A rule's answer, counted from 1.
+    AnswerOf(usize),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::TheInstruction => f.write_str("the instruction"),
+            Place::AnswerOf(rule) => write!(f, "rule {rule}'s answer"),
+        }
+    }
+}
+
+/// What is wrong with `ASSIGNMENT_INSTRUCTION`, and where (rules counted from 1).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("not valid JSON ({0})")]
+    NotJson(String),
+    #[error("must be an instruction object or a list of rules")]
+    NeitherInstructionNorRules,
+    /// serde's words for a rule that is not `{"when":{…},"answer":{…}}`.
+    #[error("rule {rule}: {problem}")]
+    RuleShape { rule: usize, problem: String },
+    #[error("{0} must be an instruction object such as {{\"instruction\":\"accept\"}}, or {{}} to defer")]
+    NotAnAnswer(Place),
+    #[error("{place}: {problem}")]
+    Instruction { place: Place, problem: InstructionError },
+    #[error("{place}: {problem}")]
+    Template { place: Place, problem: TemplateError },
+    #[error("rule {rule} tests {name:?}: use task.<attribute>, task_queue_sid or workflow_sid")]
+    UnknownSubject { rule: usize, name: String },
+    #[error(
+        "rule {rule}'s condition on {name}: use a value, {{\"equals\":…}}, {{\"in\":[…]}} or {{\"present\":true|false}} ({problem})"
+    )]
+    UnknownTest { rule: usize, name: String, problem: String },
+}
+
+/// A rule as written; serde refuses any other key, and a rule without an answer.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an object with \"when\" and \"answer\"")]
+struct WrittenRule {
+    #[serde(default)]
+    when: Map<String, Value>,
+    answer: Value,
+}
+
+/// A test written as an object: `{"in":[…]}`, `{"present":bool}` or `{"equals":…}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum WrittenTest {
+    In(Vec<Value>),
+    Present(bool),
+    Equals(Value),
+}
+
+fn parse_answer(value: &Value, place: Place) -> Result<Answer, PolicyError> {
     match value {
         Value::Object(map) if map.is_empty() => Ok(Answer::Defer),
         Value::Object(map) if map.contains_key("instruction") => {
-            template::check(value).map_err(|e| format!("{context}: {e}"))?;
-            Instruction::read(map).map(Answer::Instruction).map_err(|e| format!("{context}: {e}"))
+            template::check(value).map_err(|problem| PolicyError::Template { place, problem })?;
+            Instruction::read(map)
+                .map(Answer::Instruction)
+                .map_err(|problem| PolicyError::Instruction { place, problem })
         }
-        _ => Err(format!(
-            "{context} must be an instruction object such as {{\"instruction\":\"accept\"}}, or {{}} to defer"
-        )),
+        _ => Err(PolicyError::NotAnAnswer(place)),
     }
 }
 
@@ -96,49 +156,45 @@ fn parse_subject(name: &str) -> Option<Subject> {
     }
 }
 
-fn parse_test(value: &Value, context: &str) -> Result<Test, String> {
-    let Value::Object(operator) = value else { return Ok(Test::Equals(value.clone())) };
-    match (operator.len(), operator.iter().next()) {
-        (1, Some((name, Value::Array(options)))) if name == "in" => Ok(Test::In(options.clone())),
-        (1, Some((name, Value::Bool(present)))) if name == "present" => Ok(Test::Present(*present)),
-        (1, Some((name, other))) if name == "equals" => Ok(Test::Equals(other.clone())),
-        _ => Err(format!("{context}: use a value, {{\"equals\":…}}, {{\"in\":[…]}} or {{\"present\":true|false}}")),
+/// A plain value is an equality test; an object names its test.
+fn parse_test(value: &Value) -> Result<Test, serde_json::Error> {
+    if !value.is_object() {
+        return Ok(Test::Equals(value.clone()));
     }
+    Ok(match WrittenTest::deserialize(value)? {
+        WrittenTest::In(options) => Test::In(options),
+        WrittenTest::Present(present) => Test::Present(present),
+        WrittenTest::Equals(expected) => Test::Equals(expected),
+    })
 }
 
-fn parse_rule(index: usize, value: &Value) -> Result<Rule, String> {
-    let context = format!("rule {}", index + 1);
-    let Value::Object(rule) = value else {
-        return Err(format!("{context} must be an object with \"when\" and \"answer\""));
-    };
-    if let Some(unknown) = rule.keys().find(|key| *key != "when" && *key != "answer") {
-        return Err(format!("{context} has an unknown key {unknown:?}: use \"when\" and \"answer\""));
-    }
-    let answer = parse_answer(
-        rule.get("answer").ok_or_else(|| format!("{context} has no \"answer\""))?,
-        &format!("{context}'s answer"),
-    )?;
-    let conditions = match rule.get("when") {
-        None => Vec::new(),
-        Some(Value::Object(when)) => when
-            .iter()
-            .map(|(name, test)| {
-                let subject = parse_subject(name).ok_or_else(|| {
-                    format!("{context} tests {name:?}: use task.<attribute>, task_queue_sid or workflow_sid")
-                })?;
-                Ok(Condition { subject, test: parse_test(test, &format!("{context}'s condition on {name}"))? })
-            })
-            .collect::<Result<_, String>>()?,
-        Some(_) => return Err(format!("{context}'s \"when\" must be an object of conditions")),
-    };
+fn parse_rule(index: usize, value: &Value) -> Result<Rule, PolicyError> {
+    let rule = index + 1;
+    let written =
+        WrittenRule::deserialize(value).map_err(|error| PolicyError::RuleShape { rule, problem: error.to_string() })?;
+    let answer = parse_answer(&written.answer, Place::AnswerOf(rule))?;
+    let conditions = written
+        .when
+        .iter()
+        .map(|(name, test)| {
+            let subject =
+                parse_subject(name).ok_or_else(|| PolicyError::UnknownSubject { rule, name: name.clone() })?;
+            let test = parse_test(test).map_err(|error| PolicyError::UnknownTest {
+                rule,
+                name: name.clone(),
+                problem: error.to_string(),
+            })?;
+            Ok(Condition { subject, test })
+        })
+        .collect::<Result<_, PolicyError>>()?;
     Ok(Rule { conditions, answer })
 }
 
 impl Policy {
     /// Reads the variable's text (`None` when unset). The error says what is wrong and where.
-    pub fn parse(text: Option<&str>) -> Result<Policy, String> {
+    pub fn parse(text: Option<&str>) -> Result<Policy, PolicyError> {
         let Some(text) = text else { return Ok(Policy::Defer) };
-        let value: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?;
+        let value: Value = serde_json::from_str(text).map_err(|error| PolicyError::NotJson(error.to_string()))?;
         match &value {
             Value::Array(rules) => rules
                 .iter()
@@ -146,8 +202,8 @@ impl Policy {
                 .map(|(i, rule)| parse_rule(i, rule))
                 .collect::<Result<_, _>>()
                 .map(Policy::Rules),
-            Value::Object(_) => parse_answer(&value, "the instruction").map(Policy::Always),
-            _ => Err("must be an instruction object or a list of rules".to_owned()),
+            Value::Object(_) => parse_answer(&value, Place::TheInstruction).map(Policy::Always),
+            _ => Err(PolicyError::NeitherInstructionNorRules),
         }
     }
 
@@ -329,8 +385,14 @@ mod tests {
             (r#"{"instruction":"call","from":"+1"}"#, "missing field `url`"),
             (r#"{"instruction":"dequeue","from":"{{caller}}"}"#, "placeholder {{caller}} must be"),
             (r#"{"type":"accept"}"#, "must be an instruction object"),
-            (r#"[{"answer":{"instruction":"accept"},"if":{}}]"#, "rule 1 has an unknown key \"if\""),
-            (r#"[{"when":{}}]"#, "rule 1 has no \"answer\""),
+            (
+                r#"[{"answer":{"instruction":"accept"},"if":{}}]"#,
+                "rule 1: unknown field `if`, expected `when` or `answer`",
+            ),
+            (r#"[{"when":{}}]"#, "rule 1: missing field `answer`"),
+            (r#"[1]"#, "rule 1: invalid type: integer `1`, expected an object with \"when\" and \"answer\""),
+            (r#"[{"when":[],"answer":{}}]"#, "rule 1: invalid type: sequence, expected a map"),
+            (r#"[{"when":{"task.a":{"in":[1],"present":true}},"answer":{}}]"#, "rule 1's condition on task.a"),
             (r#"[{"when":{"queue":"WQ1"},"answer":{}}]"#, "rule 1 tests \"queue\""),
             (r#"[{"when":{"task.a":{"in":1}},"answer":{}}]"#, "rule 1's condition on task.a"),
             (r#"[{"when":{"task.a":{"regex":"x"}},"answer":{}}]"#, "rule 1's condition on task.a"),
@@ -339,7 +401,7 @@ mod tests {
                 "rule 2's answer: missing field `call_sid`",
             ),
         ] {
-            let err = Policy::parse(Some(text)).unwrap_err();
+            let err = Policy::parse(Some(text)).unwrap_err().to_string();
             assert!(err.contains(expected), "{text}: {err}");
         }
     }
