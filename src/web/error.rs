@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use taskrouter_core::access::token::AccessError;
-use taskrouter_core::config::ConfigError;
+use taskrouter_core::config::{ConfigError, UnsetSecret};
 use taskrouter_core::flows::FlowError;
 use taskrouter_core::hub::claims::Claim;
 use taskrouter_core::hub::port::HubError;
@@ -65,8 +65,8 @@ pub enum ApiError {
         "X-Twilio-Webhooks-Signature-Settings names the SharedKey {0:?}, which is not in TWILIO_WEBHOOK_SHARED_KEYS: add its secret there (during a rotation, both keys)"
     )]
     UnknownSigningKey(String),
-    #[error("{0} is not set: run 'wrangler secret put {0}' (or add it to .dev.vars)")]
-    MissingSecret(&'static str),
+    #[error(transparent)]
+    MissingSecret(#[from] UnsetSecret),
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
     /// What a flow could not do: the store, the hub, TaskRouter or the status model said no.
@@ -137,7 +137,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::MissingSecret(_)
             | ApiError::Config(_)
-            | ApiError::Flow(FlowError::Store(_) | FlowError::Hub(_)) => 503,
+            | ApiError::Flow(FlowError::Store(_) | FlowError::Hub(_) | FlowError::NotConfigured(_)) => 503,
             ApiError::Flow(FlowError::Twilio(_) | FlowError::TwilioUnreachable(_)) => 502,
             ApiError::Flow(FlowError::TwilioOutcomeUnknown { .. }) => 504,
         }
@@ -170,6 +170,7 @@ impl ApiError {
             ApiError::Config(_) => "invalid_configuration",
             ApiError::Flow(error) => match error {
                 FlowError::ReservationNotFound(_) => "reservation_not_found",
+                FlowError::NotConfigured(_) => "not_configured",
                 FlowError::Transition(_) => "invalid_transition",
                 FlowError::Store(_) => "store_unavailable",
                 FlowError::Hub(_) => "hub_unavailable",
@@ -271,13 +272,13 @@ mod tests {
     #[test]
     fn bodies_are_the_documented_json_shape() {
         let body: serde_json::Value =
-            serde_json::from_str(&ApiError::MissingSecret("TWILIO_AUTH_TOKEN").body()).unwrap();
+            serde_json::from_str(&ApiError::MissingSecret(UnsetSecret("TWILIO_AUTH_TOKEN")).body()).unwrap();
         assert_eq!(body["error"]["code"], "not_configured");
         assert_eq!(
             body["error"]["message"],
             "TWILIO_AUTH_TOKEN is not set: run 'wrangler secret put TWILIO_AUTH_TOKEN' (or add it to .dev.vars)"
         );
-        assert_eq!(ApiError::MissingSecret("X").status(), 503);
+        assert_eq!(ApiError::MissingSecret(UnsetSecret("X")).status(), 503);
     }
 
     #[test]
@@ -293,6 +294,7 @@ mod tests {
                 "store_unavailable",
             ),
             (FlowError::ReservationNotFound(sid.clone()), 404, "reservation_not_found"),
+            (FlowError::NotConfigured(UnsetSecret("TWILIO_AUTH_TOKEN")), 503, "not_configured"),
             (
                 FlowError::Transition(TransitionError { from: Status::Completed, to: Status::Pending }),
                 409,

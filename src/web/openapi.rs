@@ -16,7 +16,7 @@ mod tests {
     use crate::web::error::ApiError;
     use crate::web::routes::{Asset, Route, resolve};
     use taskrouter_core::access::token::AccessError;
-    use taskrouter_core::config::ConfigError;
+    use taskrouter_core::config::{ConfigError, UnsetSecret};
     use taskrouter_core::flows::FlowError;
     use taskrouter_core::hub::claims::{Claim, Decision};
     use taskrouter_core::hub::port::HubError;
@@ -154,7 +154,8 @@ mod tests {
             ApiError::InvalidSignature("x".into()),
             ApiError::UnsupportedSignatureAlgorithm("x".into()),
             ApiError::UnknownSigningKey("x".into()),
-            ApiError::MissingSecret("X"),
+            ApiError::MissingSecret(UnsetSecret("X")),
+            FlowError::NotConfigured(UnsetSecret("X")).into(),
             ApiError::Config(ConfigError { name: "X", problem: "x".into() }),
             FlowError::ReservationNotFound(sid.clone()).into(),
             FlowError::Transition(TransitionError { from: Status::Completed, to: Status::Pending }).into(),
@@ -222,6 +223,7 @@ mod tests {
                 | ApiError::Batch(_)
                 | ApiError::Flow(
                     FlowError::ReservationNotFound(_)
+                    | FlowError::NotConfigured(_)
                     | FlowError::Transition(_)
                     | FlowError::Store(_)
                     | FlowError::Hub(_)

@@ -126,24 +126,29 @@ impl TaskRouter {
         Ok(page.activities)
     }
 
-    pub fn reservation<'a>(
-        &'a self,
-        workspace: &'a WorkspaceSid,
-        task: &'a TaskSid,
-        reservation: &'a ReservationSid,
-    ) -> At<'a> {
-        At { twilio: self, path: reservation_path(workspace, task, reservation), sid: reservation }
+    /// One reservation at TaskRouter, for the decision flow and the catch-up's read-back.
+    pub fn reservation(
+        self,
+        workspace: &WorkspaceSid,
+        task: &TaskSid,
+        reservation: &ReservationSid,
+    ) -> ReservationEndpoint {
+        ReservationEndpoint {
+            path: reservation_path(workspace, task, reservation),
+            sid: reservation.clone(),
+            twilio: self,
+        }
     }
 }
 
-/// One reservation at Twilio, for the decision flow.
-pub struct At<'a> {
-    twilio: &'a TaskRouter,
+/// One reservation at TaskRouter: its path, signed in.
+pub struct ReservationEndpoint {
+    twilio: TaskRouter,
     path: String,
-    sid: &'a ReservationSid,
+    sid: ReservationSid,
 }
 
-impl ReservationAtTwilio for At<'_> {
+impl ReservationAtTwilio for ReservationEndpoint {
     type Error = RestError;
 
     async fn update(&self, status: Status, activity: Option<&ActivitySid>) -> Result<(), RestError> {
@@ -153,7 +158,7 @@ impl ReservationAtTwilio for At<'_> {
 
     async fn status(&self) -> Result<Option<Status>, RestError> {
         let found: TwilioReservation = self.twilio.get(&self.path).await?;
-        found.check_is(self.sid).map_err(RestError::Unexpected)?;
+        found.check_is(&self.sid).map_err(RestError::Unexpected)?;
         Ok(found.status())
     }
 }
@@ -165,7 +170,7 @@ pub struct Records<'a> {
 
 impl Records<'_> {
     fn signed_in(&self, account: Option<&AccountSid>) -> Result<TaskRouter, ReadError> {
-        let authorization = self.config.rest_authorization(account).map_err(ReadError::NotSignedIn)?;
+        let authorization = self.config.rest_authorization(account).map_err(|unset| ReadError::NotSignedIn(unset.0))?;
         Ok(TaskRouter::new(&self.config.taskrouter_url, authorization))
     }
 }

@@ -2,51 +2,17 @@
 //! an error naming the variable, never a silent default.
 
 use std::collections::BTreeMap;
-use std::fmt;
-
-use base64::Engine;
-use secrecy::{ExposeSecret, SecretString};
 
 use crate::access::OperatorAuth;
 use crate::instructions::Policy;
 use crate::models::{AccountSid, ReservationTimeouts, WorkflowSid};
 
 mod operator_auth;
+mod rest;
+mod secret;
 
-/// A secret value: `secrecy`'s string (never printed, zeroed when dropped), compared only in
-/// constant time.
-#[derive(Clone)]
-pub struct Secret(SecretString);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(SecretString::from(value.into()))
-    }
-
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-
-    /// Constant-time comparison (the length may leak, the content does not).
-    pub fn matches(&self, candidate: &str) -> bool {
-        use subtle::ConstantTimeEq;
-        self.expose().as_bytes().ct_eq(candidate.as_bytes()).into()
-    }
-}
-
-impl PartialEq for Secret {
-    fn eq(&self, other: &Secret) -> bool {
-        self.matches(other.expose())
-    }
-}
-
-impl Eq for Secret {}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(…)")
-    }
-}
+pub use rest::{RestSignIn, UnsetSecret};
+pub use secret::Secret;
 
 pub const DEFAULT_TTL_SECONDS: u64 = 86_400;
 pub const MIN_TTL_SECONDS: u64 = 60;
@@ -104,32 +70,6 @@ impl SharedKeys {
     /// The configured ids, for `/health` (never the secrets).
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
-    }
-}
-
-/// Where the credentials for Twilio's REST API come from (accept and reject at the edge).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RestSignIn<'a> {
-    /// `TWILIO_API_KEY` and `TWILIO_API_SECRET`.
-    ApiKey(&'a str, &'a Secret),
-    /// `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN`.
-    ConfiguredAccount(&'a AccountSid, &'a Secret),
-    /// The reservation's callback's Account SID and `TWILIO_AUTH_TOKEN`.
-    CallbackAccount(&'a Secret),
-    NotConfigured,
-}
-
-impl RestSignIn<'_> {
-    /// For `/health`: the variables it uses, never their values.
-    pub fn describe(self) -> &'static str {
-        match self {
-            RestSignIn::ApiKey(..) => "TWILIO_API_KEY and TWILIO_API_SECRET",
-            RestSignIn::ConfiguredAccount(..) => "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
-            RestSignIn::CallbackAccount(_) => "each reservation's AccountSid and TWILIO_AUTH_TOKEN",
-            RestSignIn::NotConfigured => {
-                "not configured: set TWILIO_AUTH_TOKEN, or TWILIO_API_KEY and TWILIO_API_SECRET"
-            }
-        }
     }
 }
 
@@ -201,38 +141,6 @@ impl Config {
                 get("ACCESS_AUD").as_deref(),
             ),
         })
-    }
-
-    /// How the worker signs in to Twilio's REST API: the API key pair when set, otherwise the
-    /// Account SID (`TWILIO_ACCOUNT_SID`, else the reservation's callback's) with
-    /// `TWILIO_AUTH_TOKEN`.
-    pub fn rest_sign_in(&self) -> RestSignIn<'_> {
-        match (&self.twilio_api_key, &self.twilio_auth_token, &self.twilio_account_sid) {
-            (Some((key, secret)), _, _) => RestSignIn::ApiKey(key, secret),
-            (None, Some(token), Some(account)) => RestSignIn::ConfiguredAccount(account, token),
-            (None, Some(token), None) => RestSignIn::CallbackAccount(token),
-            (None, None, _) => RestSignIn::NotConfigured,
-        }
-    }
-
-    /// How often the hub catches up from TaskRouter, in seconds: `None` when it never does
-    /// (`CATCH_UP_SECONDS=off`, or no credentials for TaskRouter's REST API).
-    pub fn catch_up_every(&self) -> Option<u64> {
-        self.catch_up_seconds.filter(|_| self.rest_sign_in() != RestSignIn::NotConfigured)
-    }
-
-    /// `Authorization: Basic …` for Twilio's REST API, by [`Config::rest_sign_in`]; `account` is
-    /// the Account SID the reservation's callback carried. `Err` names what is missing.
-    pub fn rest_authorization(&self, account: Option<&AccountSid>) -> Result<Secret, &'static str> {
-        let (user, password) = match self.rest_sign_in() {
-            RestSignIn::ApiKey(key, secret) => (key.to_owned(), secret),
-            RestSignIn::ConfiguredAccount(account, token) => (account.to_string(), token),
-            RestSignIn::CallbackAccount(token) => (account.ok_or("TWILIO_ACCOUNT_SID")?.to_string(), token),
-            RestSignIn::NotConfigured => return Err("TWILIO_AUTH_TOKEN"),
-        };
-        let password = password.expose();
-        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        Ok(Secret::new(format!("Basic {encoded}")))
     }
 
     pub fn assignment_policy(&self) -> Result<&Policy, ConfigError> {
@@ -486,13 +394,6 @@ mod tests {
     }
 
     #[test]
-    fn secrets_compare_whole() {
-        let secret = Secret::new("abc");
-        assert!(secret.matches("abc"));
-        assert!(!secret.matches("ab") && !secret.matches("abcd") && !secret.matches("abd"));
-    }
-
-    #[test]
     fn the_signed_url_uses_public_url_when_set() {
         let plain = config(&[]).unwrap();
         assert_eq!(
@@ -505,29 +406,6 @@ mod tests {
             "https://abc.ngrok.app/assignment_callback?x=1"
         );
         assert_eq!(public.signed_url("http://127.0.0.1:8787"), "https://abc.ngrok.app/");
-    }
-
-    #[test]
-    fn twilio_rest_credentials_prefer_the_api_key_and_name_what_is_missing() {
-        let basic = |user_pass: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(user_pass));
-        let from_callback: AccountSid = format!("AC{}", "c".repeat(32)).parse().unwrap();
-        let token_only = config(&[("TWILIO_AUTH_TOKEN", "tok")]).unwrap();
-        assert_eq!(token_only.rest_authorization(None).unwrap_err(), "TWILIO_ACCOUNT_SID");
-        assert_eq!(
-            token_only.rest_authorization(Some(&from_callback)).unwrap().expose(),
-            basic(&format!("{from_callback}:tok"))
-        );
-        let account = format!("AC{}", "a".repeat(32));
-        let with_account = config(&[("TWILIO_AUTH_TOKEN", "tok"), ("TWILIO_ACCOUNT_SID", &account)]).unwrap();
-        assert_eq!(
-            with_account.rest_authorization(Some(&from_callback)).unwrap().expose(),
-            basic(&format!("{account}:tok"))
-        );
-        let key = config(&[("TWILIO_API_KEY", "SKkey"), ("TWILIO_API_SECRET", " sec\n")]).unwrap();
-        assert_eq!(key.rest_authorization(None).unwrap().expose(), basic("SKkey:sec"));
-        assert_eq!(config(&[]).unwrap().rest_authorization(Some(&from_callback)).unwrap_err(), "TWILIO_AUTH_TOKEN");
-        assert_eq!(config(&[("TWILIO_API_KEY", "SKkey")]).unwrap_err().name, "TWILIO_API_SECRET");
-        assert_eq!(config(&[("TWILIO_ACCOUNT_SID", "nope")]).unwrap_err().name, "TWILIO_ACCOUNT_SID");
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod catch_up_tests;
 #[cfg(test)]
 mod tests;
 
+use crate::config::UnsetSecret;
 use crate::hub::claims::Claim;
 use crate::hub::port::HubError;
 use crate::models::{ReservationSid, Status, Timestamp, TransitionError};
@@ -42,6 +43,9 @@ pub enum FlowError {
     Hub(#[from] HubError),
     #[error("no reservation {0} is known: the hub keeps each for a day after its last change")]
     ReservationNotFound(ReservationSid),
+    /// The worker lacks a setting this needs (TaskRouter's credentials): nothing was sent.
+    #[error(transparent)]
+    NotConfigured(#[from] UnsetSecret),
     #[error(transparent)]
     Transition(#[from] TransitionError),
     /// Twilio refused, or could not be reached, and nothing changed.

@@ -1,14 +1,21 @@
 //! The operator's side: claims (one decision per reservation), status updates after Twilio
 //! answered, and the decision taken at the edge (`POST /reservations/{sid}/accept|reject`),
-//! which claims, asks Twilio, and settles or releases the claim by what Twilio answered.
+//! which reads the reservation, claims it, asks Twilio, settles or releases the claim by what
+//! Twilio answered, and reports the reservation as now recorded.
+
+use serde::Serialize;
 
 use super::FlowError;
 use super::decide::{Applied, ReservationAtTwilio, Verdict, decide};
+use super::reading;
 use crate::access::Actor;
+use crate::config::{Config, Secret};
 use crate::hub::claims::Decision;
 use crate::hub::port::{Hub, HubError};
 use crate::hub::protocol::{HubReply, HubRequest, HubRow, Refusal};
-use crate::models::{ActivitySid, ReservationSid, Status, Timestamp, TransitionError};
+use crate::models::{ActivitySid, ReportedStatus, Reservation, ReservationSid, Status, Timestamp, TransitionError};
+use crate::store::Kv;
+use crate::store::layout::Reservations;
 use crate::twilio::rest::RestError;
 
 /// A claim granted: its token (for release or settling) and when it lapses.
@@ -128,4 +135,60 @@ pub async fn decide_at_edge<H: Hub, T: ReservationAtTwilio<Error = RestError>>(
             Err(FlowError::TwilioUnreachable(Box::new(error)))
         }
     }
+}
+
+/// An operator's decision on one reservation, as asked.
+pub struct DecisionAsked<'a> {
+    pub sid: &'a ReservationSid,
+    pub decision: Decision,
+    /// The Worker's next Activity, with `reject` only.
+    pub activity: Option<&'a ActivitySid>,
+    pub actor: &'a Actor,
+}
+
+/// What the operator is told once Twilio applied the decision.
+#[derive(Debug, Serialize)]
+pub struct DecisionReport {
+    /// The status Twilio gave the reservation.
+    pub twilio_status: Status,
+    /// Whether the hub recorded it (Twilio's word stands either way).
+    pub recorded: bool,
+    pub message: String,
+    /// The reservation as the hub now holds it, when it recorded the decision.
+    pub reservation: Option<Reservation<ReportedStatus>>,
+}
+
+impl DecisionReport {
+    fn of(decided: EdgeDecided, record: Reservation, config: &Config, now: Timestamp) -> DecisionReport {
+        let wanted = decided.status;
+        let message = match (&decided.not_recorded, decided.how.describe()) {
+            (Some(problem), _) => format!("{wanted} by Twilio, but the worker did not record it: {problem}"),
+            (None, "") => format!("{wanted} by Twilio"),
+            (None, how) => format!("{wanted} by Twilio ({how})"),
+        };
+        let reservation = decided
+            .row
+            .as_ref()
+            .map(|row| reading::with_status(Some(record), row).reported(now, &config.reservation_timeouts));
+        DecisionReport { twilio_status: wanted, recorded: decided.not_recorded.is_none(), message, reservation }
+    }
+}
+
+/// `POST /reservations/{sid}/accept|reject`: reads the reservation (the hub's status over the
+/// KV record), signs in to TaskRouter for its account (`TWILIO_ACCOUNT_SID`, else the one its
+/// callback carried), and takes the decision by [`decide_at_edge`]. `at_twilio` makes the
+/// reservation's handle at TaskRouter from the record and the `Authorization` to send.
+pub async fn decide_reservation<K: Kv, H: Hub, T: ReservationAtTwilio<Error = RestError>>(
+    store: &Reservations<K>,
+    hub: &H,
+    config: &Config,
+    at_twilio: impl FnOnce(&Reservation, Secret) -> T,
+    asked: DecisionAsked<'_>,
+    now: Timestamp,
+) -> Result<DecisionReport, FlowError> {
+    let (record, _) = reading::show(store, hub, asked.sid).await?;
+    let authorization = config.rest_authorization(record.callback_account().as_ref())?;
+    let twilio = at_twilio(&record, authorization);
+    let decided = decide_at_edge(hub, &twilio, asked.sid, asked.decision, asked.activity, asked.actor).await?;
+    Ok(DecisionReport::of(decided, record, config, now))
 }

@@ -5,10 +5,11 @@ use std::cell::Cell;
 use super::callback::assignment_callback;
 use super::decide::ReservationAtTwilio;
 use super::events::apply;
-use super::operator::{claim, decide_at_edge, release, update_status};
+use super::operator::{DecisionAsked, claim, decide_at_edge, decide_reservation, release, update_status};
 use super::reading::show;
 use super::{FlowError, finish};
 use crate::access::Actor;
+use crate::config::{Config, UnsetSecret};
 use crate::hub::claims::Decision;
 use crate::hub::port::LocalHub;
 use crate::instructions::Policy;
@@ -130,6 +131,17 @@ impl Twilio {
     }
 }
 
+/// The decision flow makes its handle from the record; the tests keep the script to count.
+impl ReservationAtTwilio for &Twilio {
+    type Error = RestError;
+    async fn update(&self, status: Status, activity: Option<&ActivitySid>) -> Result<(), RestError> {
+        (**self).update(status, activity).await
+    }
+    async fn status(&self) -> Result<Option<Status>, RestError> {
+        (**self).status().await
+    }
+}
+
 impl ReservationAtTwilio for Twilio {
     type Error = RestError;
     async fn update(&self, _: Status, _: Option<&ActivitySid>) -> Result<(), RestError> {
@@ -192,4 +204,65 @@ fn a_claim_is_given_back_when_nothing_reached_twilio_and_kept_when_the_outcome_i
     let (row, outcome) = finish(update_status(&hub, sid, Status::Rejected, Some(&granted.token), &ana())).unwrap();
     assert_eq!((row.card.summary.status, outcome, row.claim), (Status::Rejected, "updated", None));
     assert_eq!(row.card.decided_by.as_deref(), Some("ana@example.com"));
+}
+
+#[test]
+fn a_decision_signs_in_for_the_reservations_account_and_reports_what_was_recorded() {
+    let (store, hub) = twins();
+    let mut params = callback(6, "1");
+    let callback_account = format!("AC{}", "c".repeat(32));
+    params.params.set("AccountSid", &callback_account);
+    call(&store, &hub, &params);
+    let sid = &params.reservation_sid;
+    let actor = ana();
+    let asked = || DecisionAsked { sid, decision: Decision::Accept, activity: None, actor: &actor };
+    let twilio = Twilio::answering(Ok(()), Ok(None));
+    let config = |vars: &[(&str, &str)]| {
+        let vars: std::collections::HashMap<&str, &str> = vars.iter().copied().collect();
+        Config::from_lookup(|name| vars.get(name).map(|value| value.to_string())).unwrap()
+    };
+
+    // Without TaskRouter's credentials: nothing claimed, nothing sent.
+    let error = finish(decide_reservation(&store, &hub, &config(&[]), |_, _| &twilio, asked(), hub.now())).unwrap_err();
+    assert_eq!(error, FlowError::NotConfigured(UnsetSecret("TWILIO_AUTH_TOKEN")));
+    assert_eq!(twilio.updates.get(), 0);
+
+    // The Auth Token alone: signed in as the account the reservation's callback carried.
+    let mut signed_in = None;
+    let report = finish(decide_reservation(
+        &store,
+        &hub,
+        &config(&[("TWILIO_AUTH_TOKEN", "tok")]),
+        |record, authorization| {
+            signed_in = Some((record.reservation_sid.clone(), authorization.expose().to_owned()));
+            &twilio
+        },
+        asked(),
+        hub.now(),
+    ))
+    .unwrap();
+    use base64::Engine;
+    let basic =
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{callback_account}:tok")));
+    assert_eq!(signed_in, Some((sid.clone(), basic)));
+    assert_eq!(twilio.updates.get(), 1);
+    let answer = serde_json::to_value(&report).unwrap();
+    assert_eq!(answer["twilio_status"], "accepted");
+    assert_eq!(answer["recorded"], true);
+    assert_eq!(answer["message"], "accepted by Twilio");
+    assert_eq!(answer["reservation"]["status"], "accepted");
+    assert_eq!(answer["reservation"]["decided_by"], "ana@example.com");
+
+    // Decided once: a second decision is refused by the hub before TaskRouter is asked.
+    let again = finish(decide_reservation(
+        &store,
+        &hub,
+        &config(&[("TWILIO_AUTH_TOKEN", "tok")]),
+        |_, _| &twilio,
+        asked(),
+        hub.now(),
+    ))
+    .unwrap_err();
+    assert!(matches!(again, FlowError::AlreadyDecided { .. }), "{again:?}");
+    assert_eq!(twilio.updates.get(), 1);
 }

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    Attributes, ReportedStatus, ReservationSid, ReservationTimeouts, Status, StatusSource, TaskSid, Timestamp,
-    WorkerSid, WorkflowSid, WorkspaceSid,
+    AccountSid, Attributes, ReportedStatus, ReservationSid, ReservationTimeouts, Status, StatusSource, TaskSid,
+    Timestamp, WorkerSid, WorkflowSid, WorkspaceSid,
 };
 
 /// What the assignment callback answered TaskRouter.
@@ -111,6 +111,11 @@ impl Reservation {
         self.status_updated_at = now;
         self.status_source = source;
         Ok(Moved::Changed)
+    }
+
+    /// The Account SID the reservation's callback carried, when it did and it reads.
+    pub fn callback_account(&self) -> Option<AccountSid> {
+        self.parameters.get("AccountSid").and_then(|sid| sid.as_str()?.parse().ok())
     }
 
     /// The record as an operator should see it at `now`.

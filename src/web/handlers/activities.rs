@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 
-use super::reservations::decide::taskrouter_for;
 use crate::web::context::Context;
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
 use crate::web::request::{self, Incoming};
+use crate::web::taskrouter::TaskRouter;
 use taskrouter_core::models::{ReservationSid, WorkspaceSid};
 use taskrouter_core::twilio::rest::Activity;
 
@@ -22,7 +22,8 @@ use crate::web::log::RequestLog;
 use taskrouter_core::store::Kv;
 
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
-    request::operator(req, ctx.config()?, log).await?;
+    let config = ctx.config()?;
+    request::operator(req, config, log).await?;
     let mut sid = None;
     for (name, value) in form_urlencoded::parse(req.query().as_bytes()) {
         match name.as_ref() {
@@ -40,7 +41,8 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
     let found = taskrouter_core::flows::reading::show(&store, &hub, &sid).await;
     log.kv = Some(store.kv().operations());
     let (record, _) = found?;
-    let activities = taskrouter_for(ctx, &record)?.activities(&record.workspace_sid).await?;
+    let authorization = config.rest_authorization(record.callback_account().as_ref())?;
+    let activities = TaskRouter::new(&config.taskrouter_url, authorization).activities(&record.workspace_sid).await?;
     log.outcome = "listed";
     Ok(Reply::json(200, &Activities { workspace_sid: record.workspace_sid, activities }))
 }
