@@ -4,7 +4,7 @@
 use clap::Args;
 use reqwest::Client;
 
-use crate::twilio::{Credentials, TaskRouter};
+use crate::twilio::{Credentials, TwilioClient};
 use crate::worker::Worker;
 
 /// Where the worker and Twilio are, and how to sign in: every command takes them, from a flag or
@@ -148,7 +148,7 @@ impl Settings {
         required(&self.auth_token, "TWILIO_AUTH_TOKEN", "--auth-token", "your Twilio Auth Token")
     }
 
-    pub fn taskrouter(&self, client: &Client) -> anyhow::Result<TaskRouter> {
+    pub fn taskrouter(&self, client: &Client) -> anyhow::Result<TwilioClient> {
         http_url(&self.taskrouter_url, "TWILIO_TASKROUTER_URL (--taskrouter-url)")?;
         let credentials = match (&self.api_key, &self.api_secret) {
             (Some(key), _) if !key.is_empty() => Credentials {
@@ -172,11 +172,11 @@ impl Settings {
                 password: self.auth_token()?.to_owned(),
             },
         };
-        Ok(TaskRouter::new(client.clone(), &self.taskrouter_url, credentials))
+        Ok(TwilioClient::new(client.clone(), &self.taskrouter_url, credentials))
     }
 
     /// Twilio's Events API, signed in as [`Settings::taskrouter`] is.
-    pub fn events(&self, client: &Client) -> anyhow::Result<TaskRouter> {
+    pub fn events(&self, client: &Client) -> anyhow::Result<TwilioClient> {
         http_url(&self.events_url, "TWILIO_EVENTS_URL (--events-url)")?;
         Ok(self.taskrouter(client)?.at(&self.events_url))
     }

@@ -21,7 +21,7 @@ pub struct Credentials {
 }
 
 #[derive(Clone)]
-pub struct TaskRouter {
+pub struct TwilioClient {
     client: Client,
     base_url: String,
     credentials: Credentials,
@@ -88,9 +88,9 @@ pub struct TwilioWorkflow {
     pub task_reservation_timeout: u64,
 }
 
-impl TaskRouter {
-    pub fn new(client: Client, base_url: &str, credentials: Credentials) -> TaskRouter {
-        TaskRouter { client, base_url: base_url.trim_end_matches('/').to_owned(), credentials }
+impl TwilioClient {
+    pub fn new(client: Client, base_url: &str, credentials: Credentials) -> TwilioClient {
+        TwilioClient { client, base_url: base_url.trim_end_matches('/').to_owned(), credentials }
     }
 
     fn reservation_url(&self, workspace: &WorkspaceSid, task: &TaskSid, reservation: &ReservationSid) -> String {
@@ -99,8 +99,8 @@ impl TaskRouter {
 
     /// The same client and sign-in, at another of Twilio's API hosts (Events v1 for
     /// `connect --event-streams`).
-    pub fn at(&self, base_url: &str) -> TaskRouter {
-        TaskRouter::new(self.client.clone(), base_url, self.credentials.clone())
+    pub fn at(&self, base_url: &str) -> TwilioClient {
+        TwilioClient::new(self.client.clone(), base_url, self.credentials.clone())
     }
 
     /// `path` (with its query) at this API's host.
@@ -244,14 +244,14 @@ impl Failure for TwilioError {
 }
 
 /// One reservation at Twilio, for the shared decision flow.
-pub struct At<'a> {
-    pub twilio: &'a TaskRouter,
+pub struct ReservationResource<'a> {
+    pub twilio: &'a TwilioClient,
     pub workspace: &'a WorkspaceSid,
     pub task: &'a TaskSid,
     pub reservation: &'a ReservationSid,
 }
 
-impl ReservationAtTwilio for At<'_> {
+impl ReservationAtTwilio for ReservationResource<'_> {
     type Error = TwilioError;
 
     async fn update(&self, status: Status, activity: Option<&ActivitySid>) -> Result<(), TwilioError> {

@@ -7,8 +7,9 @@ use std::collections::HashSet;
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
+use taskrouter_core::flows::operator::ClaimGrant;
 use taskrouter_core::hub::query::{MAX_LIMIT, Page};
-use taskrouter_core::models::{ReportedStatus, Reservation, ReservationSid, Status, Summary, Timestamp};
+use taskrouter_core::models::{ReportedStatus, Reservation, ReservationSid, Status, Summary};
 use taskrouter_core::twilio::rest::unexpected_answer;
 
 use crate::http::{self, AnswerError, AnswerLost, Repeat, SendError, Unreachable};
@@ -28,30 +29,22 @@ pub struct Worker {
 }
 
 #[derive(Debug, Deserialize, Default)]
-struct ErrorBody {
-    error: ErrorDetail,
+struct WorkerErrorBody {
+    error: WorkerErrorDetail,
 }
 
 #[derive(Debug, Deserialize, Default)]
-struct ErrorDetail {
+struct WorkerErrorDetail {
     code: String,
     message: String,
     /// For `already_decided`: the status the reservation has.
     #[serde(default)]
-    settled: Option<Settled>,
+    settled: Option<SettledStatus>,
 }
 
 #[derive(Debug, Deserialize, Default)]
-struct Settled {
+struct SettledStatus {
     status: Option<Status>,
-}
-
-/// A claim the worker's hub granted: settle it by recording Twilio's answer with its token, or
-/// release it with its token. It lapses on its own at `until`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Claimed {
-    pub token: String,
-    pub until: Timestamp,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,7 +102,7 @@ impl Worker {
         let status = response.status();
         let bytes = http::body("the worker", response).await?;
         if !status.is_success() {
-            let body: ErrorBody = output::parse_json(&bytes).unwrap_or_default();
+            let body: WorkerErrorBody = output::parse_json(&bytes).unwrap_or_default();
             let settled = body.error.settled.and_then(|settled| settled.status);
             return Err(WorkerError::Refused { status, code: body.error.code, message: body.error.message, settled });
         }
@@ -159,7 +152,7 @@ impl Worker {
         &self,
         sid: &ReservationSid,
         status: Status,
-        claim: Option<&Claimed>,
+        claim: Option<&ClaimGrant>,
     ) -> Result<Reservation<ReportedStatus>, WorkerError> {
         let url = format!("{}/reservations/{sid}/status", self.base_url);
         let body = match claim {
@@ -175,7 +168,7 @@ impl Worker {
 impl Worker {
     /// Claims the one decision on a reservation (`accept` or `reject`) before Twilio is asked. A
     /// decision in flight, or a reservation already settled, is `Refused` with `409`.
-    pub async fn claim(&self, sid: &ReservationSid, decision: &str) -> Result<Claimed, WorkerError> {
+    pub async fn claim(&self, sid: &ReservationSid, decision: &str) -> Result<ClaimGrant, WorkerError> {
         let url = format!("{}/reservations/{sid}/claim", self.base_url);
         let body = json!({ "decision": decision, "owner": "cli" });
         // Sent again only when it certainly did not arrive: a claim granted whose answer was lost
@@ -186,11 +179,11 @@ impl Worker {
             Err(SendError::Unreachable(error)) => return Err(error.into()),
             Err(SendError::AnswerLost(lost)) => return Err(WorkerError::ClaimLost(lost)),
         };
-        self.json::<Claimed>(response).await
+        self.json::<ClaimGrant>(response).await
     }
 
     /// Gives a claim back: nothing reached Twilio, or Twilio refused and nothing changed.
-    pub async fn release(&self, sid: &ReservationSid, claim: &Claimed) -> Result<(), WorkerError> {
+    pub async fn release(&self, sid: &ReservationSid, claim: &ClaimGrant) -> Result<(), WorkerError> {
         let url = format!("{}/reservations/{sid}/release", self.base_url);
         let body = json!({ "claim_token": claim.token });
         let response = http::read("the worker", || self.signed_in(self.client.post(&url)).json(&body)).await?;

@@ -21,7 +21,7 @@ const RATE_LIMITED_PERIODS: u64 = 4;
 /// consoles and logged as any other.
 struct Here<'a>(&'a Hub);
 
-impl port::Hub for Here<'_> {
+impl port::HubPort for Here<'_> {
     async fn ask(&self, request: HubRequest) -> Result<HubReply, HubError> {
         self.0
             .answer(request, "hub catch-up")

@@ -9,7 +9,7 @@ use worker::{Delay, Env, Headers, Method, Request, RequestInit, Response, Stub};
 
 use super::{BINDING, PROTOCOL};
 use taskrouter_core::hub::HUB_NAME;
-use taskrouter_core::hub::port::{HUB_TIMEOUT_MS, Hub, HubError};
+use taskrouter_core::hub::port::{HUB_TIMEOUT_MS, HubError, HubPort};
 use taskrouter_core::hub::protocol::{HubReply, HubRequest};
 
 pub struct HubClient {
@@ -62,7 +62,7 @@ impl HubClient {
     }
 }
 
-impl Hub for HubClient {
+impl HubPort for HubClient {
     async fn ask(&self, request: HubRequest) -> Result<HubReply, HubError> {
         let body = serde_json::to_string(&request).map_err(failed)?;
         let exchange = self.exchange(body);
@@ -77,7 +77,7 @@ impl Hub for HubClient {
 /// Without a binding there is no hub to ask: every question fails as a missing binding.
 pub struct MissingHub;
 
-impl Hub for MissingHub {
+impl HubPort for MissingHub {
     async fn ask(&self, _: HubRequest) -> Result<HubReply, HubError> {
         Err(HubError::NotBound)
     }

@@ -11,7 +11,7 @@ use super::kv::WorkersKv;
 use super::log::RequestLog;
 use crate::durable::IMPORT_DUE_KEY;
 use crate::durable::client::HubClient;
-use taskrouter_core::hub::port::{Hub, HubError};
+use taskrouter_core::hub::port::{HubError, HubPort};
 use taskrouter_core::hub::protocol::HubRequest;
 use taskrouter_core::store::Kv;
 use taskrouter_core::store::layout::Reservations;

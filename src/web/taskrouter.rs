@@ -12,7 +12,7 @@ use crate::web::http::fetch_failure;
 use taskrouter_core::config::{Config, Secret};
 use taskrouter_core::flows::catch_up::{ReadBackFound, ReadError, TaskRouterRecords};
 use taskrouter_core::flows::decide::ReservationAtTwilio;
-use taskrouter_core::hub::catch_up::{NameToRead, Named, ReadBack};
+use taskrouter_core::hub::catch_up::{NameOwner, NameToRead, ReadBack};
 use taskrouter_core::models::{AccountSid, ActivitySid, ReservationSid, Status, TaskSid, WorkspaceSid};
 use taskrouter_core::twilio::events_resource::{EventsPage, read_page};
 use taskrouter_core::twilio::rest::{
@@ -42,7 +42,7 @@ enum NoAnswer {
 }
 
 /// One attempt's result: Twilio's status, `Retry-After` and body.
-struct Answer {
+struct RawAnswer {
     status: u16,
     retry_after: Option<String>,
     body: Vec<u8>,
@@ -54,7 +54,7 @@ impl TaskRouter {
     }
 
     /// One request and its answer, or why there was none (within [`ANSWER_TIMEOUT`]).
-    async fn attempt(&self, method: Method, path: &str, form: Option<&str>) -> Result<Answer, NoAnswer> {
+    async fn attempt(&self, method: Method, path: &str, form: Option<&str>) -> Result<RawAnswer, NoAnswer> {
         let other = |e: worker::Error| NoAnswer::Other(e.to_string());
         let exchange = async {
             let headers = Headers::new();
@@ -78,7 +78,7 @@ impl TaskRouter {
                 return Err(NoAnswer::Other(format!("an answer of {length} bytes, over the limit")));
             }
             let body = response.bytes().await.map_err(other)?;
-            Ok(Answer { status, retry_after, body })
+            Ok(RawAnswer { status, retry_after, body })
         };
         let timeout = Delay::from(ANSWER_TIMEOUT);
         match select(std::pin::pin!(exchange), std::pin::pin!(timeout)).await {
@@ -195,8 +195,8 @@ impl TaskRouterRecords for Records<'_> {
     async fn friendly_name(&self, name: &NameToRead) -> Result<Option<String>, ReadError> {
         let twilio = self.signed_in(name.account_sid.as_ref())?;
         let path = match &name.named {
-            Named::Worker(sid) => worker_path(&name.workspace_sid, sid),
-            Named::Queue(sid) => task_queue_path(&name.workspace_sid, sid),
+            NameOwner::Worker(sid) => worker_path(&name.workspace_sid, sid),
+            NameOwner::Queue(sid) => task_queue_path(&name.workspace_sid, sid),
         };
         match twilio.get::<FriendlyName>(&path).await {
             Ok(found) => Ok(found.friendly_name.filter(|name| !name.trim().is_empty())),

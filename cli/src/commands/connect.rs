@@ -15,7 +15,7 @@ use super::event_streams::{self, EventStreams};
 use crate::exit;
 use crate::output;
 use crate::settings::UsageError;
-use crate::twilio::{TaskRouter, TwilioWorkspace};
+use crate::twilio::{TwilioClient, TwilioWorkspace};
 
 pub struct ConnectArgs<'a> {
     pub workspace: &'a WorkspaceSid,
@@ -120,7 +120,12 @@ pub fn refuse_unreachable(base: &str, twilio_is_local: bool) -> Result<(), Usage
 
 /// Sets the Workflow's Assignment Callback URL, and the events channel asked for: the
 /// Workspace's Event Callback URL (`events`) or Event Streams (`streams`).
-pub async fn run(twilio: &TaskRouter, args: ConnectArgs<'_>, streams: Option<EventStreams>, json: bool) -> Result<u8> {
+pub async fn run(
+    twilio: &TwilioClient,
+    args: ConnectArgs<'_>,
+    streams: Option<EventStreams>,
+    json: bool,
+) -> Result<u8> {
     let ConnectArgs { workspace, workflow, base, events, replace_event_callback } = args;
     let assignment_url = format!("{base}/assignment_callback");
     let events_url = format!("{base}/events");

@@ -6,35 +6,36 @@ use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::{Client, StatusCode};
 use serde::Serialize;
-use taskrouter_core::flows::decide::{Verdict as TwilioVerdict, decide};
+use taskrouter_core::flows::decide::{TwilioVerdict, decide};
 use taskrouter_core::models::{ActivitySid, ReportedStatus, ReservationSid, Status, Summary, TaskSid, WorkspaceSid};
 
 use crate::exit;
 use crate::output;
 use crate::settings::Settings;
-use crate::twilio::{At, TaskRouter, TwilioError};
-use crate::worker::{Claimed, Worker, WorkerError};
+use crate::twilio::{ReservationResource, TwilioClient, TwilioError};
+use crate::worker::{Worker, WorkerError};
+use taskrouter_core::flows::operator::ClaimGrant;
 
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
 #[derive(Debug, Clone)]
-pub enum Decision {
+pub enum OperatorDecision {
     Accept,
     Reject { activity: Option<ActivitySid> },
 }
 
-impl Decision {
+impl OperatorDecision {
     fn status(&self) -> Status {
         match self {
-            Decision::Accept => Status::Accepted,
-            Decision::Reject { .. } => Status::Rejected,
+            OperatorDecision::Accept => Status::Accepted,
+            OperatorDecision::Reject { .. } => Status::Rejected,
         }
     }
 
     fn activity(&self) -> Option<&ActivitySid> {
         match self {
-            Decision::Accept => None,
-            Decision::Reject { activity } => activity.as_ref(),
+            OperatorDecision::Accept => None,
+            OperatorDecision::Reject { activity } => activity.as_ref(),
         }
     }
 }
@@ -59,7 +60,7 @@ impl Target {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub enum DecisionResult {
     /// Twilio applied the decision and the worker recorded it.
     Done,
     /// Twilio applied the decision; the worker could not record it.
@@ -71,17 +72,17 @@ pub enum Verdict {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
+pub struct DecisionRow {
     pub reservation_sid: ReservationSid,
-    pub result: Verdict,
+    pub result: DecisionResult,
     /// The reservation's status as Twilio reported it, when known.
     pub twilio_status: Option<Status>,
     pub message: String,
 }
 
-impl Outcome {
+impl DecisionRow {
     pub fn succeeded(&self) -> bool {
-        self.result == Verdict::Done
+        self.result == DecisionResult::Done
     }
 
     pub fn line(&self) -> String {
@@ -90,14 +91,20 @@ impl Outcome {
     }
 }
 
-fn failed(target: &Target, error: &TwilioError) -> Outcome {
-    let result = if matches!(error, TwilioError::Unreachable(_)) { Verdict::Unreachable } else { Verdict::Failed };
-    Outcome { reservation_sid: target.reservation.clone(), result, twilio_status: None, message: error.to_string() }
+fn failed(target: &Target, error: &TwilioError) -> DecisionRow {
+    let result =
+        if matches!(error, TwilioError::Unreachable(_)) { DecisionResult::Unreachable } else { DecisionResult::Failed };
+    DecisionRow { reservation_sid: target.reservation.clone(), result, twilio_status: None, message: error.to_string() }
 }
 
 /// Asks Twilio to apply `decision` to one reservation (by the shared flow: see
 /// [`taskrouter_core::flows::decide`]) and records the outcome in the worker.
-pub async fn decide_one(twilio: &TaskRouter, worker: &Worker, decision: &Decision, target: Target) -> Outcome {
+pub async fn decide_one(
+    twilio: &TwilioClient,
+    worker: &Worker,
+    decision: &OperatorDecision,
+    target: Target,
+) -> DecisionRow {
     let wanted = decision.status();
     let verb = wanted.as_verb();
     // One decision per reservation, as at the edge: the worker's hub is asked first, and
@@ -109,7 +116,12 @@ pub async fn decide_one(twilio: &TaskRouter, worker: &Worker, decision: &Decisio
         }
         Err(error) => return unclaimed(target, &error),
     };
-    let at = At { twilio, workspace: &target.workspace, task: &target.task, reservation: &target.reservation };
+    let at = ReservationResource {
+        twilio,
+        workspace: &target.workspace,
+        task: &target.task,
+        reservation: &target.reservation,
+    };
     let verdict = decide(&at, wanted, decision.activity()).await;
     // Given back at once when nothing reached Twilio or it refused; kept when the outcome is
     // unknown (it lapses at the reservation's timeout); settled by recording Twilio's answer.
@@ -128,9 +140,9 @@ pub async fn decide_one(twilio: &TaskRouter, worker: &Worker, decision: &Decisio
         TwilioVerdict::NoLongerPending(status) => no_longer_pending(worker, target, status, &claim).await,
         TwilioVerdict::Refused(error) => failed(&target, &error),
         TwilioVerdict::Unknown { refusal, read_error } => unknown(&target, &refusal, &read_error, &claim),
-        TwilioVerdict::Unreachable(error) => Outcome {
+        TwilioVerdict::Unreachable(error) => DecisionRow {
             reservation_sid: target.reservation,
-            result: Verdict::Unreachable,
+            result: DecisionResult::Unreachable,
             twilio_status: None,
             message: format!("TaskRouter could not be reached ({error}); nothing changed"),
         },
@@ -139,31 +151,36 @@ pub async fn decide_one(twilio: &TaskRouter, worker: &Worker, decision: &Decisio
 
 /// The worker's hub refused the claim: another decision is in flight, or the reservation already
 /// settled. Twilio was not asked.
-fn not_claimed(target: Target, wanted: Status, code: &str, message: &str, settled: Option<Status>) -> Outcome {
+fn not_claimed(target: Target, wanted: Status, code: &str, message: &str, settled: Option<Status>) -> DecisionRow {
     let message = output::printable(message);
     match (code, settled) {
-        ("already_decided", Some(status)) if status == wanted => Outcome {
+        ("already_decided", Some(status)) if status == wanted => DecisionRow {
             reservation_sid: target.reservation,
-            result: Verdict::Done,
+            result: DecisionResult::Done,
             twilio_status: Some(status),
             message: format!("already {status}, as the worker knows; Twilio was not asked again"),
         },
-        ("already_decided", Some(status)) => Outcome {
+        ("already_decided", Some(status)) => DecisionRow {
             reservation_sid: target.reservation,
-            result: Verdict::NoLongerPending,
+            result: DecisionResult::NoLongerPending,
             twilio_status: Some(status),
             message: format!("no longer pending: {message}"),
         },
-        _ => Outcome { reservation_sid: target.reservation, result: Verdict::Failed, twilio_status: None, message },
+        _ => DecisionRow {
+            reservation_sid: target.reservation,
+            result: DecisionResult::Failed,
+            twilio_status: None,
+            message,
+        },
     }
 }
 
 /// The worker could not claim the decision (it has no hub, or could not be reached): Twilio was
 /// not asked.
-fn unclaimed(target: Target, error: &WorkerError) -> Outcome {
+fn unclaimed(target: Target, error: &WorkerError) -> DecisionRow {
     let result = match error {
-        WorkerError::Unreachable(_) => Verdict::Unreachable,
-        _ => Verdict::Failed,
+        WorkerError::Unreachable(_) => DecisionResult::Unreachable,
+        _ => DecisionResult::Failed,
     };
     let message = match error {
         WorkerError::ClaimLost(_) => format!(
@@ -171,23 +188,29 @@ fn unclaimed(target: Target, error: &WorkerError) -> Outcome {
         ),
         _ => format!("the decision could not be claimed ({error}); Twilio was not asked"),
     };
-    Outcome { reservation_sid: target.reservation, result, twilio_status: None, message }
+    DecisionRow { reservation_sid: target.reservation, result, twilio_status: None, message }
 }
 
 /// Twilio applied the decision: record it in the worker, settling the claim.
-async fn done(worker: &Worker, target: Target, wanted: Status, said: String, claim: &Claimed) -> Outcome {
+async fn done(worker: &Worker, target: Target, wanted: Status, said: String, claim: &ClaimGrant) -> DecisionRow {
     let (result, message) = match worker.record_status(&target.reservation, wanted, Some(claim)).await {
-        Ok(_) => (Verdict::Done, said),
-        Err(error) => (Verdict::NotRecorded, format!("{wanted} by Twilio, but the worker did not record it: {error}")),
+        Ok(_) => (DecisionResult::Done, said),
+        Err(error) => {
+            (DecisionResult::NotRecorded, format!("{wanted} by Twilio, but the worker did not record it: {error}"))
+        }
     };
-    Outcome { reservation_sid: target.reservation, result, twilio_status: Some(wanted), message }
+    DecisionRow { reservation_sid: target.reservation, result, twilio_status: Some(wanted), message }
 }
 
 /// Twilio's answer was lost, and reading the reservation back failed too: nothing is known. The
 /// claim stays this client's until it lapses.
-fn unknown(target: &Target, refusal: &TwilioError, read_error: &TwilioError, claim: &Claimed) -> Outcome {
-    let result = if matches!(read_error, TwilioError::Unreachable(_)) { Verdict::Unreachable } else { Verdict::Failed };
-    Outcome {
+fn unknown(target: &Target, refusal: &TwilioError, read_error: &TwilioError, claim: &ClaimGrant) -> DecisionRow {
+    let result = if matches!(read_error, TwilioError::Unreachable(_)) {
+        DecisionResult::Unreachable
+    } else {
+        DecisionResult::Failed
+    };
+    DecisionRow {
         reservation_sid: target.reservation.clone(),
         result,
         twilio_status: None,
@@ -200,7 +223,7 @@ fn unknown(target: &Target, refusal: &TwilioError, read_error: &TwilioError, cla
 
 /// Twilio says the reservation is no longer pending: record its real status, so it leaves the
 /// worker's pending list.
-async fn no_longer_pending(worker: &Worker, target: Target, status: Status, claim: &Claimed) -> Outcome {
+async fn no_longer_pending(worker: &Worker, target: Target, status: Status, claim: &ClaimGrant) -> DecisionRow {
     let recorded = match worker.record_status(&target.reservation, status, Some(claim)).await {
         Ok(_) => "recorded in the worker".to_owned(),
         Err(WorkerError::Refused { status: StatusCode::CONFLICT, .. }) => {
@@ -208,18 +231,18 @@ async fn no_longer_pending(worker: &Worker, target: Target, status: Status, clai
         }
         Err(error) => format!("the worker did not record it: {error}"),
     };
-    Outcome {
+    DecisionRow {
         reservation_sid: target.reservation,
-        result: Verdict::NoLongerPending,
+        result: DecisionResult::NoLongerPending,
         twilio_status: Some(status),
         message: format!("no longer pending: Twilio says it is {status} ({recorded})"),
     }
 }
 
-pub fn exit_code(outcomes: &[Outcome]) -> u8 {
-    if outcomes.iter().any(|o| o.result == Verdict::Unreachable) {
+pub fn exit_code(outcomes: &[DecisionRow]) -> u8 {
+    if outcomes.iter().any(|o| o.result == DecisionResult::Unreachable) {
         exit::UNREACHABLE
-    } else if outcomes.iter().all(Outcome::succeeded) {
+    } else if outcomes.iter().all(DecisionRow::succeeded) {
         exit::OK
     } else {
         exit::ACTION_FAILED
@@ -227,7 +250,7 @@ pub fn exit_code(outcomes: &[Outcome]) -> u8 {
 }
 
 /// The reservations named on the command line, as the worker stored them.
-async fn named_targets(worker: &Worker, sids: Vec<ReservationSid>) -> Result<(Vec<Target>, Vec<Outcome>)> {
+async fn named_targets(worker: &Worker, sids: Vec<ReservationSid>) -> Result<(Vec<Target>, Vec<DecisionRow>)> {
     let mut targets = Vec::new();
     let mut unknown = Vec::new();
     for sid in sids {
@@ -237,9 +260,9 @@ async fn named_targets(worker: &Worker, sids: Vec<ReservationSid>) -> Result<(Ve
                 task: record.task_sid,
                 workspace: record.workspace_sid,
             }),
-            Err(error @ WorkerError::Refused { status: StatusCode::NOT_FOUND, .. }) => unknown.push(Outcome {
+            Err(error @ WorkerError::Refused { status: StatusCode::NOT_FOUND, .. }) => unknown.push(DecisionRow {
                 reservation_sid: sid,
-                result: Verdict::Failed,
+                result: DecisionResult::Failed,
                 twilio_status: None,
                 message: format!("not stored in the worker, so its task and workspace are unknown: {error}"),
             }),
@@ -252,7 +275,7 @@ async fn named_targets(worker: &Worker, sids: Vec<ReservationSid>) -> Result<(Ve
 pub async fn run(
     settings: &Settings,
     client: &Client,
-    decision: Decision,
+    decision: OperatorDecision,
     sids: Vec<ReservationSid>,
     all_pending: bool,
     concurrency: usize,
@@ -300,7 +323,7 @@ pub async fn run(
         output::print_json(&outcomes);
     } else {
         let done = outcomes.iter().filter(|o| o.succeeded()).count();
-        let gone = outcomes.iter().filter(|o| o.result == Verdict::NoLongerPending).count();
+        let gone = outcomes.iter().filter(|o| o.result == DecisionResult::NoLongerPending).count();
         let verb = decision.status();
         println!("\n{done} {verb}, {gone} no longer pending, {} failed", outcomes.len() - done - gone);
     }

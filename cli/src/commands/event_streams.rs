@@ -13,7 +13,7 @@ use serde_json::Value;
 use taskrouter_core::twilio::event_stream::{SCHEMA_VERSION, subscribed_types};
 
 use crate::output;
-use crate::twilio::{TaskRouter, TwilioError};
+use crate::twilio::{TwilioClient, TwilioError};
 
 /// How the Sink and the Subscription are described in Twilio's Console.
 const DESCRIPTION: &str = "taskrouter-edge: TaskRouter reservation and task events";
@@ -86,7 +86,7 @@ struct Meta {
 
 /// One page of a listing: its items under `key`, and where the next page is.
 #[derive(Debug, Deserialize)]
-struct Page<T> {
+struct ResourcePage<T> {
     #[serde(default = "Vec::new", alias = "sinks", alias = "subscriptions", alias = "types")]
     items: Vec<T>,
     #[serde(default)]
@@ -117,13 +117,13 @@ pub struct Removed {
 /// Events v1, at `events` (Twilio's `https://events.twilio.com`, or a mock), for the worker
 /// whose base URL is `base`.
 pub struct EventStreams {
-    events: TaskRouter,
+    events: TwilioClient,
     /// The worker's `/event-streams`: what its Sink sends to.
     destination: String,
 }
 
 impl EventStreams {
-    pub fn new(events: TaskRouter, base: &str) -> EventStreams {
+    pub fn new(events: TwilioClient, base: &str) -> EventStreams {
         EventStreams { events, destination: format!("{base}/event-streams") }
     }
 
@@ -133,7 +133,7 @@ impl EventStreams {
         let mut next = Some(self.events.url(path));
         for _ in 0..MAX_PAGES {
             let Some(url) = next.take() else { break };
-            let page: Page<T> = self.events.get(&url).await?;
+            let page: ResourcePage<T> = self.events.get(&url).await?;
             items.extend(page.items);
             next = page.meta.next_page_url.as_deref().and_then(path_and_query).map(|rest| self.events.url(&rest));
         }
@@ -311,8 +311,8 @@ mod tests {
 
     #[test]
     fn listings_read_under_each_key() {
-        let sinks: Page<Value> = serde_json::from_value(json!({ "sinks": [1, 2], "meta": {} })).unwrap();
-        let types: Page<Value> = serde_json::from_value(json!({ "types": [1] })).unwrap();
+        let sinks: ResourcePage<Value> = serde_json::from_value(json!({ "sinks": [1, 2], "meta": {} })).unwrap();
+        let types: ResourcePage<Value> = serde_json::from_value(json!({ "types": [1] })).unwrap();
         assert_eq!((sinks.items.len(), types.items.len()), (2, 1));
     }
 }

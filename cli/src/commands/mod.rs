@@ -16,7 +16,7 @@ use taskrouter_core::twilio::rest::ANSWER_TIMEOUT_MS;
 use crate::settings::Settings;
 use crate::{Command, exit};
 
-pub use decide::Decision;
+pub use decide::OperatorDecision;
 
 pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8> {
     let client = reqwest::Client::builder()
@@ -27,11 +27,11 @@ pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8
         Command::List { status } => list::run(&settings.worker(&client)?, status, json).await,
         Command::Show { reservation } => show::run(&settings.worker(&client)?, &reservation, json).await,
         Command::Accept { reservations, all_pending, concurrency } => {
-            let decision = Decision::Accept;
+            let decision = OperatorDecision::Accept;
             decide::run(settings, &client, decision, reservations, all_pending, usize::from(concurrency), json).await
         }
         Command::Reject { reservations, activity } => {
-            let decision = Decision::Reject { activity };
+            let decision = OperatorDecision::Reject { activity };
             decide::run(settings, &client, decision, reservations, false, decide::DEFAULT_CONCURRENCY, json).await
         }
         Command::Watch { accept, interval } => watch::run(settings, &client, accept, interval, json).await,
@@ -85,7 +85,7 @@ pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8
             // Checked here rather than by clap, whose usage line would not name the variables.
             let set = |value: Option<String>| value.filter(|value| !value.trim().is_empty());
             let signer = match (set(shared_key), set(shared_key_secret)) {
-                (Some(id), Some(secret)) => simulate::Signer::SharedKey { id, secret, algorithm },
+                (Some(id), Some(secret)) => simulate::CallbackSigner::SharedKey { id, secret, algorithm },
                 (Some(_), None) => {
                     return Err(crate::settings::MissingSetting {
                         variable: "TWILIO_WEBHOOK_SHARED_KEY_SECRET",
@@ -102,7 +102,7 @@ pub async fn run(command: Command, settings: &Settings, json: bool) -> Result<u8
                     }
                     .into());
                 }
-                (None, None) => simulate::Signer::AuthToken(settings.auth_token()?.to_owned()),
+                (None, None) => simulate::CallbackSigner::AuthToken(settings.auth_token()?.to_owned()),
             };
             simulate::run(&client, settings, &url, &signer, json).await
         }

@@ -46,7 +46,7 @@ fn assignment_parameters(account_sid: Option<&str>) -> Vec<(&'static str, String
 }
 
 /// What the callback is signed with.
-pub enum Signer {
+pub enum CallbackSigner {
     AuthToken(String),
     /// As a Webhook Rule signs: the SharedKey's id goes in `X-Twilio-Webhooks-Signature-Settings`.
     SharedKey {
@@ -56,31 +56,33 @@ pub enum Signer {
     },
 }
 
-impl Signer {
+impl CallbackSigner {
     fn sign(&self, url: &str, params: &FormParams) -> String {
         match self {
-            Signer::AuthToken(token) => expected_signature(token, url, params, Algorithm::HmacSha1),
-            Signer::SharedKey { secret, algorithm, .. } => expected_signature(secret, url, params, *algorithm),
+            CallbackSigner::AuthToken(token) => expected_signature(token, url, params, Algorithm::HmacSha1),
+            CallbackSigner::SharedKey { secret, algorithm, .. } => expected_signature(secret, url, params, *algorithm),
         }
     }
 
     /// `X-Twilio-Webhooks-Signature-Settings`, for a SharedKey.
     fn settings_header(&self) -> Option<String> {
         match self {
-            Signer::AuthToken(_) => None,
-            Signer::SharedKey { id, algorithm, .. } => Some(format!("key={id},algorithm={}", algorithm.as_str())),
+            CallbackSigner::AuthToken(_) => None,
+            CallbackSigner::SharedKey { id, algorithm, .. } => {
+                Some(format!("key={id},algorithm={}", algorithm.as_str()))
+            }
         }
     }
 
     fn describe(&self) -> String {
         match self {
-            Signer::AuthToken(_) => "TWILIO_AUTH_TOKEN".to_owned(),
-            Signer::SharedKey { id, algorithm, .. } => format!("SharedKey {id} ({})", algorithm.as_str()),
+            CallbackSigner::AuthToken(_) => "TWILIO_AUTH_TOKEN".to_owned(),
+            CallbackSigner::SharedKey { id, algorithm, .. } => format!("SharedKey {id} ({})", algorithm.as_str()),
         }
     }
 }
 
-pub async fn run(client: &Client, settings: &Settings, url: &str, signer: &Signer, json: bool) -> Result<u8> {
+pub async fn run(client: &Client, settings: &Settings, url: &str, signer: &CallbackSigner, json: bool) -> Result<u8> {
     let target = format!("{}/assignment_callback", url.trim_end_matches('/'));
     let params = assignment_parameters(settings.account_sid.as_deref());
     let signature = signer.sign(&target, &FormParams::from_pairs(params.clone()));
@@ -127,10 +129,10 @@ pub async fn run(client: &Client, settings: &Settings, url: &str, signer: &Signe
         }
         if status.as_u16() == 403 {
             match signer {
-                Signer::AuthToken(_) => println!(
+                CallbackSigner::AuthToken(_) => println!(
                     "  check that TWILIO_AUTH_TOKEN here is the worker's TWILIO_AUTH_TOKEN (and PUBLIC_URL, behind a tunnel)"
                 ),
-                Signer::SharedKey { id, .. } => println!(
+                CallbackSigner::SharedKey { id, .. } => println!(
                     "  check that the worker's TWILIO_WEBHOOK_SHARED_KEYS holds {id} with this secret (and PUBLIC_URL, behind a tunnel)"
                 ),
             }

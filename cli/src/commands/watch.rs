@@ -21,10 +21,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{Error as SocketError, Message};
 
-use super::decide::{self, Decision, Target};
+use super::decide::{self, OperatorDecision, Target};
 use crate::exit;
 use crate::settings::Settings;
-use crate::twilio::TaskRouter;
+use crate::twilio::TwilioClient;
 use crate::worker::Worker;
 
 /// The subprotocol the hub speaks.
@@ -82,7 +82,7 @@ async fn open(worker: &Worker) -> Result<Socket, Refused> {
 /// What the watch has seen and done.
 struct Watch<'a> {
     worker: Worker,
-    twilio: Option<TaskRouter>,
+    twilio: Option<TwilioClient>,
     json: bool,
     status: &'a ProgressBar,
     seen: HashSet<String>,
@@ -112,7 +112,7 @@ impl Watch<'_> {
             task: summary.task_sid.clone(),
             workspace: summary.workspace_sid.clone(),
         };
-        let outcome = decide::decide_one(twilio, &self.worker, &Decision::Accept, target).await;
+        let outcome = decide::decide_one(twilio, &self.worker, &OperatorDecision::Accept, target).await;
         if outcome.succeeded() {
             self.accepted += 1;
         } else {

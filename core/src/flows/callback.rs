@@ -6,9 +6,9 @@ use sha2::{Digest, Sha256};
 
 use super::FlowError;
 use crate::hub::card::Card;
-use crate::hub::port::{Hub, HubError};
+use crate::hub::port::{HubError, HubPort};
 use crate::hub::protocol::{HubReply, HubRequest};
-use crate::instructions::{Decision, Policy, TaskContext};
+use crate::instructions::{Policy, PolicyChoice, TaskContext};
 use crate::models::{Reservation, ReservationTimeouts, Status, StatusSource, Timestamp};
 use crate::store::Kv;
 use crate::store::layout::Reservations;
@@ -33,7 +33,7 @@ pub fn digest(callback: &ReservationParams) -> String {
 /// reservation as the hub holds it, and, when the hub could not be told, what to tell it later.
 #[derive(Debug)]
 pub struct CallbackAnswered {
-    pub decision: Decision,
+    pub decision: PolicyChoice,
     pub record: Reservation,
     pub card: Card,
     pub written: bool,
@@ -42,7 +42,7 @@ pub struct CallbackAnswered {
 
 /// Asks the hub (one request, bounded in time), then writes the record (one write) when the
 /// reservation is new or its parameters changed.
-pub async fn assignment_callback<K: Kv, H: Hub>(
+pub async fn assignment_callback<K: Kv, H: HubPort>(
     store: &Reservations<K>,
     hub: &H,
     callback: &ReservationParams,

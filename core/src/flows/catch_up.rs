@@ -15,7 +15,7 @@
 use super::FlowError;
 use super::events::apply_batch;
 use crate::hub::catch_up::{CatchUpPlan, CatchUpReport, NameFound, NameToRead, ReadBack};
-use crate::hub::port::{Hub, HubError};
+use crate::hub::port::{HubError, HubPort};
 use crate::hub::protocol::{Channel, HubReply, HubRequest};
 use crate::models::{AccountSid, ReservationTimeouts, Status, Timestamp, WorkspaceSid};
 use crate::store::Kv;
@@ -115,7 +115,7 @@ async fn workspace_events<T: TaskRouterRecords>(
 }
 
 /// One catch-up run at `now`.
-pub async fn catch_up<K: Kv, H: Hub, T: TaskRouterRecords>(
+pub async fn catch_up<K: Kv, H: HubPort, T: TaskRouterRecords>(
     store: &Reservations<K>,
     hub: &H,
     twilio: &T,

@@ -12,7 +12,7 @@ use super::reading::hub_row;
 use super::tests::{T0, Twilio, ana, call, callback, timeouts, twins};
 use crate::hub::catch_up::{NAME_KEPT_MS, NameToRead, OVERLAP_MS, ReadBack};
 use crate::hub::claims::Decision;
-use crate::hub::port::{Hub, LocalHub};
+use crate::hub::port::{HubPort, LocalHub};
 use crate::hub::protocol::{HubReply, HubRequest};
 use crate::models::{AccountSid, ReservationSid, Status, Timestamp};
 use crate::store::layout::Reservations;

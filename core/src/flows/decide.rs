@@ -58,7 +58,7 @@ pub trait ReservationAtTwilio {
 
 /// How Twilio came to apply the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applied {
+pub enum HowApplied {
     /// Twilio answered the update with success.
     Directly,
     /// Twilio refused the update, and the reservation already had the status asked for.
@@ -67,19 +67,19 @@ pub enum Applied {
     ReadBack,
 }
 
-impl Applied {
+impl HowApplied {
     pub fn describe(self) -> &'static str {
         match self {
-            Applied::Directly => "",
-            Applied::AlreadySo => "already so at Twilio",
-            Applied::ReadBack => "its answer was lost; read back from Twilio",
+            HowApplied::Directly => "",
+            HowApplied::AlreadySo => "already so at Twilio",
+            HowApplied::ReadBack => "its answer was lost; read back from Twilio",
         }
     }
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Verdict<E> {
-    Applied(Applied),
+pub enum TwilioVerdict<E> {
+    Applied(HowApplied),
     /// Twilio says the reservation already left `pending`, for this status.
     NoLongerPending(Status),
     /// Twilio refused, and reading back did not show it applied.
@@ -99,33 +99,33 @@ pub async fn decide<T: ReservationAtTwilio>(
     twilio: &T,
     wanted: Status,
     activity: Option<&ActivitySid>,
-) -> Verdict<T::Error> {
+) -> TwilioVerdict<T::Error> {
     let mut sent = 0;
     loop {
         sent += 1;
         let refusal = match twilio.update(wanted, activity).await {
-            Ok(()) => return Verdict::Applied(Applied::Directly),
-            Err(error) if error.unsent() => return Verdict::Unreachable(error),
+            Ok(()) => return TwilioVerdict::Applied(HowApplied::Directly),
+            Err(error) if error.unsent() => return TwilioVerdict::Unreachable(error),
             Err(error) if error.bad_request() || error.outcome_unknown() => error,
-            Err(error) => return Verdict::Refused(error),
+            Err(error) => return TwilioVerdict::Refused(error),
         };
         let current = match twilio.status().await {
             Ok(current) => current,
             // No connection carried the update, and none has carried a read since: TaskRouter is
             // out of reach. (An update whose connection was made is unknown until read back.)
             Err(read_error) if refusal.connection_failed() && read_error.connection_failed() => {
-                return Verdict::Unreachable(read_error);
+                return TwilioVerdict::Unreachable(read_error);
             }
-            Err(read_error) => return Verdict::Unknown { refusal, read_error },
+            Err(read_error) => return TwilioVerdict::Unknown { refusal, read_error },
         };
         match current {
             Some(status) if status == wanted => {
-                let how = if refusal.outcome_unknown() { Applied::ReadBack } else { Applied::AlreadySo };
-                return Verdict::Applied(how);
+                let how = if refusal.outcome_unknown() { HowApplied::ReadBack } else { HowApplied::AlreadySo };
+                return TwilioVerdict::Applied(how);
             }
             Some(Status::Pending) if refusal.outcome_unknown() && sent < ATTEMPTS => continue,
-            Some(status) if status != Status::Pending => return Verdict::NoLongerPending(status),
-            _ => return Verdict::Refused(refusal),
+            Some(status) if status != Status::Pending => return TwilioVerdict::NoLongerPending(status),
+            _ => return TwilioVerdict::Refused(refusal),
         }
     }
 }
@@ -187,61 +187,61 @@ mod tests {
         Script { updates: RefCell::new(updates.into()), reads: RefCell::new(reads.into()), ..Script::default() }
     }
 
-    fn run(twilio: &Script) -> Verdict<Fail> {
+    fn run(twilio: &Script) -> TwilioVerdict<Fail> {
         finish(decide(twilio, Status::Accepted, None))
     }
 
     #[test]
     fn success_is_believed_at_once() {
-        assert_eq!(run(&script(vec![Ok(())], vec![])), Verdict::Applied(Applied::Directly));
+        assert_eq!(run(&script(vec![Ok(())], vec![])), TwilioVerdict::Applied(HowApplied::Directly));
     }
 
     #[test]
     fn a_refusal_reads_the_reservation_back() {
         let already = script(vec![Err(Fail::BadRequest)], vec![Ok(Some(Status::Accepted))]);
-        assert_eq!(run(&already), Verdict::Applied(Applied::AlreadySo));
+        assert_eq!(run(&already), TwilioVerdict::Applied(HowApplied::AlreadySo));
         let gone = script(vec![Err(Fail::BadRequest)], vec![Ok(Some(Status::Timeout))]);
-        assert_eq!(run(&gone), Verdict::NoLongerPending(Status::Timeout));
+        assert_eq!(run(&gone), TwilioVerdict::NoLongerPending(Status::Timeout));
         let still = script(vec![Err(Fail::BadRequest)], vec![Ok(Some(Status::Pending))]);
-        assert_eq!(run(&still), Verdict::Refused(Fail::BadRequest));
+        assert_eq!(run(&still), TwilioVerdict::Refused(Fail::BadRequest));
     }
 
     #[test]
     fn a_lost_answer_is_read_back_and_sent_again_only_while_pending() {
         let applied = script(vec![Err(Fail::Lost)], vec![Ok(Some(Status::Accepted))]);
-        assert_eq!(run(&applied), Verdict::Applied(Applied::ReadBack));
+        assert_eq!(run(&applied), TwilioVerdict::Applied(HowApplied::ReadBack));
         let again = script(vec![Err(Fail::Lost), Ok(())], vec![Ok(Some(Status::Pending))]);
-        assert_eq!(run(&again), Verdict::Applied(Applied::Directly));
+        assert_eq!(run(&again), TwilioVerdict::Applied(HowApplied::Directly));
         let lost = Script {
             updates: RefCell::new((0..ATTEMPTS).map(|_| Err(Fail::Lost)).collect()),
             reads: RefCell::new((0..ATTEMPTS).map(|_| Ok(Some(Status::Pending))).collect()),
             ..Script::default()
         };
-        assert_eq!(run(&lost), Verdict::Refused(Fail::Lost));
+        assert_eq!(run(&lost), TwilioVerdict::Refused(Fail::Lost));
         assert_eq!(*lost.sent.borrow(), ATTEMPTS, "bounded");
     }
 
     #[test]
     fn nothing_is_known_when_the_read_back_fails_too() {
         let unknown = script(vec![Err(Fail::Lost)], vec![Err(Fail::ServerError)]);
-        assert_eq!(run(&unknown), Verdict::Unknown { refusal: Fail::Lost, read_error: Fail::ServerError });
+        assert_eq!(run(&unknown), TwilioVerdict::Unknown { refusal: Fail::Lost, read_error: Fail::ServerError });
         // Even when Twilio then seems out of reach: an update whose connection was made may
         // have arrived.
         let silent = script(vec![Err(Fail::Lost)], vec![Err(Fail::Unreachable)]);
-        assert_eq!(run(&silent), Verdict::Unknown { refusal: Fail::Lost, read_error: Fail::Unreachable });
+        assert_eq!(run(&silent), TwilioVerdict::Unknown { refusal: Fail::Lost, read_error: Fail::Unreachable });
     }
 
     #[test]
     fn twilio_out_of_reach_changed_nothing() {
         // The update never left: nothing is read.
         let refused = script(vec![Err(Fail::Unreachable)], vec![]);
-        assert_eq!(run(&refused), Verdict::Unreachable(Fail::Unreachable));
+        assert_eq!(run(&refused), TwilioVerdict::Unreachable(Fail::Unreachable));
         // No connection carried the update, nor any read since.
         let offline = script(vec![Err(Fail::Dropped)], vec![Err(Fail::Unreachable)]);
-        assert_eq!(run(&offline), Verdict::Unreachable(Fail::Unreachable));
+        assert_eq!(run(&offline), TwilioVerdict::Unreachable(Fail::Unreachable));
         // A dropped connection, then Twilio answering: believed as read.
         let applied = script(vec![Err(Fail::Dropped)], vec![Ok(Some(Status::Accepted))]);
-        assert_eq!(run(&applied), Verdict::Applied(Applied::ReadBack));
+        assert_eq!(run(&applied), TwilioVerdict::Applied(HowApplied::ReadBack));
     }
 
     #[test]
@@ -257,6 +257,6 @@ mod tests {
 
     #[test]
     fn any_other_refusal_is_final_and_read_nothing() {
-        assert_eq!(run(&script(vec![Err(Fail::Forbidden)], vec![])), Verdict::Refused(Fail::Forbidden));
+        assert_eq!(run(&script(vec![Err(Fail::Forbidden)], vec![])), TwilioVerdict::Refused(Fail::Forbidden));
     }
 }

@@ -5,7 +5,7 @@
 
 use super::FlowError;
 use crate::hub::card::Card;
-use crate::hub::port::{Hub, HubError};
+use crate::hub::port::{HubError, HubPort};
 use crate::hub::protocol::{Channel, EventEffectOutcome, HubReply, HubRequest};
 use crate::models::{Reservation, ReservationTimeouts, Timestamp};
 use crate::store::Kv;
@@ -60,7 +60,7 @@ async fn keep_created<K: Kv>(
 }
 
 /// Applies one event from the Event Callback URL.
-pub async fn apply<K: Kv, H: Hub>(
+pub async fn apply<K: Kv, H: HubPort>(
     store: &Reservations<K>,
     hub: &H,
     event: &TaskRouterEvent,
@@ -87,7 +87,7 @@ pub struct BatchApplied {
 
 /// Applies a delivery's events in order, in one question to the hub (a batch of a hundred
 /// costs one subrequest, not a hundred). The hub fails the whole batch or applies it all.
-pub async fn apply_batch<K: Kv, H: Hub>(
+pub async fn apply_batch<K: Kv, H: HubPort>(
     store: &Reservations<K>,
     hub: &H,
     channel: Channel,
@@ -110,7 +110,7 @@ pub async fn apply_batch<K: Kv, H: Hub>(
 
 /// Asks the hub to apply the events in one batch, then keeps the records of the reservations
 /// they made known.
-async fn apply_in_order<K: Kv, H: Hub>(
+async fn apply_in_order<K: Kv, H: HubPort>(
     store: &Reservations<K>,
     hub: &H,
     channel: Channel,

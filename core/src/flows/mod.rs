@@ -1,5 +1,5 @@
 //! What each request decides, as plain Rust over two ports: the [`Kv`](crate::store::Kv) that
-//! keeps each reservation once, and the [`Hub`](crate::hub::port::Hub) that holds everything
+//! keeps each reservation once, and the [`HubPort`](crate::hub::port::HubPort) that holds everything
 //! that changes. The worker runs these flows over Workers KV and the Durable Object; `cargo
 //! test` over their twins ([`MemoryKv`](crate::store::memory::MemoryKv) and
 //! `LocalHub` (`crate::hub::port`, tests only), the hub's rules over a host SQLite), without

@@ -6,21 +6,22 @@
 use serde::Serialize;
 
 use super::FlowError;
-use super::decide::{Applied, ReservationAtTwilio, Verdict, decide};
+use super::decide::{HowApplied, ReservationAtTwilio, TwilioVerdict, decide};
 use super::reading;
 use crate::access::Actor;
 use crate::config::{Config, Secret};
 use crate::hub::claims::Decision;
-use crate::hub::port::{Hub, HubError};
+use crate::hub::port::{HubError, HubPort};
 use crate::hub::protocol::{HubReply, HubRequest, HubRow, Refusal};
 use crate::models::{ActivitySid, ReportedStatus, Reservation, ReservationSid, Status, Timestamp, TransitionError};
 use crate::store::Kv;
 use crate::store::layout::Reservations;
 use crate::twilio::rest::RestError;
 
-/// A claim granted: its token (for release or settling) and when it lapses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimGranted {
+/// A claim the hub granted: settle it by recording Twilio's answer with its token, or release it
+/// with its token. It lapses on its own at `until`. The CLI reads it from the worker's answer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct ClaimGrant {
     pub token: String,
     pub until: Timestamp,
 }
@@ -36,23 +37,23 @@ fn refused(sid: &ReservationSid, refusal: Refusal) -> FlowError {
 }
 
 /// Claims the one decision on `sid` for `owner`. Fails closed: without a hub, no claim.
-pub async fn claim<H: Hub>(
+pub async fn claim<H: HubPort>(
     hub: &H,
     sid: &ReservationSid,
     decision: Decision,
     owner: &str,
     actor: &Actor,
-) -> Result<ClaimGranted, FlowError> {
+) -> Result<ClaimGrant, FlowError> {
     let request = HubRequest::Claim { sid: sid.clone(), decision, owner: owner.to_owned(), actor: actor.recorded() };
     match hub.ask(request).await? {
-        HubReply::Granted { token, until } => Ok(ClaimGranted { token, until }),
+        HubReply::Granted { token, until } => Ok(ClaimGrant { token, until }),
         HubReply::Refused(refusal) => Err(refused(sid, refusal)),
         other => Err(HubError::unexpected(&other).into()),
     }
 }
 
 /// Gives the claim back: nothing reached TaskRouter, or it refused and nothing changed.
-pub async fn release<H: Hub>(hub: &H, sid: &ReservationSid, token: &str) -> Result<(), FlowError> {
+pub async fn release<H: HubPort>(hub: &H, sid: &ReservationSid, token: &str) -> Result<(), FlowError> {
     match hub.ask(HubRequest::Release { sid: sid.clone(), token: token.to_owned() }).await? {
         HubReply::Released => Ok(()),
         HubReply::Refused(refusal) => Err(refused(sid, refusal)),
@@ -60,15 +61,23 @@ pub async fn release<H: Hub>(hub: &H, sid: &ReservationSid, token: &str) -> Resu
     }
 }
 
+/// What a status update left: the hub's row, and whether it changed (an update to the status
+/// already held changes nothing).
+#[derive(Debug)]
+pub struct StatusUpdate {
+    pub row: HubRow,
+    pub changed: bool,
+}
+
 /// Moves the reservation to `next` within the status model, recording `actor` as who did and
-/// settling the claim `token` names; returns what the hub now holds, and the log's outcome word.
-pub async fn update_status<H: Hub>(
+/// settling the claim `token` names.
+pub async fn update_status<H: HubPort>(
     hub: &H,
     sid: &ReservationSid,
     next: Status,
     token: Option<&str>,
     actor: &Actor,
-) -> Result<(HubRow, &'static str), FlowError> {
+) -> Result<StatusUpdate, FlowError> {
     let request = HubRequest::Update {
         sid: sid.clone(),
         status: next,
@@ -76,17 +85,40 @@ pub async fn update_status<H: Hub>(
         actor: actor.recorded(),
     };
     match hub.ask(request).await? {
-        HubReply::Updated { row, changed } => Ok((*row, if changed { "updated" } else { "unchanged" })),
+        HubReply::Updated { row, changed } => Ok(StatusUpdate { row: *row, changed }),
         HubReply::Refused(refusal) => Err(refused(sid, refusal)),
         other => Err(HubError::unexpected(&other).into()),
     }
 }
 
+/// A status recorded at an operator's word (`POST /reservations/{sid}/status`): the
+/// reservation as the hub now holds it, over its KV record, and whether anything changed.
+#[derive(Debug)]
+pub struct RecordedStatus {
+    pub reservation: Reservation,
+    pub changed: bool,
+}
+
+/// Records what Twilio answered a client that decided itself (the CLI): the status move, the
+/// actor and the claim settled by `token`, then the reservation as now held.
+pub async fn record_status<K: Kv, H: HubPort>(
+    store: &Reservations<K>,
+    hub: &H,
+    sid: &ReservationSid,
+    next: Status,
+    token: Option<&str>,
+    actor: &Actor,
+) -> Result<RecordedStatus, FlowError> {
+    let update = update_status(hub, sid, next, token, actor).await?;
+    let record = store.get(sid, update.row.card.summary.received_at).await?;
+    Ok(RecordedStatus { reservation: reading::with_status(record, &update.row), changed: update.changed })
+}
+
 /// Twilio applied the decision; what the worker made of it.
 #[derive(Debug)]
-pub struct EdgeDecided {
+pub struct EdgeDecision {
     pub status: Status,
-    pub how: Applied,
+    pub how: HowApplied,
     /// What the hub now holds, when recording it worked.
     pub row: Option<HubRow>,
     /// Why it was not recorded, when it was not.
@@ -97,22 +129,22 @@ pub struct EdgeDecided {
 /// TaskRouter), asks Twilio, and records only what Twilio answered. The claim is settled by the
 /// status recorded, given back when nothing reached TaskRouter or it refused, and kept until it
 /// lapses when the outcome is unknown (a second decision meanwhile would be a guess).
-pub async fn decide_at_edge<H: Hub, T: ReservationAtTwilio<Error = RestError>>(
+pub async fn decide_at_edge<H: HubPort, T: ReservationAtTwilio<Error = RestError>>(
     hub: &H,
     twilio: &T,
     sid: &ReservationSid,
     decision: Decision,
     activity: Option<&ActivitySid>,
     actor: &Actor,
-) -> Result<EdgeDecided, FlowError> {
-    let ClaimGranted { token, until } = claim(hub, sid, decision, "edge", actor).await?;
+) -> Result<EdgeDecision, FlowError> {
+    let ClaimGrant { token, until } = claim(hub, sid, decision, "edge", actor).await?;
     let wanted = decision.status();
     match decide(twilio, wanted, activity).await {
-        Verdict::Applied(how) => Ok(match update_status(hub, sid, wanted, Some(&token), actor).await {
-            Ok((row, _)) => EdgeDecided { status: wanted, how, row: Some(row), not_recorded: None },
-            Err(error) => EdgeDecided { status: wanted, how, row: None, not_recorded: Some(error.to_string()) },
+        TwilioVerdict::Applied(how) => Ok(match update_status(hub, sid, wanted, Some(&token), actor).await {
+            Ok(update) => EdgeDecision { status: wanted, how, row: Some(update.row), not_recorded: None },
+            Err(error) => EdgeDecision { status: wanted, how, row: None, not_recorded: Some(error.to_string()) },
         }),
-        Verdict::NoLongerPending(status) => {
+        TwilioVerdict::NoLongerPending(status) => {
             let recorded = match update_status(hub, sid, status, Some(&token), actor).await {
                 Ok(_) => "recorded".to_owned(),
                 Err(FlowError::Transition(_)) => "the worker already had a later status".to_owned(),
@@ -120,17 +152,17 @@ pub async fn decide_at_edge<H: Hub, T: ReservationAtTwilio<Error = RestError>>(
             };
             Err(FlowError::NoLongerPending { sid: sid.clone(), status, recorded })
         }
-        Verdict::Refused(error) => {
+        TwilioVerdict::Refused(error) => {
             let _ = release(hub, sid, &token).await;
             Err(error.into())
         }
-        Verdict::Unknown { refusal, read_error } => Err(FlowError::TwilioOutcomeUnknown {
+        TwilioVerdict::Unknown { refusal, read_error } => Err(FlowError::TwilioOutcomeUnknown {
             refusal: Box::new(refusal),
             read_error: Box::new(read_error),
             decision,
             until,
         }),
-        Verdict::Unreachable(error) => {
+        TwilioVerdict::Unreachable(error) => {
             let _ = release(hub, sid, &token).await;
             Err(FlowError::TwilioUnreachable(Box::new(error)))
         }
@@ -159,7 +191,7 @@ pub struct DecisionReport {
 }
 
 impl DecisionReport {
-    fn of(decided: EdgeDecided, record: Reservation, config: &Config, now: Timestamp) -> DecisionReport {
+    fn of(decided: EdgeDecision, record: Reservation, config: &Config, now: Timestamp) -> DecisionReport {
         let wanted = decided.status;
         let message = match (&decided.not_recorded, decided.how.describe()) {
             (Some(problem), _) => format!("{wanted} by Twilio, but the worker did not record it: {problem}"),
@@ -178,7 +210,7 @@ impl DecisionReport {
 /// KV record), signs in to TaskRouter for its account (`TWILIO_ACCOUNT_SID`, else the one its
 /// callback carried), and takes the decision by [`decide_at_edge`]. `at_twilio` makes the
 /// reservation's handle at TaskRouter from the record and the `Authorization` to send.
-pub async fn decide_reservation<K: Kv, H: Hub, T: ReservationAtTwilio<Error = RestError>>(
+pub async fn decide_reservation<K: Kv, H: HubPort, T: ReservationAtTwilio<Error = RestError>>(
     store: &Reservations<K>,
     hub: &H,
     config: &Config,

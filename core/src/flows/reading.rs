@@ -3,7 +3,7 @@
 
 use super::FlowError;
 use crate::hub::card::Card;
-use crate::hub::port::{Hub, HubError};
+use crate::hub::port::{HubError, HubPort};
 use crate::hub::protocol::{HubReply, HubRequest, HubRow, ListRequest};
 use crate::hub::query::Page;
 use crate::models::{Reservation, ReservationSid};
@@ -11,7 +11,7 @@ use crate::store::Kv;
 use crate::store::layout::Reservations;
 
 /// What the hub holds of `sid`; a reservation it does not hold is [`FlowError::ReservationNotFound`].
-pub async fn hub_row<H: Hub>(hub: &H, sid: &ReservationSid) -> Result<HubRow, FlowError> {
+pub async fn hub_row<H: HubPort>(hub: &H, sid: &ReservationSid) -> Result<HubRow, FlowError> {
     match hub.ask(HubRequest::Show { sid: sid.clone() }).await? {
         HubReply::Shown { row: Some(row) } => Ok(*row),
         HubReply::Shown { row: None } => Err(FlowError::ReservationNotFound(sid.clone())),
@@ -58,7 +58,7 @@ fn from_card(card: &Card) -> Reservation {
 }
 
 /// One reservation: one hub request, one KV read.
-pub async fn show<K: Kv, H: Hub>(
+pub async fn show<K: Kv, H: HubPort>(
     store: &Reservations<K>,
     hub: &H,
     sid: &ReservationSid,
@@ -69,7 +69,7 @@ pub async fn show<K: Kv, H: Hub>(
 }
 
 /// One page of the listing: one hub request, no KV.
-pub async fn list<H: Hub>(hub: &H, request: ListRequest) -> Result<Page, FlowError> {
+pub async fn list<H: HubPort>(hub: &H, request: ListRequest) -> Result<Page, FlowError> {
     match hub.ask(HubRequest::List(request)).await? {
         HubReply::Listed { reservations, cursor } => Ok(Page { reservations, cursor: cursor.map(|c| c.encode()) }),
         other => Err(HubError::unexpected(&other).into()),

@@ -95,7 +95,7 @@ fn a_callback_never_waits_on_a_broken_hub_and_an_event_is_not_acknowledged() {
     hub.down.set(false);
     hub.advance(7_000);
     let (request, _) = answered.untold.unwrap();
-    finish(crate::hub::port::Hub::ask(&hub, request)).unwrap();
+    finish(crate::hub::port::HubPort::ask(&hub, request)).unwrap();
     finish(apply(&store, &hub, &event("reservation.accepted", &params), &timeouts(), hub.now())).unwrap();
     let (record, _) = finish(show(&store, &hub, &params.reservation_sid)).unwrap();
     assert_eq!((record.status, record.parameter("TaskAge")), (Status::Accepted, Some("1")), "the KV record, found");
@@ -201,8 +201,9 @@ fn a_claim_is_given_back_when_nothing_reached_twilio_and_kept_when_the_outcome_i
     hub.advance(120_001);
     let granted = finish(claim(&hub, sid, Decision::Reject, "cli", &Actor::OperatorToken)).unwrap();
     assert!(matches!(finish(release(&hub, sid, "another's")), Err(FlowError::NotClaimHolder { .. })));
-    let (row, outcome) = finish(update_status(&hub, sid, Status::Rejected, Some(&granted.token), &ana())).unwrap();
-    assert_eq!((row.card.summary.status, outcome, row.claim), (Status::Rejected, "updated", None));
+    let update = finish(update_status(&hub, sid, Status::Rejected, Some(&granted.token), &ana())).unwrap();
+    let row = update.row;
+    assert_eq!((row.card.summary.status, update.changed, row.claim), (Status::Rejected, true, None));
     assert_eq!(row.card.decided_by.as_deref(), Some("ana@example.com"));
 }
 

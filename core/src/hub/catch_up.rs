@@ -32,16 +32,16 @@ pub(super) const TABLES: &[&str] = &[
 /// A Worker or a TaskQueue: what has a name to look up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "sid", rename_all = "snake_case")]
-pub enum Named {
+pub enum NameOwner {
     Worker(WorkerSid),
     Queue(TaskQueueSid),
 }
 
-impl Named {
+impl NameOwner {
     pub fn as_str(&self) -> &str {
         match self {
-            Named::Worker(sid) => sid.as_str(),
-            Named::Queue(sid) => sid.as_str(),
+            NameOwner::Worker(sid) => sid.as_str(),
+            NameOwner::Queue(sid) => sid.as_str(),
         }
     }
 }
@@ -51,14 +51,14 @@ impl Named {
 pub struct NameToRead {
     pub workspace_sid: WorkspaceSid,
     pub account_sid: Option<AccountSid>,
-    pub named: Named,
+    pub named: NameOwner,
 }
 
 /// What a lookup found: the resource's `friendly_name`, or `None` when TaskRouter has no such
 /// resource (`404`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NameFound {
-    pub named: Named,
+    pub named: NameOwner,
     pub name: Option<String>,
 }
 

@@ -24,7 +24,7 @@ pub enum LedgerFault {
 
 /// What the hub holds of a reservation, read from its row.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Held {
+pub(super) struct Holding {
     pub card: Card,
     pub source: StatusSource,
     pub expires: Timestamp,
@@ -33,14 +33,14 @@ pub(super) struct Held {
 
 /// An answer, and the reservations it changed (as now held), for the consoles.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
+pub struct LedgerAnswer {
     pub reply: HubReply,
     pub changed: Vec<Card>,
 }
 
-impl Answer {
-    pub(super) fn only(reply: HubReply) -> Answer {
-        Answer { reply, changed: Vec::new() }
+impl LedgerAnswer {
+    pub(super) fn only(reply: HubReply) -> LedgerAnswer {
+        LedgerAnswer { reply, changed: Vec::new() }
     }
 }
 
@@ -55,7 +55,7 @@ pub(super) fn unreadable(key: &str, reason: impl std::fmt::Display) -> LedgerFau
 /// Takes the agent's and the queue's names an event carries (`WorkerName`, `TaskQueueName`)
 /// over what the hub shows (a `contact_uri`, a queue's SID); a name is never replaced by a
 /// `contact_uri`. Returns whether anything changed.
-fn learn_names(held: &mut Held, from: &Card) -> bool {
+fn learn_names(held: &mut Holding, from: &Card) -> bool {
     let card = &mut held.card;
     let before = (card.summary.agent.clone(), card.summary.queue.clone(), card.agent_is_name);
     if from.summary.agent.is_some() && (from.agent_is_name || !card.agent_is_name) {
@@ -83,13 +83,13 @@ impl<S: Sql> Ledger<S> {
         request: HubRequest,
         now: Timestamp,
         token: impl FnOnce() -> String,
-    ) -> Result<Answer, LedgerFault> {
+    ) -> Result<LedgerAnswer, LedgerFault> {
         match request {
             HubRequest::Callback { card, digest, settles } => self.callback(*card, &digest, settles, now),
             HubRequest::RecordUnwritten { sid } => {
                 self.sql
                     .exec("UPDATE reservations SET digest = '' WHERE sid = ?", vec![SqlValue::text(sid.as_str())])?;
-                Ok(Answer::only(HubReply::Noted))
+                Ok(LedgerAnswer::only(HubReply::Noted))
             }
             HubRequest::ReservationEvent { card, status } => self.reservation_event(*card, status, now),
             HubRequest::TaskEvent { task_sid, ending } => self.task_event(&task_sid, ending, now),
@@ -102,18 +102,18 @@ impl<S: Sql> Ledger<S> {
             HubRequest::Release { sid, token } => self.release(&sid, &token),
             HubRequest::Show { sid } => {
                 let row = self.row(&sid, now)?;
-                Ok(Answer::only(HubReply::Shown { row: row.map(Box::new) }))
+                Ok(LedgerAnswer::only(HubReply::Shown { row: row.map(Box::new) }))
             }
-            HubRequest::List(request) => self.list(&request, now).map(Answer::only),
+            HubRequest::List(request) => self.list(&request, now).map(LedgerAnswer::only),
             HubRequest::Batch { channel, events } => self.batch(channel, events, now),
-            HubRequest::Heard => self.heard().map(|heard| Answer::only(HubReply::Heard(heard))),
+            HubRequest::Heard => self.heard().map(|heard| LedgerAnswer::only(HubReply::Heard(heard))),
             HubRequest::PlanCatchUp { read_backs, names } => self.plan_catch_up(read_backs, names, now),
             HubRequest::Gone { sid, reason } => self.gone(&sid, &reason, now),
             HubRequest::CaughtUp { report, cursors, names } => self.caught_up(*report, cursors, names, now),
         }
     }
 
-    pub(super) fn held(&mut self, sid: &ReservationSid) -> Result<Option<Held>, LedgerFault> {
+    pub(super) fn held(&mut self, sid: &ReservationSid) -> Result<Option<Holding>, LedgerFault> {
         let rows = self.sql.exec(
             "SELECT card, source, expires_ms, digest FROM reservations WHERE sid = ?",
             vec![SqlValue::text(sid.as_str())],
@@ -127,15 +127,15 @@ impl<S: Sql> Ledger<S> {
             .ok_or_else(|| unreadable(&key, "status source"))?;
         let expires = row[2].as_u64().map(Timestamp::from_millis).ok_or_else(|| unreadable(&key, "expires_ms"))?;
         let digest = row[3].as_str().unwrap_or_default().to_owned();
-        Ok(Some(Held { card, source, expires, digest }))
+        Ok(Some(Holding { card, source, expires, digest }))
     }
 
-    fn card_text(held: &Held) -> Result<String, LedgerFault> {
+    fn card_text(held: &Holding) -> Result<String, LedgerFault> {
         serde_json::to_string(&held.card).map_err(|e| unreadable(held.card.summary.reservation_sid.as_str(), e))
     }
 
     /// Writes a new row.
-    fn write_new(&mut self, held: &Held) -> Result<(), LedgerFault> {
+    fn write_new(&mut self, held: &Holding) -> Result<(), LedgerFault> {
         let summary = &held.card.summary;
         self.sql.exec(
             "INSERT INTO reservations (sid, task_sid, status, source, received_ms, updated_ms, expires_ms, digest, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -156,7 +156,7 @@ impl<S: Sql> Ledger<S> {
 
     /// Writes a row's status (the status columns follow the card's summary) and description. The
     /// arrival, the task and the timeout never change once a row is made.
-    pub(super) fn write(&mut self, held: &Held) -> Result<(), LedgerFault> {
+    pub(super) fn write(&mut self, held: &Holding) -> Result<(), LedgerFault> {
         let summary = &held.card.summary;
         self.sql.exec(
             "UPDATE reservations SET status = ?, source = ?, updated_ms = ?, digest = ?, card = ? WHERE sid = ?",
@@ -173,7 +173,7 @@ impl<S: Sql> Ledger<S> {
     }
 
     /// Writes a row's description alone (its status unchanged): the indexes stay as they are.
-    pub(super) fn write_description(&mut self, held: &Held) -> Result<(), LedgerFault> {
+    pub(super) fn write_description(&mut self, held: &Holding) -> Result<(), LedgerFault> {
         self.sql.exec(
             "UPDATE reservations SET digest = ?, card = ? WHERE sid = ?",
             vec![
@@ -189,7 +189,7 @@ impl<S: Sql> Ledger<S> {
     /// a claim once the reservation left `pending`. Returns whether it moved.
     pub(super) fn move_to(
         &mut self,
-        held: &mut Held,
+        held: &mut Holding,
         next: Status,
         source: StatusSource,
         now: Timestamp,
@@ -207,7 +207,7 @@ impl<S: Sql> Ledger<S> {
 
     /// What follows a status that is new: the end of any claim, and the outcome, counted in the
     /// day once per reservation.
-    fn settled(&mut self, held: &Held, now: Timestamp) -> Result<(), LedgerFault> {
+    fn settled(&mut self, held: &Holding, now: Timestamp) -> Result<(), LedgerFault> {
         let sid = SqlValue::text(held.card.summary.reservation_sid.as_str());
         if held.card.summary.status != Status::Pending {
             self.sql.exec("DELETE FROM claims WHERE sid = ?", vec![sid.clone()])?;
@@ -247,7 +247,13 @@ impl<S: Sql> Ledger<S> {
     }
 
     /// A reservation new to the hub, from a callback or an event's fields.
-    fn insert(&mut self, card: Card, source: StatusSource, digest: &str, now: Timestamp) -> Result<Held, LedgerFault> {
+    fn insert(
+        &mut self,
+        card: Card,
+        source: StatusSource,
+        digest: &str,
+        now: Timestamp,
+    ) -> Result<Holding, LedgerFault> {
         let timeout_ms = card.timeout_seconds.saturating_mul(1000);
         if timeout_ms > self.longest_timeout_ms()? {
             self.sql.exec(
@@ -256,7 +262,7 @@ impl<S: Sql> Ledger<S> {
             )?;
         }
         let expires = Timestamp::from_millis(card.summary.received_at.as_millis().saturating_add(timeout_ms));
-        let held = Held { card, source, expires, digest: digest.to_owned() };
+        let held = Holding { card, source, expires, digest: digest.to_owned() };
         self.write_new(&held)?;
         self.settled(&held, now)?;
         Ok(held)
@@ -268,7 +274,7 @@ impl<S: Sql> Ledger<S> {
         digest: &str,
         settles: Option<Status>,
         now: Timestamp,
-    ) -> Result<Answer, LedgerFault> {
+    ) -> Result<LedgerAnswer, LedgerFault> {
         let sid = card.summary.reservation_sid.clone();
         self.remember_names(&card, now)?;
         let (mut held, new, write_record) = match self.held(&sid)? {
@@ -315,13 +321,16 @@ impl<S: Sql> Ledger<S> {
             self.write_description(&held)?;
         } else if !new {
             let card = held.card;
-            return Ok(Answer::only(HubReply::Recorded { card: Box::new(card), write_record }));
+            return Ok(LedgerAnswer::only(HubReply::Recorded { card: Box::new(card), write_record }));
         }
         let card = held.card;
-        Ok(Answer { reply: HubReply::Recorded { card: Box::new(card.clone()), write_record }, changed: vec![card] })
+        Ok(LedgerAnswer {
+            reply: HubReply::Recorded { card: Box::new(card.clone()), write_record },
+            changed: vec![card],
+        })
     }
 
-    fn reservation_event(&mut self, card: Card, status: Status, now: Timestamp) -> Result<Answer, LedgerFault> {
+    fn reservation_event(&mut self, card: Card, status: Status, now: Timestamp) -> Result<LedgerAnswer, LedgerFault> {
         let sid = card.summary.reservation_sid.clone();
         self.remember_names(&card, now)?;
         let (mut held, outcome) = match self.held(&sid)? {
@@ -346,10 +355,10 @@ impl<S: Sql> Ledger<S> {
                 };
                 if let Some(outcome) = quiet {
                     if !named {
-                        return Ok(Answer::only(HubReply::Applied { outcome, changed: vec![] }));
+                        return Ok(LedgerAnswer::only(HubReply::Applied { outcome, changed: vec![] }));
                     }
                     self.write_description(&held)?;
-                    return Ok(Answer {
+                    return Ok(LedgerAnswer {
                         reply: HubReply::Applied { outcome, changed: vec![] },
                         changed: vec![held.card],
                     });
@@ -365,10 +374,10 @@ impl<S: Sql> Ledger<S> {
         }
         self.write(&held)?;
         let changed = vec![held.card];
-        Ok(Answer { reply: HubReply::Applied { outcome, changed: changed.clone() }, changed })
+        Ok(LedgerAnswer { reply: HubReply::Applied { outcome, changed: changed.clone() }, changed })
     }
 
-    fn task_event(&mut self, task: &TaskSid, ending: TaskEnding, now: Timestamp) -> Result<Answer, LedgerFault> {
+    fn task_event(&mut self, task: &TaskSid, ending: TaskEnding, now: Timestamp) -> Result<LedgerAnswer, LedgerFault> {
         self.sql.exec(
             "INSERT OR REPLACE INTO tasks (task_sid, ending, at_ms) VALUES (?, ?, ?)",
             vec![SqlValue::text(task.as_str()), SqlValue::text(ending.as_str()), SqlValue::int(now.as_millis())],
@@ -392,7 +401,7 @@ impl<S: Sql> Ledger<S> {
         } else {
             EventEffectOutcome::EndedTaskReservations
         };
-        Ok(Answer { reply: HubReply::Applied { outcome, changed: changed.clone() }, changed })
+        Ok(LedgerAnswer { reply: HubReply::Applied { outcome, changed: changed.clone() }, changed })
     }
 
     fn claim_of(&mut self, sid: &ReservationSid) -> Result<Option<(Claim, String)>, LedgerFault> {
@@ -428,16 +437,18 @@ impl<S: Sql> Ledger<S> {
         token: Option<&str>,
         actor: &str,
         now: Timestamp,
-    ) -> Result<Answer, LedgerFault> {
-        let Some(mut held) = self.held(sid)? else { return Ok(Answer::only(HubReply::Refused(Refusal::NotFound))) };
+    ) -> Result<LedgerAnswer, LedgerFault> {
+        let Some(mut held) = self.held(sid)? else {
+            return Ok(LedgerAnswer::only(HubReply::Refused(Refusal::NotFound)));
+        };
         if let Some(token) = token
             && (token.is_empty() || self.live_claim(sid, now)?.is_some_and(|(_, held_token)| held_token != token))
         {
-            return Ok(Answer::only(HubReply::Refused(Refusal::NotHolder)));
+            return Ok(LedgerAnswer::only(HubReply::Refused(Refusal::NotHolder)));
         }
         let from = held.card.summary.status;
         if from != status && !from.can_reach(status) {
-            return Ok(Answer::only(HubReply::Refused(Refusal::Transition { from, to: status })));
+            return Ok(LedgerAnswer::only(HubReply::Refused(Refusal::Transition { from, to: status })));
         }
         let changed = self.move_to(&mut held, status, StatusSource::Operator, now)?;
         if changed {
@@ -449,7 +460,7 @@ impl<S: Sql> Ledger<S> {
         }
         let row = self.row(sid, now)?.ok_or_else(|| unreadable(sid.as_str(), "vanished"))?;
         let cards = if changed { vec![row.card.clone()] } else { vec![] };
-        Ok(Answer { reply: HubReply::Updated { row: Box::new(row), changed }, changed: cards })
+        Ok(LedgerAnswer { reply: HubReply::Updated { row: Box::new(row), changed }, changed: cards })
     }
 
     fn claim(
@@ -459,15 +470,15 @@ impl<S: Sql> Ledger<S> {
         (owner, actor): (&str, &str),
         now: Timestamp,
         token: impl FnOnce() -> String,
-    ) -> Result<Answer, LedgerFault> {
-        let Some(held) = self.held(sid)? else { return Ok(Answer::only(HubReply::Refused(Refusal::NotFound))) };
+    ) -> Result<LedgerAnswer, LedgerFault> {
+        let Some(held) = self.held(sid)? else { return Ok(LedgerAnswer::only(HubReply::Refused(Refusal::NotFound))) };
         let summary = &held.card.summary;
         if summary.status != Status::Pending {
             let refusal = Refusal::Settled { status: summary.status, at: summary.status_updated_at };
-            return Ok(Answer::only(HubReply::Refused(refusal)));
+            return Ok(LedgerAnswer::only(HubReply::Refused(refusal)));
         }
         if let Some((claim, _)) = self.live_claim(sid, now)? {
-            return Ok(Answer::only(HubReply::Refused(Refusal::InFlight { claim })));
+            return Ok(LedgerAnswer::only(HubReply::Refused(Refusal::InFlight { claim })));
         }
         let token = token();
         let until = claim_until(now, held.expires);
@@ -483,22 +494,27 @@ impl<S: Sql> Ledger<S> {
                 SqlValue::int(until.as_millis()),
             ],
         )?;
-        Ok(Answer::only(HubReply::Granted { token, until }))
+        Ok(LedgerAnswer::only(HubReply::Granted { token, until }))
     }
 
-    fn release(&mut self, sid: &ReservationSid, token: &str) -> Result<Answer, LedgerFault> {
+    fn release(&mut self, sid: &ReservationSid, token: &str) -> Result<LedgerAnswer, LedgerFault> {
         match self.claim_of(sid)? {
             Some((_, held)) if !token.is_empty() && held == token => {
                 self.sql.exec("DELETE FROM claims WHERE sid = ?", vec![SqlValue::text(sid.as_str())])?;
-                Ok(Answer::only(HubReply::Released))
+                Ok(LedgerAnswer::only(HubReply::Released))
             }
-            _ => Ok(Answer::only(HubReply::Refused(Refusal::NotHolder))),
+            _ => Ok(LedgerAnswer::only(HubReply::Refused(Refusal::NotHolder))),
         }
     }
 
     /// A delivery's events in order. A catch-up's are TaskRouter's whole Workspace: it changes
     /// only reservations the hub holds, and is not a channel heard from.
-    fn batch(&mut self, channel: Channel, events: Vec<HubRequest>, now: Timestamp) -> Result<Answer, LedgerFault> {
+    fn batch(
+        &mut self,
+        channel: Channel,
+        events: Vec<HubRequest>,
+        now: Timestamp,
+    ) -> Result<LedgerAnswer, LedgerFault> {
         if channel != Channel::CatchUp {
             self.sql.exec(
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -515,17 +531,17 @@ impl<S: Sql> Ledger<S> {
                 HubRequest::ReservationEvent { card, .. }
                     if channel == Channel::CatchUp && self.held(&card.summary.reservation_sid)?.is_none() =>
                 {
-                    Answer::only(HubReply::Applied { outcome: EventEffectOutcome::NotHeld, changed: vec![] })
+                    LedgerAnswer::only(HubReply::Applied { outcome: EventEffectOutcome::NotHeld, changed: vec![] })
                 }
                 event @ (HubRequest::ReservationEvent { .. } | HubRequest::TaskEvent { .. }) => {
                     self.answer(event, now, String::new)?
                 }
-                _ => Answer::only(HubReply::Refused(Refusal::NotFound)),
+                _ => LedgerAnswer::only(HubReply::Refused(Refusal::NotFound)),
             };
             replies.push(answer.reply);
             changed.extend(answer.changed);
         }
-        Ok(Answer { reply: HubReply::Batch { replies }, changed })
+        Ok(LedgerAnswer { reply: HubReply::Batch { replies }, changed })
     }
 
     /// When each channel was last heard from.

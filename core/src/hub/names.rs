@@ -6,7 +6,7 @@
 //! `TaskQueueName` names the card it came with; the card holds no queue SID to key it by.)
 
 use super::card::{Card, is_queue_sid};
-use super::catch_up::{NAME_KEPT_MS, NameFound, NameToRead, Named};
+use super::catch_up::{NAME_KEPT_MS, NameFound, NameOwner, NameToRead};
 use super::ledger::{Ledger, LedgerFault};
 use super::sql::{Sql, SqlValue};
 use crate::models::summary::{LABEL_CHARS, clipped};
@@ -79,8 +79,8 @@ impl<S: Sql> Ledger<S> {
             .iter()
             .filter_map(|row| {
                 let named = match text(row, 0).as_str() {
-                    "worker" => Named::Worker(text(row, 1).parse().ok()?),
-                    _ => Named::Queue(text(row, 1).parse().ok()?),
+                    "worker" => NameOwner::Worker(text(row, 1).parse().ok()?),
+                    _ => NameOwner::Queue(text(row, 1).parse().ok()?),
                 };
                 let workspace_sid = text(row, 2).parse().ok()?;
                 Some(NameToRead { workspace_sid, account_sid: text(row, 3).parse().ok(), named })
@@ -99,10 +99,12 @@ impl<S: Sql> Ledger<S> {
             // A Worker's every card of the day, unless it shows that name already; a queue's
             // cards that still show its SID.
             let (matching, shown) = match named {
-                Named::Worker(_) => {
+                NameOwner::Worker(_) => {
                     ("json_extract(card, '$.summary.worker_sid') = ? AND received_ms > ?", "$.summary.agent")
                 }
-                Named::Queue(_) => ("json_extract(card, '$.summary.queue') = ? AND received_ms > ?", "$.summary.queue"),
+                NameOwner::Queue(_) => {
+                    ("json_extract(card, '$.summary.queue') = ? AND received_ms > ?", "$.summary.queue")
+                }
             };
             let rows = self.sql.exec(
                 &format!(
@@ -118,8 +120,8 @@ impl<S: Sql> Ledger<S> {
                 let Some(sid) = row[0].as_str().and_then(|sid| sid.parse::<ReservationSid>().ok()) else { continue };
                 let Some(mut held) = self.held(&sid)? else { continue };
                 match named {
-                    Named::Worker(_) => held.card.name_agent(name.clone()),
-                    Named::Queue(_) => held.card.name_queue(name.clone()),
+                    NameOwner::Worker(_) => held.card.name_agent(name.clone()),
+                    NameOwner::Queue(_) => held.card.name_queue(name.clone()),
                 }
                 self.write_description(&held)?;
                 changed.push(held.card);

@@ -1,4 +1,4 @@
-//! The worker's port to the hub: one question, one answer ([`Hub::ask`]), bounded in time. The
+//! The worker's port to the hub: one question, one answer ([`HubPort::ask`]), bounded in time. The
 //! worker's implementation is the Durable Object's stub (the Worker's `durable` module); `LocalHub` is
 //! the same rules over a host SQLite, for the flows' tests, with a switch that breaks it.
 
@@ -28,7 +28,7 @@ impl HubError {
 
 /// The hub, as the worker asks it. Not `Send`: a Worker runs on one thread.
 #[allow(async_fn_in_trait)]
-pub trait Hub {
+pub trait HubPort {
     async fn ask(&self, request: HubRequest) -> Result<HubReply, HubError>;
 }
 
@@ -39,7 +39,7 @@ pub use local::LocalHub;
 mod local {
     use std::cell::{Cell, RefCell};
 
-    use super::{Hub, HubError};
+    use super::{HubError, HubPort};
     use crate::hub::ledger::Ledger;
     use crate::hub::protocol::{HubReply, HubRequest};
     use crate::hub::schema::Schema;
@@ -78,7 +78,7 @@ mod local {
         }
     }
 
-    impl Hub for LocalHub {
+    impl HubPort for LocalHub {
         async fn ask(&self, request: HubRequest) -> Result<HubReply, HubError> {
             self.asked.set(self.asked.get() + 1);
             if self.down.get() {

@@ -2,7 +2,7 @@
 //! TaskRouter no longer has, and what a run found.
 
 use super::catch_up::{CatchUpPlan, CatchUpReport, NameFound, OVERLAP_MS, ReadBack, WorkspaceToRead};
-use super::ledger::{Answer, Ledger, LedgerFault, unreadable};
+use super::ledger::{Ledger, LedgerAnswer, LedgerFault, unreadable};
 use super::protocol::{EventEffectOutcome, HubReply};
 use super::sql::{Sql, SqlValue};
 use crate::models::{ReservationSid, Status, StatusSource, Timestamp, WorkspaceSid};
@@ -38,7 +38,7 @@ impl<S: Sql> Ledger<S> {
         read_backs: usize,
         names: usize,
         now: Timestamp,
-    ) -> Result<Answer, LedgerFault> {
+    ) -> Result<LedgerAnswer, LedgerFault> {
         let rows = self.sql.exec(
             &format!(
                 "SELECT json_extract(card, '$.summary.workspace_sid'), MAX(json_extract(card, '$.account_sid')), MIN(received_ms), COUNT(*) FROM reservations WHERE {OPEN} GROUP BY 1"
@@ -75,17 +75,25 @@ impl<S: Sql> Ledger<S> {
             )?;
             plan.read_backs.push(ReadBack { workspace_sid, task_sid, reservation_sid, account_sid });
         }
-        Ok(Answer::only(HubReply::CatchUpPlanned(plan)))
+        Ok(LedgerAnswer::only(HubReply::CatchUpPlanned(plan)))
     }
 
     /// Ends a reservation TaskRouter no longer has: a `pending` one becomes `canceled` (it can
     /// no longer be accepted); any other keeps its status. Either way it carries `reason`.
-    pub(super) fn gone(&mut self, sid: &ReservationSid, reason: &str, now: Timestamp) -> Result<Answer, LedgerFault> {
+    pub(super) fn gone(
+        &mut self,
+        sid: &ReservationSid,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<LedgerAnswer, LedgerFault> {
         let Some(mut held) = self.held(sid)? else {
-            return Ok(Answer::only(HubReply::Applied { outcome: EventEffectOutcome::NotHeld, changed: vec![] }));
+            return Ok(LedgerAnswer::only(HubReply::Applied { outcome: EventEffectOutcome::NotHeld, changed: vec![] }));
         };
         if held.card.ended_because.is_some() {
-            return Ok(Answer::only(HubReply::Applied { outcome: EventEffectOutcome::Unchanged, changed: vec![] }));
+            return Ok(LedgerAnswer::only(HubReply::Applied {
+                outcome: EventEffectOutcome::Unchanged,
+                changed: vec![],
+            }));
         }
         held.card.ended_because = Some(reason.to_owned());
         let moved = self.move_to(&mut held, Status::Canceled, StatusSource::Event, now)?;
@@ -96,7 +104,7 @@ impl<S: Sql> Ledger<S> {
         }
         let outcome = if moved { EventEffectOutcome::Moved } else { EventEffectOutcome::Unchanged };
         let changed = vec![held.card];
-        Ok(Answer { reply: HubReply::Applied { outcome, changed: changed.clone() }, changed })
+        Ok(LedgerAnswer { reply: HubReply::Applied { outcome, changed: changed.clone() }, changed })
     }
 
     /// Keeps a run's report, each Workspace's new cursor and the names it found; counts the run.
@@ -107,7 +115,7 @@ impl<S: Sql> Ledger<S> {
         cursors: Vec<(WorkspaceSid, Timestamp)>,
         names: Vec<NameFound>,
         now: Timestamp,
-    ) -> Result<Answer, LedgerFault> {
+    ) -> Result<LedgerAnswer, LedgerFault> {
         let changed = self.names_found(names, now)?;
         for (workspace, cursor) in cursors {
             meta_set(&mut self.sql, &format!("cursor:{workspace}"), cursor.as_millis().to_string())?;
@@ -116,7 +124,7 @@ impl<S: Sql> Ledger<S> {
         report.open = self.open_count()?;
         let text = serde_json::to_string(&report).map_err(|e| unreadable("meta/catch_up", e))?;
         meta_set(&mut self.sql, "catch_up", text)?;
-        Ok(Answer { reply: HubReply::Noted, changed })
+        Ok(LedgerAnswer { reply: HubReply::Noted, changed })
     }
 
     /// The last run's report, if a run was made.

@@ -5,4 +5,4 @@ pub mod policy;
 pub mod template;
 
 pub use instruction::Instruction;
-pub use policy::{Decision, Policy, TaskContext};
+pub use policy::{Policy, PolicyChoice, TaskContext};

@@ -14,18 +14,18 @@ use serde_json::{Map, Value};
 
 use super::instruction::{Instruction, InstructionError};
 use super::template::{self, RenderError, TemplateData, TemplateError};
-use crate::models::{Answered, Attributes};
+use crate::models::{AnswerSummary, Attributes};
 use crate::twilio::FormParams;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Policy {
     Defer,
-    Always(Answer),
+    Always(RuleAnswer),
     Rules(Vec<Rule>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Answer {
+pub enum RuleAnswer {
     Defer,
     Instruction(Instruction),
 }
@@ -33,7 +33,7 @@ pub enum Answer {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     conditions: Vec<Condition>,
-    answer: Answer,
+    answer: RuleAnswer,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,9 +58,9 @@ struct Condition {
 /// What the policy gives for one reservation: the exact body to answer, what to record, and the
 /// status TaskRouter gives the reservation as soon as it takes the answer, if any.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decision {
+pub struct PolicyChoice {
     pub body: String,
-    pub answered: Answered,
+    pub answered: AnswerSummary,
     pub settles: Option<crate::models::Status>,
 }
 
@@ -131,13 +131,13 @@ enum WrittenTest {
     Equals(Value),
 }
 
-fn parse_answer(value: &Value, place: Place) -> Result<Answer, PolicyError> {
+fn parse_answer(value: &Value, place: Place) -> Result<RuleAnswer, PolicyError> {
     match value {
-        Value::Object(map) if map.is_empty() => Ok(Answer::Defer),
+        Value::Object(map) if map.is_empty() => Ok(RuleAnswer::Defer),
         Value::Object(map) if map.contains_key("instruction") => {
             template::check(value).map_err(|problem| PolicyError::Template { place, problem })?;
             Instruction::read(map)
-                .map(Answer::Instruction)
+                .map(RuleAnswer::Instruction)
                 .map_err(|problem| PolicyError::Instruction { place, problem })
         }
         _ => Err(PolicyError::NotAnAnswer(place)),
@@ -207,24 +207,26 @@ impl Policy {
         }
     }
 
-    pub fn decide(&self, context: &TaskContext) -> Decision {
+    pub fn decide(&self, context: &TaskContext) -> PolicyChoice {
         let (answer, rule) = match self {
-            Policy::Defer => (&Answer::Defer, None),
+            Policy::Defer => (&RuleAnswer::Defer, None),
             Policy::Always(answer) => (answer, None),
             Policy::Rules(rules) => match rules.iter().position(|rule| rule.matches(context)) {
                 Some(index) => (&rules[index].answer, Some(index + 1)),
-                None => (&Answer::Defer, None),
+                None => (&RuleAnswer::Defer, None),
             },
         };
         match answer {
-            Answer::Defer => Decision::deferred(rule, None),
-            Answer::Instruction(instruction) => match rendered(instruction, context) {
-                Ok(body) => Decision {
+            RuleAnswer::Defer => PolicyChoice::deferred(rule, None),
+            RuleAnswer::Instruction(instruction) => match rendered(instruction, context) {
+                Ok(body) => PolicyChoice {
                     body,
-                    answered: Answered { instruction: Some(instruction.name().to_owned()), rule, note: None },
+                    answered: AnswerSummary { instruction: Some(instruction.name().to_owned()), rule, note: None },
                     settles: instruction.settles(),
                 },
-                Err(missing) => Decision::deferred(rule, Some(format!("{} not given: {missing}", instruction.name()))),
+                Err(missing) => {
+                    PolicyChoice::deferred(rule, Some(format!("{} not given: {missing}", instruction.name())))
+                }
             },
         }
     }
@@ -236,9 +238,9 @@ fn rendered(instruction: &Instruction, context: &TaskContext) -> Result<String, 
     Ok(value.to_string())
 }
 
-impl Decision {
-    fn deferred(rule: Option<usize>, note: Option<String>) -> Decision {
-        Decision { body: "{}".to_owned(), answered: Answered { instruction: None, rule, note }, settles: None }
+impl PolicyChoice {
+    fn deferred(rule: Option<usize>, note: Option<String>) -> PolicyChoice {
+        PolicyChoice { body: "{}".to_owned(), answered: AnswerSummary { instruction: None, rule, note }, settles: None }
     }
 }
 
@@ -285,7 +287,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn decide(policy: &str, task: Option<Value>, params: &[(&str, &str)]) -> Decision {
+    fn decide(policy: &str, task: Option<Value>, params: &[(&str, &str)]) -> PolicyChoice {
         let params = FormParams::from_pairs(params.iter().copied());
         let task = task.map(|t| Attributes::parse(&t.to_string()));
         Policy::parse(Some(policy)).unwrap().decide(&TaskContext { params: &params, task: task.as_ref(), worker: None })
@@ -305,7 +307,7 @@ mod tests {
         let params = FormParams::default();
         let decision = Policy::parse(None).unwrap().decide(&TaskContext { params: &params, task: None, worker: None });
         assert_eq!(decision.body, "{}");
-        assert_eq!(decision.answered, Answered { instruction: None, rule: None, note: None });
+        assert_eq!(decision.answered, AnswerSummary { instruction: None, rule: None, note: None });
     }
 
     #[test]
@@ -340,7 +342,7 @@ mod tests {
     fn no_match_defers() {
         let decision = decide(RULES, Some(json!({"type": "chat"})), &[("WorkflowSid", "WW2")]);
         assert_eq!(decision.body, "{}");
-        assert_eq!(decision.answered, Answered { instruction: None, rule: None, note: None });
+        assert_eq!(decision.answered, AnswerSummary { instruction: None, rule: None, note: None });
     }
 
     #[test]

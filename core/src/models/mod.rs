@@ -10,7 +10,7 @@ pub mod timeouts;
 pub mod timestamp;
 
 pub use attributes::{Attributes, json_depth};
-pub use reservation::{Answered, Moved, Reservation, TransitionError};
+pub use reservation::{AnswerSummary, Reservation, StatusMove, TransitionError};
 pub use sid::{
     AccountSid, ActivitySid, ReservationSid, SidError, TaskQueueSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid,
 };

@@ -13,7 +13,7 @@ use super::{
 
 /// What the assignment callback answered TaskRouter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Answered {
+pub struct AnswerSummary {
     /// The instruction's name (`accept`, `dequeue`, …), or `None` for `{}` (deferred).
     pub instruction: Option<String>,
     /// The rule of `ASSIGNMENT_INSTRUCTION` that chose it, counting from 1.
@@ -45,7 +45,7 @@ pub struct Reservation<S = Status> {
     pub status_source: StatusSource,
     /// What the latest assignment callback was answered; absent for a record made from an event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answered: Option<Answered>,
+    pub answered: Option<AnswerSummary>,
     /// Who took the operator's decision or update that gave it its status (the hub records it;
     /// never in KV's record as delivered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,7 +54,7 @@ pub struct Reservation<S = Status> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_because: Option<String>,
     /// The agent and the queue as the hub shows them: their names once an event or a lookup gave
-    /// them, else a `contact_uri` and the queue's SID. Answered, never kept in KV's record.
+    /// them, else a `contact_uri` and the queue's SID. Answered with, never kept in KV's record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,7 +80,7 @@ fn allowed_moves(from: Status) -> String {
 
 /// What [`Reservation::move_to`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Moved {
+pub enum StatusMove {
     Changed,
     /// The reservation already had that status: nothing to write.
     AlreadyThere,
@@ -90,7 +90,7 @@ impl Reservation {
     /// Records the answer given to TaskRouter. An answer that settles the reservation (`accept`,
     /// `reject`, a `call` or `redirect` with `"accept": true`) moves it at once, so the list is true
     /// without waiting for the event.
-    pub fn record_answer(&mut self, answered: Answered, settles: Option<Status>, now: Timestamp) {
+    pub fn record_answer(&mut self, answered: AnswerSummary, settles: Option<Status>, now: Timestamp) {
         if let Some(status) = settles {
             // A reservation already past this (a repeated callback) keeps its status.
             let _ = self.move_to(status, StatusSource::Callback, now);
@@ -100,9 +100,14 @@ impl Reservation {
 
     /// Moves the status forward, recording when and who. A move may skip steps (Twilio may be
     /// asked after a reservation already went further) but never goes back.
-    pub fn move_to(&mut self, next: Status, source: StatusSource, now: Timestamp) -> Result<Moved, TransitionError> {
+    pub fn move_to(
+        &mut self,
+        next: Status,
+        source: StatusSource,
+        now: Timestamp,
+    ) -> Result<StatusMove, TransitionError> {
         if self.status == next {
-            return Ok(Moved::AlreadyThere);
+            return Ok(StatusMove::AlreadyThere);
         }
         if !self.status.can_reach(next) {
             return Err(TransitionError { from: self.status, to: next });
@@ -110,7 +115,7 @@ impl Reservation {
         self.status = next;
         self.status_updated_at = now;
         self.status_source = source;
-        Ok(Moved::Changed)
+        Ok(StatusMove::Changed)
     }
 
     /// The Account SID the reservation's callback carried, when it did and it reads.
@@ -182,13 +187,13 @@ pub(crate) mod tests {
     #[test]
     fn moves_follow_the_status_model() {
         let mut record = pending("{}", 0);
-        assert_eq!(record.move_to(Status::Pending, StatusSource::Operator, at(1)), Ok(Moved::AlreadyThere));
-        assert_eq!(record.move_to(Status::Accepted, StatusSource::Operator, at(2)), Ok(Moved::Changed));
+        assert_eq!(record.move_to(Status::Pending, StatusSource::Operator, at(1)), Ok(StatusMove::AlreadyThere));
+        assert_eq!(record.move_to(Status::Accepted, StatusSource::Operator, at(2)), Ok(StatusMove::Changed));
         let mut skipping = record.clone();
         skipping.status = Status::Pending;
         assert_eq!(
             skipping.move_to(Status::Completed, StatusSource::Operator, at(2)),
-            Ok(Moved::Changed),
+            Ok(StatusMove::Changed),
             "forward, skipping a step"
         );
         assert_eq!((record.status_updated_at, record.status_source), (at(2), StatusSource::Operator));
@@ -205,7 +210,8 @@ pub(crate) mod tests {
 
     #[test]
     fn an_accept_or_reject_answer_settles_the_reservation() {
-        let answer = |name: Option<&str>| Answered { instruction: name.map(str::to_owned), rule: Some(2), note: None };
+        let answer =
+            |name: Option<&str>| AnswerSummary { instruction: name.map(str::to_owned), rule: Some(2), note: None };
         for (name, settles, status) in [
             (Some("accept"), Some(Status::Accepted), Status::Accepted),
             (Some("reject"), Some(Status::Rejected), Status::Rejected),

@@ -33,7 +33,7 @@ pub fn next_page_path(workspace: &WorkspaceSid, next_page_url: &str) -> Option<S
 }
 
 #[derive(Deserialize)]
-struct Page {
+struct EventsResourcePage {
     events: Vec<Map<String, Value>>,
     #[serde(default)]
     meta: Option<PageMeta>,
@@ -57,7 +57,8 @@ pub struct EventsPage {
 
 /// Reads a page of the Events resource; `Err` names what does not read as one.
 pub fn read_page(body: &[u8]) -> Result<EventsPage, String> {
-    let page: Page = serde_json::from_slice(body).map_err(|e| format!("not a page of TaskRouter events: {e}"))?;
+    let page: EventsResourcePage =
+        serde_json::from_slice(body).map_err(|e| format!("not a page of TaskRouter events: {e}"))?;
     let mut read = EventsPage {
         events: Vec::new(),
         read: page.events.len(),

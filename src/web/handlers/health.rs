@@ -10,7 +10,7 @@ use crate::web::kv::WorkersKv;
 use crate::web::log::RequestLog;
 use crate::web::routes::Route;
 use taskrouter_core::config::Config;
-use taskrouter_core::hub::port::Hub;
+use taskrouter_core::hub::port::HubPort;
 use taskrouter_core::hub::protocol::{HeardFrom, HubReply, HubRequest};
 use taskrouter_core::instructions::policy::PolicySummary;
 use taskrouter_core::models::WorkflowSid;

@@ -16,14 +16,14 @@ use taskrouter_core::models::Timestamp;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ClaimAsked {
+struct ClaimBody {
     decision: Decision,
     owner: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ReleaseAsked {
+struct ReleaseBody {
     claim_token: String,
 }
 
@@ -36,7 +36,7 @@ struct ClaimAnswer {
 
 pub async fn claim(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let (_, sid, actor) = one_reservation(req, raw_sid, ctx, log).await?;
-    let asked: ClaimAsked = req.json().await?;
+    let asked: ClaimBody = req.json().await?;
     if asked.owner.as_ref().is_some_and(|owner| owner.chars().count() > OWNER_CHARS) {
         return Err(ApiError::InvalidJson(format!("owner: at most {OWNER_CHARS} characters")));
     }
@@ -49,7 +49,7 @@ pub async fn claim(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut Reque
 
 pub async fn release(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let (_, sid, _) = one_reservation(req, raw_sid, ctx, log).await?;
-    let asked: ReleaseAsked = req.json().await?;
+    let asked: ReleaseBody = req.json().await?;
     let hub = ctx.hub()?;
     operator::release(&hub, &sid, &asked.claim_token).await?;
     log.outcome = "released";

@@ -8,27 +8,26 @@ use crate::web::error::ApiError;
 use crate::web::http::Reply;
 use crate::web::log::RequestLog;
 use crate::web::request::Incoming;
-use taskrouter_core::flows::{operator, reading};
+use taskrouter_core::flows::operator;
 use taskrouter_core::models::Status;
 use taskrouter_core::store::Kv;
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StatusUpdate {
+struct StatusBody {
     status: String,
     claim_token: Option<String>,
 }
 
 pub async fn handle(req: &Incoming, raw_sid: &str, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let (config, sid, actor) = one_reservation(req, raw_sid, ctx, log).await?;
-    let update: StatusUpdate = req.json().await?;
-    let next: Status = update.status.parse()?;
-    let hub = ctx.hub()?;
-    let (row, outcome) = operator::update_status(&hub, &sid, next, update.claim_token.as_deref(), &actor).await?;
-    log.outcome = outcome;
+    let body: StatusBody = req.json().await?;
+    let next: Status = body.status.parse()?;
     let store = ctx.store()?;
-    let record = store.get(&sid, row.card.summary.received_at).await;
+    let hub = ctx.hub()?;
+    let recorded = operator::record_status(&store, &hub, &sid, next, body.claim_token.as_deref(), &actor).await;
     log.kv = Some(store.kv().operations());
-    let record = reading::with_status(record?, &row);
-    Ok(Reply::json(200, &record.reported(now(), &config.reservation_timeouts)))
+    let recorded = recorded?;
+    log.outcome = if recorded.changed { "updated" } else { "unchanged" };
+    Ok(Reply::json(200, &recorded.reservation.reported(now(), &config.reservation_timeouts)))
 }
