@@ -392,7 +392,9 @@ mod tests {
                 "rule 1: unknown field `if`, expected `when` or `answer`",
             ),
             (r#"[{"when":{}}]"#, "rule 1: missing field `answer`"),
-            (r#"[1]"#, "rule 1: invalid type: integer `1`, expected an object with \"when\" and \"answer\""),
+            // serde's words for the number vary with serde_json's features (the CLI turns on
+            // arbitrary_precision); what is expected does not.
+            (r#"[1]"#, "expected an object with \"when\" and \"answer\""),
             (r#"[{"when":[],"answer":{}}]"#, "rule 1: invalid type: sequence, expected a map"),
             (r#"[{"when":{"task.a":{"in":[1],"present":true}},"answer":{}}]"#, "rule 1's condition on task.a"),
             (r#"[{"when":{"queue":"WQ1"},"answer":{}}]"#, "rule 1 tests \"queue\""),
