@@ -5,7 +5,8 @@
 use base64::Engine;
 
 use super::error::ApiError;
-use taskrouter_core::config::{Config, Secret, UnsetSecret};
+use taskrouter_core::config::rest::UnsetSecret;
+use taskrouter_core::config::{Config, Secret};
 use taskrouter_core::twilio::signature::{Algorithm, SignatureSettings};
 
 /// The key, and the hash, a request from Twilio must be signed with.

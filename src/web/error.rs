@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use taskrouter_core::access::token::AccessError;
-use taskrouter_core::config::{ConfigError, UnsetSecret};
+use taskrouter_core::config::ConfigError;
+use taskrouter_core::config::rest::UnsetSecret;
 use taskrouter_core::flows::FlowError;
 use taskrouter_core::hub::claims::Claim;
 use taskrouter_core::hub::port::HubError;

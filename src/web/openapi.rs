@@ -16,7 +16,8 @@ mod tests {
     use crate::web::error::ApiError;
     use crate::web::routes::{Asset, Route, resolve};
     use taskrouter_core::access::token::AccessError;
-    use taskrouter_core::config::{ConfigError, UnsetSecret};
+    use taskrouter_core::config::ConfigError;
+    use taskrouter_core::config::rest::UnsetSecret;
     use taskrouter_core::flows::FlowError;
     use taskrouter_core::hub::claims::{Claim, Decision};
     use taskrouter_core::hub::port::HubError;

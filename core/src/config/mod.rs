@@ -8,10 +8,9 @@ use crate::instructions::Policy;
 use crate::models::{AccountSid, ReservationTimeouts, WorkflowSid};
 
 mod operator_auth;
-mod rest;
+pub mod rest;
 mod secret;
 
-pub use rest::{RestSignIn, UnsetSecret};
 pub use secret::Secret;
 
 pub const DEFAULT_TTL_SECONDS: u64 = 86_400;

@@ -24,7 +24,7 @@ mod catch_up_tests;
 #[cfg(test)]
 mod tests;
 
-use crate::config::UnsetSecret;
+use crate::config::rest::UnsetSecret;
 use crate::hub::claims::Claim;
 use crate::hub::port::HubError;
 use crate::models::{ReservationSid, Status, Timestamp, TransitionError};

@@ -9,7 +9,8 @@ use super::operator::{DecisionAsked, claim, decide_at_edge, decide_reservation, 
 use super::reading::show;
 use super::{FlowError, finish};
 use crate::access::Actor;
-use crate::config::{Config, UnsetSecret};
+use crate::config::Config;
+use crate::config::rest::UnsetSecret;
 use crate::hub::claims::Decision;
 use crate::hub::port::LocalHub;
 use crate::instructions::Policy;
