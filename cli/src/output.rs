@@ -47,7 +47,7 @@ pub struct ListedReservation<'a> {
 
 pub fn reservations_table(reservations: &[Summary<ReportedStatus>], now: Timestamp) -> String {
     let mut table = Table::new();
-    table.load_preset(NOTHING).set_header(["SID", "TASK", "WORKER", "AGE", "STATUS", "TASK ATTRIBUTES"]);
+    table.load_style(NOTHING).set_header(["SID", "TASK", "WORKER", "AGE", "STATUS", "TASK ATTRIBUTES"]);
     for reservation in reservations {
         table.add_row([
             Cell::new(&reservation.reservation_sid),

@@ -88,7 +88,7 @@ fn params_payload(params: &FormParams) -> String {
 
 /// HMAC accepts keys of any length, so making one cannot fail.
 fn mac<M: Mac + hmac::digest::KeyInit>(key: &str, url: &str, params_payload: &str) -> M {
-    let mut mac = <M as Mac>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
     mac.update(url.as_bytes());
     mac.update(params_payload.as_bytes());
     mac

@@ -8,7 +8,7 @@ use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::traits::PublicKeyParts;
-use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
+use rsa::{BoxedUint, PrivateKey, PublicKey};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -19,25 +19,25 @@ const TEAM: &str = "https://acme.cloudflareaccess.com";
 const AUD: &str = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
 const NOW: u64 = 1_800_000_000;
 
-fn key(pem: &str) -> RsaPrivateKey {
-    RsaPrivateKey::from_pkcs8_pem(pem).unwrap()
+fn key(pem: &str) -> PrivateKey {
+    PrivateKey::from_pkcs8_pem(pem).unwrap()
 }
 
-fn ours() -> RsaPrivateKey {
+fn ours() -> PrivateKey {
     key(include_str!("test_key.pem"))
 }
 
-fn theirs() -> RsaPrivateKey {
+fn theirs() -> PrivateKey {
     key(include_str!("other_key.pem"))
 }
 
-fn jwk(kid: &str, key: &RsaPrivateKey) -> Jwk {
+fn jwk(kid: &str, key: &PrivateKey) -> Jwk {
     let public = key.to_public_key();
     Jwk {
         kid: kid.into(),
         kty: "RSA".into(),
-        n: URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
-        e: URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
+        n: URL_SAFE_NO_PAD.encode(public.n().to_be_bytes_trimmed_vartime()),
+        e: URL_SAFE_NO_PAD.encode(public.e().to_be_bytes_trimmed_vartime()),
     }
 }
 
@@ -53,7 +53,7 @@ fn part(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(value.to_string())
 }
 
-fn signed(header: &Value, claims: &Value, key: &RsaPrivateKey) -> String {
+fn signed(header: &Value, claims: &Value, key: &PrivateKey) -> String {
     let body = format!("{}.{}", part(header), part(claims));
     let signature = SigningKey::<Sha256>::new(key.clone()).sign(body.as_bytes());
     format!("{body}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
@@ -75,10 +75,10 @@ impl SignatureCheck for Rsa {
         let number = |text: &str| {
             URL_SAFE_NO_PAD
                 .decode(text)
-                .map(|bytes| BigUint::from_bytes_be(&bytes))
+                .map(|bytes| BoxedUint::from_be_slice_vartime(&bytes))
                 .map_err(|e| UnusableKey(e.to_string()))
         };
-        let public = RsaPublicKey::new(number(&key.n)?, number(&key.e)?).map_err(|e| UnusableKey(e.to_string()))?;
+        let public = PublicKey::new(number(&key.n)?, number(&key.e)?).map_err(|e| UnusableKey(e.to_string()))?;
         let Ok(signature) = Signature::try_from(signature) else { return Ok(false) };
         Ok(VerifyingKey::<Sha256>::new(public).verify(signed, &signature).is_ok())
     }
@@ -167,7 +167,7 @@ fn every_way_a_token_can_be_wrong_is_refused_and_named() {
 #[test]
 fn hs256_signed_with_the_public_key_is_refused() {
     // The classic confusion: an HMAC over the token with the RSA public key as its secret.
-    use hmac::{Hmac, Mac};
+    use hmac::{Hmac, KeyInit, Mac};
     let public = jwk("k1", &ours());
     let body = format!("{}.{}", part(&json!({ "alg": "HS256", "kid": "k1" })), part(&person()));
     let mut mac = Hmac::<Sha256>::new_from_slice(public.n.as_bytes()).unwrap();
