@@ -3,6 +3,18 @@
 // The doc comments on the arguments are clap's `--help`, read in a terminal: URLs stay bare.
 #![allow(rustdoc::bare_urls)]
 
+/// `println!` for what the CLI prints: when the reader goes away (`reservations list | head -1`:
+/// a closed pipe, or, where stdout is a socket, a reset), it ends quietly as Unix tools do,
+/// instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::output::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_line(format_args!($($arg)*))
+    };
+}
+
 mod commands;
 mod http;
 pub mod output;

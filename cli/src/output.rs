@@ -5,6 +5,21 @@ use comfy_table::{Cell, Table};
 use serde::Serialize;
 use taskrouter_core::models::{ReportedStatus, StatusSource, Summary, Timestamp, json_depth};
 
+/// Writes one line of output (`outln!`). A reader that went away ends the program quietly (exit
+/// 0, as for SIGPIPE on a pipe); any other failure to print is said on stderr (exit 1).
+pub fn write_line(line: std::fmt::Arguments<'_>) {
+    use std::io::{ErrorKind, Write};
+    if let Err(error) = writeln!(std::io::stdout().lock(), "{line}") {
+        match error.kind() {
+            ErrorKind::BrokenPipe | ErrorKind::ConnectionReset => std::process::exit(0),
+            _ => {
+                eprintln!("error: printing the output failed: {error}");
+                std::process::exit(1)
+            }
+        }
+    }
+}
+
 pub fn now() -> Timestamp {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -94,7 +109,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> anyhow::Resul
 }
 
 pub fn print_json<T: Serialize>(value: &T) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    outln!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
 #[cfg(test)]

@@ -158,27 +158,27 @@ pub async fn run(
     let fallback = current_workflow.fallback_assignment_callback_url.as_deref().filter(|url| !url.is_empty());
     let timeout = current_workflow.task_reservation_timeout;
     if !json {
-        println!("✓ Workflow {workflow} now sends assignment callbacks to {assignment_url}");
+        outln!("✓ Workflow {workflow} now sends assignment callbacks to {assignment_url}");
         if let Some(old) = &replaced_assignment {
-            println!("  it sent them to {old} before");
+            outln!("  it sent them to {old} before");
         }
         if let Some(fallback) = fallback {
-            println!("  its fallback URL stays {fallback}");
+            outln!("  its fallback URL stays {fallback}");
         }
-        println!("  its reservations time out after {timeout} s (TaskReservationTimeout)");
+        outln!("  its reservations time out after {timeout} s (TaskReservationTimeout)");
         if timeout != taskrouter_core::config::DEFAULT_TIMEOUT_SECONDS {
-            println!("  tell the worker, in wrangler.toml [vars]: WORKFLOW_TIMEOUTS = '{{\"{workflow}\": {timeout}}}'");
+            outln!("  tell the worker, in wrangler.toml [vars]: WORKFLOW_TIMEOUTS = '{{\"{workflow}\": {timeout}}}'");
         }
     }
     let mut set_filter = None;
     if let Some(EventsPlan::Set { filter, replacing }) = events_plan {
         twilio.set_event_callback(workspace, &events_url, &filter).await?;
         if !json {
-            println!("✓ Workspace {workspace} now sends its events to {events_url}");
+            outln!("✓ Workspace {workspace} now sends its events to {events_url}");
             if let Some(old) = &replacing {
-                println!("  it sent them to {old} before (replaced with --replace-event-callback)");
+                outln!("  it sent them to {old} before (replaced with --replace-event-callback)");
             }
-            println!("  events: {}", filter.join(", "));
+            outln!("  events: {}", filter.join(", "));
         }
         set_filter = Some((filter, replacing));
     }

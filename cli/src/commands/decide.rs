@@ -292,7 +292,7 @@ pub async fn run(
         if json {
             output::print_json(&outcomes);
         } else {
-            println!("Nothing pending in {}.", worker.base_url());
+            outln!("Nothing pending in {}.", worker.base_url());
         }
         return Ok(exit::OK);
     }
@@ -304,7 +304,7 @@ pub async fn run(
     progress.set_message(format!("({concurrency} at a time)"));
     for outcome in &outcomes {
         if !json {
-            progress.suspend(|| println!("{}", outcome.line()));
+            progress.suspend(|| outln!("{}", outcome.line()));
         }
     }
     let mut answers = stream::iter(targets)
@@ -313,7 +313,7 @@ pub async fn run(
     while let Some(outcome) = answers.next().await {
         progress.inc(1);
         if !json {
-            progress.suspend(|| println!("{}", outcome.line()));
+            progress.suspend(|| outln!("{}", outcome.line()));
         }
         outcomes.push(outcome);
     }
@@ -325,7 +325,7 @@ pub async fn run(
         let done = outcomes.iter().filter(|o| o.succeeded()).count();
         let gone = outcomes.iter().filter(|o| o.result == DecisionResult::NoLongerPending).count();
         let verb = decision.status();
-        println!("\n{done} {verb}, {gone} no longer pending, {} failed", outcomes.len() - done - gone);
+        outln!("\n{done} {verb}, {gone} no longer pending, {} failed", outcomes.len() - done - gone);
     }
     Ok(exit_code(&outcomes))
 }

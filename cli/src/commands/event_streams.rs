@@ -246,30 +246,30 @@ pub fn print_connected(connected: &Connected) {
         types_added,
     } = connected;
     let made = |created: &bool| if *created { "created" } else { "already there, reused" };
-    println!("✓ Event Streams Sink {sink_sid} sends to {destination} ({})", made(sink_created));
+    outln!("✓ Event Streams Sink {sink_sid} sends to {destination} ({})", made(sink_created));
     if let Some(status) = sink_status.as_deref().filter(|status| *status != "active") {
-        println!("  its status is {}: Twilio sends events only to an active Sink", output::printable(status));
+        outln!("  its status is {}: Twilio sends events only to an active Sink", output::printable(status));
     }
-    println!("✓ Subscription {subscription_sid} ({})", made(subscription_created));
+    outln!("✓ Subscription {subscription_sid} ({})", made(subscription_created));
     if types_added.is_empty() {
-        println!("  it already names every event the worker uses; nothing changed");
+        outln!("  it already names every event the worker uses; nothing changed");
     } else {
-        println!("  subscribed: {}", types_added.join(", "));
+        outln!("  subscribed: {}", types_added.join(", "));
     }
-    println!("  the Workspaces' Event Callback URLs were not touched");
+    outln!("  the Workspaces' Event Callback URLs were not touched");
 }
 
 /// Prints what `--remove` did, for a person.
 pub fn print_removed(removed: &Removed) {
     if removed.sinks.is_empty() {
-        println!("No Event Streams Sink sends to {}; nothing changed", removed.destination);
+        outln!("No Event Streams Sink sends to {}; nothing changed", removed.destination);
         return;
     }
     for subscription in &removed.subscriptions {
-        println!("✓ deleted Subscription {subscription}");
+        outln!("✓ deleted Subscription {subscription}");
     }
     for sink in &removed.sinks {
-        println!("✓ deleted Sink {sink} (it sent to {})", removed.destination);
+        outln!("✓ deleted Sink {sink} (it sent to {})", removed.destination);
     }
 }
 

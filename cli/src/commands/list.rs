@@ -21,10 +21,10 @@ pub async fn run(worker: &Worker, status: StatusArg, json: bool) -> Result<u8> {
             StatusArg::All => String::new(),
             StatusArg::Only(_) => format!("{status} "),
         };
-        println!("No {which}reservations stored in {}.", worker.base_url());
+        outln!("No {which}reservations stored in {}.", worker.base_url());
     } else {
-        println!("{}", output::reservations_table(&reservations, now));
-        println!("\n{} reservation{}", reservations.len(), if reservations.len() == 1 { "" } else { "s" });
+        outln!("{}", output::reservations_table(&reservations, now));
+        outln!("\n{} reservation{}", reservations.len(), if reservations.len() == 1 { "" } else { "s" });
     }
     Ok(exit::OK)
 }

@@ -64,10 +64,10 @@ pub async fn run(worker: &Worker, sid: &ReservationSid, json: bool) -> Result<u8
         ("Received", format!("{} ({} ago)", record.received_at, output::age(record.received_at, now))),
     ];
     for (label, value) in rows {
-        println!("{label:<12} {value}");
+        outln!("{label:<12} {value}");
     }
-    println!("\nTask attributes:\n{}", attributes_text(record.task_attributes.as_ref()));
-    println!("\nWorker attributes:\n{}", attributes_text(record.worker_attributes.as_ref()));
+    outln!("\nTask attributes:\n{}", attributes_text(record.task_attributes.as_ref()));
+    outln!("\nWorker attributes:\n{}", attributes_text(record.worker_attributes.as_ref()));
     Ok(exit::OK)
 }
 

@@ -116,23 +116,23 @@ pub async fn run(client: &Client, settings: &Settings, url: &str, signer: &Callb
             "ok": accepted,
         }));
     } else if accepted {
-        println!("✓ sent an assignment callback for {reservation} to {target}, signed with {}", signer.describe());
-        println!("  the worker answered {status} {answer}");
-        println!("  next: reservations show {reservation}");
+        outln!("✓ sent an assignment callback for {reservation} to {target}, signed with {}", signer.describe());
+        outln!("  the worker answered {status} {answer}");
+        outln!("  next: reservations show {reservation}");
     } else {
         let answer = output::printable(&answer.chars().take(500).collect::<String>());
-        println!("✗ the worker answered {status} to a signed assignment callback for {reservation}: {answer}");
+        outln!("✗ the worker answered {status} to a signed assignment callback for {reservation}: {answer}");
         if status.is_success() {
-            println!(
+            outln!(
                 "  TaskRouter needs 200 with a JSON object ({{}} or an instruction); this answer would fail the callback"
             );
         }
         if status.as_u16() == 403 {
             match signer {
-                CallbackSigner::AuthToken(_) => println!(
+                CallbackSigner::AuthToken(_) => outln!(
                     "  check that TWILIO_AUTH_TOKEN here is the worker's TWILIO_AUTH_TOKEN (and PUBLIC_URL, behind a tunnel)"
                 ),
-                CallbackSigner::SharedKey { id, .. } => println!(
+                CallbackSigner::SharedKey { id, .. } => outln!(
                     "  check that the worker's TWILIO_WEBHOOK_SHARED_KEYS holds {id} with this secret (and PUBLIC_URL, behind a tunnel)"
                 ),
             }

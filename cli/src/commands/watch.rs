@@ -92,7 +92,7 @@ struct Watch<'a> {
 
 impl Watch<'_> {
     fn say(&self, line: String) {
-        self.status.suspend(|| println!("{line}"));
+        self.status.suspend(|| outln!("{line}"));
     }
 
     /// A reservation pushed or listed: announced once if it is pending, and accepted with
@@ -102,7 +102,7 @@ impl Watch<'_> {
             return;
         }
         if self.json {
-            println!("{}", json!({ "event": "new", "reservation": summary }));
+            outln!("{}", json!({ "event": "new", "reservation": summary }));
         } else {
             self.say(format!("new  {}  task {}  {}", summary.reservation_sid, summary.task_sid, summary.task));
         }
@@ -119,7 +119,7 @@ impl Watch<'_> {
             self.failed += 1;
         }
         if self.json {
-            println!("{}", json!({ "event": "outcome", "outcome": outcome }));
+            outln!("{}", json!({ "event": "outcome", "outcome": outcome }));
         } else {
             self.say(outcome.line());
         }
@@ -253,9 +253,9 @@ pub async fn run(settings: &Settings, client: &Client, accept: bool, interval: f
     status.finish_and_clear();
     let (seen, accepted, failed) = (watch.seen.len(), watch.accepted, watch.failed);
     if json {
-        println!("{}", json!({ "event": "stopped", "seen": seen, "accepted": accepted, "failed": failed }));
+        outln!("{}", json!({ "event": "stopped", "seen": seen, "accepted": accepted, "failed": failed }));
     } else {
-        println!("stopped: {seen} seen, {accepted} accepted, {failed} failed");
+        outln!("stopped: {seen} seen, {accepted} accepted, {failed} failed");
     }
     Ok(if failed == 0 { exit::OK } else { exit::ACTION_FAILED })
 }
