@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 
 import autocannon from 'autocannon';
-import { Miniflare } from 'miniflare';
+import { Miniflare } from '../tests/support/miniflare.mjs';
 
 import { AUD, accessToken, keyPair } from '../tests/support/access.mjs';
 import { freePort } from '../tests/support/prism.mjs';
@@ -40,7 +40,7 @@ export async function accessCost() {
       stdout.resume();
       stderr.resume();
     },
-    modules: true, ...script, compatibilityDate: '2026-04-01', kvNamespaces: ['RESERVATIONS'],
+    modules: true, ...script, compatibilityDate: '2026-11-17', kvNamespaces: ['RESERVATIONS'],
     bindings: { ...bindings, TWILIO_AUTH_TOKEN: 'bench', RESERVATIONS_API_TOKEN: API_TOKEN, ACCESS_TEAM_DOMAIN: keys.url, ACCESS_AUD: AUD, OPERATOR_AUTH: 'access,token' },
   });
   const url = (await mf.ready).toString().replace(/\/$/, '');

@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Miniflare } from 'miniflare';
+import { Miniflare } from '../tests/support/miniflare.mjs';
 import WebSocket from 'ws';
 
 import { freePort } from '../tests/support/prism.mjs';
@@ -76,7 +76,7 @@ export async function consoleCost() {
     scriptPath: path.join(root, 'build/index.js'),
     modulesRoot: path.join(root, 'build'),
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
-    compatibilityDate: '2026-04-01',
+    compatibilityDate: '2026-11-17',
     kvNamespaces: ['RESERVATIONS'],
     durableObjects: { HUB: { className: 'Hub', useSQLite: true } },
     bindings: { TWILIO_AUTH_TOKEN: AUTH_TOKEN, RESERVATIONS_API_TOKEN: API_TOKEN },

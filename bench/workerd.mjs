@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
-import { Miniflare } from 'miniflare';
+import { Miniflare } from '../tests/support/miniflare.mjs';
 
 import { freePort } from '../tests/support/prism.mjs';
 import { AUTH_TOKEN, WORST_RULES } from './callbacks.mjs';
@@ -50,10 +50,10 @@ export async function startWorker(name) {
       stderr.resume();
     },
     workers: [
-      { name, modules: true, ...script, compatibilityDate: '2026-04-01', bindings: { ...BINDINGS, ...bindings }, wrappedBindings: MEMORY_KV },
+      { name, modules: true, ...script, compatibilityDate: '2026-11-17', bindings: { ...BINDINGS, ...bindings }, wrappedBindings: MEMORY_KV },
       { name: 'memory-kv', modules: true, scriptPath: path.join(root, 'bench/memory-kv/kv.mjs') },
       ...(lendsHub
-        ? [{ name: HUB_SCRIPT, modules: true, ...RUST, compatibilityDate: '2026-04-01', bindings: BINDINGS, wrappedBindings: MEMORY_KV, durableObjects: OWN_HUB }]
+        ? [{ name: HUB_SCRIPT, modules: true, ...RUST, compatibilityDate: '2026-11-17', bindings: BINDINGS, wrappedBindings: MEMORY_KV, durableObjects: OWN_HUB }]
         : []),
     ],
   });

@@ -3,9 +3,9 @@
 # wasm-bindgen from cargo, wasm-opt from npm's binaryen, esbuild from npm.
 # Run by `wrangler dev`/`wrangler deploy` (wrangler.toml [build]) and by scripts/test.sh.
 #
-# Skipped when build/ is newer than everything it is made from: wrangler 4.86's `dev` runs the
-# [build] command twice at start (workers-sdk #7934, fixed after the last release that runs on
-# Node 20), and a second full build doubled the wait for the first /health.
+# Skipped when build/ is newer than everything it is made from, so `npm start` on a built tree
+# starts at once (wrangler 4.86's `dev` ran the [build] command twice, workers-sdk #7934; 4.164
+# runs it once, and the check still saves a start the cargo run that finds nothing to do).
 # TASKROUTER_EDGE_BUILD_CHECK=1 only says whether a build is due (the tests use it).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, and skips whatever is already installed at the right
 # version: the wasm32 target, worker-build and wasm-bindgen-cli at the versions Cargo.lock pins,
-# the npm packages of package-lock.json, and twilio-python for examples/accept.py in .venv. Offline-safe: nothing is downloaded outside the
+# the npm packages of package-lock.json (Node itself among them), and twilio-python for examples/accept.py in .venv. Offline-safe: nothing is downloaded outside the
 # package registries (worker-build is pointed at local tools by scripts/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +57,11 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$lock_sum" ]; then
   echo "$lock_sum" > "$stamp"
   installed=1
 fi
+# The project's own Node (package.json's `node`, the npm registry's binary): wrangler and
+# Miniflare need 22.12 or later, while the machine's Node, which runs npm, may be older. npm's
+# scripts put node_modules/.bin first on PATH, so every script and suite runs on this one.
+node_version=$(sed -n 's/^ *"node": "\([0-9.]*\)",\{0,1\}$/\1/p' package.json)
+verify node_modules/.bin/node "v$node_version"
 
 # The Python example runs as a user would run it: in a virtual environment of its own, with
 # examples/requirements.txt (Twilio's helper library) installed from PyPI.

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The project's Node first, as under npm, also when this script is run by hand.
+export PATH="$PWD/node_modules/.bin:$PATH"
 if [ ! -f .dev.vars ]; then
   cp .dev.vars.example .dev.vars
   echo "start: created .dev.vars from .dev.vars.example (edit it to use your own tokens)"

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The project's Node first, as under npm, also when this script is run by hand.
+export PATH="$PWD/node_modules/.bin:$PATH"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 gate() {

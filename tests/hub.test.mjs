@@ -230,7 +230,7 @@ export default { fetch() { return new Response('not this one', { status: 404 });
   test('a callback is answered once KV holds it; an event is 503 so TaskRouter sends it again; a decision fails closed and TaskRouter hears nothing', async () => {
     const broken = await ownWorker(bindings(fake.url), {
       worker: { durableObjects: { HUB: { className: 'BrokenHub', scriptName: 'broken-hub' } } },
-      workers: [{ name: 'broken-hub', modules: [{ type: 'ESModule', path: 'hub.mjs', contents: BROKEN_HUB }] }],
+      workers: [{ name: 'broken-hub', durableObjects: { HUB: 'BrokenHub' }, modules: [{ type: 'ESModule', path: 'hub.mjs', contents: BROKEN_HUB }] }],
     });
     const absent = await ownWorker(bindings(fake.url), { worker: { durableObjects: {} } });
     for (const edgeWithout of [broken, absent]) {
@@ -260,7 +260,7 @@ export default { fetch() { return new Response('not this one', { status: 404 });
     const dir = mkdtempSync(path.join(tmpdir(), 'hub-back-'));
     const brokenHub = { HUB: { className: 'BrokenHub', scriptName: 'broken-hub' } };
     const edgeBack = await ownWorker(bindings(fake.url), {
-      workers: [{ name: 'broken-hub', modules: [{ type: 'ESModule', path: 'hub.mjs', contents: BROKEN_HUB }] }],
+      workers: [{ name: 'broken-hub', durableObjects: { HUB: 'BrokenHub' }, modules: [{ type: 'ESModule', path: 'hub.mjs', contents: BROKEN_HUB }] }],
       kvPersist: path.join(dir, 'kv'),
       durableObjectsPersist: path.join(dir, 'do'),
     });
@@ -325,7 +325,7 @@ export default { fetch() { return new Response('not this one', { status: 404 });
     await new Promise((resolve) => gate.listen(0, '127.0.0.1', resolve));
     const slow = await ownWorker(bindings(fake.url), {
       worker: { durableObjects: { HUB: { className: 'HeldHub', scriptName: 'held-hub' } } },
-      workers: [{ name: 'held-hub', modules: [{ type: 'ESModule', path: 'hub.mjs', contents: HELD_HUB(`http://127.0.0.1:${gate.address().port}`) }] }],
+      workers: [{ name: 'held-hub', durableObjects: { HUB: 'HeldHub' }, modules: [{ type: 'ESModule', path: 'hub.mjs', contents: HELD_HUB(`http://127.0.0.1:${gate.address().port}`) }] }],
     });
     try {
       const params = assignmentParams();

@@ -1,7 +1,7 @@
 // One Miniflare per test file, serving the built worker (build/) under several configurations.
 // A file asks for a configuration by name; the Miniflare starts on first use and is disposed of
 // when the file ends, pass or fail (support/lifecycle.mjs).
-import { Miniflare } from 'miniflare';
+import { Miniflare } from './miniflare.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,7 +18,7 @@ const BUILT_WORKER = {
   scriptPath: SCRIPT,
   modulesRoot: path.dirname(SCRIPT),
   modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
-  compatibilityDate: '2026-04-01',
+  compatibilityDate: '2026-11-17',
 };
 /** The live hub, as wrangler.toml declares it: a SQLite-backed Durable Object of the worker's own. */
 export const HUB = { HUB: { className: 'Hub', useSQLite: true } };
