@@ -3,9 +3,9 @@
 # wasm-bindgen from cargo, wasm-opt from npm's binaryen, esbuild from npm.
 # Run by `wrangler dev`/`wrangler deploy` (wrangler.toml [build]) and by scripts/test.sh.
 #
-# Skipped when build/ is newer than everything it is made from, so `npm start` on a built tree
-# starts at once (wrangler 4.86's `dev` ran the [build] command twice, workers-sdk #7934; 4.164
-# runs it once, and the check still saves a start the cargo run that finds nothing to do).
+# Skipped when build/ is newer than everything it is made from, so that `npm start` on a built
+# tree starts at once, without a cargo run that finds nothing to do. (wrangler 4.86's `dev` also
+# ran the [build] command twice, workers-sdk #7934; 4.164 runs it once.)
 # TASKROUTER_EDGE_BUILD_CHECK=1 only says whether a build is due (the tests use it).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -345,7 +345,7 @@ describe('the console page', () => {
     await t.test('the server closes the sockets: the pages say so, reconnect, and show what they missed', async () => {
       const state = mkdtempSync(path.join(tmpdir(), 'taskrouter-edge-console-'));
       onStop(() => rmSync(state, { recursive: true, force: true }));
-      const edge = await ownWorker(bindings(fake.url), { kvPersist: path.join(state, 'kv'), durableObjectsPersist: path.join(state, 'do') });
+      const edge = await ownWorker(bindings(fake.url), { resourcePersistencePath: state });
       const pages = [await open(edge), await open(edge)];
       for (const { page } of pages) await live(page);
       const before = await callback(edge);

@@ -261,8 +261,7 @@ export default { fetch() { return new Response('not this one', { status: 404 });
     const brokenHub = { HUB: { className: 'BrokenHub', scriptName: 'broken-hub' } };
     const edgeBack = await ownWorker(bindings(fake.url), {
       workers: [{ name: 'broken-hub', durableObjects: { HUB: 'BrokenHub' }, modules: [{ type: 'ESModule', path: 'hub.mjs', contents: BROKEN_HUB }] }],
-      kvPersist: path.join(dir, 'kv'),
-      durableObjectsPersist: path.join(dir, 'do'),
+      resourcePersistencePath: dir,
     });
     const first = assignmentParams();
     assert.equal((await signedPost(edgeBack.fetch, '/assignment_callback', first)).status, 200);

@@ -62,7 +62,6 @@ struct HubLine<'a> {
     consoles: usize,
 }
 
-/// A claim's token: 128 random bits from the runtime's `crypto.randomUUID()`.
 /// Why the hub could not answer a question; nothing it holds changed.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum AnswerFailure {
@@ -72,6 +71,7 @@ pub(super) enum AnswerFailure {
     Ledger(#[from] LedgerFault),
 }
 
+/// A claim's token: 128 random bits from the runtime's `crypto.randomUUID()`.
 fn random_token() -> Option<String> {
     let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).ok()?;
     let make =

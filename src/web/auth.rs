@@ -49,13 +49,13 @@ pub fn signer<'a>(config: &'a Config, settings: Option<&str>) -> Result<Signer<'
         return match (&config.twilio_auth_token, config.allow_unsigned_callbacks) {
             (Some(token), _) => Ok(Signer::AuthToken(token)),
             (None, true) => Ok(Signer::Unchecked),
-            (None, false) => Err(ApiError::MissingSecret(UnsetSecret("TWILIO_AUTH_TOKEN"))),
+            (None, false) => Err(ApiError::from(UnsetSecret("TWILIO_AUTH_TOKEN"))),
         };
     };
     let settings = SignatureSettings::read(settings);
     let algorithm = Algorithm::named(settings.algorithm)
         .ok_or_else(|| ApiError::UnsupportedSignatureAlgorithm(echoed(settings.algorithm)))?;
-    let keys = shared_keys.ok_or(ApiError::MissingSecret(UnsetSecret("TWILIO_WEBHOOK_SHARED_KEYS")))?;
+    let keys = shared_keys.ok_or(ApiError::from(UnsetSecret("TWILIO_WEBHOOK_SHARED_KEYS")))?;
     let id = settings.key.unwrap_or_default();
     let secret = keys.secret(id).ok_or_else(|| ApiError::UnknownSigningKey(echoed(id)))?;
     Ok(Signer::SharedKey { id: id.to_owned(), secret, algorithm })
@@ -70,7 +70,7 @@ fn bearer_token(value: &str) -> Option<&str> {
 /// `Authorization: Bearer <token>` against the configured operator token. No token configured
 /// means the operator API is closed.
 pub fn require_bearer(header: Option<&str>, token: Option<&Secret>) -> Result<(), ApiError> {
-    let token = token.ok_or(ApiError::MissingSecret(UnsetSecret("RESERVATIONS_API_TOKEN")))?;
+    let token = token.ok_or(ApiError::from(UnsetSecret("RESERVATIONS_API_TOKEN")))?;
     let presented = header.and_then(|value| bearer_token(value.trim())).map(str::trim).ok_or(ApiError::Unauthorized)?;
     if token.matches(presented) { Ok(()) } else { Err(ApiError::TokenRefused) }
 }
@@ -95,7 +95,7 @@ pub fn require_console_token(
     let Some(encoded) = offered.filter_map(|protocol| protocol.strip_prefix(BEARER_PROTOCOL)).next() else {
         return require_bearer(authorization, token);
     };
-    let token = token.ok_or(ApiError::MissingSecret(UnsetSecret("RESERVATIONS_API_TOKEN")))?;
+    let token = token.ok_or(ApiError::from(UnsetSecret("RESERVATIONS_API_TOKEN")))?;
     let presented = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(encoded)
         .ok()
@@ -171,7 +171,7 @@ mod tests {
         assert_eq!(require_bearer(None, Some(&token)), Err(ApiError::Unauthorized));
         assert_eq!(
             require_bearer(Some("Bearer s3cret"), None),
-            Err(ApiError::MissingSecret(UnsetSecret("RESERVATIONS_API_TOKEN")))
+            Err(ApiError::from(UnsetSecret("RESERVATIONS_API_TOKEN")))
         );
     }
 
@@ -191,7 +191,7 @@ mod tests {
         assert_eq!(require_console_token(Some("taskrouter-edge.v1"), None, Some(&token)), Err(ApiError::Unauthorized));
         assert_eq!(
             require_console_token(Some(&offered("x")), None, None),
-            Err(ApiError::MissingSecret(UnsetSecret("RESERVATIONS_API_TOKEN")))
+            Err(ApiError::from(UnsetSecret("RESERVATIONS_API_TOKEN")))
         );
     }
 }

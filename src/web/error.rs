@@ -66,13 +66,16 @@ pub enum ApiError {
         "X-Twilio-Webhooks-Signature-Settings names the SharedKey {0:?}, which is not in TWILIO_WEBHOOK_SHARED_KEYS: add its secret there (during a rotation, both keys)"
     )]
     UnknownSigningKey(String),
-    #[error(transparent)]
-    MissingSecret(#[from] UnsetSecret),
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
-    /// What a flow could not do: the store, the hub, TaskRouter or the status model said no.
+    /// What a flow could not do: the store, TaskRouter, a setting or the status model said no.
     #[error(transparent)]
-    Flow(#[from] FlowError),
+    Flow(FlowError),
+    /// The hub could not be asked, by a flow or before one: what the operator can do meanwhile.
+    #[error(
+        "the hub is not available ({0}): nothing was changed and nothing sent to TaskRouter; decide in Twilio's console meanwhile, and check the HUB Durable Object binding in wrangler.toml"
+    )]
+    HubUnavailable(HubError),
     /// Cloudflare Access: a token refused (which check failed), or the team's keys out of reach.
     #[error(transparent)]
     Access(AccessError),
@@ -84,6 +87,16 @@ pub enum ApiError {
     ForeignOrigin(String),
 }
 
+/// A flow's failure as an answer; the hub's gets the operator's way round it.
+impl From<FlowError> for ApiError {
+    fn from(error: FlowError) -> Self {
+        match error {
+            FlowError::Hub(error) => ApiError::HubUnavailable(error),
+            error => ApiError::Flow(error),
+        }
+    }
+}
+
 /// The layers under the flows, met by a handler before any flow ran, answer as the flow would.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
@@ -93,7 +106,13 @@ impl From<StoreError> for ApiError {
 
 impl From<HubError> for ApiError {
     fn from(error: HubError) -> Self {
-        ApiError::Flow(FlowError::Hub(error))
+        ApiError::HubUnavailable(error)
+    }
+}
+
+impl From<UnsetSecret> for ApiError {
+    fn from(error: UnsetSecret) -> Self {
+        ApiError::Flow(FlowError::NotConfigured(error))
     }
 }
 
@@ -136,8 +155,8 @@ impl ApiError {
             ApiError::UpgradeRequired => 426,
             ApiError::BodyTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType { .. } => 415,
-            ApiError::MissingSecret(_)
-            | ApiError::Config(_)
+            ApiError::Config(_)
+            | ApiError::HubUnavailable(_)
             | ApiError::Flow(FlowError::Store(_) | FlowError::Hub(_) | FlowError::NotConfigured(_)) => 503,
             ApiError::Flow(FlowError::Twilio(_) | FlowError::TwilioUnreachable(_)) => 502,
             ApiError::Flow(FlowError::TwilioOutcomeUnknown { .. }) => 504,
@@ -167,7 +186,7 @@ impl ApiError {
             ApiError::InvalidSignature(_) => "invalid_signature",
             ApiError::UnsupportedSignatureAlgorithm(_) => "unsupported_signature_algorithm",
             ApiError::UnknownSigningKey(_) => "unknown_signing_key",
-            ApiError::MissingSecret(_) => "not_configured",
+            ApiError::HubUnavailable(_) => "hub_unavailable",
             ApiError::Config(_) => "invalid_configuration",
             ApiError::Flow(error) => match error {
                 FlowError::ReservationNotFound(_) => "reservation_not_found",
@@ -273,13 +292,13 @@ mod tests {
     #[test]
     fn bodies_are_the_documented_json_shape() {
         let body: serde_json::Value =
-            serde_json::from_str(&ApiError::MissingSecret(UnsetSecret("TWILIO_AUTH_TOKEN")).body()).unwrap();
+            serde_json::from_str(&ApiError::from(UnsetSecret("TWILIO_AUTH_TOKEN")).body()).unwrap();
         assert_eq!(body["error"]["code"], "not_configured");
         assert_eq!(
             body["error"]["message"],
             "TWILIO_AUTH_TOKEN is not set: run 'wrangler secret put TWILIO_AUTH_TOKEN' (or add it to .dev.vars)"
         );
-        assert_eq!(ApiError::MissingSecret(UnsetSecret("X")).status(), 503);
+        assert_eq!(ApiError::from(UnsetSecret("X")).status(), 503);
     }
 
     #[test]
@@ -330,6 +349,19 @@ mod tests {
         }
         let body: serde_json::Value = serde_json::from_str(&ApiError::from(FlowError::Store(store)).body()).unwrap();
         assert_eq!(body["error"]["message"], "the reservation store is unavailable: reading the store: KV GET failed");
+    }
+
+    #[test]
+    fn the_hubs_failure_gets_the_operators_way_round_only_as_an_answer() {
+        let hub = HubError::TimedOut(2_000);
+        let flow = FlowError::Hub(hub.clone());
+        // A decision Twilio applied and the hub could not record quotes these words: they must
+        // not say that nothing was sent to TaskRouter.
+        assert_eq!(flow.to_string(), hub.to_string());
+        for api in [ApiError::from(flow), ApiError::from(hub)] {
+            assert_eq!((api.status(), api.code()), (503, "hub_unavailable"));
+            assert!(api.to_string().contains("decide in Twilio's console meanwhile"), "{api}");
+        }
     }
 
     #[test]

@@ -155,13 +155,13 @@ mod tests {
             ApiError::InvalidSignature("x".into()),
             ApiError::UnsupportedSignatureAlgorithm("x".into()),
             ApiError::UnknownSigningKey("x".into()),
-            ApiError::MissingSecret(UnsetSecret("X")),
             FlowError::NotConfigured(UnsetSecret("X")).into(),
             ApiError::Config(ConfigError { name: "X", problem: "x".into() }),
             FlowError::ReservationNotFound(sid.clone()).into(),
             FlowError::Transition(TransitionError { from: Status::Completed, to: Status::Pending }).into(),
             FlowError::Store(store).into(),
             FlowError::Hub(HubError::TimedOut(1)).into(),
+            ApiError::Flow(FlowError::Hub(HubError::TimedOut(1))),
             FlowError::Twilio(refused()).into(),
             FlowError::Twilio(Box::new(RestError::Lost("x".into()))).into(),
             FlowError::Twilio(Box::new(RestError::Dropped("x".into()))).into(),
@@ -216,7 +216,7 @@ mod tests {
                 | ApiError::InvalidSignature(_)
                 | ApiError::UnsupportedSignatureAlgorithm(_)
                 | ApiError::UnknownSigningKey(_)
-                | ApiError::MissingSecret(_)
+                | ApiError::HubUnavailable(_)
                 | ApiError::Config(_)
                 | ApiError::Access(_)
                 | ApiError::InvalidBodyHash

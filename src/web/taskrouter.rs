@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
 
 use crate::web::http::fetch_failure;
+use taskrouter_core::config::rest::UnsetSecret;
 use taskrouter_core::config::{Config, Secret};
 use taskrouter_core::flows::catch_up::{ReadBackFound, ReadError, TaskRouterRecords};
 use taskrouter_core::flows::decide::ReservationAtTwilio;
@@ -51,6 +52,12 @@ struct RawAnswer {
 impl TaskRouter {
     pub fn new(base_url: &str, authorization: Secret) -> TaskRouter {
         TaskRouter { base_url: base_url.to_owned(), authorization }
+    }
+
+    /// TaskRouter signed in by the worker's configuration for a reservation of `account` (the
+    /// Account SID its callback carried; `TWILIO_ACCOUNT_SID` comes first).
+    pub fn signed_in(config: &Config, account: Option<&AccountSid>) -> Result<TaskRouter, UnsetSecret> {
+        Ok(TaskRouter::new(&config.taskrouter_url, config.rest_authorization(account)?))
     }
 
     /// One request and its answer, or why there was none (within [`ANSWER_TIMEOUT`]).
@@ -170,8 +177,7 @@ pub struct Records<'a> {
 
 impl Records<'_> {
     fn signed_in(&self, account: Option<&AccountSid>) -> Result<TaskRouter, ReadError> {
-        let authorization = self.config.rest_authorization(account).map_err(|unset| ReadError::NotSignedIn(unset.0))?;
-        Ok(TaskRouter::new(&self.config.taskrouter_url, authorization))
+        Ok(TaskRouter::signed_in(self.config, account)?)
     }
 }
 

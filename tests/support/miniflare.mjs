@@ -2,7 +2,9 @@
 // were written in (Miniflare 4's), through Miniflare's own `convertV4MiniflareOptions`. Two
 // things that converter refuses are done here: `modulesRules` (the built worker's wasm module
 // becomes an explicit module beside its script) and `handleRuntimeStdio` (the runtime's log lines
-// now arrive as structured logs, and are handed on as lines on two streams).
+// now arrive as structured logs, and are handed on as lines on two streams). Options the
+// converter would drop without a word are refused instead: persistence is
+// `resourcePersistencePath` now, and wrapped bindings are gone (use `miniflare-4`).
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -19,8 +21,16 @@ export class Miniflare extends Miniflare5 {
   }
 }
 
-function convert({ handleRuntimeStdio, workers, ...options }) {
-  const converted = convertV4MiniflareOptions({ ...options, workers: workers?.map(explicitModules) });
+const DROPPED = ['kvPersist', 'durableObjectsPersist', 'wrappedBindings'];
+
+function convert({ handleRuntimeStdio, ...options }) {
+  for (const worker of options.workers ?? [options]) {
+    const dropped = DROPPED.filter((name) => name in worker || name in options);
+    if (dropped.length) throw new TypeError(`Miniflare 5 would ignore ${dropped.join(', ')}: see tests/support/miniflare.mjs`);
+  }
+  const converted = convertV4MiniflareOptions(
+    options.workers ? { ...options, workers: options.workers.map(explicitModules) } : explicitModules(options),
+  );
   if (handleRuntimeStdio) {
     const streams = { stdout: new PassThrough(), stderr: new PassThrough() };
     handleRuntimeStdio(streams.stdout, streams.stderr);

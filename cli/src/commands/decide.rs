@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::{Client, StatusCode};
 use serde::Serialize;
 use taskrouter_core::flows::decide::{TwilioVerdict, decide};
+use taskrouter_core::flows::operator::ClaimGrant;
 use taskrouter_core::models::{ActivitySid, ReportedStatus, ReservationSid, Status, Summary, TaskSid, WorkspaceSid};
 
 use crate::exit;
@@ -14,7 +15,6 @@ use crate::output;
 use crate::settings::Settings;
 use crate::twilio::{ReservationResource, TwilioClient, TwilioError};
 use crate::worker::{Worker, WorkerError};
-use taskrouter_core::flows::operator::ClaimGrant;
 
 pub const DEFAULT_CONCURRENCY: usize = 8;
 

@@ -14,6 +14,7 @@
 
 use super::FlowError;
 use super::events::apply_batch;
+use crate::config::rest::UnsetSecret;
 use crate::hub::catch_up::{CatchUpPlan, CatchUpReport, NameFound, NameToRead, ReadBack};
 use crate::hub::port::{HubError, HubPort};
 use crate::hub::protocol::{Channel, HubReply, HubRequest};
@@ -47,9 +48,9 @@ pub enum ReadBackFound {
 /// Why a read gave no answer to go by.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ReadError {
-    /// The worker has no credentials for the Workspace: `0` names what to set.
-    #[error("the worker cannot sign in to TaskRouter: set {0}")]
-    NotSignedIn(&'static str),
+    /// The worker has no credentials for the Workspace: it names what to set.
+    #[error("the worker cannot sign in to TaskRouter: {0}")]
+    NotSignedIn(#[from] UnsetSecret),
     #[error(transparent)]
     Rest(#[from] RestError),
 }

@@ -37,9 +37,7 @@ pub enum FlowError {
     #[error("the reservation store is unavailable: {0}")]
     Store(#[from] StoreError),
     /// The hub could not be asked: nothing it holds changed, and nothing was sent to TaskRouter.
-    #[error(
-        "the hub is not available ({0}): nothing was changed and nothing sent to TaskRouter; decide in Twilio's console meanwhile, and check the HUB Durable Object binding in wrangler.toml"
-    )]
+    #[error("{0}")]
     Hub(#[from] HubError),
     #[error("no reservation {0} is known: the hub keeps each for a day after its last change")]
     ReservationNotFound(ReservationSid),

@@ -64,14 +64,14 @@ pub async fn release<H: HubPort>(hub: &H, sid: &ReservationSid, token: &str) -> 
 /// What a status update left: the hub's row, and whether it changed (an update to the status
 /// already held changes nothing).
 #[derive(Debug)]
-pub struct StatusUpdate {
+pub(crate) struct StatusUpdate {
     pub row: HubRow,
     pub changed: bool,
 }
 
 /// Moves the reservation to `next` within the status model, recording `actor` as who did and
 /// settling the claim `token` names.
-pub async fn update_status<H: HubPort>(
+pub(crate) async fn update_status<H: HubPort>(
     hub: &H,
     sid: &ReservationSid,
     next: Status,
@@ -116,7 +116,7 @@ pub async fn record_status<K: Kv, H: HubPort>(
 
 /// Twilio applied the decision; what the worker made of it.
 #[derive(Debug)]
-pub struct EdgeDecision {
+pub(crate) struct EdgeDecision {
     pub status: Status,
     pub how: HowApplied,
     /// What the hub now holds, when recording it worked.
@@ -129,7 +129,7 @@ pub struct EdgeDecision {
 /// TaskRouter), asks Twilio, and records only what Twilio answered. The claim is settled by the
 /// status recorded, given back when nothing reached TaskRouter or it refused, and kept until it
 /// lapses when the outcome is unknown (a second decision meanwhile would be a guess).
-pub async fn decide_at_edge<H: HubPort, T: ReservationAtTwilio<Error = RestError>>(
+pub(crate) async fn decide_at_edge<H: HubPort, T: ReservationAtTwilio<Error = RestError>>(
     hub: &H,
     twilio: &T,
     sid: &ReservationSid,
@@ -208,7 +208,7 @@ impl DecisionReport {
 
 /// `POST /reservations/{sid}/accept|reject`: reads the reservation (the hub's status over the
 /// KV record), signs in to TaskRouter for its account (`TWILIO_ACCOUNT_SID`, else the one its
-/// callback carried), and takes the decision by [`decide_at_edge`]. `at_twilio` makes the
+/// callback carried), and takes the decision by `decide_at_edge`. `at_twilio` makes the
 /// reservation's handle at TaskRouter from the record and the `Authorization` to send.
 pub async fn decide_reservation<K: Kv, H: HubPort, T: ReservationAtTwilio<Error = RestError>>(
     store: &Reservations<K>,

@@ -7,9 +7,11 @@ use serde::Serialize;
 use crate::web::context::Context;
 use crate::web::error::ApiError;
 use crate::web::http::Reply;
+use crate::web::log::RequestLog;
 use crate::web::request::{self, Incoming};
 use crate::web::taskrouter::TaskRouter;
 use taskrouter_core::models::{ReservationSid, WorkspaceSid};
+use taskrouter_core::store::Kv;
 use taskrouter_core::twilio::rest::Activity;
 
 /// The answer.
@@ -18,8 +20,6 @@ struct Activities {
     workspace_sid: WorkspaceSid,
     activities: Vec<Activity>,
 }
-use crate::web::log::RequestLog;
-use taskrouter_core::store::Kv;
 
 pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let config = ctx.config()?;
@@ -41,8 +41,8 @@ pub async fn handle(req: &Incoming, ctx: &Context, log: &mut RequestLog) -> Resu
     let found = taskrouter_core::flows::reading::show(&store, &hub, &sid).await;
     log.kv = Some(store.kv().operations());
     let (record, _) = found?;
-    let authorization = config.rest_authorization(record.callback_account().as_ref())?;
-    let activities = TaskRouter::new(&config.taskrouter_url, authorization).activities(&record.workspace_sid).await?;
+    let twilio = TaskRouter::signed_in(config, record.callback_account().as_ref())?;
+    let activities = twilio.activities(&record.workspace_sid).await?;
     log.outcome = "listed";
     Ok(Reply::json(200, &Activities { workspace_sid: record.workspace_sid, activities }))
 }
