@@ -14,12 +14,13 @@ gate() {
   printf 'gate: %s\n' "$*"
   "$@"
 }
-# Hygiene, on the host and for the worker's target: formatting, lints, and docs whose links hold.
+# Hygiene, on the host and for the worker's target: formatting, lints, and docs whose links hold
+# (private items' too: the Worker's glue is private to its cdylib).
 gate cargo fmt --all --check
 gate cargo clippy --quiet --workspace --all-targets -- -D warnings
 gate cargo clippy --quiet --package taskrouter-edge --target wasm32-unknown-unknown -- -D warnings
-RUSTDOCFLAGS='-D warnings' gate cargo doc --quiet --no-deps --workspace
-RUSTDOCFLAGS='-D warnings' gate cargo doc --quiet --no-deps --package taskrouter-edge --target wasm32-unknown-unknown
+RUSTDOCFLAGS='-D warnings' gate cargo doc --quiet --no-deps --document-private-items --workspace
+RUSTDOCFLAGS='-D warnings' gate cargo doc --quiet --no-deps --document-private-items --package taskrouter-edge --target wasm32-unknown-unknown
 
 bash scripts/build.sh
 cargo build --package reservations
