@@ -60,7 +60,7 @@ fi
 # The project's own Node (package.json's `node`, the npm registry's binary): wrangler and
 # Miniflare need 22.12 or later, while the machine's Node, which runs npm, may be older. npm's
 # scripts put node_modules/.bin first on PATH, so every script and suite runs on this one.
-node_version=$(sed -n 's/^ *"node": "\([0-9.]*\)",\{0,1\}$/\1/p' package.json)
+node_version=$(node -p "require('./package.json').devDependencies.node")
 verify node_modules/.bin/node "v$node_version"
 
 # The Python example runs as a user would run it: in a virtual environment of its own, with
