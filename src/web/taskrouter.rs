@@ -175,20 +175,14 @@ pub struct Records<'a> {
     pub config: &'a Config,
 }
 
-impl Records<'_> {
-    fn signed_in(&self, account: Option<&AccountSid>) -> Result<TaskRouter, ReadError> {
-        Ok(TaskRouter::signed_in(self.config, account)?)
-    }
-}
-
 impl TaskRouterRecords for Records<'_> {
     async fn events_page(&self, account: Option<&AccountSid>, path: &str) -> Result<EventsPage, ReadError> {
-        let body = self.signed_in(account)?.send(Method::Get, path, None).await?;
+        let body = TaskRouter::signed_in(self.config, account)?.send(Method::Get, path, None).await?;
         read_page(&body).map_err(|reason| RestError::Unexpected(reason).into())
     }
 
     async fn read_back(&self, reservation: &ReadBack) -> Result<ReadBackFound, ReadError> {
-        let twilio = self.signed_in(reservation.account_sid.as_ref())?;
+        let twilio = TaskRouter::signed_in(self.config, reservation.account_sid.as_ref())?;
         let at = twilio.reservation(&reservation.workspace_sid, &reservation.task_sid, &reservation.reservation_sid);
         match at.status().await {
             Ok(Some(status)) => Ok(ReadBackFound::Status(status)),
@@ -199,7 +193,7 @@ impl TaskRouterRecords for Records<'_> {
     }
 
     async fn friendly_name(&self, name: &NameToRead) -> Result<Option<String>, ReadError> {
-        let twilio = self.signed_in(name.account_sid.as_ref())?;
+        let twilio = TaskRouter::signed_in(self.config, name.account_sid.as_ref())?;
         let path = match &name.named {
             NameOwner::Worker(sid) => worker_path(&name.workspace_sid, sid),
             NameOwner::Queue(sid) => task_queue_path(&name.workspace_sid, sid),
